@@ -1,0 +1,428 @@
+/*
+ * m2m.h — many-to-many relations stored in pivot tables, for C.
+ *
+ * This file is the whole public API of libm2m. Anything not declared here is
+ * internal and may change.
+ *
+ * Threads: an m2m_db and everything opened from it are used by one thread at
+ * a time; separate m2m_db handles are independent; the library holds no locks
+ * and has no mutable global state except the allocator (m2m_set_allocator).
+ *
+ * Ownership words: "borrowed" pointers stay owned by whoever passed or returned
+ * them and are valid only as long as stated; "new" objects are owned by the
+ * caller and freed with the named _free/_close function. Every free function
+ * accepts NULL. A failed constructor sets its OUT pointer to NULL.
+ */
+#ifndef M2M_H
+#define M2M_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(M2M_BUILDING)
+#define M2M_API __attribute__((visibility("default")))
+#else
+#define M2M_API
+#endif
+
+#define M2M_VERSION        "0.1.0"
+#define M2M_VERSION_NUMBER 100 /* major*10000 + minor*100 + patch */
+
+M2M_API const char *m2m_libversion(void);
+M2M_API int m2m_libversion_number(void);
+
+/* ------------------------------------------------------------------------
+ * Result codes. Stable: values are only ever added, never reused.
+ * ---------------------------------------------------------------------- */
+#define M2M_ERRNO_MAP(XX)                                                            \
+    XX(OK, 0, "not an error")                                                        \
+    XX(ERROR, 1, "generic error")                                                    \
+    XX(MISUSE, 2, "library misuse (NULL or closed handle, call out of order)")       \
+    XX(INVALID, 3, "invalid argument")                                               \
+    XX(NOTFOUND, 4, "not found")                                                     \
+    XX(CONSTRAINT, 5, "constraint violation")                                        \
+    XX(EXISTS, 6, "already exists")                                                  \
+    XX(DENIED, 7, "permission denied")                                               \
+    XX(BUSY, 8, "database busy")                                                     \
+    XX(IOERR, 9, "I/O error")                                                        \
+    XX(NOMEM, 10, "out of memory")                                                   \
+    XX(CONNECTION, 11, "connection lost")                                            \
+    XX(CONFLICT, 12, "version conflict: the set changed since it was read")          \
+    XX(VETOED, 13, "vetoed by a before-change callback")                             \
+    XX(NOTSUP, 14, "not supported")                                                  \
+    XX(TIMEOUT, 15, "statement timeout")                                             \
+    XX(TYPE, 16, "type mismatch")                                                    \
+    XX(ROW, 100, "another row is ready")                                             \
+    XX(DONE, 101, "no more rows")
+
+enum {
+#define M2M__XX(name, code, msg) M2M_##name = code,
+    M2M_ERRNO_MAP(M2M__XX)
+#undef M2M__XX
+};
+
+/* Static description of a code ("constraint violation"); never NULL. */
+M2M_API const char *m2m_errstr(int rc);
+/* Symbolic name of a code ("M2M_CONSTRAINT"); never NULL. */
+M2M_API const char *m2m_errname(int rc);
+
+/* ------------------------------------------------------------------------
+ * Values: ids, pivot data, filter operands and read results.
+ * Text is UTF-8 and NUL-terminated. A value passed in is borrowed for the
+ * duration of the call; the library copies what it keeps.
+ * ---------------------------------------------------------------------- */
+typedef enum m2m_type {
+    M2M_TNULL = 0,
+    M2M_TINT = 1,  /* int64_t */
+    M2M_TREAL = 2, /* double */
+    M2M_TTEXT = 3  /* const char *, NUL-terminated */
+} m2m_type;
+
+typedef struct m2m_value {
+    m2m_type type;
+    union {
+        int64_t i;
+        double d;
+        const char *s;
+    };
+} m2m_value;
+
+#define M2M_NULL    ((m2m_value){.type = M2M_TNULL, .i = 0})
+#define M2M_INT(x)  ((m2m_value){.type = M2M_TINT, .i = (int64_t)(x)})
+#define M2M_REAL(x) ((m2m_value){.type = M2M_TREAL, .d = (double)(x)})
+#define M2M_TEXT(x) ((m2m_value){.type = M2M_TTEXT, .s = (x)})
+
+/* A named value: one pivot column and what to store in it. */
+typedef struct m2m_col {
+    const char *name;
+    m2m_value value;
+} m2m_col;
+
+/* One related id with its own pivot data (the seeds' map form
+ * `{ [id]: { role: 'admin' } }`). pivot may be NULL when npivot is 0. */
+typedef struct m2m_item {
+    m2m_value id;
+    const m2m_col *pivot;
+    size_t npivot;
+} m2m_item;
+
+/* ------------------------------------------------------------------------
+ * Allocator. Call before anything else, or not at all.
+ * ---------------------------------------------------------------------- */
+M2M_API void m2m_set_allocator(void *(*malloc_fn)(size_t),
+                               void *(*realloc_fn)(void *, size_t),
+                               void (*free_fn)(void *));
+
+/* ------------------------------------------------------------------------
+ * Connections.
+ * ---------------------------------------------------------------------- */
+typedef struct m2m_db m2m_db;
+
+/* Open a database by URL:
+ *   "sqlite:path/to/file.db", "sqlite::memory:"     (embedded default)
+ *   "postgresql://user@host/db", "postgres://...", or a libpq connection
+ *   string such as "host=/tmp dbname=app"             (M2M_NOTSUP if built
+ *                                                       without libpq)
+ * SQLite connections get foreign_keys=ON and a busy timeout of 5 s.
+ * On failure *out is NULL and, when the handle could be made, its message is
+ * lost with it: use the returned code and m2m_errstr(). */
+M2M_API int m2m_open(const char *url, /* database URL */
+                     m2m_db **out     /* OUT: new handle, m2m_close() it */
+);
+/* Close the handle and everything still open from it. NULL is a no-op.
+ * Relations and queries must be closed first. Returns M2M_OK. */
+M2M_API int m2m_close(m2m_db *db);
+
+/* Backend name: "sqlite" or "postgresql". */
+M2M_API const char *m2m_backend(m2m_db *db);
+
+/* The result of the last failed call on db and its message (what failed and
+ * on which table/column/id). The message is valid until the next call on db. */
+M2M_API int m2m_errcode(m2m_db *db);
+M2M_API const char *m2m_errmsg(m2m_db *db);
+
+/* PostgreSQL: drop and re-open the connection after M2M_CONNECTION. Prepared
+ * statements are prepared again on first use. SQLite: no-op. */
+M2M_API int m2m_reconnect(m2m_db *db);
+
+/* Caller transactions. Library operations inside one run as savepoints: a
+ * failed operation rolls back only itself. Not nestable. */
+M2M_API int m2m_begin(m2m_db *db);
+M2M_API int m2m_commit(m2m_db *db);
+M2M_API int m2m_rollback(m2m_db *db);
+
+/* Run SQL the application wrote itself (schema set-up, fixtures). Parameters
+ * are written $1, $2, ... on every backend and bound from params; the SQL text
+ * is used as given, so never build it from untrusted input. With out == NULL
+ * the rows (if any) are discarded; otherwise *out is a cursor to read them. */
+typedef struct m2m_rows m2m_rows;
+M2M_API int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params,
+                    size_t nparams, m2m_rows **out /* OUT, may be NULL */);
+/* Run a script of several statements with no parameters and no rows. */
+M2M_API int m2m_exec(m2m_db *db, const char *script);
+
+/* Counters of SQL work, for tests and benchmarks. */
+typedef struct m2m_stats {
+    uint64_t prepared;    /* statements prepared (cache misses) */
+    uint64_t executed;    /* statements executed, BEGIN/COMMIT/SAVEPOINT too */
+    uint64_t round_trips; /* client-server round trips (0 on SQLite) */
+    uint64_t rows_peak;   /* most result rows held in memory at once */
+} m2m_stats;
+M2M_API void m2m_stats_get(m2m_db *db, m2m_stats *out /* OUT */);
+M2M_API void m2m_stats_reset(m2m_db *db);
+/* Called with the SQL text of every statement executed; NULL turns it off. */
+M2M_API void m2m_trace(m2m_db *db, void (*fn)(void *arg, const char *sql), void *arg);
+
+/* ------------------------------------------------------------------------
+ * Relations.
+ * ---------------------------------------------------------------------- */
+typedef struct m2m_relation m2m_relation;
+
+enum { M2M_JOIN = 0, M2M_TWO_QUERY = 1 }; /* read strategies */
+
+/* Definition of a BelongsToMany relation. Identifiers match
+ * [A-Za-z_][A-Za-z0-9_]* and may be schema-qualified ("app.user_roles");
+ * they are checked by m2m_relation_open() and always quoted in SQL.
+ * Unset (NULL/0) fields take the defaults shown. All strings are copied. */
+typedef struct m2m_relation_def {
+    int version;                     /* 0 */
+    const char *parent_table;        /* e.g. "users"; required */
+    const char *parent_key;          /* local key on parent; "id" */
+    const char *related_table;       /* e.g. "roles"; required */
+    const char *related_key;         /* local key on related; "id" */
+    const char *pivot_table;         /* e.g. "role_user"; required */
+    const char *foreign_pivot_key;   /* pivot column -> parent; required */
+    const char *related_pivot_key;   /* pivot column -> related; required */
+    m2m_type parent_key_type;        /* M2M_TINT (default) or M2M_TTEXT */
+    m2m_type related_key_type;       /* M2M_TINT (default) or M2M_TTEXT */
+    const char *const *pivot_columns;/* NULL-terminated extra columns; the
+                                        default with-pivot set of reads */
+    int timestamps;                  /* maintain created_at/updated_at */
+    const char *created_at;          /* "created_at" */
+    const char *updated_at;          /* "updated_at" */
+    const char *pivot_id;            /* own id column, filled "parent_related" */
+    const m2m_col *scope;            /* fixed pivot values: reads filter on
+                                        them, writes store them, and every
+                                        write touches only rows inside */
+    size_t nscope;
+    const char *owner_column;        /* JWT-bound: pivot column that must
+                                        equal the token's sub (PostgreSQL) */
+    int owner_read_all;              /* RLS: any authenticated user may read */
+    int strategy;                    /* M2M_JOIN or M2M_TWO_QUERY */
+} m2m_relation_def;
+
+M2M_API int m2m_relation_open(m2m_db *db, const m2m_relation_def *def,
+                              m2m_relation **out /* OUT: m2m_relation_close() */);
+/* The inverse relation (related becomes parent), e.g. roles -> users from
+ * users -> roles; scope, pivot columns and timestamps carry over. */
+M2M_API int m2m_relation_inverse(const m2m_relation *rel,
+                                 m2m_relation **out /* OUT: m2m_relation_close() */);
+M2M_API void m2m_relation_close(m2m_relation *rel);
+M2M_API m2m_db *m2m_relation_db(const m2m_relation *rel);
+
+/* Create the pivot table if it does not exist: the two keys as composite
+ * primary key, foreign keys ON DELETE CASCADE, an index on the related key,
+ * extra columns (TEXT), timestamps and the own id column. Parent and related
+ * tables must exist. Runs in one transaction. */
+M2M_API int m2m_relation_create_pivot(m2m_relation *rel);
+
+/* ------------------------------------------------------------------------
+ * Change reports.
+ * ---------------------------------------------------------------------- */
+enum {
+    M2M_OP_ATTACH = 1,
+    M2M_OP_DETACH,
+    M2M_OP_SYNC,
+    M2M_OP_TOGGLE,
+    M2M_OP_UPDATE
+};
+
+#define M2M_VERSION_LEN 17 /* 16 hex digits and NUL */
+
+/* What one operation changed. Values are owned by the report. Ids appear in
+ * the order the database returned them. */
+typedef struct m2m_changes {
+    int op;                  /* M2M_OP_* */
+    m2m_value parent;        /* the parent id */
+    m2m_value *attached;     /* ids newly attached */
+    size_t nattached;
+    m2m_value *detached;     /* ids detached */
+    size_t ndetached;
+    m2m_value *updated;      /* ids whose pivot row changed */
+    size_t nupdated;
+    char version[M2M_VERSION_LEN]; /* set's version after the change when
+                                      M2M_WANT_VERSION or if_version asked */
+} m2m_changes;
+
+M2M_API void m2m_changes_free(m2m_changes *ch);
+
+/* Options shared by the write operations; NULL means all defaults. */
+enum {
+    M2M_KEEP = 1 << 0,            /* sync without detaching */
+    M2M_UPDATE_EXISTING = 1 << 1, /* sync: write given pivot data to kept
+                                     rows too (Eloquent); default: only to
+                                     new rows (Django's through_defaults) */
+    M2M_WANT_VERSION = 1 << 2     /* fill m2m_changes.version */
+};
+typedef struct m2m_opts {
+    int version;              /* 0 */
+    int flags;                /* M2M_KEEP | M2M_UPDATE_EXISTING | ... */
+    const m2m_col *pivot;     /* pivot data shared by all items; an item's
+                                 own data wins per column */
+    size_t npivot;
+    const char *if_version;   /* sync: fail with M2M_CONFLICT, changing
+                                 nothing, unless the set still has this
+                                 version (from m2m_version or a report) */
+} m2m_opts;
+
+/* Every write operation below:
+ *  - runs in one transaction (a savepoint inside m2m_begin());
+ *  - is all-or-nothing: on any error the database is as before;
+ *  - issues a constant number of statements whatever the number of ids;
+ *  - takes ids of one type (the relation's key type), duplicates allowed;
+ *  - on success stores a new report in *out when out is not NULL.
+ * Errors: M2M_MISUSE (NULL handle), M2M_INVALID (unknown pivot column, NULL
+ * id), M2M_TYPE (id of the wrong type), M2M_CONSTRAINT (a foreign key rejected
+ * an id; the message names it), M2M_DENIED, M2M_BUSY, M2M_CONNECTION, ... */
+
+/* Attach items not yet attached; already attached ones are skipped (also on
+ * a pivot table without a unique index). Reports attached. */
+M2M_API int m2m_attach(m2m_relation *rel, m2m_value parent, const m2m_item *items,
+                       size_t n, const m2m_opts *opts, m2m_changes **out);
+
+/* Detach the given ids, or all when ids is NULL (an empty non-NULL list
+ * detaches nothing). Reports detached; ndetached is the count. */
+M2M_API int m2m_detach(m2m_relation *rel, m2m_value parent, const m2m_value *ids,
+                       size_t n, const m2m_opts *opts, m2m_changes **out);
+
+/* Make the set exactly items (or add them, with M2M_KEEP). Reports attached,
+ * detached and updated. Honors opts->if_version. */
+M2M_API int m2m_sync(m2m_relation *rel, m2m_value parent, const m2m_item *items,
+                     size_t n, const m2m_opts *opts, m2m_changes **out);
+
+/* Attach the absent items, detach the present ones. Pivot data applies to
+ * the newly attached. Reports attached and detached. */
+M2M_API int m2m_toggle(m2m_relation *rel, m2m_value parent, const m2m_item *items,
+                       size_t n, const m2m_opts *opts, m2m_changes **out);
+
+/* Set pivot columns on the existing pivot rows of ids (the seeds'
+ * updateExistingPivot). Touches updated_at with timestamps on. Reports the
+ * ids of the rows updated (nupdated: 0 when none is attached). */
+M2M_API int m2m_update_pivot(m2m_relation *rel, m2m_value parent,
+                             const m2m_value *ids, size_t n, const m2m_col *cols,
+                             size_t ncols, m2m_changes **out);
+
+/* The current version of parent's set: an order-independent digest of the
+ * related ids and their pivot column values. */
+M2M_API int m2m_version(m2m_relation *rel, m2m_value parent,
+                        char out[M2M_VERSION_LEN] /* OUT */);
+
+/* Change callbacks: one call per operation with the whole batch. before runs
+ * inside the transaction, after the change; a non-zero return vetoes: the
+ * operation is rolled back and returns M2M_VETOED. after runs once the change
+ * is committed (after m2m_commit() inside a caller transaction). Either may be
+ * NULL. The report is borrowed for the call. Callbacks must not call write
+ * operations on the same db. */
+typedef int (*m2m_before_fn)(void *arg, const m2m_changes *planned);
+typedef void (*m2m_after_fn)(void *arg, const m2m_changes *done);
+M2M_API int m2m_relation_on_change(m2m_relation *rel, m2m_before_fn before,
+                                   m2m_after_fn after, void *arg);
+
+/* ------------------------------------------------------------------------
+ * Reads.
+ * ---------------------------------------------------------------------- */
+typedef struct m2m_query m2m_query;
+
+/* A query of one parent's related rows. */
+M2M_API int m2m_query_new(m2m_relation *rel, m2m_value parent,
+                          m2m_query **out /* OUT: m2m_query_free() */);
+/* Eager loading: the related rows of many parents in a constant number of
+ * queries; each row is tagged with its parent (m2m_rows_parent). */
+M2M_API int m2m_query_new_many(m2m_relation *rel, const m2m_value *parents, size_t n,
+                               m2m_query **out /* OUT: m2m_query_free() */);
+M2M_API void m2m_query_free(m2m_query *q);
+
+/* Builder calls. A bad column or operator is recorded and reported by
+ * m2m_query_get/m2m_query_count, so calls can be chained unchecked. Filters
+ * on related columns form one group and filters on pivot columns another;
+ * within a group conditions are joined by AND, or by OR after m2m_query_or().
+ * The groups are always bracketed under the parent condition and the scope.
+ * Operators: "=", "!=", "<>", "<", "<=", ">", ">=", "like", "not like". */
+M2M_API int m2m_query_where(m2m_query *q, const char *col, const char *op, m2m_value v);
+M2M_API int m2m_query_where_pivot(m2m_query *q, const char *col, const char *op,
+                                  m2m_value v);
+M2M_API int m2m_query_where_pivot_null(m2m_query *q, const char *col, int is_null);
+M2M_API int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *vals,
+                                     size_t n, int negate);
+M2M_API int m2m_query_where_pivot_between(m2m_query *q, const char *col, m2m_value lo,
+                                          m2m_value hi);
+/* The next condition added is joined to the previous one by OR. */
+M2M_API int m2m_query_or(m2m_query *q);
+/* Pivot columns to return; the first call replaces the relation's default
+ * set (its pivot_columns). May name timestamps and scope columns. */
+M2M_API int m2m_query_with_pivot(m2m_query *q, const char *col);
+enum { M2M_ASC = 0, M2M_DESC = 1 };
+M2M_API int m2m_query_order_by(m2m_query *q, const char *col, int dir);
+M2M_API int m2m_query_order_by_pivot(m2m_query *q, const char *col, int dir);
+/* limit < 0: no limit. */
+M2M_API int m2m_query_limit(m2m_query *q, int64_t limit, int64_t offset);
+M2M_API int m2m_query_strategy(m2m_query *q, int strategy);
+
+/* Run the query. Rows come ordered by the order-by columns, then by parent
+ * and related id, so both strategies return the same sequence. JOIN streams;
+ * TWO_QUERY holds the pivot rows of the query in memory. On PostgreSQL one
+ * cursor at a time may be open per db: free it before the next call. */
+M2M_API int m2m_query_get(m2m_query *q, m2m_rows **out /* OUT: m2m_rows_free() */);
+M2M_API int m2m_query_count(m2m_query *q, int64_t *out /* OUT */);
+
+/* Cursor: m2m_rows_next() returns M2M_ROW, M2M_DONE or an error code.
+ * Values returned are borrowed until the next m2m_rows_next/free. */
+M2M_API int m2m_rows_next(m2m_rows *rows);
+M2M_API int m2m_rows_ncols(m2m_rows *rows);             /* related columns */
+M2M_API const char *m2m_rows_name(m2m_rows *rows, int i);
+M2M_API m2m_value m2m_rows_value(m2m_rows *rows, int i);
+M2M_API m2m_value m2m_rows_get(m2m_rows *rows, const char *col);   /* M2M_NULL if absent */
+M2M_API int m2m_rows_npivot(m2m_rows *rows);
+M2M_API const char *m2m_rows_pivot_name(m2m_rows *rows, int i);
+M2M_API m2m_value m2m_rows_pivot_value(m2m_rows *rows, int i);
+M2M_API m2m_value m2m_rows_pivot(m2m_rows *rows, const char *col);
+M2M_API m2m_value m2m_rows_parent(m2m_rows *rows);
+M2M_API void m2m_rows_free(m2m_rows *rows);
+
+/* ------------------------------------------------------------------------
+ * JWT-bound relations (PostgreSQL).
+ * ---------------------------------------------------------------------- */
+typedef struct m2m_jwt_config {
+    int version;              /* 0 */
+    const unsigned char *hs256_secret; /* HS256 shared secret, or NULL */
+    size_t hs256_secret_len;
+    const char *rs256_public_pem;      /* RS256 public key (PEM), or NULL */
+    const char *role;         /* role for SET LOCAL ROLE when the token has
+                                 no "role" claim; "authenticated" */
+    int64_t leeway;           /* seconds of clock skew allowed; 0 */
+} m2m_jwt_config;
+
+/* Verify token (signature, algorithm, exp, nbf, a string sub) and make db run
+ * every following operation as that user: each transaction sets
+ * request.jwt.claims and the role as PostgREST does. On failure the session is
+ * cleared and M2M_DENIED returned with the reason. */
+M2M_API int m2m_auth_jwt(m2m_db *db, const char *token, const m2m_jwt_config *cfg);
+/* Forget the session: back to the connection's own role. */
+M2M_API void m2m_auth_clear(m2m_db *db);
+/* The verified sub of the current session, or NULL. Borrowed. */
+M2M_API const char *m2m_auth_sub(m2m_db *db);
+
+/* Install row-level security for rel's pivot table (rel must have an
+ * owner_column): enable and force RLS, policies for INSERT/UPDATE/DELETE
+ * requiring owner = sub, SELECT owner-only or for all authenticated users
+ * (owner_read_all), grants to role. Idempotent. M2M_NOTSUP on SQLite. */
+M2M_API int m2m_rls_install(m2m_relation *rel, const char *role);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* M2M_H */

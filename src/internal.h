@@ -1,0 +1,201 @@
+/* Internal declarations shared by the library's source files. Not installed. */
+#ifndef M2M_INTERNAL_H
+#define M2M_INTERNAL_H
+
+#include "m2m.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__)
+#define M2M__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define M2M__PRINTF(a, b)
+#endif
+
+/* ---- alloc.c: allocation through the hooks of m2m_set_allocator ---- */
+void *m2m__malloc(size_t n);
+void *m2m__calloc(size_t n, size_t size); /* overflow-checked, zeroed */
+void *m2m__realloc(void *p, size_t n);
+void m2m__free(void *p);
+char *m2m__strdup(const char *s);
+/* Grow *p (of *cap elements of size) to hold at least need; 0 or M2M_NOMEM. */
+int m2m__grow(void **p, size_t *cap, size_t need, size_t size);
+
+/* ---- buf.c: growable string; an allocation failure sticks in oom ---- */
+typedef struct m2m__buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} m2m__buf;
+void m2m__buf_add(m2m__buf *b, const char *s);
+void m2m__buf_addn(m2m__buf *b, const char *s, size_t n);
+void m2m__buf_addf(m2m__buf *b, const char *fmt, ...) M2M__PRINTF(2, 3);
+/* Append an identifier, double-quoted; "a.b" becomes "a"."b". The identifier
+ * must have passed m2m__ident_ok(). */
+void m2m__buf_ident(m2m__buf *b, const char *ident);
+/* Append a value as a JSON scalar (numbers, escaped strings, null). */
+void m2m__buf_json_value(m2m__buf *b, m2m_value v);
+/* Take the string (NUL-terminated) out of b, or NULL on oom. b is reset. */
+char *m2m__buf_take(m2m__buf *b);
+void m2m__buf_free(m2m__buf *b);
+
+/* ---- ident.c ---- */
+/* [A-Za-z_][A-Za-z0-9_]* (max 63 chars), optionally one "schema." prefix. */
+bool m2m__ident_ok(const char *s, bool allow_schema);
+
+/* ---- value.c ---- */
+/* Deep copy (text duplicated); M2M_NOMEM on failure. */
+int m2m__value_copy(m2m_value *dst, m2m_value src);
+void m2m__value_clear(m2m_value *v);
+/* Canonical text of a value for digests and messages ("NULL" for null);
+ * writes into buf (size >= 32) or returns v.s for text. */
+const char *m2m__value_text(m2m_value v, char *buf, size_t size);
+bool m2m__value_eq(m2m_value a, m2m_value b);
+uint64_t m2m__value_hash(m2m_value v);
+/* Byte-order comparison used by in-memory sorts: NULL < numbers < text. */
+int m2m__value_cmp(m2m_value a, m2m_value b);
+
+/* ---- error.c ---- */
+/* The one error funnel: records rc and the formatted message on db; returns
+ * rc. db may be NULL (then only rc is returned). */
+int m2m__set_error(m2m_db *db, int rc, const char *fmt, ...) M2M__PRINTF(3, 4);
+void m2m__clear_error(m2m_db *db);
+
+/* ---- drivers ---- */
+typedef struct m2m__stmt m2m__stmt;     /* a prepared statement (driver's) */
+typedef struct m2m__cursor m2m__cursor; /* a result row source (driver's) */
+
+/* One statement of a batch: run with params; each result row is handed to
+ * on_row (when set) through a cursor positioned on that row. changes is set
+ * to the number of rows affected or returned. A non-zero on_row return stops
+ * the batch with that code. */
+typedef struct m2m__step {
+    m2m__stmt *stmt;
+    const m2m_value *params;
+    size_t nparams;
+    int (*on_row)(void *arg, m2m__cursor *row);
+    void *arg;
+    int64_t changes; /* OUT */
+} m2m__step;
+
+/* Everything that differs between backends. The core never branches on the
+ * backend; it calls these. All SQL uses $1..$n placeholders. */
+typedef struct m2m__driver {
+    int version; /* 1 */
+    const char *name;
+    /* Connection. open stores its state in db->conn; errors via set_error. */
+    int (*open)(m2m_db *db, const char *url);
+    void (*close)(m2m_db *db);
+    int (*reconnect)(m2m_db *db);
+    /* Statements: prepare once, run many times. */
+    int (*prepare)(m2m_db *db, const char *sql, m2m__stmt **out);
+    void (*finalize)(m2m_db *db, m2m__stmt *st);
+    /* Run steps in order, stopping at the first error (whose code it
+     * returns, message set on db). PostgreSQL sends them in one pipeline. */
+    int (*run)(m2m_db *db, m2m__step *steps, size_t n);
+    /* Streaming read of one statement. */
+    int (*cursor_open)(m2m_db *db, m2m__stmt *st, const m2m_value *params, size_t n,
+                       m2m__cursor **out);
+    int (*cursor_next)(m2m__cursor *c); /* M2M_ROW, M2M_DONE or error */
+    int (*cursor_ncols)(m2m__cursor *c);
+    const char *(*cursor_name)(m2m__cursor *c, int i);
+    m2m_value (*cursor_value)(m2m__cursor *c, int i); /* borrowed until next */
+    void (*cursor_close)(m2m__cursor *c);
+    /* A script of statements without parameters or rows. */
+    int (*exec_script)(m2m_db *db, const char *script);
+
+    /* ---- dialect ---- */
+    const char *begin_sql; /* "BEGIN IMMEDIATE" (SQLite) or "BEGIN" */
+    /* Append a FROM-able relation of the rows of a JSON array of objects
+     * bound as parameter $param; keys are column names of table (quoted
+     * name), and cols are the columns the SQL will read. */
+    void (*input_rows)(m2m__buf *b, const char *table, int param, const char *const *cols,
+                       size_t ncols);
+    /* Append SQL that takes the per-parent write lock inside the current
+     * transaction, with $1 the int key of the pivot table and $2 the parent;
+     * NULL when the backend serializes writers anyway (SQLite). */
+    const char *lock_sql;
+    const char *now_sql;        /* current timestamp expression */
+    const char *int_key_type;   /* DDL type of integer keys */
+    const char *text_type;      /* DDL type of text columns */
+    const char *timestamp_type; /* DDL type of timestamps */
+} m2m__driver;
+
+extern const m2m__driver m2m__sqlite_driver;
+#ifdef M2M_HAVE_PG
+extern const m2m__driver m2m__pg_driver;
+#endif
+
+/* Set by a driver on every error it reports, mapping the backend's codes:
+ * unique violation -> M2M_EXISTS, foreign key/not null/check ->
+ * M2M_CONSTRAINT, RLS / insufficient privilege -> M2M_DENIED, busy/locked,
+ * serialization failure and deadlock -> M2M_BUSY, lost connection ->
+ * M2M_CONNECTION, statement timeout -> M2M_TIMEOUT. */
+
+/* ---- the connection ---- */
+typedef struct m2m__pending m2m__pending; /* after-commit callbacks */
+
+struct m2m_db {
+    const m2m__driver *drv;
+    void *conn; /* driver state */
+    int errcode;
+    char *errmsg;
+    int in_txn;       /* a caller transaction is open (m2m_begin) */
+    int savepoint_no; /* names savepoints inside caller transactions */
+    m2m_stats stats;
+    void (*trace)(void *arg, const char *sql);
+    void *trace_arg;
+    m2m__pending *pending; /* after-commit callbacks of the caller txn */
+    /* JWT session (auth.c): claims JSON and role, set per transaction. */
+    char *auth_claims;
+    char *auth_role;
+    char *auth_sub;
+    bool cursor_busy; /* a streaming cursor holds the connection */
+};
+
+/* Called by drivers for every statement they execute. */
+void m2m__note_exec(m2m_db *db, const char *sql);
+
+/* ---- relations (relation.c) ---- */
+enum { M2M__MAX_PIVOT = 64, M2M__NCACHE = 64 };
+
+/* A statement built once for a relation and kept prepared. */
+typedef struct m2m__cached {
+    uint64_t key; /* op and column mask */
+    char *sql;
+    m2m__stmt *stmt;
+} m2m__cached;
+
+struct m2m_relation {
+    m2m_db *db;
+    char *parent_table, *parent_key, *related_table, *related_key;
+    char *pivot_table, *fk, *rk; /* foreign / related pivot keys */
+    m2m_type parent_type, related_type;
+    /* Writable pivot columns: the extra columns, then the scope columns not
+     * among them. Bit i of a column mask refers to cols[i]. */
+    char *cols[M2M__MAX_PIVOT];
+    size_t ncols;       /* all writable columns */
+    size_t nextra;      /* of which the declared pivot_columns (default reads) */
+    m2m_value scope_vals[M2M__MAX_PIVOT]; /* per cols[i] when scope_mask bit i */
+    uint64_t scope_mask;
+    bool timestamps;
+    char *created_at, *updated_at, *pivot_id, *owner_column;
+    bool owner_read_all;
+    int strategy;
+    int32_t lock_key; /* per pivot table, for the PostgreSQL advisory lock */
+    m2m_before_fn before;
+    m2m_after_fn after;
+    void *cb_arg;
+    m2m__cached cache[M2M__NCACHE];
+    size_t ncache;
+};
+
+/* Index of a writable pivot column, or -1. */
+int m2m__rel_col(const m2m_relation *rel, const char *name);
+/* The prepared statement for key, built by build() on first use. */
+int m2m__rel_stmt(m2m_relation *rel, uint64_t key,
+                  int (*build)(m2m_relation *rel, uint64_t key, m2m__buf *b),
+                  m2m__stmt **out);
+
+#endif /* M2M_INTERNAL_H */
