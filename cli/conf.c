@@ -1,0 +1,518 @@
+/* Relation specs: the config-file parser and the key setter shared with the
+ * command line. Everything here is pure libc so the fuzz target can link it. */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, CONF_ERRLEN, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *dupn(const char *s, size_t n) {
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static char *dup(const char *s) { return s ? dupn(s, strlen(s)) : NULL; }
+
+/* Replace *slot with a copy of s; the old value is freed only on success. */
+static int set_str(char **slot, const char *s, size_t n, char *err) {
+    char *p = dupn(s, n);
+    if (!p)
+        return fail(err, "out of memory");
+    free(*slot);
+    *slot = p;
+    return 0;
+}
+
+static void trim(const char **s, size_t *n) {
+    while (*n && isspace((unsigned char)**s))
+        (*s)++, (*n)--;
+    while (*n && isspace((unsigned char)(*s)[*n - 1]))
+        (*n)--;
+}
+
+bool conf_ident_ok(const char *s, bool allow_schema) {
+    size_t len = 0;
+    bool dot = false;
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++, len++) {
+        unsigned char c = (unsigned char)*p;
+        bool first = p == s || p[-1] == '.';
+        if (c == '.') {
+            if (!allow_schema || dot || first || !p[1])
+                return false;
+            dot = true;
+            len = 0;
+            continue;
+        }
+        if (!(isalpha(c) || c == '_' || (!first && isdigit(c))) || c >= 0x80)
+            return false;
+        if (len >= 63)
+            return false;
+    }
+    return true;
+}
+
+int conf_value(const char *raw, m2m_value *out, char **buf) {
+    size_t n = strlen(raw);
+    *buf = NULL;
+    if (n >= 2 && (raw[0] == '\'' || raw[0] == '"') && raw[n - 1] == raw[0]) {
+        if (!(*buf = dupn(raw + 1, n - 2)))
+            return -1;
+        *out = M2M_TEXT(*buf);
+        return 0;
+    }
+    if (!strcmp(raw, "NULL") || !strcmp(raw, "null")) {
+        *out = M2M_NULL;
+        return 0;
+    }
+    if (n && n < 40 && (isdigit((unsigned char)raw[0]) || raw[0] == '-' || raw[0] == '+')) {
+        char *end;
+        errno = 0;
+        long long i = strtoll(raw, &end, 10);
+        if (!*end && errno == 0 && end != raw) {
+            *out = M2M_INT(i);
+            return 0;
+        }
+        errno = 0;
+        double d = strtod(raw, &end);
+        /* Only plain decimals: "1e5", "inf" and "0x10" stay text. */
+        if (!*end && errno == 0 && end != raw && !strpbrk(raw, "eExXiInN")) {
+            *out = M2M_REAL(d);
+            return 0;
+        }
+    }
+    *out = M2M_TEXT(raw);
+    return 0;
+}
+
+/* Append the comma-separated names in v to a list. */
+static int add_names(char ***list, size_t *n, const char *v, char *err) {
+    const char *p = v;
+    for (;;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        const char *s = p;
+        trim(&s, &len);
+        if (len) {
+            char *name = dupn(s, len);
+            char **grown = name ? realloc(*list, (*n + 1) * sizeof **list) : NULL;
+            if (!grown) {
+                free(name);
+                return fail(err, "out of memory");
+            }
+            *list = grown;
+            (*list)[(*n)++] = name;
+            if (!conf_ident_ok(name, false))
+                return fail(err, "invalid column name '%s'", name);
+        }
+        if (!c)
+            return 0;
+        p = c + 1;
+    }
+}
+
+/* Append col=value pairs (comma-separated) to the scope. */
+static int add_scope(conf_spec *s, const char *v, char *err) {
+    const char *p = v;
+    for (;;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        const char *item = p;
+        trim(&item, &len);
+        if (len) {
+            const char *eq = memchr(item, '=', len);
+            if (!eq)
+                return fail(err, "scope needs col=value, got '%.*s'", (int)len, item);
+            size_t kl = (size_t)(eq - item), vl = len - kl - 1;
+            const char *k = item, *val = eq + 1;
+            trim(&k, &kl);
+            trim(&val, &vl);
+            char *kc = dupn(k, kl), *vc = dupn(val, vl);
+            char **nc = NULL, **nv = NULL;
+            if (kc && vc)
+                nc = realloc(s->scope_cols, (s->nscope + 1) * sizeof *nc);
+            if (nc) {
+                s->scope_cols = nc;
+                nv = realloc(s->scope_vals, (s->nscope + 1) * sizeof *nv);
+            }
+            if (!nv) {
+                free(kc);
+                free(vc);
+                return fail(err, "out of memory");
+            }
+            s->scope_vals = nv;
+            s->scope_cols[s->nscope] = kc;
+            s->scope_vals[s->nscope++] = vc;
+            if (!conf_ident_ok(kc, false))
+                return fail(err, "invalid scope column '%s'", kc);
+        }
+        if (!c)
+            return 0;
+        p = c + 1;
+    }
+}
+
+static int parse_bool(const char *v, int *out, const char *key, char *err) {
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (!strcmp(v, yes[i]))
+            return *out = 1, 0;
+        if (!strcmp(v, no[i]))
+            return *out = 0, 0;
+    }
+    return fail(err, "%s must be true or false, got '%s'", key, v);
+}
+
+static int parse_type(const char *v, bool *text, const char *key, char *err) {
+    if (!strcmp(v, "int") || !strcmp(v, "integer"))
+        return *text = false, 0;
+    if (!strcmp(v, "text"))
+        return *text = true, 0;
+    return fail(err, "%s must be int or text, got '%s'", key, v);
+}
+
+/* "table" or "table:key" into two slots. */
+static int set_table(char **table, char **key, const char *v, char *err) {
+    const char *colon = strchr(v, ':');
+    if (!colon)
+        return set_str(table, v, strlen(v), err);
+    if (set_str(table, v, (size_t)(colon - v), err) ||
+        set_str(key, colon + 1, strlen(colon + 1), err))
+        return -1;
+    return 0;
+}
+
+int conf_spec_set(conf_spec *s, const char *key, const char *v, char *err) {
+    if (!strcmp(key, "pivot"))
+        return set_str(&s->pivot, v, strlen(v), err);
+    if (!strcmp(key, "parent"))
+        return set_table(&s->parent, &s->parent_key, v, err);
+    if (!strcmp(key, "related"))
+        return set_table(&s->related, &s->related_key, v, err);
+    if (!strcmp(key, "parent_key"))
+        return set_str(&s->parent_key, v, strlen(v), err);
+    if (!strcmp(key, "related_key"))
+        return set_str(&s->related_key, v, strlen(v), err);
+    if (!strcmp(key, "foreign_pivot_key"))
+        return set_str(&s->fk, v, strlen(v), err);
+    if (!strcmp(key, "related_pivot_key"))
+        return set_str(&s->rk, v, strlen(v), err);
+    if (!strcmp(key, "pivot_columns"))
+        return add_names(&s->pivot_cols, &s->npivot_cols, v, err);
+    if (!strcmp(key, "timestamps"))
+        return parse_bool(v, &s->timestamps, key, err);
+    if (!strcmp(key, "pivot_id"))
+        return set_str(&s->pivot_id, v, strlen(v), err);
+    if (!strcmp(key, "owner"))
+        return set_str(&s->owner, v, strlen(v), err);
+    if (!strcmp(key, "owner_read_all"))
+        return parse_bool(v, &s->owner_read_all, key, err);
+    if (!strcmp(key, "scope"))
+        return add_scope(s, v, err);
+    if (!strcmp(key, "key_type")) {
+        if (parse_type(v, &s->parent_text, key, err))
+            return -1;
+        s->related_text = s->parent_text;
+        return 0;
+    }
+    if (!strcmp(key, "parent_key_type"))
+        return parse_type(v, &s->parent_text, key, err);
+    if (!strcmp(key, "related_key_type"))
+        return parse_type(v, &s->related_text, key, err);
+    return fail(err, "unknown key '%s'", key);
+}
+
+int conf_spec_check(const conf_spec *s, char *err) {
+    const struct {
+        const char *what, *val;
+        bool schema, required;
+    } f[] = {
+        {"pivot table", s->pivot, true, true},
+        {"parent table", s->parent, true, true},
+        {"related table", s->related, true, true},
+        {"foreign pivot key", s->fk, false, true},
+        {"related pivot key", s->rk, false, true},
+        {"parent key", s->parent_key, false, false},
+        {"related key", s->related_key, false, false},
+        {"pivot id column", s->pivot_id, false, false},
+        {"owner column", s->owner, false, false},
+    };
+    const char *hint = s->name ? "set it in the config section" : "give it on the command line";
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (!f[i].val) {
+            if (f[i].required)
+                return fail(err, "relation%s%s has no %s: %s", s->name ? " " : "",
+                            s->name ? s->name : "", f[i].what, hint);
+            continue;
+        }
+        if (!conf_ident_ok(f[i].val, f[i].schema))
+            return fail(err, "invalid %s '%s' (use letters, digits and _)", f[i].what,
+                        f[i].val);
+    }
+    for (size_t i = 0; i < s->npivot_cols; i++)
+        if (!conf_ident_ok(s->pivot_cols[i], false))
+            return fail(err, "invalid pivot column '%s'", s->pivot_cols[i]);
+    for (size_t i = 0; i < s->nscope; i++)
+        if (!conf_ident_ok(s->scope_cols[i], false))
+            return fail(err, "invalid scope column '%s'", s->scope_cols[i]);
+    return 0;
+}
+
+void conf_spec_free(conf_spec *s) {
+    if (!s)
+        return;
+    char **strs[] = {&s->name, &s->pivot, &s->parent, &s->parent_key, &s->related,
+                     &s->related_key, &s->fk, &s->rk, &s->pivot_id, &s->owner};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(*strs[i]);
+    for (size_t i = 0; i < s->npivot_cols; i++)
+        free(s->pivot_cols[i]);
+    for (size_t i = 0; i < s->nscope; i++) {
+        free(s->scope_cols[i]);
+        free(s->scope_vals[i]);
+    }
+    free(s->pivot_cols);
+    free(s->scope_cols);
+    free(s->scope_vals);
+    memset(s, 0, sizeof *s);
+}
+
+void conf_free(conf_file *cf) {
+    if (!cf)
+        return;
+    for (size_t i = 0; i < cf->nspecs; i++)
+        conf_spec_free(&cf->specs[i]);
+    free(cf->specs);
+    free(cf->db);
+    memset(cf, 0, sizeof *cf);
+}
+
+conf_spec *conf_find(conf_file *cf, const char *name) {
+    for (size_t i = 0; i < cf->nspecs; i++)
+        if (!strcmp(cf->specs[i].name, name))
+            return &cf->specs[i];
+    return NULL;
+}
+
+static int copy_list(char ***dst, char *const *src, size_t n) {
+    *dst = NULL;
+    if (!n)
+        return 0;
+    if (!(*dst = calloc(n, sizeof **dst)))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((*dst)[i] = dup(src[i])))
+            return -1;
+    return 0;
+}
+
+int conf_spec_copy(conf_spec *d, const conf_spec *s) {
+    memset(d, 0, sizeof *d);
+    d->timestamps = s->timestamps;
+    d->owner_read_all = s->owner_read_all;
+    d->parent_text = s->parent_text;
+    d->related_text = s->related_text;
+    /* Counts are set before the copies so a half-made copy frees cleanly. */
+    d->npivot_cols = s->npivot_cols;
+    d->nscope = s->nscope;
+    char **dst[] = {&d->name, &d->pivot, &d->parent, &d->parent_key, &d->related,
+                    &d->related_key, &d->fk, &d->rk, &d->pivot_id, &d->owner};
+    const char *src[] = {s->name, s->pivot, s->parent, s->parent_key, s->related,
+                         s->related_key, s->fk, s->rk, s->pivot_id, s->owner};
+    for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++)
+        if (src[i] && !(*dst[i] = dup(src[i])))
+            goto oom;
+    if (copy_list(&d->pivot_cols, s->pivot_cols, s->npivot_cols) ||
+        copy_list(&d->scope_cols, s->scope_cols, s->nscope) ||
+        copy_list(&d->scope_vals, s->scope_vals, s->nscope))
+        goto oom;
+    return 0;
+oom:
+    if (!d->pivot_cols)
+        d->npivot_cols = 0;
+    if (!d->scope_cols || !d->scope_vals) {
+        /* Free whichever list exists, then forget the count. */
+        for (size_t i = 0; i < d->nscope; i++) {
+            if (d->scope_cols)
+                free(d->scope_cols[i]);
+            if (d->scope_vals)
+                free(d->scope_vals[i]);
+        }
+        free(d->scope_cols);
+        free(d->scope_vals);
+        d->scope_cols = d->scope_vals = NULL;
+        d->nscope = 0;
+    }
+    conf_spec_free(d);
+    return -1;
+}
+
+void conf_def_free(conf_def *d) {
+    if (d->bufs)
+        for (size_t i = 0; i < d->def.nscope; i++)
+            free(d->bufs[i]);
+    free(d->bufs);
+    free(d->scope);
+    free(d->cols);
+    memset(d, 0, sizeof *d);
+}
+
+int conf_def_make(const conf_spec *s, conf_def *d) {
+    m2m_relation_def *def = &d->def;
+    memset(d, 0, sizeof *d);
+    def->parent_table = s->parent;
+    def->parent_key = s->parent_key;
+    def->related_table = s->related;
+    def->related_key = s->related_key;
+    def->pivot_table = s->pivot;
+    def->foreign_pivot_key = s->fk;
+    def->related_pivot_key = s->rk;
+    def->parent_key_type = s->parent_text ? M2M_TTEXT : M2M_TINT;
+    def->related_key_type = s->related_text ? M2M_TTEXT : M2M_TINT;
+    def->timestamps = s->timestamps;
+    def->pivot_id = s->pivot_id;
+    def->owner_column = s->owner;
+    def->owner_read_all = s->owner_read_all;
+    if (s->npivot_cols) {
+        if (!(d->cols = calloc(s->npivot_cols + 1, sizeof *d->cols)))
+            goto oom;
+        for (size_t i = 0; i < s->npivot_cols; i++)
+            d->cols[i] = s->pivot_cols[i];
+        def->pivot_columns = d->cols;
+    }
+    if (s->nscope) {
+        d->scope = calloc(s->nscope, sizeof *d->scope);
+        d->bufs = calloc(s->nscope, sizeof *d->bufs);
+        if (!d->scope || !d->bufs)
+            goto oom;
+        def->scope = d->scope;
+        def->nscope = s->nscope;
+        for (size_t i = 0; i < s->nscope; i++) {
+            d->scope[i].name = s->scope_cols[i];
+            if (conf_value(s->scope_vals[i], &d->scope[i].value, &d->bufs[i]))
+                goto oom;
+        }
+    }
+    return 0;
+oom:
+    conf_def_free(d);
+    return -1;
+}
+
+/* Add an empty section named name[0..n). */
+static conf_spec *add_section(conf_file *cf, const char *name, size_t n, char *err) {
+    conf_spec *grown = realloc(cf->specs, (cf->nspecs + 1) * sizeof *grown);
+    if (!grown) {
+        fail(err, "out of memory");
+        return NULL;
+    }
+    cf->specs = grown;
+    conf_spec *s = &cf->specs[cf->nspecs];
+    memset(s, 0, sizeof *s);
+    if (!(s->name = dupn(name, n))) {
+        fail(err, "out of memory");
+        return NULL;
+    }
+    cf->nspecs++;
+    return s;
+}
+
+int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
+    conf_spec *cur = NULL;
+    size_t lineno = 0;
+    char key[64], val[1024];
+    memset(out, 0, sizeof *out);
+    if (memchr(text, '\0', len))
+        return fail(err, "config contains a NUL byte");
+    for (size_t pos = 0; pos < len;) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+        pos += n + (nl != NULL);
+        lineno++;
+        trim(&line, &n);
+        if (!n || line[0] == '#' || line[0] == ';')
+            continue;
+        if (line[0] == '[') {
+            const char *name = line + 1;
+            size_t nn = n - 1;
+            if (line[n - 1] != ']' || n < 3) {
+                fail(err, "line %zu: a section header is [name]", lineno);
+                goto bad;
+            }
+            nn--;
+            trim(&name, &nn);
+            if (nn >= sizeof key || !nn) {
+                fail(err, "line %zu: bad section name", lineno);
+                goto bad;
+            }
+            memcpy(key, name, nn);
+            key[nn] = '\0';
+            if (!conf_ident_ok(key, false)) {
+                fail(err, "line %zu: section name '%s' must be letters, digits and _",
+                     lineno, key);
+                goto bad;
+            }
+            if (conf_find(out, key)) {
+                fail(err, "line %zu: section [%s] appears twice", lineno, key);
+                goto bad;
+            }
+            if (!(cur = add_section(out, name, nn, err)))
+                goto bad;
+            continue;
+        }
+        const char *eq = memchr(line, '=', n);
+        if (!eq) {
+            fail(err, "line %zu: expected key = value or [section]", lineno);
+            goto bad;
+        }
+        const char *k = line, *v = eq + 1;
+        size_t kl = (size_t)(eq - line), vl = n - kl - 1;
+        trim(&k, &kl);
+        trim(&v, &vl);
+        if (!kl || kl >= sizeof key || vl >= sizeof val) {
+            fail(err, "line %zu: key or value too long or empty", lineno);
+            goto bad;
+        }
+        memcpy(key, k, kl);
+        key[kl] = '\0';
+        memcpy(val, v, vl);
+        val[vl] = '\0';
+        if (!cur) {
+            if (strcmp(key, "db")) {
+                fail(err, "line %zu: '%s' outside a [section] (only db may be)", lineno,
+                     key);
+                goto bad;
+            }
+            if (set_str(&out->db, val, vl, err))
+                goto bad;
+            continue;
+        }
+        char why[CONF_ERRLEN];
+        if (conf_spec_set(cur, key, val, why)) {
+            fail(err, "line %zu: %s", lineno, why);
+            goto bad;
+        }
+    }
+    return 0;
+bad:
+    conf_free(out);
+    return -1;
+}
