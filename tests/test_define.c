@@ -1,0 +1,480 @@
+/* Relation definitions: local keys other than id, text ids, schema-qualified
+ * names, identifier validation before any SQL, the inverse relation, pivot
+ * table creation, timestamps and the own pivot id column. */
+#include "fixtures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+TEST(define_custom_int_local_keys) {
+    /* Pivot keys point at users.uid and roles.rid, not at the ids. */
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, uid BIGINT NOT NULL UNIQUE, name TEXT);"
+           "CREATE TABLE roles(id BIGINT PRIMARY KEY, rid BIGINT NOT NULL UNIQUE, name TEXT);"
+           "CREATE TABLE ur(u BIGINT NOT NULL REFERENCES users(uid),"
+           " r BIGINT NOT NULL REFERENCES roles(rid), PRIMARY KEY(u, r));"
+           "INSERT INTO users VALUES (1, 100, 'ann'), (2, 200, 'bob');"
+           "INSERT INTO roles VALUES (1, 10, 'admin'), (2, 20, 'editor'), (3, 30, 'viewer');");
+    m2m_relation *rel = fx_open(&(m2m_relation_def){
+        .parent_table = "users", .parent_key = "uid", .related_table = "roles",
+        .related_key = "rid", .pivot_table = "ur", .foreign_pivot_key = "u",
+        .related_pivot_key = "r"});
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_INT(100), FX_ITEMS(IT(10), IT(30)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "10,30");
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT u, r FROM ur ORDER BY u, r"), "100|10,100|30");
+    /* An id (not a local key) is unknown to the foreign key. */
+    char *snap = fx_snap("ur");
+    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_INT(100), FX_ITEMS(IT(2)), NULL, NULL));
+    fx_assert_snap("ur", snap);
+    /* Reads join on the local key: related rows 10 and 30 are roles 1 and 3. */
+    m2m_query *q = NULL;
+    T_OK(m2m_query_new(rel, M2M_INT(100), &q));
+    m2m_rows *rows = NULL;
+    T_OK(m2m_query_get(q, &rows));
+    assert_string_equal(fx_rows_str(rows, 0), "1|10|admin,3|30|viewer");
+    m2m_query_free(q);
+    m2m_relation_close(rel);
+}
+
+static m2m_relation *open_uuid_rel(void) {
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT);"
+           "CREATE TABLE roles(id BIGINT PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT);"
+           "CREATE TABLE user_roles(user_uuid TEXT NOT NULL REFERENCES users(uuid),"
+           " role_code TEXT NOT NULL REFERENCES roles(code), granted_by TEXT,"
+           " PRIMARY KEY(user_uuid, role_code));"
+           "INSERT INTO users VALUES (1, '7c9e6679-7425-40de-944b-e07fc1f90ae7', 'ann'),"
+           " (2, '1b4e28ba-2fa1-11d2-883f-0016d3cca427', 'bob');"
+           "INSERT INTO roles VALUES (1, 'role-admin', 'admin'), (2, 'role-editor', 'editor'),"
+           " (3, 'role-moderator', 'moderator');");
+    static const char *const cols[] = {"granted_by", NULL};
+    return fx_open(&(m2m_relation_def){
+        .parent_table = "users", .parent_key = "uuid", .parent_key_type = M2M_TTEXT,
+        .related_table = "roles", .related_key = "code", .related_key_type = M2M_TTEXT,
+        .pivot_table = "user_roles", .foreign_pivot_key = "user_uuid",
+        .related_pivot_key = "role_code", .pivot_columns = cols});
+}
+
+#define ANN "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+#define BOB "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+
+TEST(define_text_uuid_keys_all_operations) {
+    m2m_relation *rel = open_uuid_rel();
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_TEXT(ANN),
+                    FX_ITEMS(ITT("role-admin"), ITT("role-moderator")),
+                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "super-user-id")},
+                                .npivot = 1},
+                    &ch));
+    assert_string_equal(FX_ATT(ch), "role-admin,role-moderator");
+    assert_int_equal(ch->parent.type, M2M_TTEXT);
+    assert_string_equal(ch->parent.s, ANN);
+    m2m_changes_free(ch);
+    T_OK(m2m_attach(rel, M2M_TEXT(BOB), FX_ITEMS(ITT("role-editor")), NULL, NULL));
+    T_OK(m2m_sync(rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-editor"), ITT("role-moderator")), NULL,
+                  &ch));
+    assert_string_equal(FX_ATT(ch), "role-editor");
+    assert_string_equal(FX_DET(ch), "role-admin");
+    m2m_changes_free(ch);
+    T_OK(m2m_toggle(rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-admin"), ITT("role-editor")), NULL,
+                    &ch));
+    assert_string_equal(FX_ATT(ch), "role-admin");
+    assert_string_equal(FX_DET(ch), "role-editor");
+    m2m_changes_free(ch);
+    T_OK(m2m_update_pivot(rel, M2M_TEXT(ANN), FX_VALS(M2M_TEXT("role-admin")),
+                          FX_COLS(COLT("granted_by", "root")), &ch));
+    assert_int_equal(ch->nupdated, 1);
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT user_uuid, role_code, granted_by FROM user_roles"
+                               " ORDER BY user_uuid, role_code"),
+                        BOB "|role-editor|~,"
+                        ANN "|role-admin|root," ANN "|role-moderator|super-user-id");
+    T_OK(m2m_detach(rel, M2M_TEXT(ANN), FX_VALS(M2M_TEXT("role-moderator")), NULL, &ch));
+    assert_int_equal(ch->ndetached, 1);
+    m2m_changes_free(ch);
+    m2m_query *q = NULL;
+    T_OK(m2m_query_new(rel, M2M_TEXT(ANN), &q));
+    m2m_rows *rows = NULL;
+    T_OK(m2m_query_get(q, &rows));
+    assert_string_equal(fx_rows_str(rows, 0), "1|role-admin|admin|root");
+    m2m_query_free(q);
+    m2m_relation_close(rel);
+}
+
+TEST(define_schema_qualified_names) {
+    fx_users_roles();
+    const char *s = fx_schema();
+    char users[160], roles[160], pivot[160];
+    snprintf(users, sizeof users, "%s.users", s);
+    snprintf(roles, sizeof roles, "%s.roles", s);
+    snprintf(pivot, sizeof pivot, "%s.role_user", s);
+    m2m_relation *rel = fx_open(&(m2m_relation_def){
+        .parent_table = users, .related_table = roles, .pivot_table = pivot,
+        .foreign_pivot_key = "user_id", .related_pivot_key = "role_id"});
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "2,3");
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM role_user ORDER BY 1, 2"),
+                        "1|2,1|3");
+    assert_string_equal(fx_read_both(rel, M2M_INT(1), NULL, 1), "2,3");
+    m2m_relation_close(rel);
+}
+
+/* A definition with one field replaced must fail with M2M_INVALID, set *out
+ * to NULL, name the field or the value in the message, and run no SQL. */
+static void expect_invalid(m2m_relation_def def, const char *field, const char *value) {
+    m2m_stats_reset(t_db());
+    m2m_relation *rel = (m2m_relation *)&def; /* must be overwritten with NULL */
+    int rc = m2m_relation_open(t_db(), &def, &rel);
+    if (rc != M2M_INVALID)
+        fail_msg("%s = '%s': got %s, expected M2M_INVALID", field, value ? value : "NULL",
+                 m2m_errname(rc));
+    assert_null(rel);
+    assert_int_equal(m2m_errcode(t_db()), M2M_INVALID);
+    const char *msg = m2m_errmsg(t_db());
+    assert_non_null(msg);
+    if (!strstr(msg, field) && !(value && *value && strstr(msg, value)))
+        fail_msg("message for %s = '%s' names neither: \"%s\"", field, value ? value : "NULL",
+                 msg);
+    assert_int_equal(fx_executed(), 0);
+}
+
+TEST(define_invalid_identifiers_rejected_before_sql) {
+    fx_users_roles();
+    char *snap = fx_snap("role_user");
+    const m2m_relation_def ok = {.parent_table = "users", .related_table = "roles",
+                                 .pivot_table = "role_user", .foreign_pivot_key = "user_id",
+                                 .related_pivot_key = "role_id"};
+    char longname[201];
+    memset(longname, 'a', 200);
+    longname[200] = '\0';
+    const char *bad[] = {"users; DROP TABLE x", "a b", "", longname, "x.y.z", "1abc",
+                         "role\"user", "a-b", "a.", ".a", "ta\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m2m_relation_def d = ok;
+        d.parent_table = bad[i];
+        expect_invalid(d, "parent_table", bad[i]);
+        d = ok;
+        d.parent_key = bad[i];
+        expect_invalid(d, "parent_key", bad[i]);
+        d = ok;
+        d.related_table = bad[i];
+        expect_invalid(d, "related_table", bad[i]);
+        d = ok;
+        d.related_key = bad[i];
+        expect_invalid(d, "related_key", bad[i]);
+        d = ok;
+        d.pivot_table = bad[i];
+        expect_invalid(d, "pivot_table", bad[i]);
+        /* Column names may not be schema-qualified. */
+        d = ok;
+        d.foreign_pivot_key = bad[i];
+        expect_invalid(d, "foreign_pivot_key", bad[i]);
+        d = ok;
+        d.related_pivot_key = bad[i];
+        expect_invalid(d, "related_pivot_key", bad[i]);
+        const char *cols[] = {"granted_by", bad[i], NULL};
+        d = ok;
+        d.pivot_columns = cols;
+        expect_invalid(d, "pivot_columns", bad[i]);
+        d = ok;
+        d.timestamps = 1;
+        d.created_at = bad[i];
+        expect_invalid(d, "created_at", bad[i]);
+        d = ok;
+        d.timestamps = 1;
+        d.updated_at = bad[i];
+        expect_invalid(d, "updated_at", bad[i]);
+        d = ok;
+        d.pivot_id = bad[i];
+        expect_invalid(d, "pivot_id", bad[i]);
+        const m2m_col scope[] = {COLT(bad[i], "admin")};
+        d = ok;
+        d.scope = scope;
+        d.nscope = 1;
+        expect_invalid(d, "scope", bad[i]);
+    }
+    /* A qualified column name is not a column name. */
+    m2m_relation_def d = ok;
+    d.foreign_pivot_key = "role_user.user_id";
+    expect_invalid(d, "foreign_pivot_key", "role_user.user_id");
+    /* Required fields. */
+    d = ok;
+    d.parent_table = NULL;
+    expect_invalid(d, "parent_table", NULL);
+    d = ok;
+    d.related_table = NULL;
+    expect_invalid(d, "related_table", NULL);
+    d = ok;
+    d.pivot_table = NULL;
+    expect_invalid(d, "pivot_table", NULL);
+    d = ok;
+    d.foreign_pivot_key = NULL;
+    expect_invalid(d, "foreign_pivot_key", NULL);
+    d = ok;
+    d.related_pivot_key = NULL;
+    expect_invalid(d, "related_pivot_key", NULL);
+    /* Key types: only int and text. */
+    d = ok;
+    d.parent_key_type = M2M_TREAL;
+    expect_invalid(d, "parent_key_type", NULL);
+    d = ok;
+    d.related_key_type = (m2m_type)42;
+    expect_invalid(d, "related_key_type", NULL);
+    /* A scope value must be a value (a NULL text pointer is not). */
+    const m2m_col nullscope[] = {{.name = "granted_by", .value = {.type = M2M_TTEXT, .s = NULL}}};
+    d = ok;
+    d.scope = nullscope;
+    d.nscope = 1;
+    expect_invalid(d, "scope", "granted_by");
+    /* The tables were never touched. */
+    fx_assert_snap("role_user", snap);
+    assert_int_equal(fx_count("users"), 5);
+}
+
+TEST(define_valid_identifiers_accepted) {
+    t_exec("CREATE TABLE _Users9(id BIGINT PRIMARY KEY);"
+           "CREATE TABLE R(id BIGINT PRIMARY KEY);"
+           "CREATE TABLE p_(a_1 BIGINT NOT NULL REFERENCES _Users9(id),"
+           " B2 BIGINT NOT NULL REFERENCES R(id), PRIMARY KEY(a_1, B2));"
+           "INSERT INTO _Users9 VALUES (1); INSERT INTO R VALUES (7);");
+    char name63[64];
+    memset(name63, 'z', 63);
+    name63[63] = '\0';
+    m2m_relation *rel = NULL;
+    /* 63 characters is the longest accepted name (PostgreSQL's limit). */
+    T_OK(m2m_relation_open(t_db(),
+                           &(m2m_relation_def){.parent_table = name63, .related_table = "R",
+                                               .pivot_table = "p_", .foreign_pivot_key = "a_1",
+                                               .related_pivot_key = "B2"},
+                           &rel));
+    m2m_relation_close(rel);
+    rel = fx_open(&(m2m_relation_def){.parent_table = "_Users9", .related_table = "R",
+                                      .pivot_table = "p_", .foreign_pivot_key = "a_1",
+                                      .related_pivot_key = "B2"});
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "7");
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT a_1, B2 FROM p_"), "1|7");
+    m2m_relation_close(rel);
+}
+
+TEST(define_inverse_same_pairs) {
+    fx_users_roles();
+    m2m_relation *rel = fx_rel_roles();
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)),
+                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "root")},
+                                .npivot = 1},
+                    NULL));
+    T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(2), IT(3)), NULL, NULL));
+    T_OK(m2m_attach(rel, M2M_INT(3), FX_ITEMS(IT(2)), NULL, NULL));
+    m2m_relation *inv = NULL;
+    T_OK(m2m_relation_inverse(rel, &inv));
+    assert_non_null(inv);
+    assert_ptr_equal(m2m_relation_db(inv), t_db());
+    /* Role 2's users, with the pivot columns carried over. */
+    assert_string_equal(fx_read_both(inv, M2M_INT(2), NULL, 1), "1,2,3");
+    assert_string_equal(fx_read_both(inv, M2M_INT(1), NULL, 0), "1|ann|30|root|~");
+    assert_string_equal(fx_read_both(inv, M2M_INT(5), NULL, 1), "");
+    /* Every pair seen from the users side is seen from the roles side. */
+    const m2m_value roles[] = {M2M_INT(1), M2M_INT(2), M2M_INT(3), M2M_INT(4), M2M_INT(5)};
+    assert_string_equal(fx_read_many_both(inv, roles, 5, NULL), "1:1,2:1,2:2,2:3,3:2");
+    /* Writes through the inverse write the same pivot table the other way. */
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(inv, M2M_INT(4), FX_ITEMS(IT(1), IT(5)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "1,5");
+    m2m_changes_free(ch);
+    T_OK(m2m_detach(inv, M2M_INT(2), FX_VALS(M2M_INT(3)), NULL, &ch));
+    assert_int_equal(ch->ndetached, 1);
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM role_user ORDER BY 1, 2"),
+                        "1|1,1|2,1|4,2|2,2|3,5|4");
+    /* The inverse of the inverse is the original direction. */
+    m2m_relation *back = NULL;
+    T_OK(m2m_relation_inverse(inv, &back));
+    assert_string_equal(fx_read_both(back, M2M_INT(1), NULL, 1), "1,2,4");
+    m2m_relation_close(back);
+    m2m_relation_close(inv);
+    m2m_relation_close(rel);
+}
+
+TEST(define_inverse_keeps_scope_and_timestamps) {
+    fx_rooms();
+    const m2m_col scope[] = {COLT("role", "admin")};
+    m2m_relation *admins = fx_rel_members(scope, 1);
+    t_exec("INSERT INTO room_members(room_id, user_id, role) VALUES"
+           " (1, 1, 'admin'), (2, 1, 'member'), (3, 1, 'admin'), (1, 2, 'admin')");
+    m2m_relation *inv = NULL;
+    T_OK(m2m_relation_inverse(admins, &inv));
+    /* Rooms where user 1 is admin. */
+    assert_string_equal(fx_read_both(inv, M2M_INT(1), NULL, 1), "1,3");
+    T_OK(m2m_attach(inv, M2M_INT(2), FX_ITEMS(IT(3)), NULL, NULL));
+    assert_string_equal(t_rows("SELECT room_id, role FROM room_members WHERE user_id = 2"
+                               " ORDER BY room_id"),
+                        "1|admin,3|admin");
+    /* Detach all through the scoped inverse leaves user 1's member row. */
+    T_OK(m2m_detach(inv, M2M_INT(1), NULL, 0, NULL, NULL));
+    assert_string_equal(t_rows("SELECT room_id, role FROM room_members WHERE user_id = 1"),
+                        "2|member");
+    m2m_relation_close(inv);
+    m2m_relation_close(admins);
+}
+
+static const char *const note_cols[] = {"note", NULL};
+
+static m2m_relation *open_created(int timestamps, const char *pivot_id) {
+    return fx_open(&(m2m_relation_def){.parent_table = "users", .related_table = "roles",
+                                       .pivot_table = "made", .foreign_pivot_key = "user_id",
+                                       .related_pivot_key = "role_id",
+                                       .pivot_columns = note_cols, .timestamps = timestamps,
+                                       .pivot_id = pivot_id});
+}
+
+TEST(define_create_pivot_usable) {
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
+           "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');"
+           "INSERT INTO roles VALUES (1, 'admin'), (2, 'editor');");
+    m2m_relation *rel = open_created(1, "id");
+    T_OK(m2m_relation_create_pivot(rel));
+    /* Idempotent: the table exists now. */
+    T_OK(m2m_relation_create_pivot(rel));
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(2, COLT("note", "hi")), IT(1)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "1,2");
+    m2m_changes_free(ch);
+    T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(2)), NULL, NULL));
+    assert_string_equal(t_rows("SELECT user_id, role_id, note, id FROM made ORDER BY 1, 2"),
+                        "1|1|~|1_1,1|2|hi|1_2,2|2|~|2_2");
+    assert_int_equal(t_int("SELECT COUNT(*) FROM made WHERE created_at IS NOT NULL"
+                           " AND updated_at IS NOT NULL", NULL, 0), 3);
+    /* The composite primary key rejects a duplicate pair. */
+    int rc = m2m_exec(t_db(), "INSERT INTO made(user_id, role_id, id) VALUES (1, 2, 'x')");
+    assert_true(rc == M2M_EXISTS || rc == M2M_CONSTRAINT);
+    /* The foreign keys reject unknown ids. */
+    rc = m2m_exec(t_db(), "INSERT INTO made(user_id, role_id, id) VALUES (1, 9, 'y')");
+    assert_int_equal(rc, M2M_CONSTRAINT);
+    /* Deleting a parent cascades to its pivot rows. */
+    t_exec("DELETE FROM users WHERE id = 1");
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM made ORDER BY 1, 2"), "2|2");
+    /* Deleting a related row cascades too. */
+    t_exec("DELETE FROM roles WHERE id = 2");
+    assert_int_equal(fx_count("made"), 0);
+    m2m_relation_close(rel);
+}
+
+TEST(define_create_pivot_text_keys) {
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE);"
+           "CREATE TABLE tags(slug TEXT PRIMARY KEY);"
+           "INSERT INTO users VALUES (1, 'u-1');"
+           "INSERT INTO tags VALUES ('c'), ('go');");
+    m2m_relation *rel = fx_open(&(m2m_relation_def){
+        .parent_table = "users", .parent_key = "uuid", .parent_key_type = M2M_TTEXT,
+        .related_table = "tags", .related_key = "slug", .related_key_type = M2M_TTEXT,
+        .pivot_table = "user_tags", .foreign_pivot_key = "user_uuid",
+        .related_pivot_key = "tag_slug"});
+    T_OK(m2m_relation_create_pivot(rel));
+    T_OK(m2m_sync(rel, M2M_TEXT("u-1"), FX_ITEMS(ITT("go"), ITT("c")), NULL, NULL));
+    assert_string_equal(t_rows("SELECT user_uuid, tag_slug FROM user_tags ORDER BY 2"),
+                        "u-1|c,u-1|go");
+    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_TEXT("u-1"), FX_ITEMS(ITT("rust")), NULL, NULL));
+    assert_int_equal(fx_count("user_tags"), 2);
+    m2m_relation_close(rel);
+}
+
+TEST(define_create_pivot_missing_parent_fails_cleanly) {
+    t_exec("CREATE TABLE roles(id BIGINT PRIMARY KEY)");
+    m2m_relation *rel = open_created(0, NULL);
+    int rc = m2m_relation_create_pivot(rel);
+    assert_int_not_equal(rc, M2M_OK);
+    assert_true(strlen(m2m_errmsg(t_db())) > 0);
+    /* Nothing half-made: the pivot table does not exist. */
+    m2m_rows *rows = NULL;
+    rc = m2m_sql(t_db(), "SELECT COUNT(*) FROM made", NULL, 0, &rows);
+    m2m_rows_free(rows);
+    assert_int_not_equal(rc, M2M_OK);
+    m2m_relation_close(rel);
+}
+
+TEST(define_timestamps_filled_and_touched) {
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE made(user_id BIGINT NOT NULL REFERENCES users(id),"
+           " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT,"
+           " created_at TIMESTAMP, updated_at TIMESTAMP, PRIMARY KEY(user_id, role_id));"
+           "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');"
+           "INSERT INTO roles VALUES (1, 'admin'), (2, 'editor');");
+    m2m_relation *rel = open_created(1, NULL);
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, NULL));
+    T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(1)), NULL, NULL));
+    assert_int_equal(t_int("SELECT COUNT(*) FROM made WHERE created_at IS NOT NULL"
+                           " AND updated_at IS NOT NULL", NULL, 0), 3);
+    char before[4096];
+    snprintf(before, sizeof before, "%s",
+             t_rows("SELECT user_id, role_id, created_at, updated_at FROM made ORDER BY 1, 2"));
+    /* Timestamps may have one-second resolution. */
+    struct timespec ts = {1, 100000000};
+    nanosleep(&ts, NULL);
+    m2m_changes *ch = NULL;
+    T_OK(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(2)), FX_COLS(COLT("note", "x")),
+                          &ch));
+    assert_int_equal(ch->nupdated, 1);
+    m2m_changes_free(ch);
+    /* Row (1,2): created_at kept, updated_at moved; the others untouched. */
+    char after_other[4096];
+    snprintf(after_other, sizeof after_other, "%s",
+             t_rows("SELECT user_id, role_id, created_at, updated_at FROM made"
+                    " WHERE NOT (user_id = 1 AND role_id = 2) ORDER BY 1, 2"));
+    char want_other[4096] = "";
+    {
+        /* Rows (1,1) and (2,1) as they were: the first and third of before. */
+        char *dup = strdup(before);
+        char *r1 = strtok(dup, ",");
+        strtok(NULL, ",");
+        char *r3 = strtok(NULL, ",");
+        snprintf(want_other, sizeof want_other, "%s,%s", r1, r3);
+        free(dup);
+    }
+    assert_string_equal(after_other, want_other);
+    assert_int_equal(t_int("SELECT COUNT(*) FROM made m WHERE user_id = 1 AND role_id = 2"
+                           " AND updated_at > created_at",
+                           NULL, 0),
+                     1);
+    assert_int_equal(t_int("SELECT COUNT(*) FROM made WHERE updated_at = created_at", NULL, 0),
+                     2);
+    /* Reads may name the timestamps as pivot columns. */
+    m2m_query *q = NULL;
+    T_OK(m2m_query_new(rel, M2M_INT(2), &q));
+    T_OK(m2m_query_with_pivot(q, "created_at"));
+    m2m_rows *rows = NULL;
+    T_OK(m2m_query_get(q, &rows));
+    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
+    assert_int_equal(m2m_rows_npivot(rows), 1);
+    assert_int_not_equal(m2m_rows_pivot(rows, "created_at").type, M2M_TNULL);
+    assert_int_equal(m2m_rows_next(rows), M2M_DONE);
+    m2m_rows_free(rows);
+    m2m_query_free(q);
+    m2m_relation_close(rel);
+}
+
+TEST(define_pivot_id_filled) {
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE made(pid TEXT NOT NULL UNIQUE,"
+           " user_id BIGINT NOT NULL REFERENCES users(id),"
+           " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT,"
+           " PRIMARY KEY(user_id, role_id));"
+           "INSERT INTO users VALUES (1, 'ann'), (12, 'bob');"
+           "INSERT INTO roles VALUES (3, 'admin'), (45, 'editor');");
+    m2m_relation *rel = open_created(0, "pid");
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(45)), NULL, NULL));
+    T_OK(m2m_sync(rel, M2M_INT(12), FX_ITEMS(IT(3)), NULL, NULL));
+    T_OK(m2m_toggle(rel, M2M_INT(12), FX_ITEMS(IT(45)), NULL, NULL));
+    assert_string_equal(t_rows("SELECT pid, user_id, role_id FROM made ORDER BY 2, 3"),
+                        "1_3|1|3,1_45|1|45,12_3|12|3,12_45|12|45");
+    m2m_relation_close(rel);
+}
