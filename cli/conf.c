@@ -311,57 +311,53 @@ conf_spec *conf_find(conf_file *cf, const char *name) {
     return NULL;
 }
 
-static int copy_list(char ***dst, char *const *src, size_t n) {
-    *dst = NULL;
-    if (!n)
+static int append_list(char ***list, size_t *n, char *const *src, size_t ns) {
+    if (!ns)
         return 0;
-    if (!(*dst = calloc(n, sizeof **dst)))
+    char **g = realloc(*list, (*n + ns) * sizeof *g);
+    if (!g)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!((*dst)[i] = dup(src[i])))
+    *list = g;
+    for (size_t i = 0; i < ns; i++) {
+        if (!(g[*n] = dup(src[i])))
             return -1;
+        (*n)++;
+    }
     return 0;
 }
 
-int conf_spec_copy(conf_spec *d, const conf_spec *s) {
-    memset(d, 0, sizeof *d);
-    d->timestamps = s->timestamps;
-    d->owner_read_all = s->owner_read_all;
-    d->parent_text = s->parent_text;
-    d->related_text = s->related_text;
-    /* Counts are set before the copies so a half-made copy frees cleanly. */
-    d->npivot_cols = s->npivot_cols;
-    d->nscope = s->nscope;
-    char **dst[] = {&d->name, &d->pivot, &d->parent, &d->parent_key, &d->related,
+int conf_spec_merge(conf_spec *d, const conf_spec *s) {
+    char **dst[] = {&d->pivot, &d->parent, &d->parent_key, &d->related,
                     &d->related_key, &d->fk, &d->rk, &d->pivot_id, &d->owner};
-    const char *src[] = {s->name, s->pivot, s->parent, s->parent_key, s->related,
+    const char *src[] = {s->pivot, s->parent, s->parent_key, s->related,
                          s->related_key, s->fk, s->rk, s->pivot_id, s->owner};
-    for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++)
-        if (src[i] && !(*dst[i] = dup(src[i])))
-            goto oom;
-    if (copy_list(&d->pivot_cols, s->pivot_cols, s->npivot_cols) ||
-        copy_list(&d->scope_cols, s->scope_cols, s->nscope) ||
-        copy_list(&d->scope_vals, s->scope_vals, s->nscope))
-        goto oom;
-    return 0;
-oom:
-    if (!d->pivot_cols)
-        d->npivot_cols = 0;
-    if (!d->scope_cols || !d->scope_vals) {
-        /* Free whichever list exists, then forget the count. */
-        for (size_t i = 0; i < d->nscope; i++) {
-            if (d->scope_cols)
-                free(d->scope_cols[i]);
-            if (d->scope_vals)
-                free(d->scope_vals[i]);
-        }
-        free(d->scope_cols);
-        free(d->scope_vals);
-        d->scope_cols = d->scope_vals = NULL;
-        d->nscope = 0;
+    for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++) {
+        char *c;
+        if (!src[i])
+            continue;
+        if (!(c = dup(src[i])))
+            return -1;
+        free(*dst[i]);
+        *dst[i] = c;
     }
-    conf_spec_free(d);
-    return -1;
+    d->timestamps |= s->timestamps;
+    d->owner_read_all |= s->owner_read_all;
+    d->parent_text |= s->parent_text;
+    d->related_text |= s->related_text;
+    if (append_list(&d->pivot_cols, &d->npivot_cols, s->pivot_cols, s->npivot_cols))
+        return -1;
+    /* Scope pairs are appended pairwise so the two lists stay the same length. */
+    for (size_t i = 0; i < s->nscope; i++) {
+        size_t nc = d->nscope, nv = d->nscope;
+        if (append_list(&d->scope_cols, &nc, &s->scope_cols[i], 1))
+            return -1;
+        if (append_list(&d->scope_vals, &nv, &s->scope_vals[i], 1)) {
+            free(d->scope_cols[d->nscope]);
+            return -1;
+        }
+        d->nscope++;
+    }
+    return 0;
 }
 
 void conf_def_free(conf_def *d) {

@@ -53,8 +53,10 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err);
 /* The named section, or NULL. */
 conf_spec *conf_find(conf_file *cf, const char *name);
 
-/* Deep-copy src into dst (dst is overwritten). 0 or -1 on out of memory. */
-int conf_spec_copy(conf_spec *dst, const conf_spec *src);
+/* Overlay src on dst: src's strings replace dst's, its lists are appended,
+ * its flags are or-ed. 0 or -1 on out of memory (dst is then unchanged or
+ * partly merged, and still freeable). */
+int conf_spec_merge(conf_spec *dst, const conf_spec *src);
 
 /* A relation definition built from a spec; it borrows the spec's strings,
  * so the spec must outlive it. */
