@@ -1,0 +1,678 @@
+/* The PostgreSQL backend (libpq): pipelined batches, streaming cursors,
+ * SQLSTATE mapping. */
+#ifdef M2M_HAVE_PG
+#include "internal.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Type OIDs of pg_type.h (stable across server versions). */
+enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_FLOAT4 = 700,
+       OID_FLOAT8 = 701 };
+
+/* Deallocations queued per batch at most, so one batch stays small. */
+enum { MAX_DEALLOC = 32 };
+
+typedef struct pg_conn {
+    PGconn *pg;
+    char *url;      /* kept for m2m_reconnect */
+    uint64_t gen;   /* bumped per connection: statements re-prepare lazily */
+    uint64_t seq;   /* server statement names m2m_<seq>, never reused */
+    uint64_t batch; /* run() calls, to match prepares to the step that sent them */
+    uint64_t *dead; /* server statements finalized but not yet deallocated */
+    size_t ndead, deadcap;
+    const char **pv; /* parameter text scratch, reused by every call */
+    char *num;       /* 32 bytes per parameter for printed numbers */
+    size_t pcap;
+    bool synced; /* the current batch's sync result has been read */
+} pg_conn;
+
+struct m2m__stmt {
+    char *sql;
+    uint64_t gen;   /* connection generation it is prepared in; 0: not */
+    uint64_t num;   /* its server name is m2m_<num> */
+    uint64_t batch; /* run() batch that queued its Parse, until answered */
+    size_t step;    /* ...and the step that queued it */
+    bool read_once; /* opened as a cursor before (see pg_cursor_open) */
+};
+
+struct m2m__cursor {
+    m2m_db *db;
+    PGresult *res; /* current row's result (or the final one, for names) */
+    int row;       /* row of res: 0 when streaming, any in run() callbacks */
+    bool primed;   /* res holds the first row, not yet handed out */
+    bool done;     /* the statement's results are all read */
+    bool holding;  /* this cursor owns db->cursor_busy */
+};
+
+static pg_conn *conn(m2m_db *db) { return (pg_conn *)db->conn; }
+
+/* libpq prints NOTICEs to stderr by default; a library must stay quiet. */
+static void pg_quiet(void *arg, const char *msg) {
+    (void)arg;
+    (void)msg;
+}
+
+static int pg_map(const char *st, bool conn_bad) {
+    if (conn_bad || (st && (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0)))
+        return M2M_CONNECTION;
+    if (!st)
+        return M2M_ERROR;
+    static const struct {
+        const char *state;
+        int rc;
+    } map[] = {
+        {"23505", M2M_EXISTS},     {"23503", M2M_CONSTRAINT}, {"23502", M2M_CONSTRAINT},
+        {"23514", M2M_CONSTRAINT}, {"23P01", M2M_CONSTRAINT}, {"42501", M2M_DENIED},
+        {"40001", M2M_BUSY},       {"40P01", M2M_BUSY},       {"55P03", M2M_BUSY},
+        {"57014", M2M_TIMEOUT},    {"42P01", M2M_NOTFOUND},   {"42703", M2M_NOTFOUND},
+        {"53200", M2M_NOMEM},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(st, map[i].state) == 0)
+            return map[i].rc;
+    return strncmp(st, "22", 2) == 0 ? M2M_TYPE : M2M_ERROR;
+}
+
+static void add_trimmed(m2m__buf *b, const char *s) {
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        n--;
+    m2m__buf_addn(b, s, n);
+}
+
+/* Record the error of res (or of the connection when res has none): mapped
+ * code, the server's message, detail and the table/column/constraint named. */
+static int pg_fail(m2m_db *db, const PGresult *res) {
+    PGconn *pg = conn(db)->pg;
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    int rc = pg_map(st, PQstatus(pg) == CONNECTION_BAD);
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg && res)
+        msg = PQresultErrorMessage(res);
+    if (!msg || !*msg)
+        msg = PQerrorMessage(pg);
+    if (!*msg)
+        msg = "no response from the server";
+    m2m__buf b = {0};
+    if (rc == M2M_CONNECTION)
+        m2m__buf_add(&b, "connection to the PostgreSQL server lost: ");
+    add_trimmed(&b, msg);
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    if (detail)
+        m2m__buf_addf(&b, " (%s)", detail);
+    static const struct {
+        int field;
+        const char *label;
+    } names[] = {{PG_DIAG_TABLE_NAME, "table"},
+                 {PG_DIAG_COLUMN_NAME, "column"},
+                 {PG_DIAG_CONSTRAINT_NAME, "constraint"}};
+    int shown = 0;
+    for (size_t i = 0; res && i < sizeof names / sizeof names[0]; i++) {
+        const char *v = PQresultErrorField(res, names[i].field);
+        if (v)
+            m2m__buf_addf(&b, "%s%s \"%s\"", shown++ ? ", " : " [", names[i].label, v);
+    }
+    if (shown)
+        m2m__buf_add(&b, "]");
+    if (st)
+        m2m__buf_addf(&b, " (SQLSTATE %s)", st);
+    if (rc == M2M_CONNECTION)
+        m2m__buf_add(&b, "; call m2m_reconnect()");
+    char *text = m2m__buf_take(&b);
+    rc = m2m__set_error(db, rc, "%s", text ? text : msg);
+    m2m__free(text);
+    return rc;
+}
+
+static int pg_check_usable(m2m_db *db) {
+    if (db->cursor_busy)
+        return m2m__set_error(db, M2M_MISUSE,
+                              "a cursor is still open on this connection; free it "
+                              "(m2m_rows_free) before the next call");
+    if (PQstatus(conn(db)->pg) != CONNECTION_OK)
+        return m2m__set_error(db, M2M_CONNECTION,
+                              "the connection to the PostgreSQL server is lost; call "
+                              "m2m_reconnect()");
+    return M2M_OK;
+}
+
+/* Connect with client_encoding forced to UTF8 in the startup packet, so no
+ * extra round trip is spent on SET and the URL cannot override it. */
+static PGconn *pg_connect(const char *url) {
+    const char *const keys[] = {"dbname", "client_encoding", NULL};
+    const char *const vals[] = {url, "UTF8", NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (pg)
+        PQsetNoticeProcessor(pg, pg_quiet, NULL);
+    return pg;
+}
+
+static int pg_open(m2m_db *db, const char *url) {
+    int rc = M2M_OK;
+    pg_conn *c = m2m__calloc(1, sizeof *c);
+    if (!c || !(c->url = m2m__strdup(url))) {
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory opening a PostgreSQL connection");
+        goto exit;
+    }
+    c->pg = pg_connect(url);
+    if (!c->pg) {
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory opening a PostgreSQL connection");
+        goto exit;
+    }
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        m2m__buf b = {0};
+        add_trimmed(&b, PQerrorMessage(c->pg));
+        char *msg = m2m__buf_take(&b);
+        rc = m2m__set_error(db, M2M_CONNECTION, "cannot connect to PostgreSQL: %s",
+                            msg ? msg : "connection failed");
+        m2m__free(msg);
+        goto exit;
+    }
+    c->gen = 1;
+    db->conn = c;
+    return M2M_OK;
+exit:
+    if (c) {
+        PQfinish(c->pg);
+        m2m__free(c->url);
+        m2m__free(c);
+    }
+    return rc;
+}
+
+static void pg_close(m2m_db *db) {
+    pg_conn *c = conn(db);
+    if (!c)
+        return;
+    PQfinish(c->pg);
+    m2m__free(c->url);
+    m2m__free(c->dead);
+    m2m__free(c->pv);
+    m2m__free(c->num);
+    m2m__free(c);
+    db->conn = NULL;
+}
+
+/* A fresh connection replaces the old one only once it is up, so a failed
+ * reconnect can simply be retried. */
+static int pg_reconnect(m2m_db *db) {
+    pg_conn *c = conn(db);
+    if (db->cursor_busy)
+        return m2m__set_error(db, M2M_MISUSE,
+                              "a cursor is still open on this connection; free it first");
+    PGconn *pg = pg_connect(c->url);
+    if (!pg)
+        return m2m__set_error(db, M2M_NOMEM, "out of memory reconnecting");
+    if (PQstatus(pg) != CONNECTION_OK) {
+        m2m__buf b = {0};
+        add_trimmed(&b, PQerrorMessage(pg));
+        char *msg = m2m__buf_take(&b);
+        int rc = m2m__set_error(db, M2M_CONNECTION, "cannot reconnect to PostgreSQL: %s",
+                                msg ? msg : "connection failed");
+        m2m__free(msg);
+        PQfinish(pg);
+        return rc;
+    }
+    PQfinish(c->pg);
+    c->pg = pg;
+    c->gen++;
+    c->ndead = 0; /* they died with the old connection */
+    return M2M_OK;
+}
+
+/* Preparing on the server is deferred to the statement's first run, where
+ * the Parse travels in the same pipeline as the execution: a cold statement
+ * costs no extra round trip, and after a reconnect it is simply re-sent. */
+static int pg_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
+    *out = NULL;
+    m2m__stmt *s = m2m__calloc(1, sizeof *s);
+    if (!s || !(s->sql = m2m__strdup(sql))) {
+        m2m__free(s);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory preparing a statement");
+    }
+    db->stats.prepared++;
+    *out = s;
+    return M2M_OK;
+}
+
+/* The server-side statement is deallocated in the next batch (it rides along
+ * for free); if the list cannot grow it lives until the connection closes. */
+static void pg_finalize(m2m_db *db, m2m__stmt *s) {
+    if (!s)
+        return;
+    pg_conn *c = db ? conn(db) : NULL;
+    if (c && s->gen == c->gen &&
+        m2m__grow((void **)&c->dead, &c->deadcap, c->ndead + 1, sizeof *c->dead) == M2M_OK)
+        c->dead[c->ndead++] = s->num;
+    m2m__free(s->sql);
+    m2m__free(s);
+}
+
+static void stmt_name(char *out, size_t size, uint64_t num) {
+    snprintf(out, size, "m2m_%llu", (unsigned long long)num);
+}
+
+/* Parameters of steps as text (NULL for M2M_TNULL), all converted before
+ * anything is sent so that running out of memory cannot leave half a batch
+ * queued; the server infers their types. */
+static int pg_params(m2m_db *db, m2m__step *steps, size_t n) {
+    pg_conn *c = conn(db);
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (steps[k].nparams > 65535 || total > SIZE_MAX / 32 - 65536)
+            return m2m__set_error(db, M2M_INVALID, "too many parameters");
+        total += steps[k].nparams;
+    }
+    if (total > c->pcap) {
+        const char **pv = m2m__realloc(c->pv, total * sizeof *pv);
+        if (pv)
+            c->pv = pv;
+        char *num = pv ? m2m__realloc(c->num, total * 32) : NULL;
+        if (num)
+            c->num = num;
+        if (!pv || !num)
+            return m2m__set_error(db, M2M_NOMEM, "out of memory binding %zu parameters",
+                                  total);
+        c->pcap = total;
+    }
+    size_t i = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (size_t j = 0; j < steps[k].nparams; j++, i++) {
+            m2m_value v = steps[k].params[j];
+            char *slot = c->num + i * 32;
+            c->pv[i] = slot;
+            if (v.type == M2M_TINT)
+                snprintf(slot, 32, "%lld", (long long)v.i);
+            else if (v.type == M2M_TREAL)
+                snprintf(slot, 32, "%.17g", v.d);
+            else
+                c->pv[i] = v.type == M2M_TTEXT ? v.s : NULL;
+        }
+    }
+    return M2M_OK;
+}
+
+/* The next result of the pipeline and the NULL that ends its statement;
+ * NULL, noting it, at the sync point (reached early only when the
+ * connection broke). */
+static PGresult *take(pg_conn *c) {
+    PGresult *res = PQgetResult(c->pg);
+    if (res && PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+        PQclear(res);
+        c->synced = true;
+        return NULL;
+    }
+    if (res) {
+        PGresult *extra;
+        while ((extra = PQgetResult(c->pg)) != NULL)
+            PQclear(extra);
+    }
+    return res;
+}
+
+/* Read up to the sync point and leave pipeline mode. Gives up on a dead
+ * connection: m2m_reconnect replaces it. */
+static void finish_pipeline(pg_conn *c) {
+    int nulls = 0;
+    while (PQstatus(c->pg) == CONNECTION_OK && PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
+        if (c->synced && PQexitPipelineMode(c->pg))
+            break;
+        PGresult *res = PQgetResult(c->pg);
+        if (!res) {
+            if (++nulls > 1)
+                break;
+            continue;
+        }
+        nulls = 0;
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+            c->synced = true;
+        PQclear(res);
+    }
+}
+
+static void note_rows(m2m_db *db, int64_t rows) {
+    if (db->stats.rows_peak < (uint64_t)rows)
+        db->stats.rows_peak = (uint64_t)rows;
+}
+
+/* Queue the steps, a Parse before each cold statement, and pending
+ * deallocations, then one sync: the whole batch is one round trip. Returns
+ * how many steps were queued in *nsent and how many deallocations in *ndel. */
+static int send_batch(m2m_db *db, m2m__step *steps, size_t n, size_t *nsent, size_t *ndel) {
+    pg_conn *c = conn(db);
+    char name[32];
+    *nsent = *ndel = 0;
+    const char *const *pv = c->pv;
+    for (size_t k = 0; k < n; k++) {
+        m2m__stmt *s = steps[k].stmt;
+        if (s->gen != c->gen) {
+            s->num = ++c->seq;
+            stmt_name(name, sizeof name, s->num);
+            if (!PQsendPrepare(c->pg, name, s->sql, 0, NULL))
+                return pg_fail(db, NULL);
+            s->gen = c->gen;
+            s->batch = c->batch;
+            s->step = k;
+        }
+        stmt_name(name, sizeof name, s->num);
+        if (!PQsendQueryPrepared(c->pg, name, (int)steps[k].nparams, pv, NULL, NULL, 0))
+            return pg_fail(db, NULL);
+        pv += steps[k].nparams;
+        *nsent = k + 1;
+    }
+    for (size_t d = 0; d < c->ndead && d < MAX_DEALLOC; d++) {
+        char sql[48];
+        stmt_name(name, sizeof name, c->dead[d]);
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", name);
+        if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+            return pg_fail(db, NULL);
+        *ndel = d + 1;
+    }
+    return M2M_OK;
+}
+
+/* Results of one step; rc is the batch's first error so far. After an error
+ * or a stop, results are only read, to keep the bookkeeping exact. */
+static int read_step(m2m_db *db, m2m__step *sp, size_t k, int rc) {
+    pg_conn *c = conn(db);
+    m2m__stmt *s = sp->stmt;
+    if (s->batch == c->batch && s->step == k) {
+        PGresult *res = take(c);
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+            s->gen = 0; /* skipped or failed: the statement does not exist */
+            if (!rc && res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
+                rc = pg_fail(db, res);
+        }
+        s->batch = 0;
+        PQclear(res);
+    }
+    PGresult *res = take(c);
+    ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (res && est != PGRES_PIPELINE_ABORTED)
+        m2m__note_exec(db, s->sql);
+    if (rc) {
+        /* already failed: nothing more to report */
+    } else if (est == PGRES_TUPLES_OK) {
+        int nrows = PQntuples(res);
+        note_rows(db, nrows);
+        sp->changes = nrows;
+        m2m__cursor cur = {.db = db, .res = res};
+        for (int r = 0; sp->on_row && r < nrows && !rc; r++) {
+            cur.row = r;
+            rc = sp->on_row(sp->arg, &cur);
+        }
+    } else if (est == PGRES_COMMAND_OK) {
+        sp->changes = strtoll(PQcmdTuples(res), NULL, 10);
+    } else {
+        rc = pg_fail(db, res);
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int pg_run(m2m_db *db, m2m__step *steps, size_t n) {
+    pg_conn *c = conn(db);
+    int rc = pg_check_usable(db);
+    if (!rc)
+        rc = pg_params(db, steps, n);
+    if (rc)
+        return rc;
+    if (!PQenterPipelineMode(c->pg))
+        return pg_fail(db, NULL);
+    c->batch++;
+    c->synced = false;
+    size_t nsent, ndel;
+    rc = send_batch(db, steps, n, &nsent, &ndel);
+    if (!PQpipelineSync(c->pg) && !rc)
+        rc = pg_fail(db, NULL);
+    db->stats.round_trips++;
+    for (size_t k = 0; k < nsent; k++)
+        rc = read_step(db, &steps[k], k, rc);
+    /* A deallocation that did not run stays queued; one that failed is
+     * dropped (the statement is gone either way). */
+    size_t keep = 0;
+    for (size_t d = 0; d < ndel; d++) {
+        PGresult *res = take(c);
+        if (!res || PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+            c->dead[keep++] = c->dead[d];
+        PQclear(res);
+    }
+    if (ndel) {
+        memmove(c->dead + keep, c->dead + ndel, (c->ndead - ndel) * sizeof *c->dead);
+        c->ndead -= ndel - keep;
+    }
+    finish_pipeline(c);
+    if (!rc && PQstatus(c->pg) == CONNECTION_BAD)
+        rc = pg_fail(db, NULL);
+    return rc;
+}
+
+/* Cursors read one row at a time (single-row mode), so memory stays at one
+ * row whatever the result size. The first result is read at open so that
+ * errors surface there and column names are known before the first row. */
+static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n,
+                          m2m__cursor **out) {
+    pg_conn *c = conn(db);
+    PGresult *res = NULL;
+    char name[32];
+    *out = NULL;
+    int rc = pg_check_usable(db);
+    if (rc)
+        return rc;
+    m2m__cursor *cur = m2m__calloc(1, sizeof *cur);
+    if (!cur)
+        return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
+    cur->db = db;
+    m2m__step one = {.stmt = s, .params = p, .nparams = n};
+    if ((rc = pg_params(db, &one, 1)) != M2M_OK)
+        goto exit;
+    /* Single-row mode applies only to the head of a pipeline, so a cold
+     * statement cannot be prepared in the same round trip. Its first read
+     * runs unnamed (one-shot SQL such as m2m_sql then never lingers on the
+     * server); a second read prepares it for good. */
+    if (s->gen != c->gen && !s->read_once) {
+        s->read_once = true;
+        if (!PQsendQueryParams(c->pg, s->sql, (int)n, NULL, c->pv, NULL, NULL, 0)) {
+            rc = pg_fail(db, NULL);
+            goto exit;
+        }
+    } else {
+        if (s->gen != c->gen) {
+            uint64_t num = ++c->seq;
+            stmt_name(name, sizeof name, num);
+            res = PQprepare(c->pg, name, s->sql, 0, NULL);
+            db->stats.round_trips++;
+            if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                rc = pg_fail(db, res);
+                goto exit;
+            }
+            PQclear(res);
+            res = NULL;
+            s->gen = c->gen;
+            s->num = num;
+        }
+        stmt_name(name, sizeof name, s->num);
+        if (!PQsendQueryPrepared(c->pg, name, (int)n, c->pv, NULL, NULL, 0)) {
+            rc = pg_fail(db, NULL);
+            goto exit;
+        }
+    }
+    PQsetSingleRowMode(c->pg);
+    m2m__note_exec(db, s->sql);
+    db->stats.round_trips++;
+    res = PQgetResult(c->pg);
+    switch (PQresultStatus(res)) {
+        case PGRES_SINGLE_TUPLE:
+            note_rows(db, 1);
+            cur->primed = true;
+            break;
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+            cur->done = true;
+            break;
+        default:
+            rc = pg_fail(db, res);
+            PQclear(res);
+            res = NULL;
+            while ((res = PQgetResult(c->pg)) != NULL)
+                PQclear(res);
+            goto exit;
+    }
+    cur->res = res;
+    res = NULL;
+    if (cur->done) {
+        while ((res = PQgetResult(c->pg)) != NULL)
+            PQclear(res);
+    } else {
+        cur->holding = true;
+        db->cursor_busy = true;
+    }
+    *out = cur;
+    return M2M_OK;
+exit:
+    PQclear(res);
+    m2m__free(cur);
+    return rc;
+}
+
+static void release(m2m__cursor *cur) {
+    cur->done = true;
+    if (cur->holding) {
+        cur->holding = false;
+        cur->db->cursor_busy = false;
+    }
+}
+
+static int pg_cursor_next(m2m__cursor *cur) {
+    if (cur->primed) {
+        cur->primed = false;
+        return M2M_ROW;
+    }
+    if (cur->done)
+        return M2M_DONE;
+    PGconn *pg = conn(cur->db)->pg;
+    PGresult *res = PQgetResult(pg);
+    ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (est == PGRES_SINGLE_TUPLE) {
+        PQclear(cur->res);
+        cur->res = res;
+        return M2M_ROW;
+    }
+    int rc = M2M_DONE;
+    if (est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK &&
+        (res || PQstatus(pg) == CONNECTION_BAD))
+        rc = pg_fail(cur->db, res);
+    if (res) {
+        PQclear(res);
+        while ((res = PQgetResult(pg)) != NULL)
+            PQclear(res);
+    }
+    release(cur);
+    return rc;
+}
+
+static int pg_cursor_ncols(m2m__cursor *cur) { return cur->res ? PQnfields(cur->res) : 0; }
+
+static const char *pg_cursor_name(m2m__cursor *cur, int i) {
+    return cur->res ? PQfname(cur->res, i) : NULL;
+}
+
+static m2m_value pg_cursor_value(m2m__cursor *cur, int i) {
+    PGresult *res = cur->res;
+    if (!res || i < 0 || i >= PQnfields(res) || cur->row >= PQntuples(res) ||
+        PQgetisnull(res, cur->row, i))
+        return M2M_NULL;
+    const char *v = PQgetvalue(res, cur->row, i);
+    switch (PQftype(res, i)) {
+        case OID_INT2:
+        case OID_INT4:
+        case OID_INT8:
+            return M2M_INT(strtoll(v, NULL, 10));
+        case OID_FLOAT4:
+        case OID_FLOAT8:
+            return M2M_REAL(strtod(v, NULL));
+        case OID_BOOL:
+            return M2M_INT(v[0] == 't');
+        default:
+            return M2M_TEXT(v);
+    }
+}
+
+/* Closing early must leave the connection usable: outside a caller's
+ * transaction the rest of the query is cancelled (a million unread rows are
+ * not worth reading); inside one a cancel would abort the transaction, so
+ * the rows are read and dropped instead. */
+static void pg_cursor_close(m2m__cursor *cur) {
+    if (!cur)
+        return;
+    if (cur->holding) {
+        PGconn *pg = conn(cur->db)->pg;
+        if (!cur->db->in_txn) {
+            PGcancel *cancel = PQgetCancel(pg);
+            char err[256];
+            if (cancel)
+                PQcancel(cancel, err, sizeof err);
+            PQfreeCancel(cancel);
+        }
+        PGresult *res;
+        while ((res = PQgetResult(pg)) != NULL)
+            PQclear(res);
+        release(cur);
+    }
+    PQclear(cur->res);
+    m2m__free(cur);
+}
+
+static int pg_exec_script(m2m_db *db, const char *script) {
+    int rc = pg_check_usable(db);
+    if (rc)
+        return rc;
+    m2m__note_exec(db, script);
+    db->stats.round_trips++;
+    PGresult *res = PQexec(conn(db)->pg, script);
+    ExecStatusType est = PQresultStatus(res);
+    if (est != PGRES_COMMAND_OK && est != PGRES_TUPLES_OK && est != PGRES_EMPTY_QUERY)
+        rc = pg_fail(db, res);
+    PQclear(res);
+    return rc;
+}
+
+/* Rows typed by the table itself: each JSON key fills the column of the same
+ * name, so the SQL needs no per-column casts. */
+static void pg_input_rows(m2m__buf *b, const char *table, int param, const char *const *cols,
+                          size_t ncols) {
+    (void)cols;
+    (void)ncols;
+    m2m__buf_addf(b, "jsonb_populate_recordset(NULL::%s, $%d::jsonb)", table, param);
+}
+
+const m2m__driver m2m__pg_driver = {
+    .version = 1,
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .reconnect = pg_reconnect,
+    .prepare = pg_prepare,
+    .finalize = pg_finalize,
+    .run = pg_run,
+    .cursor_open = pg_cursor_open,
+    .cursor_next = pg_cursor_next,
+    .cursor_ncols = pg_cursor_ncols,
+    .cursor_name = pg_cursor_name,
+    .cursor_value = pg_cursor_value,
+    .cursor_close = pg_cursor_close,
+    .exec_script = pg_exec_script,
+    .begin_sql = "BEGIN",
+    .input_rows = pg_input_rows,
+    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
+    .now_sql = "now()",
+    .int_key_type = "BIGINT",
+    .text_type = "TEXT",
+    .timestamp_type = "TIMESTAMPTZ",
+};
+#else
+typedef int m2m__no_pg; /* ISO C forbids an empty translation unit */
+#endif /* M2M_HAVE_PG */
