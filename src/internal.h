@@ -134,6 +134,7 @@ extern const m2m__driver m2m__pg_driver;
  * M2M_CONNECTION, statement timeout -> M2M_TIMEOUT. */
 
 /* ---- the connection ---- */
+enum { M2M__NFIXED_MAX = 8 };
 typedef struct m2m__pending m2m__pending; /* after-commit callbacks */
 
 struct m2m_db {
@@ -152,19 +153,23 @@ struct m2m_db {
     char *auth_role;
     char *auth_sub;
     bool cursor_busy; /* a streaming cursor holds the connection */
+    m2m__stmt *fixed[M2M__NFIXED_MAX];
 };
 
 /* Called by drivers for every statement they execute. */
 void m2m__note_exec(m2m_db *db, const char *sql);
 
 /* ---- relations (relation.c) ---- */
-enum { M2M__MAX_PIVOT = 64, M2M__NCACHE = 64 };
+enum { M2M__MAX_PIVOT = 64 };
 
-/* A statement built once for a relation and kept prepared. */
+/* A statement built once for a relation and kept prepared: writes are keyed
+ * by (op, column mask) so their SQL is never rebuilt; reads by their text. */
 typedef struct m2m__cached {
-    uint64_t key; /* op and column mask */
+    int op;
+    uint64_t mask;
     char *sql;
     m2m__stmt *stmt;
+    int inuse; /* held by an open cursor: reads prepare another copy */
 } m2m__cached;
 
 struct m2m_relation {
@@ -187,15 +192,68 @@ struct m2m_relation {
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;
-    m2m__cached cache[M2M__NCACHE];
-    size_t ncache;
+    m2m__cached *cache;
+    size_t ncache, capcache;
 };
 
 /* Index of a writable pivot column, or -1. */
 int m2m__rel_col(const m2m_relation *rel, const char *name);
-/* The prepared statement for key, built by build() on first use. */
-int m2m__rel_stmt(m2m_relation *rel, uint64_t key,
-                  int (*build)(m2m_relation *rel, uint64_t key, m2m__buf *b),
+/* The prepared statement for (op, mask), its SQL made by build() on first
+ * use. build returns M2M_OK or an error code (set on db). */
+typedef int (*m2m__build_fn)(m2m_relation *rel, uint64_t mask, m2m__buf *b);
+int m2m__rel_stmt(m2m_relation *rel, int op, uint64_t mask, m2m__build_fn build,
                   m2m__stmt **out);
+/* The prepared statement for a read's SQL text (owned by the cache); *entry
+ * is the cache entry, to mark while a cursor streams from it. */
+int m2m__rel_stmt_sql(m2m_relation *rel, const char *sql, m2m__stmt **out, size_t *entry);
+
+/* ---- txn.c: one operation's transaction ---- */
+typedef struct m2m__op {
+    m2m_db *db;
+    m2m_relation *rel;
+    m2m__step steps[24];
+    size_t n;
+    bool open;        /* BEGIN / SAVEPOINT sent */
+    m2m_value auth[2];
+    m2m_value lock[2];
+} m2m__op;
+/* Queue BEGIN (or SAVEPOINT inside a caller txn), the JWT claims and the
+ * per-parent lock. Nothing is sent until m2m__op_flush. */
+int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent);
+/* Queue a statement; on_row receives its result rows. Returns the step so
+ * the caller can read ->changes after the flush. */
+m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,
+                       int (*on_row)(void *arg, m2m__cursor *row), void *arg);
+/* Send what is queued (one round trip on PostgreSQL). */
+int m2m__op_flush(m2m__op *op);
+/* Queue COMMIT (or RELEASE) and flush. */
+int m2m__op_commit(m2m__op *op);
+/* Roll back what the operation did; keeps the error already on db. */
+void m2m__op_abort(m2m__op *op);
+
+/* Fixed statements of a connection (BEGIN, COMMIT, ...), prepared once. */
+enum {
+    M2M__BEGIN,
+    M2M__COMMIT,
+    M2M__ROLLBACK,
+    M2M__SAVEPOINT,
+    M2M__RELEASE,
+    M2M__ROLLBACK_TO,
+    M2M__AUTH,
+    M2M__LOCK,
+    M2M__NFIXED
+};
+int m2m__fixed(m2m_db *db, int which, m2m__stmt **out);
+
+/* Defer an after-commit callback to m2m_commit(); takes ownership of ch. */
+int m2m__defer_after(m2m_db *db, m2m_after_fn fn, void *arg, m2m_changes *ch);
+
+/* ---- rows.c ---- */
+/* A cursor over a statement's rows (RAW layout: every column is related). */
+int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *params,
+                  size_t n, m2m_rows **out);
+/* Deep copies of parameter arrays that must outlive the call. */
+int m2m__values_dup(const m2m_value *src, size_t n, m2m_value **out);
+void m2m__values_free(m2m_value *v, size_t n);
 
 #endif /* M2M_INTERNAL_H */

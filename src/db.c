@@ -1,0 +1,241 @@
+/* Connections: open/close, caller transactions, raw SQL, counters. */
+#include "internal.h"
+
+#include <string.h>
+
+struct m2m__pending {
+    m2m__pending *next;
+    m2m_after_fn fn;
+    void *arg;
+    m2m_changes *ch;
+};
+
+static const char *const fixed_sql[M2M__NFIXED] = {
+    [M2M__BEGIN] = NULL, /* the driver's begin_sql */
+    [M2M__COMMIT] = "COMMIT",
+    [M2M__ROLLBACK] = "ROLLBACK",
+    [M2M__SAVEPOINT] = "SAVEPOINT m2m_op",
+    [M2M__RELEASE] = "RELEASE SAVEPOINT m2m_op",
+    [M2M__ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT m2m_op",
+    /* How PostgREST hands claims to policies; role switches with it. */
+    [M2M__AUTH] = "SELECT set_config('request.jwt.claims', $1, true), "
+                  "set_config('role', $2, true)",
+    [M2M__LOCK] = NULL, /* the driver's lock_sql */
+};
+
+static const m2m__driver *pick_driver(const char *url) {
+    if (strncmp(url, "sqlite:", 7) == 0)
+        return &m2m__sqlite_driver;
+#ifdef M2M_HAVE_PG
+    return &m2m__pg_driver;
+#else
+    return NULL;
+#endif
+}
+
+int m2m_open(const char *url, m2m_db **out) {
+    if (!out)
+        return M2M_MISUSE;
+    *out = NULL;
+    if (!url)
+        return M2M_MISUSE;
+    const m2m__driver *drv = pick_driver(url);
+    if (!drv)
+        return M2M_NOTSUP;
+    m2m_db *db = m2m__calloc(1, sizeof *db);
+    if (!db)
+        return M2M_NOMEM;
+    db->drv = drv;
+    int rc = drv->open(db, url);
+    if (rc != M2M_OK) {
+        m2m_close(db);
+        return rc;
+    }
+    *out = db;
+    return M2M_OK;
+}
+
+static void pending_free(m2m_db *db) {
+    while (db->pending) {
+        m2m__pending *p = db->pending;
+        db->pending = p->next;
+        m2m_changes_free(p->ch);
+        m2m__free(p);
+    }
+}
+
+int m2m_close(m2m_db *db) {
+    if (!db)
+        return M2M_OK;
+    for (int i = 0; i < M2M__NFIXED; i++)
+        if (db->fixed[i])
+            db->drv->finalize(db, db->fixed[i]);
+    if (db->conn)
+        db->drv->close(db);
+    pending_free(db);
+    m2m_auth_clear(db);
+    m2m__free(db->errmsg);
+    m2m__free(db);
+    return M2M_OK;
+}
+
+const char *m2m_backend(m2m_db *db) {
+    return db ? (strcmp(db->drv->name, "sqlite") == 0 ? "sqlite" : "postgresql") : NULL;
+}
+
+int m2m_reconnect(m2m_db *db) {
+    if (!db)
+        return M2M_MISUSE;
+    m2m__clear_error(db);
+    db->in_txn = 0;
+    pending_free(db);
+    return db->drv->reconnect(db);
+}
+
+int m2m__fixed(m2m_db *db, int which, m2m__stmt **out) {
+    if (!db->fixed[which]) {
+        const char *sql = which == M2M__BEGIN  ? db->drv->begin_sql
+                          : which == M2M__LOCK ? db->drv->lock_sql
+                                               : fixed_sql[which];
+        int rc = db->drv->prepare(db, sql, &db->fixed[which]);
+        if (rc)
+            return rc;
+    }
+    *out = db->fixed[which];
+    return M2M_OK;
+}
+
+void m2m__note_exec(m2m_db *db, const char *sql) {
+    db->stats.executed++;
+    if (db->trace)
+        db->trace(db->trace_arg, sql);
+}
+
+static int run_fixed(m2m_db *db, int which) {
+    m2m__stmt *st;
+    int rc = m2m__fixed(db, which, &st);
+    if (rc)
+        return rc;
+    m2m__step step = {.stmt = st};
+    return db->drv->run(db, &step, 1);
+}
+
+int m2m_begin(m2m_db *db) {
+    if (!db)
+        return M2M_MISUSE;
+    m2m__clear_error(db);
+    if (db->in_txn)
+        return m2m__set_error(db, M2M_MISUSE, "a transaction is already open");
+    int rc = run_fixed(db, M2M__BEGIN);
+    if (rc == M2M_OK)
+        db->in_txn = 1;
+    return rc;
+}
+
+int m2m_commit(m2m_db *db) {
+    if (!db)
+        return M2M_MISUSE;
+    m2m__clear_error(db);
+    if (!db->in_txn)
+        return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
+    int rc = run_fixed(db, M2M__COMMIT);
+    if (rc != M2M_OK) {
+        /* The server ended the transaction (PostgreSQL) or it is still open
+         * (SQLite busy): either way roll back so the handle is usable. */
+        char *msg = db->errmsg;
+        db->errmsg = NULL;
+        run_fixed(db, M2M__ROLLBACK);
+        m2m__set_error(db, rc, "commit: %s", msg ? msg : m2m_errstr(rc));
+        m2m__free(msg);
+        db->in_txn = 0;
+        pending_free(db);
+        return rc;
+    }
+    db->in_txn = 0;
+    /* After-commit callbacks, in the order the operations ran. */
+    m2m__pending *list = NULL;
+    while (db->pending) {
+        m2m__pending *p = db->pending;
+        db->pending = p->next;
+        p->next = list;
+        list = p;
+    }
+    while (list) {
+        m2m__pending *p = list;
+        list = p->next;
+        p->fn(p->arg, p->ch);
+        m2m_changes_free(p->ch);
+        m2m__free(p);
+    }
+    return M2M_OK;
+}
+
+int m2m_rollback(m2m_db *db) {
+    if (!db)
+        return M2M_MISUSE;
+    m2m__clear_error(db);
+    if (!db->in_txn)
+        return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
+    db->in_txn = 0;
+    pending_free(db);
+    return run_fixed(db, M2M__ROLLBACK);
+}
+
+/* Defer an after-commit callback to m2m_commit(); takes ch. */
+int m2m__defer_after(m2m_db *db, m2m_after_fn fn, void *arg, m2m_changes *ch) {
+    m2m__pending *p = m2m__calloc(1, sizeof *p);
+    if (!p) {
+        m2m_changes_free(ch);
+        return M2M_NOMEM;
+    }
+    *p = (m2m__pending){db->pending, fn, arg, ch};
+    db->pending = p;
+    return M2M_OK;
+}
+
+int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams,
+            m2m_rows **out) {
+    if (out)
+        *out = NULL;
+    if (!db)
+        return M2M_MISUSE;
+    m2m__clear_error(db);
+    if (!sql || (nparams && !params))
+        return m2m__set_error(db, M2M_MISUSE, "m2m_sql: NULL sql or params");
+    m2m__stmt *st = NULL;
+    int rc = db->drv->prepare(db, sql, &st);
+    if (rc)
+        return rc;
+    if (out)
+        return m2m__rows_raw(db, st, true, params, nparams, out);
+    m2m__step step = {.stmt = st, .params = params, .nparams = nparams};
+    rc = db->drv->run(db, &step, 1);
+    db->drv->finalize(db, st);
+    return rc;
+}
+
+int m2m_exec(m2m_db *db, const char *script) {
+    if (!db)
+        return M2M_MISUSE;
+    m2m__clear_error(db);
+    if (!script)
+        return m2m__set_error(db, M2M_MISUSE, "m2m_exec: NULL script");
+    return db->drv->exec_script(db, script);
+}
+
+void m2m_stats_get(m2m_db *db, m2m_stats *out) {
+    if (db && out)
+        *out = db->stats;
+}
+
+void m2m_stats_reset(m2m_db *db) {
+    if (db)
+        db->stats = (m2m_stats){0};
+}
+
+void m2m_trace(m2m_db *db, void (*fn)(void *arg, const char *sql), void *arg) {
+    if (!db)
+        return;
+    db->trace = fn;
+    db->trace_arg = arg;
+}

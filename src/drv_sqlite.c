@@ -1,0 +1,293 @@
+/* The SQLite backend: the embedded default. */
+#include "internal.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+struct m2m__stmt {
+    sqlite3_stmt *st;
+    const char *sql;
+    int *idx; /* sqlite parameter index of $1..$n */
+    int nidx;
+};
+
+struct m2m__cursor {
+    m2m__stmt *st;
+    m2m_db *db;
+    m2m_value cur; /* scratch for cursor_value */
+};
+
+static sqlite3 *conn(m2m_db *db) { return (sqlite3 *)db->conn; }
+
+/* Map SQLite's extended result codes onto ours and record the message. */
+static int sq_error(m2m_db *db, int src, const char *what) {
+    int rc;
+    int prim = src & 0xff;
+    switch (prim) {
+        case SQLITE_CONSTRAINT:
+            rc = (src == SQLITE_CONSTRAINT_UNIQUE || src == SQLITE_CONSTRAINT_PRIMARYKEY)
+                     ? M2M_EXISTS
+                     : M2M_CONSTRAINT;
+            break;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            rc = M2M_BUSY;
+            break;
+        case SQLITE_NOMEM:
+            rc = M2M_NOMEM;
+            break;
+        case SQLITE_IOERR:
+        case SQLITE_CORRUPT:
+        case SQLITE_FULL:
+        case SQLITE_CANTOPEN:
+        case SQLITE_NOTADB:
+            rc = M2M_IOERR;
+            break;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+        case SQLITE_READONLY:
+            rc = M2M_DENIED;
+            break;
+        case SQLITE_MISMATCH:
+            rc = M2M_TYPE;
+            break;
+        case SQLITE_TOOBIG:
+        case SQLITE_RANGE:
+            rc = M2M_INVALID;
+            break;
+        default:
+            rc = M2M_ERROR;
+    }
+    const char *msg = db->conn ? sqlite3_errmsg(conn(db)) : sqlite3_errstr(src);
+    if (rc == M2M_ERROR && (strstr(msg, "no such table") || strstr(msg, "no such column")))
+        rc = M2M_NOTFOUND;
+    return m2m__set_error(db, rc, "%s: %s", what, msg);
+}
+
+static int sq_open(m2m_db *db, const char *url) {
+    const char *path = url + strlen("sqlite:");
+    sqlite3 *h = NULL;
+    int src = sqlite3_open_v2(path, &h,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+    if (src != SQLITE_OK) {
+        int rc = m2m__set_error(db, src == SQLITE_NOMEM ? M2M_NOMEM : M2M_IOERR,
+                                "cannot open SQLite database '%s': %s", path,
+                                h ? sqlite3_errmsg(h) : sqlite3_errstr(src));
+        sqlite3_close(h);
+        return rc;
+    }
+    db->conn = h;
+    sqlite3_extended_result_codes(h, 1);
+    /* Writers wait for each other instead of failing at once. */
+    sqlite3_busy_timeout(h, 5000);
+    src = sqlite3_exec(h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+    if (src != SQLITE_OK)
+        return sq_error(db, src, "open");
+    return M2M_OK;
+}
+
+static void sq_close(m2m_db *db) {
+    sqlite3_close_v2(conn(db));
+    db->conn = NULL;
+}
+
+static int sq_reconnect(m2m_db *db) {
+    (void)db;
+    return M2M_OK;
+}
+
+static int sq_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
+    *out = NULL;
+    m2m__stmt *s = m2m__calloc(1, sizeof *s);
+    if (!s)
+        return m2m__set_error(db, M2M_NOMEM, "out of memory preparing a statement");
+    int src = sqlite3_prepare_v3(conn(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+    if (src != SQLITE_OK) {
+        m2m__free(s);
+        return sq_error(db, src, "prepare");
+    }
+    db->stats.prepared++;
+    s->sql = sqlite3_sql(s->st);
+    /* $N is a named parameter to SQLite; resolve each once. */
+    int count = sqlite3_bind_parameter_count(s->st);
+    s->idx = m2m__calloc((size_t)count + 1, sizeof *s->idx);
+    if (!s->idx) {
+        sqlite3_finalize(s->st);
+        m2m__free(s);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory preparing a statement");
+    }
+    for (int i = 1; i <= count; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i);
+        s->idx[i - 1] = sqlite3_bind_parameter_index(s->st, name);
+    }
+    s->nidx = count;
+    *out = s;
+    return M2M_OK;
+}
+
+static void sq_finalize(m2m_db *db, m2m__stmt *s) {
+    (void)db;
+    if (!s)
+        return;
+    sqlite3_finalize(s->st);
+    m2m__free(s->idx);
+    m2m__free(s);
+}
+
+static int sq_bind(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+    if (n > (size_t)s->nidx)
+        return m2m__set_error(db, M2M_MISUSE, "statement takes %d parameters, got %zu",
+                              s->nidx, n);
+    for (size_t i = 0; i < n; i++) {
+        int ix = s->idx[i], src = SQLITE_OK;
+        if (ix == 0)
+            continue;
+        switch (p[i].type) {
+            case M2M_TINT:
+                src = sqlite3_bind_int64(s->st, ix, p[i].i);
+                break;
+            case M2M_TREAL:
+                src = sqlite3_bind_double(s->st, ix, p[i].d);
+                break;
+            case M2M_TTEXT:
+                /* Borrowed: the caller keeps params alive until the step ends. */
+                src = sqlite3_bind_text(s->st, ix, p[i].s, -1, SQLITE_STATIC);
+                break;
+            default:
+                src = sqlite3_bind_null(s->st, ix);
+        }
+        if (src != SQLITE_OK)
+            return sq_error(db, src, "bind");
+    }
+    return M2M_OK;
+}
+
+static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        m2m__step *sp = &steps[k];
+        m2m__stmt *s = sp->stmt;
+        int rc = sq_bind(db, s, sp->params, sp->nparams);
+        if (rc)
+            return rc;
+        m2m__note_exec(db, s->sql);
+        m2m__cursor cur = {.st = s, .db = db};
+        int64_t rows = 0;
+        int src;
+        while ((src = sqlite3_step(s->st)) == SQLITE_ROW) {
+            rows++;
+            if (sp->on_row && (rc = sp->on_row(sp->arg, &cur)) != M2M_OK) {
+                sqlite3_reset(s->st);
+                return rc;
+            }
+        }
+        if (src != SQLITE_DONE) {
+            rc = sq_error(db, src, "execute");
+            sqlite3_reset(s->st);
+            return rc;
+        }
+        sp->changes = sqlite3_column_count(s->st) ? rows : sqlite3_changes64(conn(db));
+        sqlite3_reset(s->st);
+    }
+    return M2M_OK;
+}
+
+static int sq_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n,
+                          m2m__cursor **out) {
+    *out = NULL;
+    int rc = sq_bind(db, s, p, n);
+    if (rc)
+        return rc;
+    m2m__cursor *c = m2m__calloc(1, sizeof *c);
+    if (!c)
+        return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
+    c->st = s;
+    c->db = db;
+    m2m__note_exec(db, s->sql);
+    if (db->stats.rows_peak < 1)
+        db->stats.rows_peak = 1;
+    *out = c;
+    return M2M_OK;
+}
+
+static int sq_cursor_next(m2m__cursor *c) {
+    int src = sqlite3_step(c->st->st);
+    if (src == SQLITE_ROW)
+        return M2M_ROW;
+    if (src == SQLITE_DONE)
+        return M2M_DONE;
+    return sq_error(c->db, src, "read");
+}
+
+static int sq_cursor_ncols(m2m__cursor *c) { return sqlite3_column_count(c->st->st); }
+
+static const char *sq_cursor_name(m2m__cursor *c, int i) {
+    return sqlite3_column_name(c->st->st, i);
+}
+
+static m2m_value sq_cursor_value(m2m__cursor *c, int i) {
+    sqlite3_stmt *st = c->st->st;
+    switch (sqlite3_column_type(st, i)) {
+        case SQLITE_INTEGER:
+            return M2M_INT(sqlite3_column_int64(st, i));
+        case SQLITE_FLOAT:
+            return M2M_REAL(sqlite3_column_double(st, i));
+        case SQLITE_NULL:
+            return M2M_NULL;
+        default:
+            return M2M_TEXT((const char *)sqlite3_column_text(st, i));
+    }
+}
+
+static void sq_cursor_close(m2m__cursor *c) {
+    if (!c)
+        return;
+    sqlite3_reset(c->st->st);
+    m2m__free(c);
+}
+
+static int sq_exec_script(m2m_db *db, const char *script) {
+    char *err = NULL;
+    m2m__note_exec(db, script);
+    int src = sqlite3_exec(conn(db), script, NULL, NULL, &err);
+    sqlite3_free(err);
+    return src == SQLITE_OK ? M2M_OK : sq_error(db, src, "exec");
+}
+
+static void sq_input_rows(m2m__buf *b, const char *table, int param, const char *const *cols,
+                          size_t ncols) {
+    (void)table;
+    m2m__buf_add(b, "(SELECT ");
+    for (size_t i = 0; i < ncols; i++)
+        m2m__buf_addf(b, "%sjson_extract(j.value, '$.%s') AS \"%s\"", i ? ", " : "", cols[i],
+                      cols[i]);
+    m2m__buf_addf(b, " FROM json_each($%d) AS j)", param);
+}
+
+const m2m__driver m2m__sqlite_driver = {
+    .version = 1,
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .reconnect = sq_reconnect,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .run = sq_run,
+    .cursor_open = sq_cursor_open,
+    .cursor_next = sq_cursor_next,
+    .cursor_ncols = sq_cursor_ncols,
+    .cursor_name = sq_cursor_name,
+    .cursor_value = sq_cursor_value,
+    .cursor_close = sq_cursor_close,
+    .exec_script = sq_exec_script,
+    .begin_sql = "BEGIN IMMEDIATE",
+    .input_rows = sq_input_rows,
+    .lock_sql = NULL,
+    .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    .int_key_type = "INTEGER",
+    .text_type = "TEXT",
+    .timestamp_type = "TEXT",
+};

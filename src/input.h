@@ -1,0 +1,81 @@
+/* Validated input of one write operation (input.c). */
+#ifndef M2M_INPUT_H
+#define M2M_INPUT_H
+
+#include "internal.h"
+
+/* Rows that share one set of columns, as a JSON array of objects. */
+typedef struct m2m__group {
+    uint64_t mask;
+    m2m__buf json;
+    size_t count;
+} m2m__group;
+
+typedef struct m2m__input {
+    m2m_relation *rel;
+    const m2m_item *items;   /* item form, or NULL for plain ids */
+    const m2m_value *ids;    /* plain-id form */
+    m2m_value *all;          /* every item's id, in call order */
+    size_t *uniq;            /* indexes of first occurrences */
+    uint64_t *masks;         /* per unique item: columns it stores */
+    size_t n;                /* unique items (or ids) */
+    const m2m_col *shared;
+    size_t nshared;
+    uint64_t shared_mask;
+    m2m__group *groups;
+    size_t ngroups, capgroups;
+} m2m__input;
+
+/* A hash set over borrowed values. */
+typedef struct m2m__valset {
+    const m2m_value *vals;
+    size_t n;
+    size_t *slot;
+    size_t cap;
+} m2m__valset;
+
+int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type want);
+int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *mask);
+int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n, const m2m_opts *opts,
+                     m2m__input *in);
+int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input *in);
+/* (Re)build the JSON groups, leaving out ids in skip (may be NULL). */
+int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip);
+void m2m__input_clear_groups(m2m__input *in);
+void m2m__input_free(m2m__input *in);
+
+int m2m__valset_init(m2m__valset *s, const m2m_value *vals, size_t n);
+bool m2m__valset_has(const m2m__valset *s, m2m_value v);
+void m2m__valset_free(m2m__valset *s);
+
+/* ---- changes.c ---- */
+typedef struct m2m__report {
+    m2m_changes ch; /* first: m2m_changes_free casts back */
+    size_t cap[3];
+} m2m__report;
+enum { M2M__ATTACHED, M2M__DETACHED, M2M__UPDATED };
+m2m__report *m2m__report_new(int op, m2m_value parent);
+m2m__report *m2m__report_copy(const m2m__report *src);
+/* on_row callbacks: append column 0 to a list; arg is a m2m__collect. */
+typedef struct m2m__collect {
+    m2m_db *db;
+    m2m__report *rep;
+    int list;
+} m2m__collect;
+int m2m__collect_row(void *arg, m2m__cursor *row);
+/* on_row: store column 0 as an integer; arg is a m2m__intval. */
+typedef struct m2m__intval {
+    m2m_db *db;
+    int64_t v;
+    bool seen;
+} m2m__intval;
+int m2m__int_row(void *arg, m2m__cursor *row);
+/* Digest of a set, fed row by row; arg is a m2m__digest. */
+typedef struct m2m__digest {
+    m2m_db *db;
+    uint64_t sum, count;
+} m2m__digest;
+int m2m__digest_row(void *arg, m2m__cursor *row);
+void m2m__digest_hex(const m2m__digest *d, char out[M2M_VERSION_LEN]);
+
+#endif

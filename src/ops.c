@@ -1,0 +1,535 @@
+/* The write operations: attach, detach, sync, toggle, update pivot, and the
+ * version of a set. Each is one transaction of a constant number of
+ * statements, whatever the number of ids. */
+#include "input.h"
+#include "sqlgen.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+enum { ARENA = 1024, MAX_RETRY = 5 };
+
+/* State of one operation. Parameter arrays live in the arena until the
+ * statements that use them have run. */
+typedef struct opctx {
+    m2m_relation *rel;
+    m2m_db *db;
+    m2m_value parent;
+    m2m__op op;
+    m2m__report *rep;
+    bool collect; /* the caller or a callback wants the ids */
+    m2m__collect lists[3];
+    m2m__intval counts[8];
+    m2m__step *count_step[8], *dml_step[8];
+    size_t nchecks;
+    m2m_value arena[ARENA];
+    size_t used;
+} opctx;
+
+static m2m_value *arena_take(opctx *c, size_t n) {
+    if (c->used + n > ARENA)
+        return NULL;
+    m2m_value *p = &c->arena[c->used];
+    c->used += n;
+    return p;
+}
+
+/* Queue statement kind with params [$1 parent, $2 json?, scope..., vals...]
+ * and, when list >= 0, collect its rows into that report list. */
+static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_value *vals,
+               size_t nvals, int list, m2m__step **out) {
+    m2m_relation *rel = c->rel;
+    m2m__stmt *st;
+    int rc = m2m__rel_stmt(rel, kind, mask, m2m__builder(kind), &st);
+    if (rc)
+        return rc;
+    m2m_value *p = arena_take(c, 2 + M2M__MAX_PIVOT + nvals);
+    if (!p)
+        return m2m__set_error(c->db, M2M_ERROR, "internal: operation too large");
+    size_t n = 0;
+    p[n++] = c->parent;
+    if (json)
+        p[n++] = M2M_TEXT(json);
+    n += m2m__scope_params(rel, p + n);
+    for (size_t i = 0; i < nvals; i++)
+        p[n++] = vals[i];
+    bool want = list >= 0 && (c->collect || list == M2M__DETACHED);
+    m2m__step *s = m2m__op_add(&c->op, st, p, n, want ? m2m__collect_row : NULL,
+                               want ? &c->lists[list] : NULL);
+    if (!s)
+        return m2m__set_error(c->db, M2M_ERROR, "internal: too many statements queued");
+    if (out)
+        *out = s;
+    return M2M_OK;
+}
+
+/* Under row-level security PostgreSQL skips rows a policy hides from DELETE
+ * or UPDATE without an error; count the rows first and compare. */
+static int add_checked(opctx *c, int count_kind, int kind, uint64_t mask, const char *json,
+                       const m2m_value *vals, size_t nvals, int list) {
+    m2m__step *dml = NULL;
+    if (c->rel->owner_column && c->nchecks < 8) {
+        m2m__step *cs = NULL;
+        size_t k = c->nchecks;
+        int rc = add(c, count_kind, mask, json, NULL, 0, -1, &cs);
+        if (rc)
+            return rc;
+        c->counts[k] = (m2m__intval){.db = c->db};
+        cs->on_row = m2m__int_row;
+        cs->arg = &c->counts[k];
+        c->count_step[k] = cs;
+        rc = add(c, kind, mask, json, vals, nvals, list, &dml);
+        if (rc)
+            return rc;
+        c->dml_step[k] = dml;
+        c->nchecks++;
+        return M2M_OK;
+    }
+    return add(c, kind, mask, json, vals, nvals, list, NULL);
+}
+
+/* Run what is queued; then check that RLS hid nothing from the DML. */
+static int flush(opctx *c) {
+    int rc = m2m__op_flush(&c->op);
+    c->used = 0;
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < c->nchecks; k++) {
+        int64_t seen = c->counts[k].v, changed = c->dml_step[k]->changes;
+        if (changed < seen)
+            rc = m2m__set_error(c->db, M2M_DENIED,
+                                "%s: row-level security denied the change: %lld row(s) "
+                                "match but only %lld may be changed by this user (sub %s); "
+                                "nothing was changed",
+                                c->rel->pivot_table, (long long)seen, (long long)changed,
+                                c->db->auth_sub ? c->db->auth_sub : "?");
+    }
+    c->nchecks = 0;
+    return rc;
+}
+
+static int ctx_init(opctx *c, m2m_relation *rel, int op, m2m_value parent, bool collect) {
+    memset(c, 0, offsetof(opctx, arena));
+    c->rel = rel;
+    c->db = rel->db;
+    c->parent = parent;
+    c->collect = collect || rel->before || rel->after;
+    c->rep = m2m__report_new(op, parent);
+    if (!c->rep)
+        return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
+    for (int l = 0; l < 3; l++)
+        c->lists[l] = (m2m__collect){c->db, c->rep, l};
+    return M2M_OK;
+}
+
+/* Checks every write operation makes before any SQL runs. */
+static int precheck(m2m_relation *rel, m2m_value parent) {
+    if (!rel)
+        return M2M_MISUSE;
+    m2m_db *db = rel->db;
+    m2m__clear_error(db);
+    int rc = m2m__check_id(rel, "parent", parent, rel->parent_type);
+    if (rc)
+        return rc;
+    if (rel->owner_column && !db->auth_claims)
+        return m2m__set_error(db, M2M_DENIED,
+                              "%s: the relation is bound to the JWT owner column '%s'; "
+                              "authenticate with m2m_auth_jwt() first",
+                              rel->pivot_table, rel->owner_column);
+    return M2M_OK;
+}
+
+/* Name the id a foreign key rejected: the first related id that does not
+ * exist, else the parent. Runs after the rollback. */
+static void diagnose_fk(opctx *c, m2m__input *in) {
+    m2m_db *db = c->db;
+    m2m_relation *rel = c->rel;
+    int code = db->errcode;
+    char *msg = db->errmsg;
+    db->errmsg = NULL;
+    char found[128] = "";
+    for (size_t g = 0; g < in->ngroups && !found[0]; g++) {
+        m2m__stmt *st;
+        if (m2m__rel_stmt(rel, S_DIAG_RELATED, 0, m2m__builder(S_DIAG_RELATED), &st))
+            break;
+        m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
+        if (!tmp)
+            break;
+        m2m__collect col = {db, tmp, M2M__ATTACHED};
+        m2m_value p = M2M_TEXT(in->groups[g].json.p);
+        m2m__step s = {.stmt = st, .params = &p, .nparams = 1, .on_row = m2m__collect_row,
+                       .arg = &col};
+        if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
+            char buf[40];
+            snprintf(found, sizeof found, "%.100s",
+                     m2m__value_text(tmp->ch.attached[0], buf, sizeof buf));
+        }
+        m2m_changes_free(&tmp->ch);
+    }
+    m2m__free(db->errmsg);
+    db->errmsg = NULL;
+    if (found[0]) {
+        m2m__set_error(db, M2M_CONSTRAINT,
+                       "%s: related id %s does not exist in %s (foreign key %s); nothing "
+                       "was attached",
+                       rel->pivot_table, found, rel->related_table, rel->rk);
+        m2m__free(msg);
+        return;
+    }
+    m2m__stmt *st;
+    m2m__intval seen = {.db = db};
+    if (m2m__rel_stmt(rel, S_DIAG_PARENT, 0, m2m__builder(S_DIAG_PARENT), &st) == M2M_OK) {
+        m2m__step s = {.stmt = st, .params = &c->parent, .nparams = 1,
+                       .on_row = m2m__int_row, .arg = &seen};
+        if (db->drv->run(db, &s, 1) == M2M_OK && !seen.seen) {
+            char buf[40];
+            m2m__set_error(db, M2M_CONSTRAINT,
+                           "%s: parent id %s does not exist in %s (foreign key %s); nothing "
+                           "was attached",
+                           rel->pivot_table, m2m__value_text(c->parent, buf, sizeof buf),
+                           rel->parent_table, rel->fk);
+            m2m__free(msg);
+            return;
+        }
+    }
+    m2m__free(db->errmsg);
+    db->errmsg = msg;
+    db->errcode = code;
+}
+
+static int version_step(opctx *c, m2m__digest *d) {
+    *d = (m2m__digest){.db = c->db};
+    m2m__step *s;
+    int rc = add(c, S_VERSION, 0, NULL, NULL, 0, -1, &s);
+    if (rc)
+        return rc;
+    s->on_row = m2m__digest_row;
+    s->arg = d;
+    return M2M_OK;
+}
+
+/* Callbacks, version, commit, and the report to the caller. */
+static int finish(opctx *c, int flags, m2m_changes **out) {
+    m2m_relation *rel = c->rel;
+    m2m_db *db = c->db;
+    int rc;
+    if (rel->before && rel->before(rel->cb_arg, &c->rep->ch) != 0)
+        return m2m__set_error(db, M2M_VETOED,
+                              "%s: the before-change callback vetoed the operation; nothing "
+                              "was changed",
+                              rel->pivot_table);
+    m2m__digest d;
+    if (flags & M2M_WANT_VERSION) {
+        if ((rc = version_step(c, &d)) || (rc = flush(c)))
+            return rc;
+        m2m__digest_hex(&d, c->rep->ch.version);
+    }
+    if ((rc = m2m__op_commit(&c->op)))
+        return rc;
+    if (rel->after) {
+        if (db->in_txn) {
+            m2m__report *copy = m2m__report_copy(c->rep);
+            if (!copy || m2m__defer_after(db, rel->after, rel->cb_arg, &copy->ch))
+                return m2m__set_error(db, M2M_NOMEM, "%s: out of memory queuing the "
+                                      "after-commit callback (the change is done)",
+                                      rel->pivot_table);
+        } else {
+            rel->after(rel->cb_arg, &c->rep->ch);
+        }
+    }
+    if (out) {
+        *out = &c->rep->ch;
+        c->rep = NULL;
+    }
+    return M2M_OK;
+}
+
+/* JSON of every id of the input: the one group's, else built apart. */
+static const char *all_ids_json(m2m__input *in, m2m__input *tmp, m2m_value parent) {
+    if (in->ngroups == 1)
+        return in->groups[0].json.p;
+    if (in->ngroups == 0)
+        return "[]";
+    m2m_value *ids = m2m__calloc(in->n, sizeof *ids);
+    if (!ids)
+        return NULL;
+    for (size_t u = 0; u < in->n; u++)
+        ids[u] = in->items[in->uniq[u]].id;
+    m2m__input_ids(in->rel, ids, in->n, tmp);
+    const char *json = m2m__input_encode(tmp, parent, NULL) == M2M_OK && tmp->ngroups
+                           ? tmp->groups[0].json.p
+                           : NULL;
+    tmp->ids = NULL;
+    m2m__free(ids);
+    return json;
+}
+
+typedef struct call {
+    int op;
+    m2m_value parent;
+    const m2m_item *items;
+    const m2m_value *ids;
+    size_t n;
+    const m2m_opts *opts;
+    const m2m_col *cols; /* update pivot */
+    size_t ncols;
+    bool all; /* detach all */
+} call;
+
+static int run_insert_groups(opctx *c, m2m__input *in) {
+    for (size_t g = 0; g < in->ngroups; g++) {
+        int rc = add(c, S_INSERT, in->groups[g].mask, in->groups[g].json.p, NULL, 0,
+                     M2M__ATTACHED, NULL);
+        if (rc)
+            return rc;
+    }
+    return M2M_OK;
+}
+
+static int body_attach(opctx *c, const call *k, m2m__input *in) {
+    int rc = run_insert_groups(c, in);
+    if (rc == M2M_OK && (rc = flush(c)) == M2M_CONSTRAINT) {
+        m2m__op_abort(&c->op);
+        diagnose_fk(c, in);
+    }
+    return rc ? rc : finish(c, k->opts ? k->opts->flags : 0, NULL);
+}
+
+static int body_sync(opctx *c, const call *k, m2m__input *in) {
+    int flags = k->opts ? k->opts->flags : 0;
+    int rc;
+    if (k->opts && k->opts->if_version) {
+        m2m__digest d;
+        char now[M2M_VERSION_LEN];
+        if ((rc = version_step(c, &d)) || (rc = flush(c)))
+            return rc;
+        m2m__digest_hex(&d, now);
+        if (strcmp(now, k->opts->if_version) != 0)
+            return m2m__set_error(c->db, M2M_CONFLICT,
+                                  "%s: the set changed since version %.20s (now %s); nothing "
+                                  "was changed",
+                                  c->rel->pivot_table, k->opts->if_version, now);
+    }
+    m2m__input tmp = {0};
+    if (!(flags & M2M_KEEP)) {
+        const char *json = all_ids_json(in, &tmp, c->parent);
+        rc = json ? add_checked(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0, json, NULL, 0,
+                                M2M__DETACHED)
+                  : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+        if (rc)
+            goto out;
+    }
+    if (flags & M2M_UPDATE_EXISTING) {
+        for (size_t g = 0; g < in->ngroups; g++) {
+            uint64_t m = in->groups[g].mask & ~c->rel->scope_mask;
+            if (m && (rc = add_checked(c, S_COUNT_UPDATE_FROM, S_UPDATE_FROM, m,
+                                       in->groups[g].json.p, NULL, 0, M2M__UPDATED)))
+                goto out;
+        }
+    }
+    if ((rc = run_insert_groups(c, in)))
+        goto out;
+    if ((rc = flush(c)) == M2M_CONSTRAINT) {
+        m2m__op_abort(&c->op);
+        diagnose_fk(c, in);
+    }
+    if (rc == M2M_OK)
+        rc = finish(c, flags, NULL);
+out:
+    m2m__input_free(&tmp);
+    return rc;
+}
+
+static int body_toggle(opctx *c, const call *k, m2m__input *in) {
+    m2m__input tmp = {0};
+    const char *json = all_ids_json(in, &tmp, c->parent);
+    int rc = json ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, json, NULL, 0, M2M__DETACHED)
+                  : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    if (rc == M2M_OK)
+        rc = flush(c);
+    m2m__input_free(&tmp);
+    if (rc)
+        return rc;
+    /* What was just detached must not come back: attach only the rest. */
+    m2m__valset gone;
+    if (m2m__valset_init(&gone, c->rep->ch.detached, c->rep->ch.ndetached))
+        return m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    rc = m2m__input_encode(in, c->parent, &gone);
+    m2m__valset_free(&gone);
+    if (rc == M2M_OK)
+        rc = run_insert_groups(c, in);
+    if (rc == M2M_OK && (rc = flush(c)) == M2M_CONSTRAINT) {
+        m2m__op_abort(&c->op);
+        diagnose_fk(c, in);
+    }
+    return rc ? rc : finish(c, k->opts ? k->opts->flags : 0, NULL);
+}
+
+static int body_detach(opctx *c, const call *k, m2m__input *in) {
+    int rc = k->all ? add_checked(c, S_COUNT_ALL, S_DELETE_ALL, 0, NULL, NULL, 0,
+                                  M2M__DETACHED)
+                    : add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, in->groups[0].json.p, NULL,
+                                  0, M2M__DETACHED);
+    if (rc == M2M_OK)
+        rc = flush(c);
+    return rc ? rc : finish(c, k->opts ? k->opts->flags : 0, NULL);
+}
+
+static int body_update(opctx *c, const call *k, m2m__input *in) {
+    uint64_t mask;
+    int rc = m2m__cols_mask(c->rel, k->cols, k->ncols, &mask);
+    if (rc)
+        return rc;
+    m2m_value vals[M2M__MAX_PIVOT];
+    size_t nv = 0;
+    for (size_t ix = 0; ix < c->rel->ncols; ix++)
+        for (size_t j = 0; j < k->ncols && (mask >> ix & 1); j++)
+            if (strcmp(k->cols[j].name, c->rel->cols[ix]) == 0)
+                vals[nv++] = k->cols[j].value;
+    rc = add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, in->groups[0].json.p, vals, nv,
+                     M2M__UPDATED);
+    if (rc == M2M_OK)
+        rc = flush(c);
+    return rc ? rc : finish(c, 0, NULL);
+}
+
+typedef int (*body_fn)(opctx *c, const call *k, m2m__input *in);
+
+static void backoff(int attempt) {
+    struct timespec ts = {0, (long)(5000000L << attempt)}; /* 5, 10, 20, ... ms */
+    nanosleep(&ts, NULL);
+}
+
+/* Validate, encode, then run body in a transaction; a busy database (lock
+ * timeout, serialization failure, deadlock) retries the whole operation a
+ * bounded number of times when no caller transaction is open. */
+static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **out) {
+    if (out)
+        *out = NULL;
+    int rc = precheck(rel, k->parent);
+    if (rc)
+        return rc;
+    m2m_db *db = rel->db;
+    m2m__input in;
+    if (k->items || (k->op != M2M_OP_DETACH && k->op != M2M_OP_UPDATE))
+        rc = m2m__input_items(rel, k->items, k->n, k->opts, &in);
+    else
+        rc = m2m__input_ids(rel, k->ids, k->n, &in);
+    if (rc == M2M_OK && k->op == M2M_OP_UPDATE && k->ncols == 0)
+        rc = m2m__set_error(db, M2M_INVALID, "%s: update pivot needs at least one column",
+                            rel->pivot_table);
+    if (rc == M2M_OK && k->opts && k->opts->version != 0)
+        rc = m2m__set_error(db, M2M_INVALID, "%s: unknown m2m_opts version %d",
+                            rel->pivot_table, k->opts->version);
+    if (rc == M2M_OK)
+        rc = m2m__input_encode(&in, k->parent, NULL);
+    /* Nothing to do (no ids, or a detach/toggle/update of an empty list)
+     * still validates the pivot columns of an update. */
+    bool noop = in.n == 0 && !k->all && !(k->op == M2M_OP_SYNC && !(k->opts &&
+                                                                   k->opts->flags & M2M_KEEP));
+    if (rc == M2M_OK && noop && k->op == M2M_OP_UPDATE) {
+        uint64_t m;
+        rc = m2m__cols_mask(rel, k->cols, k->ncols, &m);
+    }
+    opctx *c = NULL;
+    if (rc == M2M_OK && !(c = m2m__malloc(sizeof *c)))
+        rc = m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
+    for (int attempt = 0; rc == M2M_OK; attempt++) {
+        if ((rc = ctx_init(c, rel, k->op, k->parent, out != NULL)))
+            break;
+        if (noop) {
+            if (out) {
+                *out = &c->rep->ch;
+                c->rep = NULL;
+            }
+            break;
+        }
+        rc = m2m__op_begin(&c->op, rel, k->parent);
+        if (rc == M2M_OK)
+            rc = body(c, k, &in);
+        if (rc == M2M_OK) {
+            if (out && c->rep) {
+                *out = &c->rep->ch;
+                c->rep = NULL;
+            }
+            break;
+        }
+        m2m__op_abort(&c->op);
+        m2m_changes_free(c->rep ? &c->rep->ch : NULL);
+        c->rep = NULL;
+        if (rc != M2M_BUSY || db->in_txn || attempt + 1 >= MAX_RETRY)
+            break;
+        m2m__clear_error(db);
+        backoff(attempt);
+        if (k->op == M2M_OP_TOGGLE)
+            rc = m2m__input_encode(&in, k->parent, NULL);
+    }
+    if (c && c->rep)
+        m2m_changes_free(&c->rep->ch);
+    m2m__free(c);
+    m2m__input_free(&in);
+    return rc;
+}
+
+int m2m_attach(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
+               const m2m_opts *opts, m2m_changes **out) {
+    call k = {.op = M2M_OP_ATTACH, .parent = parent, .items = items, .n = n, .opts = opts};
+    return run_op(rel, &k, body_attach, out);
+}
+
+int m2m_sync(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
+             const m2m_opts *opts, m2m_changes **out) {
+    call k = {.op = M2M_OP_SYNC, .parent = parent, .items = items, .n = n, .opts = opts};
+    return run_op(rel, &k, body_sync, out);
+}
+
+int m2m_toggle(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
+               const m2m_opts *opts, m2m_changes **out) {
+    call k = {.op = M2M_OP_TOGGLE, .parent = parent, .items = items, .n = n, .opts = opts};
+    return run_op(rel, &k, body_toggle, out);
+}
+
+int m2m_detach(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
+               const m2m_opts *opts, m2m_changes **out) {
+    call k = {.op = M2M_OP_DETACH, .parent = parent, .ids = ids, .n = n, .opts = opts,
+              .all = ids == NULL};
+    return run_op(rel, &k, body_detach, out);
+}
+
+int m2m_update_pivot(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
+                     const m2m_col *cols, size_t ncols, m2m_changes **out) {
+    if (rel && ncols && !cols)
+        return m2m__set_error(rel->db, M2M_MISUSE, "%s: cols is NULL", rel->pivot_table);
+    if (rel && !ids && n)
+        return m2m__set_error(rel->db, M2M_MISUSE, "%s: ids is NULL", rel->pivot_table);
+    call k = {.op = M2M_OP_UPDATE, .parent = parent, .ids = ids ? ids : (const m2m_value *)"",
+              .n = n, .cols = cols, .ncols = ncols};
+    return run_op(rel, &k, body_update, out);
+}
+
+int m2m_version(m2m_relation *rel, m2m_value parent, char out[M2M_VERSION_LEN]) {
+    if (!rel || !out)
+        return rel ? m2m__set_error(rel->db, M2M_MISUSE, "m2m_version: out is NULL")
+                   : M2M_MISUSE;
+    out[0] = '\0';
+    m2m_db *db = rel->db;
+    m2m__clear_error(db);
+    int rc = m2m__check_id(rel, "parent", parent, rel->parent_type);
+    if (rc)
+        return rc;
+    m2m__stmt *st;
+    if ((rc = m2m__rel_stmt(rel, S_VERSION, 0, m2m__builder(S_VERSION), &st)))
+        return rc;
+    m2m_value p[1 + M2M__MAX_PIVOT];
+    p[0] = parent;
+    size_t n = 1 + m2m__scope_params(rel, p + 1);
+    m2m__digest d = {.db = db};
+    m2m__step s = {.stmt = st, .params = p, .nparams = n, .on_row = m2m__digest_row, .arg = &d};
+    if (db->cursor_busy)
+        return m2m__set_error(db, M2M_MISUSE, "a result cursor is still open");
+    if ((rc = db->drv->run(db, &s, 1)))
+        return rc;
+    m2m__digest_hex(&d, out);
+    return M2M_OK;
+}

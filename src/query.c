@@ -1,0 +1,809 @@
+/* Read queries: the builder, the JOIN strategy and the two-query strategy
+ * (pivot rows first, then related rows by key set). */
+#include "input.h"
+#include "query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The only operator text that reaches SQL comes from this table. */
+static const struct {
+    const char *in, *sql;
+} ops[] = {{"=", "="},   {"!=", "<>"}, {"<>", "<>"},     {"<", "<"},
+           {"<=", "<="}, {">", ">"},   {">=", ">="},     {"like", "LIKE"},
+           {"not like", "NOT LIKE"}};
+
+static int qfail(m2m_query *q, int rc, const char *fmt, const char *a) {
+    if (!q->err) {
+        q->err = rc;
+        snprintf(q->errmsg, sizeof q->errmsg, fmt, q->rel->pivot_table, a ? a : "(null)");
+    }
+    return rc;
+}
+
+static int new_query(m2m_relation *rel, const m2m_value *parents, size_t n, bool many,
+                     m2m_query **out) {
+    m2m_db *db = rel->db;
+    m2m__clear_error(db);
+    for (size_t i = 0; i < n; i++) {
+        int rc = m2m__check_id(rel, "parent", parents[i], rel->parent_type);
+        if (rc)
+            return rc;
+    }
+    m2m_query *q = m2m__calloc(1, sizeof *q);
+    if (!q || m2m__values_dup(parents, n, &q->parents)) {
+        m2m__free(q);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory creating a query");
+    }
+    q->rel = rel;
+    q->nparents = n;
+    q->many = many;
+    q->limit = -1;
+    q->strategy = rel->strategy;
+    *out = q;
+    return M2M_OK;
+}
+
+int m2m_query_new(m2m_relation *rel, m2m_value parent, m2m_query **out) {
+    if (out)
+        *out = NULL;
+    if (!rel || !out)
+        return rel ? m2m__set_error(rel->db, M2M_MISUSE, "m2m_query_new: out is NULL")
+                   : M2M_MISUSE;
+    return new_query(rel, &parent, 1, false, out);
+}
+
+int m2m_query_new_many(m2m_relation *rel, const m2m_value *parents, size_t n,
+                       m2m_query **out) {
+    if (out)
+        *out = NULL;
+    if (!rel || !out || (n && !parents))
+        return rel ? m2m__set_error(rel->db, M2M_MISUSE,
+                                    "m2m_query_new_many: NULL parents or out")
+                   : M2M_MISUSE;
+    return new_query(rel, parents, n, true, out);
+}
+
+void m2m_query_free(m2m_query *q) {
+    if (!q)
+        return;
+    for (size_t i = 0; i < q->nfilters; i++) {
+        m2m__filter *f = &q->filters[i];
+        m2m__free(f->col);
+        m2m__value_clear(&f->v);
+        m2m__value_clear(&f->v2);
+        m2m__values_free(f->list, f->nlist);
+    }
+    m2m__free(q->filters);
+    for (size_t i = 0; i < q->nwith; i++)
+        m2m__free(q->with[i]);
+    m2m__free(q->with);
+    for (size_t i = 0; i < q->norders; i++)
+        m2m__free(q->orders[i].col);
+    m2m__free(q->orders);
+    m2m__values_free(q->parents, q->nparents);
+    m2m__free(q);
+}
+
+/* Pivot columns a read may name: keys, extra and scope columns, id and
+ * timestamps. */
+static bool pivot_col_known(const m2m_relation *rel, const char *c) {
+    if (m2m__rel_col(rel, c) >= 0 || strcmp(c, rel->fk) == 0 || strcmp(c, rel->rk) == 0)
+        return true;
+    if (rel->pivot_id && strcmp(c, rel->pivot_id) == 0)
+        return true;
+    return rel->timestamps &&
+           (strcmp(c, rel->created_at) == 0 || strcmp(c, rel->updated_at) == 0);
+}
+
+static int check_col(m2m_query *q, const char *col, bool pivot) {
+    if (!m2m__ident_ok(col, false))
+        return qfail(q, M2M_INVALID, "%s: column '%.80s' is not a valid identifier", col);
+    if (pivot && !pivot_col_known(q->rel, col))
+        return qfail(q, M2M_INVALID, "%s: unknown pivot column '%.80s'", col);
+    return M2M_OK;
+}
+
+static int check_value(m2m_query *q, m2m_value v) {
+    if ((v.type == M2M_TTEXT && !v.s) || v.type < M2M_TNULL || v.type > M2M_TTEXT)
+        return qfail(q, M2M_INVALID, "%s: bad filter value%.0s", NULL);
+    return M2M_OK;
+}
+
+static m2m__filter *add_filter(m2m_query *q, bool pivot, int kind, const char *col) {
+    if (check_col(q, col, pivot))
+        return NULL;
+    if (m2m__grow((void **)&q->filters, &q->capfilters, q->nfilters + 1, sizeof *q->filters)) {
+        qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+        return NULL;
+    }
+    m2m__filter *f = &q->filters[q->nfilters];
+    *f = (m2m__filter){.pivot = pivot, .kind = kind, .or = q->next_or};
+    if (!(f->col = m2m__strdup(col))) {
+        qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+        return NULL;
+    }
+    q->nfilters++;
+    q->next_or = false;
+    return f;
+}
+
+static int where_cmp(m2m_query *q, bool pivot, const char *col, const char *op, m2m_value v) {
+    if (!q)
+        return M2M_MISUSE;
+    const char *sql = NULL;
+    for (size_t i = 0; op && i < sizeof ops / sizeof ops[0]; i++)
+        if (strcasecmp(op, ops[i].in) == 0)
+            sql = ops[i].sql;
+    if (!sql)
+        return qfail(q, M2M_INVALID, "%s: unknown operator '%.20s'", op);
+    if (check_value(q, v))
+        return q->err;
+    m2m__filter *f = add_filter(q, pivot, F_CMP, col);
+    if (!f)
+        return q->err;
+    f->op = sql;
+    if (m2m__value_copy(&f->v, v))
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    return M2M_OK;
+}
+
+int m2m_query_where(m2m_query *q, const char *col, const char *op, m2m_value v) {
+    return where_cmp(q, false, col, op, v);
+}
+
+int m2m_query_where_pivot(m2m_query *q, const char *col, const char *op, m2m_value v) {
+    return where_cmp(q, true, col, op, v);
+}
+
+int m2m_query_where_pivot_null(m2m_query *q, const char *col, int is_null) {
+    if (!q)
+        return M2M_MISUSE;
+    return add_filter(q, true, is_null ? F_NULL : F_NOTNULL, col) ? M2M_OK : q->err;
+}
+
+int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *vals, size_t n,
+                             int negate) {
+    if (!q)
+        return M2M_MISUSE;
+    if (n && !vals)
+        return qfail(q, M2M_MISUSE, "%s: where_pivot_in: values are NULL%.0s", NULL);
+    for (size_t i = 0; i < n; i++)
+        if (check_value(q, vals[i]))
+            return q->err;
+    m2m__filter *f = add_filter(q, true, negate ? F_NOTIN : F_IN, col);
+    if (!f)
+        return q->err;
+    if (m2m__values_dup(vals, n, &f->list))
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    f->nlist = n;
+    return M2M_OK;
+}
+
+int m2m_query_where_pivot_between(m2m_query *q, const char *col, m2m_value lo, m2m_value hi) {
+    if (!q)
+        return M2M_MISUSE;
+    if (check_value(q, lo) || check_value(q, hi))
+        return q->err;
+    m2m__filter *f = add_filter(q, true, F_BETWEEN, col);
+    if (!f)
+        return q->err;
+    if (m2m__value_copy(&f->v, lo) || m2m__value_copy(&f->v2, hi))
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    return M2M_OK;
+}
+
+int m2m_query_or(m2m_query *q) {
+    if (!q)
+        return M2M_MISUSE;
+    q->next_or = true;
+    return M2M_OK;
+}
+
+int m2m_query_with_pivot(m2m_query *q, const char *col) {
+    if (!q)
+        return M2M_MISUSE;
+    if (check_col(q, col, true))
+        return q->err;
+    if (!q->custom_with) {
+        q->custom_with = true;
+        for (size_t i = 0; i < q->nwith; i++)
+            m2m__free(q->with[i]);
+        q->nwith = 0;
+    }
+    for (size_t i = 0; i < q->nwith; i++)
+        if (strcmp(q->with[i], col) == 0)
+            return M2M_OK;
+    char *c = m2m__strdup(col);
+    if (!c || m2m__grow((void **)&q->with, &q->capwith, q->nwith + 1, sizeof *q->with)) {
+        m2m__free(c);
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    }
+    q->with[q->nwith++] = c;
+    return M2M_OK;
+}
+
+static int order(m2m_query *q, bool pivot, const char *col, int dir) {
+    if (!q)
+        return M2M_MISUSE;
+    if (dir != M2M_ASC && dir != M2M_DESC)
+        return qfail(q, M2M_INVALID, "%s: order direction must be M2M_ASC or M2M_DESC%.0s",
+                     NULL);
+    if (check_col(q, col, pivot))
+        return q->err;
+    char *c = m2m__strdup(col);
+    if (!c ||
+        m2m__grow((void **)&q->orders, &q->caporders, q->norders + 1, sizeof *q->orders)) {
+        m2m__free(c);
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    }
+    q->orders[q->norders++] = (m2m__order){pivot, c, dir};
+    return M2M_OK;
+}
+
+int m2m_query_order_by(m2m_query *q, const char *col, int dir) {
+    return order(q, false, col, dir);
+}
+
+int m2m_query_order_by_pivot(m2m_query *q, const char *col, int dir) {
+    return order(q, true, col, dir);
+}
+
+int m2m_query_limit(m2m_query *q, int64_t limit, int64_t offset) {
+    if (!q)
+        return M2M_MISUSE;
+    if (offset < 0)
+        return qfail(q, M2M_INVALID, "%s: negative offset%.0s", NULL);
+    q->limit = limit < 0 ? -1 : limit;
+    q->offset = offset;
+    return M2M_OK;
+}
+
+int m2m_query_strategy(m2m_query *q, int strategy) {
+    if (!q)
+        return M2M_MISUSE;
+    if (strategy != M2M_JOIN && strategy != M2M_TWO_QUERY)
+        return qfail(q, M2M_INVALID, "%s: unknown strategy%.0s", NULL);
+    q->strategy = strategy;
+    return M2M_OK;
+}
+
+/* The default with-pivot set: the relation's declared pivot columns. */
+static int default_with(m2m_query *q) {
+    if (q->custom_with || q->nwith)
+        return M2M_OK;
+    for (size_t i = 0; i < q->rel->nextra; i++) {
+        char *c = m2m__strdup(q->rel->cols[i]);
+        if (!c || m2m__grow((void **)&q->with, &q->capwith, q->nwith + 1, sizeof *q->with)) {
+            m2m__free(c);
+            return M2M_NOMEM;
+        }
+        q->with[q->nwith++] = c;
+    }
+    return M2M_OK;
+}
+
+/* ---- SQL ---- */
+
+typedef struct sqlq {
+    m2m__buf b;
+    m2m_value *params; /* borrowed values, or JSON texts owned in jsons */
+    size_t np, capp;
+    char **jsons;
+    size_t nj, capj;
+} sqlq;
+
+static int param(sqlq *s, m2m_value v) {
+    if (m2m__grow((void **)&s->params, &s->capp, s->np + 1, sizeof *s->params)) {
+        s->b.oom = true;
+        return 0;
+    }
+    s->params[s->np++] = v;
+    return (int)s->np;
+}
+
+static void sqlq_free(sqlq *s) {
+    m2m__buf_free(&s->b);
+    m2m__free(s->params);
+    for (size_t i = 0; i < s->nj; i++)
+        m2m__free(s->jsons[i]);
+    m2m__free(s->jsons);
+}
+
+/* A JSON rows parameter [{"col": v}, ...] read back through input_rows. */
+static void json_rows(sqlq *s, m2m_db *db, const char *table, const char *colname,
+                      const m2m_value *vals, size_t n) {
+    m2m__buf j = {0};
+    m2m__buf_add(&j, "[");
+    for (size_t i = 0; i < n; i++) {
+        m2m__buf_addf(&j, "%s{\"%s\":", i ? "," : "", colname);
+        m2m__buf_json_value(&j, vals[i]);
+        m2m__buf_add(&j, "}");
+    }
+    m2m__buf_add(&j, "]");
+    char *json = m2m__buf_take(&j);
+    if (!json ||
+        m2m__grow((void **)&s->jsons, &s->capj, s->nj + 1, sizeof *s->jsons)) {
+        m2m__free(json);
+        s->b.oom = true;
+        return;
+    }
+    s->jsons[s->nj++] = json;
+    int p = param(s, M2M_TEXT(json));
+    m2m__buf t = {0};
+    m2m__buf_ident(&t, table);
+    const char *cols[] = {colname};
+    m2m__buf_add(&s->b, "(SELECT i.");
+    m2m__buf_ident(&s->b, colname);
+    m2m__buf_add(&s->b, " FROM ");
+    db->drv->input_rows(&s->b, t.p ? t.p : "", p, cols, 1);
+    m2m__buf_add(&s->b, " AS i)");
+    if (t.oom)
+        s->b.oom = true;
+    m2m__buf_free(&t);
+}
+
+static void qcol(sqlq *s, const char *alias, const char *col) {
+    m2m__buf_addf(&s->b, "%s.", alias);
+    m2m__buf_ident(&s->b, col);
+}
+
+/* p.fk = $n (or IN the parents' key set), and the scope. */
+static void parent_cond(sqlq *s, const m2m_query *q) {
+    const m2m_relation *rel = q->rel;
+    qcol(s, "p", rel->fk);
+    if (q->many) {
+        m2m__buf_add(&s->b, " IN ");
+        json_rows(s, rel->db, rel->pivot_table, rel->fk, q->parents, q->nparents);
+    } else {
+        m2m__buf_addf(&s->b, " = $%d", param(s, q->parents[0]));
+    }
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (!(rel->scope_mask & (1ULL << i)))
+            continue;
+        m2m__buf_add(&s->b, " AND ");
+        qcol(s, "p", rel->cols[i]);
+        m2m__buf_addf(&s->b, " = $%d", param(s, rel->scope_vals[i]));
+    }
+}
+
+/* AND (f1 AND f2 OR f3) for the filters of one group. */
+static void filters(sqlq *s, const m2m_query *q, bool pivot) {
+    bool any = false;
+    const char *alias = pivot ? "p" : "r";
+    const char *table = pivot ? q->rel->pivot_table : q->rel->related_table;
+    for (size_t i = 0; i < q->nfilters; i++) {
+        const m2m__filter *f = &q->filters[i];
+        if (f->pivot != pivot)
+            continue;
+        m2m__buf_add(&s->b, !any ? " AND (" : f->or ? " OR " : " AND ");
+        any = true;
+        qcol(s, alias, f->col);
+        switch (f->kind) {
+            case F_CMP:
+                m2m__buf_addf(&s->b, " %s $%d", f->op, param(s, f->v));
+                break;
+            case F_NULL:
+                m2m__buf_add(&s->b, " IS NULL");
+                break;
+            case F_NOTNULL:
+                m2m__buf_add(&s->b, " IS NOT NULL");
+                break;
+            case F_BETWEEN:
+                m2m__buf_addf(&s->b, " BETWEEN $%d", param(s, f->v));
+                m2m__buf_addf(&s->b, " AND $%d", param(s, f->v2));
+                break;
+            default:
+                m2m__buf_add(&s->b, f->kind == F_IN ? " IN " : " NOT IN ");
+                json_rows(s, q->rel->db, table, f->col, f->list, f->nlist);
+        }
+    }
+    if (any)
+        m2m__buf_add(&s->b, ")");
+}
+
+static void join_from_where(sqlq *s, const m2m_query *q) {
+    const m2m_relation *rel = q->rel;
+    m2m__buf_add(&s->b, " FROM ");
+    m2m__buf_ident(&s->b, rel->related_table);
+    m2m__buf_add(&s->b, " AS r JOIN ");
+    m2m__buf_ident(&s->b, rel->pivot_table);
+    m2m__buf_add(&s->b, " AS p ON ");
+    qcol(s, "p", rel->rk);
+    m2m__buf_add(&s->b, " = ");
+    qcol(s, "r", rel->related_key);
+    m2m__buf_add(&s->b, " WHERE ");
+    parent_cond(s, q);
+    filters(s, q, false);
+    filters(s, q, true);
+}
+
+/* NULLs sort first ascending and last descending on both backends. */
+static void order_by(sqlq *s, const m2m_query *q) {
+    m2m__buf_add(&s->b, " ORDER BY ");
+    for (size_t i = 0; i < q->norders; i++) {
+        qcol(s, q->orders[i].pivot ? "p" : "r", q->orders[i].col);
+        m2m__buf_add(&s->b, q->orders[i].dir == M2M_DESC ? " DESC NULLS LAST, "
+                                                         : " ASC NULLS FIRST, ");
+    }
+    qcol(s, "p", q->rel->fk);
+    m2m__buf_add(&s->b, ", ");
+    qcol(s, "p", q->rel->rk);
+}
+
+static int prepare(m2m_query *q, sqlq *s, m2m__stmt **st, size_t *entry) {
+    m2m_db *db = q->rel->db;
+    if (s->b.oom || !s->b.p)
+        return m2m__set_error(db, M2M_NOMEM, "%s: out of memory building a query",
+                              q->rel->pivot_table);
+    return m2m__rel_stmt_sql(q->rel, s->b.p, st, entry);
+}
+
+static int check_ready(m2m_query *q) {
+    if (!q)
+        return M2M_MISUSE;
+    m2m_db *db = q->rel->db;
+    m2m__clear_error(db);
+    if (q->err)
+        return m2m__set_error(db, q->err, "%s", q->errmsg);
+    if (db->cursor_busy)
+        return m2m__set_error(db, M2M_MISUSE,
+                              "a result cursor is still open on this connection; free it "
+                              "with m2m_rows_free() first");
+    if (q->rel->owner_column && !db->auth_claims)
+        return m2m__set_error(db, M2M_DENIED,
+                              "%s: the relation is bound to the JWT owner column '%s'; "
+                              "authenticate with m2m_auth_jwt() first",
+                              q->rel->pivot_table, q->rel->owner_column);
+    if (default_with(q))
+        return m2m__set_error(db, M2M_NOMEM, "out of memory");
+    return M2M_OK;
+}
+
+int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out);
+
+/* Reads of a JWT-bound relation run in a transaction with the claims set. */
+static int auth_begin(m2m_query *q, m2m__op *op) {
+    if (!q->rel->db->auth_claims)
+        return M2M_OK;
+    int rc = m2m__op_begin(op, q->rel, q->parents ? q->parents[0] : M2M_NULL);
+    /* A read needs no write lock: keep BEGIN and the claims only. */
+    if (rc == M2M_OK && q->rel->db->drv->lock_sql)
+        op->n--;
+    return rc ? rc : m2m__op_flush(op);
+}
+
+int m2m_query_get(m2m_query *q, m2m_rows **out) {
+    if (out)
+        *out = NULL;
+    int rc = check_ready(q);
+    if (rc)
+        return rc;
+    if (!out)
+        return m2m__set_error(q->rel->db, M2M_MISUSE, "m2m_query_get: out is NULL");
+    if (q->many && q->nparents == 0)
+        return m2m__rows_mem(q, m2m__calloc(1, sizeof(m2m__memrows)), out);
+    if (q->strategy == M2M_TWO_QUERY)
+        return m2m__query_two(q, false, NULL, out);
+    if (q->rel->db->auth_claims)
+        return m2m__query_two(q, false, NULL, out); /* in one transaction */
+    sqlq s = {0};
+    m2m__buf_add(&s.b, "SELECT ");
+    qcol(&s, "p", q->rel->fk);
+    m2m__buf_add(&s.b, ", r.*");
+    for (size_t i = 0; i < q->nwith; i++) {
+        m2m__buf_add(&s.b, ", ");
+        qcol(&s, "p", q->with[i]);
+    }
+    join_from_where(&s, q);
+    order_by(&s, q);
+    if (q->limit >= 0 || q->offset > 0) {
+        m2m__buf_addf(&s.b, " LIMIT $%d", param(&s, M2M_INT(q->limit >= 0 ? q->limit
+                                                                         : INT64_MAX)));
+        m2m__buf_addf(&s.b, " OFFSET $%d", param(&s, M2M_INT(q->offset)));
+    }
+    m2m__stmt *st;
+    size_t entry;
+    rc = prepare(q, &s, &st, &entry);
+    if (rc == M2M_OK)
+        rc = m2m__rows_rel(q, st, entry, s.params, s.np, out);
+    sqlq_free(&s);
+    return rc;
+}
+
+int m2m_query_count(m2m_query *q, int64_t *out) {
+    int rc = check_ready(q);
+    if (rc)
+        return rc;
+    if (!out)
+        return m2m__set_error(q->rel->db, M2M_MISUSE, "m2m_query_count: out is NULL");
+    *out = 0;
+    if (q->many && q->nparents == 0)
+        return M2M_OK;
+    if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
+        return m2m__query_two(q, true, out, NULL);
+    sqlq s = {0};
+    m2m__buf_add(&s.b, "SELECT count(*)");
+    join_from_where(&s, q);
+    m2m__stmt *st;
+    size_t entry;
+    rc = prepare(q, &s, &st, &entry);
+    m2m_db *db = q->rel->db;
+    if (rc == M2M_OK) {
+        m2m_value v = M2M_NULL;
+        m2m__cursor *c = NULL;
+        rc = db->drv->cursor_open(db, st, s.params, s.np, &c);
+        if (rc == M2M_OK && (rc = db->drv->cursor_next(c)) == M2M_ROW) {
+            v = db->drv->cursor_value(c, 0);
+            *out = v.type == M2M_TINT ? v.i : v.type == M2M_TTEXT ? strtoll(v.s, NULL, 10) : 0;
+            rc = M2M_OK;
+        }
+        if (c)
+            db->drv->cursor_close(c);
+    }
+    sqlq_free(&s);
+    return rc;
+}
+
+/* ---- two-query strategy ---- */
+
+typedef struct collect_rows {
+    m2m_db *db;
+    m2m_value *vals;
+    size_t nrows, cap, width;
+    char ***names; /* when set, take column names from the first row */
+} collect_rows;
+
+static int collect_row(void *arg, m2m__cursor *row) {
+    collect_rows *c = arg;
+    const m2m__driver *d = c->db->drv;
+    if (c->nrows == 0) {
+        c->width = (size_t)d->cursor_ncols(row);
+        if (c->names) {
+            *c->names = m2m__calloc(c->width ? c->width : 1, sizeof(char *));
+            if (!*c->names)
+                return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
+            for (size_t i = 0; i < c->width; i++)
+                if (!((*c->names)[i] = m2m__strdup(d->cursor_name(row, (int)i))))
+                    return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
+        }
+    }
+    if (m2m__grow((void **)&c->vals, &c->cap, (c->nrows + 1) * c->width, sizeof *c->vals))
+        return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
+    for (size_t i = 0; i < c->width; i++)
+        if (m2m__value_copy(&c->vals[c->nrows * c->width + i], d->cursor_value(row, (int)i))) {
+            for (size_t k = 0; k < i; k++)
+                m2m__value_clear(&c->vals[c->nrows * c->width + k]);
+            return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
+        }
+    c->nrows++;
+    if (c->nrows > c->db->stats.rows_peak)
+        c->db->stats.rows_peak = c->nrows;
+    return M2M_OK;
+}
+
+/* Sort context: where each order column lives in a joined row. */
+typedef struct sortctx {
+    const m2m__memrows *m;
+    const m2m_query *q;
+    int idx[64]; /* >= 0 related column; < 0: -(pivot column) - 1 */
+} sortctx;
+
+static m2m_value sort_val(const sortctx *c, size_t out, int k) {
+    const m2m__memrows *m = c->m;
+    int ix = c->idx[k];
+    if (ix >= 0)
+        return m->rel[m->out_r[out] * m->rel_width + (size_t)ix];
+    return m->piv[m->out_p[out] * m->piv_width + (size_t)(-ix - 1)];
+}
+
+static int cmp_out(const sortctx *c, size_t a, size_t b) {
+    size_t n = c->q->norders < 62 ? c->q->norders : 62;
+    for (size_t k = 0; k < n; k++) {
+        int r = m2m__value_cmp(sort_val(c, a, (int)k), sort_val(c, b, (int)k));
+        if (r)
+            return c->q->orders[k].dir == M2M_DESC ? -r : r;
+    }
+    for (int k = 62; k < 64; k++) {
+        int r = m2m__value_cmp(sort_val(c, a, k), sort_val(c, b, k));
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+/* Stable merge sort of output row numbers (qsort has no context). */
+static void msort(const sortctx *c, size_t *v, size_t *tmp, size_t n) {
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    msort(c, v, tmp, h);
+    msort(c, v + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = cmp_out(c, v[j], v[i]) < 0 ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof *v);
+}
+
+int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out) {
+    m2m_relation *rel = q->rel;
+    m2m_db *db = rel->db;
+    m2m__op op = {0};
+    int rc = auth_begin(q, &op);
+    m2m__memrows *m = m2m__calloc(1, sizeof *m);
+    collect_rows pc = {.db = db}, rc2 = {.db = db};
+    sqlq s1 = {0}, s2 = {0};
+    size_t *perm = NULL, *tmp = NULL;
+    if (!m && rc == M2M_OK)
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
+    if (rc)
+        goto done;
+    /* 1. Pivot rows: fk, rk, with-pivot columns, then pivot order columns. */
+    m2m__buf_add(&s1.b, "SELECT ");
+    qcol(&s1, "p", rel->fk);
+    m2m__buf_add(&s1.b, ", ");
+    qcol(&s1, "p", rel->rk);
+    for (size_t i = 0; i < q->nwith; i++) {
+        m2m__buf_add(&s1.b, ", ");
+        qcol(&s1, "p", q->with[i]);
+    }
+    for (size_t i = 0; i < q->norders; i++)
+        if (q->orders[i].pivot) {
+            m2m__buf_add(&s1.b, ", ");
+            qcol(&s1, "p", q->orders[i].col);
+        }
+    m2m__buf_add(&s1.b, " FROM ");
+    m2m__buf_ident(&s1.b, rel->pivot_table);
+    m2m__buf_add(&s1.b, " AS p WHERE ");
+    parent_cond(&s1, q);
+    filters(&s1, q, true);
+    m2m__stmt *st;
+    size_t entry;
+    if ((rc = prepare(q, &s1, &st, &entry)))
+        goto done;
+    m2m__step step = {.stmt = st, .params = s1.params, .nparams = s1.np,
+                      .on_row = collect_row, .arg = &pc};
+    if ((rc = db->drv->run(db, &step, 1)))
+        goto done;
+    m->piv = pc.vals;
+    m->npiv_rows = pc.nrows;
+    m->piv_width = pc.width ? pc.width : 2 + q->nwith;
+    pc.vals = NULL;
+    if (m->npiv_rows) {
+        /* 2. Related rows whose key is in the pivot rows' key set. */
+        m2m_value *keys = m2m__calloc(m->npiv_rows, sizeof *keys);
+        if (!keys) {
+            rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < m->npiv_rows; i++)
+            keys[i] = m->piv[i * m->piv_width + 1];
+        m2m__buf_add(&s2.b, "SELECT r.* FROM ");
+        m2m__buf_ident(&s2.b, rel->related_table);
+        m2m__buf_add(&s2.b, " AS r WHERE ");
+        qcol(&s2, "r", rel->related_key);
+        m2m__buf_add(&s2.b, " IN ");
+        json_rows(&s2, db, rel->related_table, rel->related_key, keys, m->npiv_rows);
+        m2m__free(keys);
+        filters(&s2, q, false);
+        if ((rc = prepare(q, &s2, &st, &entry)))
+            goto done;
+        rc2.names = &m->rel_names;
+        step = (m2m__step){.stmt = st, .params = s2.params, .nparams = s2.np,
+                           .on_row = collect_row, .arg = &rc2};
+        if ((rc = db->drv->run(db, &step, 1)))
+            goto done;
+        m->rel = rc2.vals;
+        m->nrel_rows = rc2.nrows;
+        m->rel_width = rc2.width;
+        rc2.vals = NULL;
+    }
+    /* 3. Join in memory through a hash of related keys. */
+    int keycol = -1;
+    for (size_t i = 0; i < m->rel_width; i++)
+        if (strcmp(m->rel_names[i], rel->related_key) == 0)
+            keycol = (int)i;
+    size_t cap = 16;
+    while (cap < m->nrel_rows * 2)
+        cap *= 2;
+    size_t *slot = m2m__calloc(cap, sizeof *slot);
+    m->out_p = m2m__calloc(m->npiv_rows ? m->npiv_rows : 1, sizeof *m->out_p);
+    m->out_r = m2m__calloc(m->npiv_rows ? m->npiv_rows : 1, sizeof *m->out_r);
+    if (!slot || !m->out_p || !m->out_r) {
+        m2m__free(slot);
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; keycol >= 0 && i < m->nrel_rows; i++) {
+        size_t h = (size_t)m2m__value_hash(m->rel[i * m->rel_width + (size_t)keycol]) & (cap - 1);
+        while (slot[h])
+            h = (h + 1) & (cap - 1);
+        slot[h] = i + 1;
+    }
+    for (size_t p = 0; keycol >= 0 && p < m->npiv_rows; p++) {
+        m2m_value k = m->piv[p * m->piv_width + 1];
+        size_t h = (size_t)m2m__value_hash(k) & (cap - 1);
+        for (; slot[h]; h = (h + 1) & (cap - 1)) {
+            size_t r = slot[h] - 1;
+            if (m2m__value_eq(m->rel[r * m->rel_width + (size_t)keycol], k)) {
+                m->out_p[m->nout] = p;
+                m->out_r[m->nout++] = r;
+                break;
+            }
+        }
+    }
+    m2m__free(slot);
+    if (count_only) {
+        *count = (int64_t)m->nout;
+        goto done;
+    }
+    /* 4. Order as the JOIN does, then limit and offset. */
+    sortctx sc = {.m = m, .q = q};
+    size_t hidden = 2 + q->nwith;
+    for (size_t k = 0; k < q->norders && k < 62; k++) {
+        if (q->orders[k].pivot) {
+            sc.idx[k] = -(int)(hidden++) - 1;
+            continue;
+        }
+        sc.idx[k] = 0;
+        bool found = false;
+        for (size_t i = 0; i < m->rel_width; i++)
+            if (strcmp(m->rel_names[i], q->orders[k].col) == 0) {
+                sc.idx[k] = (int)i;
+                found = true;
+            }
+        if (!found && m->nout) {
+            rc = m2m__set_error(db, M2M_NOTFOUND, "%s: no column '%s' in %s",
+                                rel->pivot_table, q->orders[k].col, rel->related_table);
+            goto done;
+        }
+    }
+    sc.idx[62] = -1; /* fk */
+    sc.idx[63] = -2; /* rk */
+    perm = m2m__calloc(m->nout ? m->nout : 1, sizeof *perm);
+    tmp = m2m__calloc(m->nout ? m->nout : 1, sizeof *tmp);
+    if (!perm || !tmp) {
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m->nout; i++)
+        perm[i] = i;
+    msort(&sc, perm, tmp, m->nout);
+    size_t from = q->offset < 0 ? 0 : (size_t)q->offset;
+    if (from > m->nout)
+        from = m->nout;
+    size_t n = m->nout - from;
+    if (q->limit >= 0 && (uint64_t)q->limit < n)
+        n = (size_t)q->limit;
+    for (size_t i = 0; i < n; i++) {
+        tmp[i] = m->out_p[perm[from + i]];
+        perm[from + i] = m->out_r[perm[from + i]];
+    }
+    memcpy(m->out_p, tmp, n * sizeof *tmp);
+    memmove(m->out_r, perm + from, n * sizeof *perm);
+    m->nout = n;
+    rc = op.open ? m2m__op_commit(&op) : M2M_OK;
+    if (rc == M2M_OK) {
+        rc = m2m__rows_mem(q, m, out);
+        m = NULL;
+    }
+done:
+    if (count_only && rc == M2M_OK && op.open)
+        rc = m2m__op_commit(&op);
+    if (op.open)
+        m2m__op_abort(&op);
+    m2m__values_free(pc.vals, pc.nrows * pc.width);
+    m2m__values_free(rc2.vals, rc2.nrows * rc2.width);
+    m2m__memrows_free(m);
+    m2m__free(perm);
+    m2m__free(tmp);
+    sqlq_free(&s1);
+    sqlq_free(&s2);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/* Result cursors: streaming over a statement, or over the memory rows of
+ * the two-query strategy. */
+#include "query.h"
+
+#include <string.h>
+
+struct m2m_rows {
+    m2m_db *db;
+    m2m__cursor *cur;
+    m2m__stmt *own;          /* raw SQL statement to finalize */
+    m2m_relation *rel;       /* relation read: its cache entry is held */
+    size_t entry;
+    m2m_value *params;       /* kept alive while the statement runs */
+    size_t nparams;
+    bool raw;
+    int nrel, npiv;
+    char **piv_names;        /* owned copies of the query's with-pivot names */
+    m2m__memrows *mem;
+    size_t pos;
+    bool started;
+};
+
+int m2m__values_dup(const m2m_value *src, size_t n, m2m_value **out) {
+    *out = NULL;
+    if (!n)
+        return M2M_OK;
+    m2m_value *v = m2m__calloc(n, sizeof *v);
+    if (!v)
+        return M2M_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (m2m__value_copy(&v[i], src[i])) {
+            m2m__values_free(v, i);
+            return M2M_NOMEM;
+        }
+    *out = v;
+    return M2M_OK;
+}
+
+void m2m__values_free(m2m_value *v, size_t n) {
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        m2m__value_clear(&v[i]);
+    m2m__free(v);
+}
+
+static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n) {
+    m2m_rows *r = m2m__calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->db = db;
+    if (m2m__values_dup(params, n, &r->params)) {
+        m2m__free(r);
+        return NULL;
+    }
+    r->nparams = n;
+    return r;
+}
+
+int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *params,
+                  size_t n, m2m_rows **out) {
+    *out = NULL;
+    m2m_rows *r = rows_new(db, params, n);
+    if (!r) {
+        if (own_stmt)
+            db->drv->finalize(db, st);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
+    }
+    r->raw = true;
+    r->own = own_stmt ? st : NULL;
+    int rc = db->drv->cursor_open(db, st, r->params, n, &r->cur);
+    if (rc) {
+        m2m_rows_free(r);
+        return rc;
+    }
+    *out = r;
+    return M2M_OK;
+}
+
+static int copy_pivot_names(m2m_rows *r, const m2m_query *q) {
+    r->npiv = (int)q->nwith;
+    if (!q->nwith)
+        return M2M_OK;
+    r->piv_names = m2m__calloc(q->nwith, sizeof *r->piv_names);
+    if (!r->piv_names)
+        return M2M_NOMEM;
+    for (size_t i = 0; i < q->nwith; i++)
+        if (!(r->piv_names[i] = m2m__strdup(q->with[i])))
+            return M2M_NOMEM;
+    return M2M_OK;
+}
+
+int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, size_t n,
+                  m2m_rows **out) {
+    m2m_db *db = q->rel->db;
+    *out = NULL;
+    m2m_rows *r = rows_new(db, params, n);
+    if (!r || copy_pivot_names(r, q)) {
+        m2m_rows_free(r);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
+    }
+    int rc = db->drv->cursor_open(db, st, r->params, n, &r->cur);
+    if (rc) {
+        m2m_rows_free(r);
+        return rc;
+    }
+    r->rel = q->rel;
+    r->entry = entry;
+    q->rel->cache[entry].inuse++;
+    r->nrel = db->drv->cursor_ncols(r->cur) - 1 - r->npiv;
+    *out = r;
+    return M2M_OK;
+}
+
+int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out) {
+    m2m_db *db = q->rel->db;
+    *out = NULL;
+    m2m_rows *r = rows_new(db, NULL, 0);
+    if (!r || copy_pivot_names(r, q)) {
+        m2m_rows_free(r);
+        m2m__memrows_free(mem);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
+    }
+    r->mem = mem;
+    r->nrel = (int)mem->rel_width;
+    *out = r;
+    return M2M_OK;
+}
+
+void m2m__memrows_free(m2m__memrows *m) {
+    if (!m)
+        return;
+    m2m__values_free(m->piv, m->npiv_rows * m->piv_width);
+    m2m__values_free(m->rel, m->nrel_rows * m->rel_width);
+    for (size_t i = 0; m->rel_names && i < m->rel_width; i++)
+        m2m__free(m->rel_names[i]);
+    m2m__free(m->rel_names);
+    m2m__free(m->out_p);
+    m2m__free(m->out_r);
+    m2m__free(m);
+}
+
+void m2m_rows_free(m2m_rows *r) {
+    if (!r)
+        return;
+    m2m_db *db = r->db;
+    if (r->cur)
+        db->drv->cursor_close(r->cur);
+    if (r->own)
+        db->drv->finalize(db, r->own);
+    if (r->rel)
+        r->rel->cache[r->entry].inuse--;
+    m2m__values_free(r->params, r->nparams);
+    for (int i = 0; r->piv_names && i < r->npiv; i++)
+        m2m__free(r->piv_names[i]);
+    m2m__free(r->piv_names);
+    m2m__memrows_free(r->mem);
+    m2m__free(r);
+}
+
+int m2m_rows_next(m2m_rows *r) {
+    if (!r)
+        return M2M_MISUSE;
+    if (r->mem) {
+        if (r->started)
+            r->pos++;
+        r->started = true;
+        return r->pos < r->mem->nout ? M2M_ROW : M2M_DONE;
+    }
+    if (!r->cur)
+        return M2M_DONE;
+    r->started = true;
+    int rc = r->db->drv->cursor_next(r->cur);
+    if (rc != M2M_ROW) {
+        /* Done or failed: give the connection back now. */
+        r->db->drv->cursor_close(r->cur);
+        r->cur = NULL;
+    }
+    return rc;
+}
+
+static bool on_row(const m2m_rows *r) {
+    return r && r->started && (r->mem ? r->pos < r->mem->nout : r->cur != NULL);
+}
+
+int m2m_rows_ncols(m2m_rows *r) {
+    if (!r)
+        return 0;
+    if (r->raw)
+        return r->cur ? r->db->drv->cursor_ncols(r->cur) : 0;
+    return r->nrel;
+}
+
+const char *m2m_rows_name(m2m_rows *r, int i) {
+    if (!r || i < 0 || i >= m2m_rows_ncols(r))
+        return NULL;
+    if (r->mem)
+        return r->mem->rel_names[i];
+    return r->db->drv->cursor_name(r->cur, r->raw ? i : i + 1);
+}
+
+m2m_value m2m_rows_value(m2m_rows *r, int i) {
+    if (!on_row(r) || i < 0 || i >= m2m_rows_ncols(r))
+        return M2M_NULL;
+    if (r->mem)
+        return r->mem->rel[r->mem->out_r[r->pos] * r->mem->rel_width + (size_t)i];
+    return r->db->drv->cursor_value(r->cur, r->raw ? i : i + 1);
+}
+
+m2m_value m2m_rows_get(m2m_rows *r, const char *col) {
+    int n = m2m_rows_ncols(r);
+    for (int i = 0; col && i < n; i++)
+        if (strcmp(m2m_rows_name(r, i), col) == 0)
+            return m2m_rows_value(r, i);
+    return M2M_NULL;
+}
+
+int m2m_rows_npivot(m2m_rows *r) { return r ? r->npiv : 0; }
+
+const char *m2m_rows_pivot_name(m2m_rows *r, int i) {
+    return r && i >= 0 && i < r->npiv ? r->piv_names[i] : NULL;
+}
+
+m2m_value m2m_rows_pivot_value(m2m_rows *r, int i) {
+    if (!on_row(r) || i < 0 || i >= r->npiv)
+        return M2M_NULL;
+    if (r->mem)
+        return r->mem->piv[r->mem->out_p[r->pos] * r->mem->piv_width + 2 + (size_t)i];
+    return r->db->drv->cursor_value(r->cur, 1 + r->nrel + i);
+}
+
+m2m_value m2m_rows_pivot(m2m_rows *r, const char *col) {
+    for (int i = 0; r && col && i < r->npiv; i++)
+        if (strcmp(r->piv_names[i], col) == 0)
+            return m2m_rows_pivot_value(r, i);
+    return M2M_NULL;
+}
+
+m2m_value m2m_rows_parent(m2m_rows *r) {
+    if (!on_row(r) || r->raw)
+        return M2M_NULL;
+    if (r->mem)
+        return r->mem->piv[r->mem->out_p[r->pos] * r->mem->piv_width];
+    return r->db->drv->cursor_value(r->cur, 0);
+}

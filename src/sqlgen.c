@@ -1,0 +1,336 @@
+/* SQL text of the write operations. Identifiers come from the validated
+ * definition and are quoted; every value is a parameter. */
+#include "sqlgen.h"
+
+#include <string.h>
+
+static void col(m2m__buf *b, const char *alias, const char *name) {
+    m2m__buf_addf(b, "%s.", alias);
+    m2m__buf_ident(b, name);
+}
+
+/* FROM-able rows of the JSON parameter $param with the given columns. */
+static void input(m2m__buf *b, const m2m_relation *rel, int param, const char *const *cols,
+                  size_t n) {
+    m2m__buf t = {0};
+    m2m__buf_ident(&t, rel->pivot_table);
+    rel->db->drv->input_rows(b, t.p ? t.p : "", param, cols, n);
+    if (t.oom)
+        b->oom = true;
+    m2m__buf_free(&t);
+}
+
+static void input_rk(m2m__buf *b, const m2m_relation *rel, int param) {
+    const char *cols[] = {rel->rk};
+    input(b, rel, param, cols, 1);
+}
+
+/* alias.fk = $1 AND alias.scope_col = $k ... (k from *pno up). */
+static void where_parent(m2m__buf *b, const m2m_relation *rel, const char *alias, int *pno) {
+    col(b, alias, rel->fk);
+    m2m__buf_add(b, " = $1");
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (!(rel->scope_mask & (1ULL << i)))
+            continue;
+        m2m__buf_add(b, " AND ");
+        col(b, alias, rel->cols[i]);
+        m2m__buf_addf(b, " = $%d", (*pno)++);
+    }
+}
+
+size_t m2m__scope_params(const m2m_relation *rel, m2m_value *out) {
+    size_t n = 0;
+    for (size_t i = 0; i < rel->ncols; i++)
+        if (rel->scope_mask & (1ULL << i))
+            out[n++] = rel->scope_vals[i];
+    return n;
+}
+
+static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    const char *cols[M2M__MAX_PIVOT + 3];
+    size_t n = 0;
+    cols[n++] = rel->fk;
+    cols[n++] = rel->rk;
+    if (rel->pivot_id)
+        cols[n++] = rel->pivot_id;
+    for (size_t i = 0; i < rel->ncols; i++)
+        if (mask & (1ULL << i))
+            cols[n++] = rel->cols[i];
+    m2m__buf_add(b, "INSERT INTO ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " (");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            m2m__buf_add(b, ", ");
+        m2m__buf_ident(b, cols[i]);
+    }
+    if (rel->timestamps) {
+        m2m__buf_add(b, ", ");
+        m2m__buf_ident(b, rel->created_at);
+        m2m__buf_add(b, ", ");
+        m2m__buf_ident(b, rel->updated_at);
+    }
+    m2m__buf_add(b, ") SELECT ");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            m2m__buf_add(b, ", ");
+        col(b, "i", cols[i]);
+    }
+    if (rel->timestamps) {
+        m2m__buf_add(b, ", ");
+        m2m__buf_add(b, rel->db->drv->now_sql);
+        m2m__buf_add(b, ", ");
+        m2m__buf_add(b, rel->db->drv->now_sql);
+    }
+    m2m__buf_add(b, " FROM ");
+    input(b, rel, 2, cols, n);
+    /* The NOT EXISTS makes attach duplicate-safe without a unique index;
+     * ON CONFLICT covers writers that do not take m2m's lock. */
+    m2m__buf_add(b, " AS i WHERE NOT EXISTS (SELECT 1 FROM ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " AS x WHERE ");
+    col(b, "x", rel->fk);
+    m2m__buf_add(b, " = $1 AND ");
+    col(b, "x", rel->rk);
+    m2m__buf_add(b, " = ");
+    col(b, "i", rel->rk);
+    m2m__buf_add(b, ") ON CONFLICT DO NOTHING RETURNING ");
+    m2m__buf_ident(b, rel->rk);
+    return M2M_OK;
+}
+
+/* SQLite's RETURNING takes no table alias, so the key goes unqualified;
+ * UPDATE ... FROM sources rename their key so it cannot be ambiguous. */
+static void returning_rk(m2m__buf *b, const m2m_relation *rel) {
+    m2m__buf_add(b, " RETURNING ");
+    m2m__buf_ident(b, rel->rk);
+}
+
+/* The WHERE of the delete/count family; json says whether $2 is used. */
+static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
+    int pno = (kind == S_DELETE_ALL || kind == S_COUNT_ALL) ? 2 : 3;
+    m2m__buf_add(b, " WHERE ");
+    where_parent(b, rel, "t", &pno);
+    if (kind == S_DELETE_ALL || kind == S_COUNT_ALL)
+        return;
+    m2m__buf_add(b, " AND ");
+    col(b, "t", rel->rk);
+    m2m__buf_add(b, (kind == S_DELETE_IN || kind == S_COUNT_IN) ? " IN" : " NOT IN");
+    m2m__buf_add(b, " (SELECT ");
+    col(b, "i", rel->rk);
+    m2m__buf_add(b, " FROM ");
+    input_rk(b, rel, 2);
+    m2m__buf_add(b, " AS i)");
+}
+
+static int b_delete(m2m_relation *rel, int kind, m2m__buf *b) {
+    m2m__buf_add(b, "DELETE FROM ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " AS t");
+    where_set(b, rel, kind);
+    returning_rk(b, rel);
+    return M2M_OK;
+}
+
+static int b_count(m2m_relation *rel, int kind, m2m__buf *b) {
+    m2m__buf_add(b, "SELECT count(*) FROM ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " AS t");
+    where_set(b, rel, kind);
+    return M2M_OK;
+}
+
+static int b_delete_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    return b_delete(rel, S_DELETE_IN, b);
+}
+static int b_delete_all(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    return b_delete(rel, S_DELETE_ALL, b);
+}
+static int b_delete_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    return b_delete(rel, S_DELETE_NOT_IN, b);
+}
+static int b_count_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    return b_count(rel, S_COUNT_IN, b);
+}
+static int b_count_all(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    return b_count(rel, S_COUNT_ALL, b);
+}
+static int b_count_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    return b_count(rel, S_COUNT_NOT_IN, b);
+}
+
+/* SET list "c" = <src>."c" (or $k) for the columns of mask, and updated_at. */
+static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *pno) {
+    bool first = true;
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (!(mask & (1ULL << i)))
+            continue;
+        m2m__buf_add(b, first ? " SET " : ", ");
+        first = false;
+        m2m__buf_ident(b, rel->cols[i]);
+        if (pno) {
+            m2m__buf_addf(b, " = $%d", (*pno)++);
+        } else {
+            m2m__buf_add(b, " = ");
+            col(b, "i", rel->cols[i]);
+        }
+    }
+    if (rel->timestamps) {
+        m2m__buf_add(b, ", ");
+        m2m__buf_ident(b, rel->updated_at);
+        m2m__buf_add(b, " = ");
+        m2m__buf_add(b, rel->db->drv->now_sql);
+    }
+}
+
+/* FROM rows AS i WHERE <parent> AND t.rk = i.rk AND (values differ). */
+static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
+    const char *cols[M2M__MAX_PIVOT + 1];
+    size_t n = 0;
+    cols[n++] = rel->rk;
+    for (size_t i = 0; i < rel->ncols; i++)
+        if (mask & (1ULL << i))
+            cols[n++] = rel->cols[i];
+    m2m__buf_add(b, " FROM (SELECT ");
+    col(b, "j", rel->rk);
+    m2m__buf_add(b, " AS \"m2m__key\"");
+    for (size_t k = 1; k < n; k++) {
+        m2m__buf_add(b, ", ");
+        col(b, "j", cols[k]);
+    }
+    m2m__buf_add(b, " FROM ");
+    input(b, rel, 2, cols, n);
+    m2m__buf_add(b, " AS j) AS i WHERE ");
+    int pno = 3;
+    where_parent(b, rel, "t", &pno);
+    m2m__buf_add(b, " AND ");
+    col(b, "t", rel->rk);
+    m2m__buf_add(b, " = i.\"m2m__key\"");
+    m2m__buf_add(b, " AND (");
+    for (size_t k = 1; k < n; k++) {
+        if (k > 1)
+            m2m__buf_add(b, " OR ");
+        col(b, "t", cols[k]);
+        m2m__buf_add(b, " IS DISTINCT FROM ");
+        col(b, "i", cols[k]);
+    }
+    m2m__buf_add(b, ")");
+}
+
+static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    m2m__buf_add(b, "UPDATE ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " AS t");
+    set_list(b, rel, mask, NULL);
+    update_from_where(b, rel, mask);
+    returning_rk(b, rel);
+    return M2M_OK;
+}
+
+static int b_count_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    m2m__buf_add(b, "SELECT count(*) FROM ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " AS t");
+    /* A join written as FROM t, rows i: same rows as the UPDATE touches. */
+    m2m__buf ref = {0};
+    update_from_where(&ref, rel, mask);
+    m2m__buf_add(b, ", ");
+    m2m__buf_add(b, ref.p ? ref.p + strlen(" FROM ") : "");
+    if (ref.oom)
+        b->oom = true;
+    m2m__buf_free(&ref);
+    return M2M_OK;
+}
+
+static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    int nscope = 0;
+    for (size_t i = 0; i < rel->ncols; i++)
+        nscope += (rel->scope_mask >> i) & 1;
+    int vno = 3 + nscope;
+    m2m__buf_add(b, "UPDATE ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " AS t");
+    set_list(b, rel, mask, &vno);
+    where_set(b, rel, S_DELETE_IN);
+    returning_rk(b, rel);
+    return M2M_OK;
+}
+
+static int b_version(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    (void)mask;
+    m2m__buf_add(b, "SELECT ");
+    col(b, "t", rel->rk);
+    for (size_t i = 0; i < rel->ncols; i++) {
+        m2m__buf_add(b, ", ");
+        col(b, "t", rel->cols[i]);
+    }
+    m2m__buf_add(b, " FROM ");
+    m2m__buf_ident(b, rel->pivot_table);
+    m2m__buf_add(b, " AS t");
+    where_set(b, rel, S_DELETE_ALL);
+    return M2M_OK;
+}
+
+static int b_diag_related(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    (void)mask;
+    m2m__buf_add(b, "SELECT ");
+    col(b, "i", rel->rk);
+    m2m__buf_add(b, " FROM ");
+    input_rk(b, rel, 1);
+    m2m__buf_add(b, " AS i WHERE NOT EXISTS (SELECT 1 FROM ");
+    m2m__buf_ident(b, rel->related_table);
+    m2m__buf_add(b, " AS r WHERE ");
+    col(b, "r", rel->related_key);
+    m2m__buf_add(b, " = ");
+    col(b, "i", rel->rk);
+    m2m__buf_add(b, ") LIMIT 1");
+    return M2M_OK;
+}
+
+static int b_diag_parent(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    (void)mask;
+    m2m__buf_add(b, "SELECT 1 FROM ");
+    m2m__buf_ident(b, rel->parent_table);
+    m2m__buf_add(b, " AS p WHERE ");
+    col(b, "p", rel->parent_key);
+    m2m__buf_add(b, " = $1");
+    return M2M_OK;
+}
+
+m2m__build_fn m2m__builder(int kind) {
+    switch (kind) {
+        case S_INSERT:
+            return b_insert;
+        case S_DELETE_IN:
+            return b_delete_in;
+        case S_DELETE_ALL:
+            return b_delete_all;
+        case S_DELETE_NOT_IN:
+            return b_delete_not_in;
+        case S_COUNT_IN:
+            return b_count_in;
+        case S_COUNT_ALL:
+            return b_count_all;
+        case S_COUNT_NOT_IN:
+            return b_count_not_in;
+        case S_UPDATE_FROM:
+            return b_update_from;
+        case S_COUNT_UPDATE_FROM:
+            return b_count_update_from;
+        case S_UPDATE_SET:
+            return b_update_set;
+        case S_VERSION:
+            return b_version;
+        case S_DIAG_RELATED:
+            return b_diag_related;
+        case S_DIAG_PARENT:
+            return b_diag_parent;
+    }
+    return NULL;
+}
