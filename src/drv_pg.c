@@ -450,14 +450,26 @@ static int pg_run(m2m_db *db, m2m__step *steps, size_t n) {
     return rc;
 }
 
+/* The rest of a cursor's statement: its results, the sync, pipeline off. */
+static void cursor_drain(pg_conn *c) {
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL)
+        PQclear(res);
+    finish_pipeline(c);
+}
+
 /* Cursors read one row at a time (single-row mode), so memory stays at one
- * row whatever the result size. The first result is read at open so that
- * errors surface there and column names are known before the first row. */
+ * row whatever the result size. The statement runs as a one-query pipeline:
+ * libpq 15 leaves single-row mode armed after the query, and only the
+ * advance past it to the sync disarms it for the next batch. The first
+ * result is read at open so that errors surface there and column names are
+ * known before the first row. */
 static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n,
                           m2m__cursor **out) {
     pg_conn *c = conn(db);
     PGresult *res = NULL;
     char name[32];
+    bool piped = false;
     *out = NULL;
     int rc = pg_check_usable(db);
     if (rc)
@@ -470,37 +482,41 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
     if ((rc = pg_params(db, &one, 1)) != M2M_OK)
         goto exit;
     /* Single-row mode applies only to the head of a pipeline, so a cold
-     * statement cannot be prepared in the same round trip. Its first read
+     * statement cannot be parsed in the same round trip. Its first read
      * runs unnamed (one-shot SQL such as m2m_sql then never lingers on the
      * server); a second read prepares it for good. */
-    if (s->gen != c->gen && !s->read_once) {
-        s->read_once = true;
-        if (!PQsendQueryParams(c->pg, s->sql, (int)n, NULL, c->pv, NULL, NULL, 0)) {
-            rc = pg_fail(db, NULL);
+    if (s->gen != c->gen && s->read_once) {
+        uint64_t num = ++c->seq;
+        stmt_name(name, sizeof name, num);
+        res = PQprepare(c->pg, name, s->sql, 0, NULL);
+        db->stats.round_trips++;
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            rc = pg_fail(db, res);
             goto exit;
         }
-    } else {
-        if (s->gen != c->gen) {
-            uint64_t num = ++c->seq;
-            stmt_name(name, sizeof name, num);
-            res = PQprepare(c->pg, name, s->sql, 0, NULL);
-            db->stats.round_trips++;
-            if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                rc = pg_fail(db, res);
-                goto exit;
-            }
-            PQclear(res);
-            res = NULL;
-            s->gen = c->gen;
-            s->num = num;
-        }
-        stmt_name(name, sizeof name, s->num);
-        if (!PQsendQueryPrepared(c->pg, name, (int)n, c->pv, NULL, NULL, 0)) {
-            rc = pg_fail(db, NULL);
-            goto exit;
-        }
+        PQclear(res);
+        res = NULL;
+        s->gen = c->gen;
+        s->num = num;
     }
-    PQsetSingleRowMode(c->pg);
+    if (!PQenterPipelineMode(c->pg)) {
+        rc = pg_fail(db, NULL);
+        goto exit;
+    }
+    piped = true;
+    c->synced = false;
+    int sent;
+    if (s->gen != c->gen) {
+        s->read_once = true;
+        sent = PQsendQueryParams(c->pg, s->sql, (int)n, NULL, c->pv, NULL, NULL, 0);
+    } else {
+        stmt_name(name, sizeof name, s->num);
+        sent = PQsendQueryPrepared(c->pg, name, (int)n, c->pv, NULL, NULL, 0);
+    }
+    if (!sent || !PQsetSingleRowMode(c->pg) || !PQpipelineSync(c->pg)) {
+        rc = pg_fail(db, NULL);
+        goto exit;
+    }
     m2m__note_exec(db, s->sql);
     db->stats.round_trips++;
     res = PQgetResult(c->pg);
@@ -515,17 +531,11 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
             break;
         default:
             rc = pg_fail(db, res);
-            PQclear(res);
-            res = NULL;
-            while ((res = PQgetResult(c->pg)) != NULL)
-                PQclear(res);
             goto exit;
     }
     cur->res = res;
-    res = NULL;
     if (cur->done) {
-        while ((res = PQgetResult(c->pg)) != NULL)
-            PQclear(res);
+        cursor_drain(c);
     } else {
         cur->holding = true;
         db->cursor_busy = true;
@@ -534,6 +544,8 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
     return M2M_OK;
 exit:
     PQclear(res);
+    if (piped)
+        cursor_drain(c);
     m2m__free(cur);
     return rc;
 }
@@ -553,8 +565,8 @@ static int pg_cursor_next(m2m__cursor *cur) {
     }
     if (cur->done)
         return M2M_DONE;
-    PGconn *pg = conn(cur->db)->pg;
-    PGresult *res = PQgetResult(pg);
+    pg_conn *c = conn(cur->db);
+    PGresult *res = PQgetResult(c->pg);
     ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (est == PGRES_SINGLE_TUPLE) {
         PQclear(cur->res);
@@ -562,14 +574,12 @@ static int pg_cursor_next(m2m__cursor *cur) {
         return M2M_ROW;
     }
     int rc = M2M_DONE;
-    if (est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK &&
-        (res || PQstatus(pg) == CONNECTION_BAD))
+    if (est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK)
         rc = pg_fail(cur->db, res);
-    if (res) {
-        PQclear(res);
-        while ((res = PQgetResult(pg)) != NULL)
-            PQclear(res);
-    }
+    bool answered = res != NULL; /* NULL: the connection broke */
+    PQclear(res);
+    if (answered)
+        cursor_drain(c);
     release(cur);
     return rc;
 }
@@ -609,17 +619,15 @@ static void pg_cursor_close(m2m__cursor *cur) {
     if (!cur)
         return;
     if (cur->holding) {
-        PGconn *pg = conn(cur->db)->pg;
+        pg_conn *c = conn(cur->db);
         if (!cur->db->in_txn) {
-            PGcancel *cancel = PQgetCancel(pg);
+            PGcancel *cancel = PQgetCancel(c->pg);
             char err[256];
             if (cancel)
                 PQcancel(cancel, err, sizeof err);
             PQfreeCancel(cancel);
         }
-        PGresult *res;
-        while ((res = PQgetResult(pg)) != NULL)
-            PQclear(res);
+        cursor_drain(c);
         release(cur);
     }
     PQclear(cur->res);
