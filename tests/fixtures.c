@@ -87,7 +87,8 @@ const char *fx_pivot_rows(const char *table, const char *fk, const char *rk,
                           const char *cols, int64_t parent) {
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT %s%s%s FROM %s WHERE %s = %lld ORDER BY %s", rk,
-             cols && *cols ? ", " : "", cols ? cols : "", table, fk, (long long)parent, rk);
+             cols && *cols ? ", " : "", cols ? cols : "", table, fk, (long long)parent,
+             rk);
     return t_rows(sql);
 }
 
@@ -111,17 +112,17 @@ static int fx_cmp(const void *a, const void *b) {
 
 static void fx_render(char *out, size_t size, m2m_value v) {
     switch (v.type) {
-    case M2M_TINT:
-        snprintf(out, size, "%lld", (long long)v.i);
-        break;
-    case M2M_TREAL:
-        snprintf(out, size, "%g", v.d);
-        break;
-    case M2M_TTEXT:
-        snprintf(out, size, "%s", v.s ? v.s : "(null text)");
-        break;
-    default:
-        snprintf(out, size, "~");
+        case M2M_TINT:
+            snprintf(out, size, "%lld", (long long)v.i);
+            break;
+        case M2M_TREAL:
+            snprintf(out, size, "%g", v.d);
+            break;
+        case M2M_TTEXT:
+            snprintf(out, size, "%s", v.s ? v.s : "(null text)");
+            break;
+        default:
+            snprintf(out, size, "~");
     }
 }
 
@@ -167,7 +168,8 @@ const char *fx_rows_str(m2m_rows *rows, int with_parent) {
         int nc = m2m_rows_ncols(rows), np = m2m_rows_npivot(rows);
         for (int i = 0; i < nc; i++) {
             fx_render(tmp, sizeof tmp, m2m_rows_value(rows, i));
-            len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? "|" : "", tmp);
+            len +=
+                (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? "|" : "", tmp);
         }
         for (int i = 0; i < np; i++) {
             fx_render(tmp, sizeof tmp, m2m_rows_pivot_value(rows, i));
@@ -195,8 +197,8 @@ static const char *fx_rows_ids(m2m_rows *rows, int with_parent) {
             strcat(par, ":");
         }
         fx_render(tmp, sizeof tmp, m2m_rows_get(rows, "id"));
-        len += (size_t)snprintf(out + len, sizeof out - len, "%s%s%s", r++ ? "," : "", par,
-                                tmp);
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%s%s", r++ ? "," : "",
+                                par, tmp);
         if (len >= sizeof out - 1)
             fail_msg("fx_rows_ids: result too large");
     }
@@ -230,17 +232,19 @@ static const char *fx_run(m2m_relation *rel, const m2m_value *parents, size_t n,
     return s;
 }
 
-static const char *fx_both(m2m_relation *rel, const m2m_value *parents, size_t n, int many,
-                           fx_build_fn build, int ids_only) {
+static const char *fx_both(m2m_relation *rel, const m2m_value *parents, size_t n,
+                           int many, fx_build_fn build, int ids_only) {
     static char join[1 << 16];
-    snprintf(join, sizeof join, "%s", fx_run(rel, parents, n, many, build, M2M_JOIN, ids_only));
+    snprintf(join, sizeof join, "%s",
+             fx_run(rel, parents, n, many, build, M2M_JOIN, ids_only));
     const char *two = fx_run(rel, parents, n, many, build, M2M_TWO_QUERY, ids_only);
     if (strcmp(join, two) != 0)
         fail_msg("strategies differ:\nJOIN:      %s\nTWO_QUERY: %s", join, two);
     return join;
 }
 
-const char *fx_read_both(m2m_relation *rel, m2m_value parent, fx_build_fn build, int ids_only) {
+const char *fx_read_both(m2m_relation *rel, m2m_value parent, fx_build_fn build,
+                         int ids_only) {
     return fx_both(rel, &parent, 1, 0, build, ids_only);
 }
 

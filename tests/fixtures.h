@@ -10,28 +10,31 @@
 
 /* An item with no pivot data, and array literals with their length, so a
  * call reads m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), NULL, &ch). */
-#define IT(x)       ((m2m_item){.id = M2M_INT(x)})
-#define ITT(x)      ((m2m_item){.id = M2M_TEXT(x)})
-#define ITP(x, ...) ((m2m_item){.id = M2M_INT(x), .pivot = (const m2m_col[]){__VA_ARGS__}, \
-                                .npivot = sizeof((const m2m_col[]){__VA_ARGS__}) / sizeof(m2m_col)})
-#define COL(n, v)   ((m2m_col){.name = (n), .value = (v)})
-#define COLT(n, s)  COL(n, M2M_TEXT(s))
-#define FX_ITEMS(...)                                                                     \
-    ((const m2m_item[]){__VA_ARGS__}),                                                    \
+#define IT(x)  ((m2m_item){.id = M2M_INT(x)})
+#define ITT(x) ((m2m_item){.id = M2M_TEXT(x)})
+#define ITP(x, ...)                                                                      \
+    ((m2m_item){.id = M2M_INT(x),                                                        \
+                .pivot = (const m2m_col[]){__VA_ARGS__},                                 \
+                .npivot = sizeof((const m2m_col[]){__VA_ARGS__}) / sizeof(m2m_col)})
+#define COL(n, v)  ((m2m_col){.name = (n), .value = (v)})
+#define COLT(n, s) COL(n, M2M_TEXT(s))
+#define FX_ITEMS(...)                                                                    \
+    ((const m2m_item[]){__VA_ARGS__}),                                                   \
         (sizeof((const m2m_item[]){__VA_ARGS__}) / sizeof(m2m_item))
-#define FX_VALS(...)                                                                      \
-    ((const m2m_value[]){__VA_ARGS__}),                                                   \
+#define FX_VALS(...)                                                                     \
+    ((const m2m_value[]){__VA_ARGS__}),                                                  \
         (sizeof((const m2m_value[]){__VA_ARGS__}) / sizeof(m2m_value))
-#define FX_COLS(...)                                                                      \
-    ((const m2m_col[]){__VA_ARGS__}), (sizeof((const m2m_col[]){__VA_ARGS__}) / sizeof(m2m_col))
+#define FX_COLS(...)                                                                     \
+    ((const m2m_col[]){__VA_ARGS__}),                                                    \
+        (sizeof((const m2m_col[]){__VA_ARGS__}) / sizeof(m2m_col))
 
 /* Assert an m2m call fails with exactly the code want. */
-#define T_RC(want, call)                                                                  \
-    do {                                                                                  \
-        int t_rc2_ = (call);                                                              \
-        if (t_rc2_ != (want))                                                             \
-            fail_msg("%s -> %s, expected %s (%s)", #call, m2m_errname(t_rc2_),            \
-                     m2m_errname(want), m2m_errmsg(t_db()));                              \
+#define T_RC(want, call)                                                                 \
+    do {                                                                                 \
+        int t_rc2_ = (call);                                                             \
+        if (t_rc2_ != (want))                                                            \
+            fail_msg("%s -> %s, expected %s (%s)", #call, m2m_errname(t_rc2_),           \
+                     m2m_errname(want), m2m_errmsg(t_db()));                             \
     } while (0)
 
 /* users(id, name, age) 1..5, roles(id, name) 1..5, role_user(user_id,
@@ -79,7 +82,8 @@ const char *fx_rows_str(m2m_rows *rows, int with_parent);
  * ids_only, else all columns). parents/n: one parent when n == 1 and
  * many == 0, else m2m_query_new_many. */
 typedef void (*fx_build_fn)(m2m_query *q);
-const char *fx_read_both(m2m_relation *rel, m2m_value parent, fx_build_fn build, int ids_only);
+const char *fx_read_both(m2m_relation *rel, m2m_value parent, fx_build_fn build,
+                         int ids_only);
 const char *fx_read_many_both(m2m_relation *rel, const m2m_value *parents, size_t n,
                               fx_build_fn build);
 

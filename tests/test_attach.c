@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-#define ROWS(parent) fx_pivot_rows("role_user", "user_id", "role_id", "granted_by, assigned_at", parent)
+#define ROWS(parent)                                                                     \
+    fx_pivot_rows("role_user", "user_id", "role_id", "granted_by, assigned_at", parent)
 
 TEST(attach_single_id) {
     fx_users_roles();
@@ -66,12 +67,13 @@ TEST(attach_per_id_pivot_overrides_shared_per_column) {
                                                       COLT("assigned_at", "2024-01-02")},
                            .npivot = 2};
     m2m_changes *ch = NULL;
-    T_OK(m2m_attach(rel, M2M_INT(1),
-                    FX_ITEMS(ITP(1, COLT("granted_by", "alice")),
-                             ITP(2, COLT("assigned_at", "2025-05-05")),
-                             ITP(3, COLT("granted_by", "bob"), COLT("assigned_at", "2026-06-06")),
-                             IT(4)),
-                    &opts, &ch));
+    T_OK(m2m_attach(
+        rel, M2M_INT(1),
+        FX_ITEMS(ITP(1, COLT("granted_by", "alice")),
+                 ITP(2, COLT("assigned_at", "2025-05-05")),
+                 ITP(3, COLT("granted_by", "bob"), COLT("assigned_at", "2026-06-06")),
+                 IT(4)),
+        &opts, &ch));
     assert_string_equal(FX_ATT(ch), "1,2,3,4");
     m2m_changes_free(ch);
     assert_string_equal(ROWS(1), "1|alice|2024-01-02,2|root|2025-05-05,3|bob|2026-06-06,"
@@ -83,27 +85,30 @@ TEST(attach_per_id_pivot_map_form) {
     /* The seeds' room.members().attach({[u1]: {role: 'admin'}, [u2]: ...}). */
     fx_rooms();
     m2m_relation *rel = fx_rel_members(NULL, 0);
-    T_OK(m2m_attach(rel, M2M_INT(1),
-                    FX_ITEMS(ITP(1, COLT("role", "admin")), ITP(2, COLT("role", "member")),
-                             ITP(3, COLT("role", "member"), COL("rank", M2M_INT(7)))),
-                    NULL, NULL));
-    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "role, rank", 1),
-                        "1|admin|~,2|member|~,3|member|7");
+    T_OK(
+        m2m_attach(rel, M2M_INT(1),
+                   FX_ITEMS(ITP(1, COLT("role", "admin")), ITP(2, COLT("role", "member")),
+                            ITP(3, COLT("role", "member"), COL("rank", M2M_INT(7)))),
+                   NULL, NULL));
+    assert_string_equal(
+        fx_pivot_rows("room_members", "room_id", "user_id", "role, rank", 1),
+        "1|admin|~,2|member|~,3|member|7");
     /* A NULL value is stored as NULL. */
-    T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(ITP(4, COL("role", M2M_NULL))),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("role", "x")}, .npivot = 1},
-                    NULL));
-    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "role", 2), "4|~");
+    T_OK(m2m_attach(
+        rel, M2M_INT(2), FX_ITEMS(ITP(4, COL("role", M2M_NULL))),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("role", "x")}, .npivot = 1}, NULL));
+    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "role", 2),
+                        "4|~");
     m2m_relation_close(rel);
 }
 
 TEST(attach_duplicate_safe_reports_only_new) {
     fx_users_roles();
     m2m_relation *rel = fx_rel_roles();
-    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "first")},
-                                .npivot = 1},
-                    NULL));
+    T_OK(m2m_attach(
+        rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "first")}, .npivot = 1},
+        NULL));
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3), IT(1)),
                     &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "second")},
@@ -129,9 +134,12 @@ TEST(attach_duplicate_safe_without_unique_index) {
            "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');"
            "INSERT INTO roles VALUES (1, 'a'), (2, 'b'), (3, 'c');");
     static const char *const cols[] = {"note", NULL};
-    m2m_relation *rel = fx_open(&(m2m_relation_def){
-        .parent_table = "users", .related_table = "roles", .pivot_table = "loose",
-        .foreign_pivot_key = "user_id", .related_pivot_key = "role_id", .pivot_columns = cols});
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                                    .related_table = "roles",
+                                                    .pivot_table = "loose",
+                                                    .foreign_pivot_key = "user_id",
+                                                    .related_pivot_key = "role_id",
+                                                    .pivot_columns = cols});
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, &ch));
     assert_string_equal(FX_ATT(ch), "1,2");
@@ -196,14 +204,16 @@ TEST(attach_unknown_parent_rejected) {
 TEST(attach_other_parents_untouched) {
     fx_users_roles();
     m2m_relation *rel = fx_rel_roles();
-    T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(1), IT(2)),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "x")}, .npivot = 1},
-                    NULL));
+    T_OK(m2m_attach(
+        rel, M2M_INT(2), FX_ITEMS(IT(1), IT(2)),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "x")}, .npivot = 1},
+        NULL));
     m2m_changes *ch = NULL;
     /* Ids attached to parent 2 are new for parent 1. */
-    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "y")}, .npivot = 1},
-                    &ch));
+    T_OK(m2m_attach(
+        rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "y")}, .npivot = 1},
+        &ch));
     assert_string_equal(FX_ATT(ch), "1,2");
     m2m_changes_free(ch);
     assert_string_equal(ROWS(2), "1|x|~,2|x|~");

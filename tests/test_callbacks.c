@@ -82,8 +82,8 @@ TEST(callbacks_whole_batch_once) {
     assert_int_equal(log.op, M2M_OP_TOGGLE);
     assert_string_equal(log.attached, "4");
     assert_string_equal(log.detached, "3");
-    T_OK(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(4)), FX_COLS(COLT("role", "x")),
-                          NULL));
+    T_OK(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(4)),
+                          FX_COLS(COLT("role", "x")), NULL));
     assert_int_equal(log.op, M2M_OP_UPDATE);
     assert_int_equal(log.nupdated, 1);
     T_OK(m2m_detach(rel, M2M_INT(1), NULL, 0, NULL, NULL));
@@ -100,11 +100,13 @@ TEST(callbacks_veto_changes_nothing) {
     T_OK(m2m_relation_on_change(rel, on_before, on_after, &log));
     char *snap = fx_snap("room_members");
     m2m_changes *ch = NULL;
-    assert_int_equal(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4)), NULL, &ch), M2M_VETOED);
+    assert_int_equal(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4)), NULL, &ch),
+                     M2M_VETOED);
     assert_null(ch);
     assert_int_equal(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(5)), NULL, NULL), M2M_VETOED);
     assert_int_equal(m2m_detach(rel, M2M_INT(1), NULL, 0, NULL, NULL), M2M_VETOED);
-    assert_int_equal(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL), M2M_VETOED);
+    assert_int_equal(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL),
+                     M2M_VETOED);
     assert_int_equal(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(1)),
                                       FX_COLS(COLT("role", "x")), NULL),
                      M2M_VETOED);
@@ -118,7 +120,8 @@ TEST(callbacks_veto_changes_nothing) {
     T_OK(m2m_relation_on_change(rel, NULL, NULL, NULL));
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3)), NULL, NULL));
     assert_int_equal(log.before_calls, 5);
-    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "", 1), "1,2,3");
+    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "", 1),
+                        "1,2,3");
     m2m_relation_close(rel);
 }
 
@@ -129,9 +132,11 @@ TEST(callbacks_veto_inside_caller_txn_keeps_earlier_ops) {
     T_OK(m2m_begin(t_db()));
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3)), NULL, NULL));
     log.veto = 1;
-    assert_int_equal(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(4)), NULL, NULL), M2M_VETOED);
+    assert_int_equal(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(4)), NULL, NULL),
+                     M2M_VETOED);
     T_OK(m2m_commit(t_db()));
-    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "", 1), "1,2,3");
+    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "", 1),
+                        "1,2,3");
     m2m_relation_close(rel);
 }
 
@@ -159,7 +164,8 @@ TEST(callbacks_after_waits_for_caller_commit) {
                      M2M_CONSTRAINT);
     T_OK(m2m_commit(t_db()));
     assert_int_equal(log.after_calls, 2);
-    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "", 1), "2,3");
+    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "", 1),
+                        "2,3");
     m2m_relation_close(rel);
 }
 
@@ -173,8 +179,9 @@ TEST(callbacks_not_called_for_noop_failures) {
     assert_int_equal(log.after_calls, 0);
     /* Invalid input is rejected before any callback. */
     log = (cb_log){0};
-    assert_int_equal(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(3, COLT("nope", "x"))), NULL, NULL),
-                     M2M_INVALID);
+    assert_int_equal(
+        m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(3, COLT("nope", "x"))), NULL, NULL),
+        M2M_INVALID);
     assert_int_equal(log.before_calls, 0);
     assert_int_equal(log.after_calls, 0);
     m2m_relation_close(rel);

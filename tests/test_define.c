@@ -10,16 +10,22 @@
 
 TEST(define_custom_int_local_keys) {
     /* Pivot keys point at users.uid and roles.rid, not at the ids. */
-    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, uid BIGINT NOT NULL UNIQUE, name TEXT);"
-           "CREATE TABLE roles(id BIGINT PRIMARY KEY, rid BIGINT NOT NULL UNIQUE, name TEXT);"
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, uid BIGINT NOT NULL UNIQUE, name "
+           "TEXT);"
+           "CREATE TABLE roles(id BIGINT PRIMARY KEY, rid BIGINT NOT NULL UNIQUE, name "
+           "TEXT);"
            "CREATE TABLE ur(u BIGINT NOT NULL REFERENCES users(uid),"
            " r BIGINT NOT NULL REFERENCES roles(rid), PRIMARY KEY(u, r));"
            "INSERT INTO users VALUES (1, 100, 'ann'), (2, 200, 'bob');"
-           "INSERT INTO roles VALUES (1, 10, 'admin'), (2, 20, 'editor'), (3, 30, 'viewer');");
-    m2m_relation *rel = fx_open(&(m2m_relation_def){
-        .parent_table = "users", .parent_key = "uid", .related_table = "roles",
-        .related_key = "rid", .pivot_table = "ur", .foreign_pivot_key = "u",
-        .related_pivot_key = "r"});
+           "INSERT INTO roles VALUES (1, 10, 'admin'), (2, 20, 'editor'), (3, 30, "
+           "'viewer');");
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                                    .parent_key = "uid",
+                                                    .related_table = "roles",
+                                                    .related_key = "rid",
+                                                    .pivot_table = "ur",
+                                                    .foreign_pivot_key = "u",
+                                                    .related_pivot_key = "r"});
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(rel, M2M_INT(100), FX_ITEMS(IT(10), IT(30)), NULL, &ch));
     assert_string_equal(FX_ATT(ch), "10,30");
@@ -40,21 +46,28 @@ TEST(define_custom_int_local_keys) {
 }
 
 static m2m_relation *open_uuid_rel(void) {
-    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT);"
-           "CREATE TABLE roles(id BIGINT PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT);"
-           "CREATE TABLE user_roles(user_uuid TEXT NOT NULL REFERENCES users(uuid),"
-           " role_code TEXT NOT NULL REFERENCES roles(code), granted_by TEXT,"
-           " PRIMARY KEY(user_uuid, role_code));"
-           "INSERT INTO users VALUES (1, '7c9e6679-7425-40de-944b-e07fc1f90ae7', 'ann'),"
-           " (2, '1b4e28ba-2fa1-11d2-883f-0016d3cca427', 'bob');"
-           "INSERT INTO roles VALUES (1, 'role-admin', 'admin'), (2, 'role-editor', 'editor'),"
-           " (3, 'role-moderator', 'moderator');");
+    t_exec(
+        "CREATE TABLE users(id BIGINT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT);"
+        "CREATE TABLE roles(id BIGINT PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT);"
+        "CREATE TABLE user_roles(user_uuid TEXT NOT NULL REFERENCES users(uuid),"
+        " role_code TEXT NOT NULL REFERENCES roles(code), granted_by TEXT,"
+        " PRIMARY KEY(user_uuid, role_code));"
+        "INSERT INTO users VALUES (1, '7c9e6679-7425-40de-944b-e07fc1f90ae7', 'ann'),"
+        " (2, '1b4e28ba-2fa1-11d2-883f-0016d3cca427', 'bob');"
+        "INSERT INTO roles VALUES (1, 'role-admin', 'admin'), (2, 'role-editor', "
+        "'editor'),"
+        " (3, 'role-moderator', 'moderator');");
     static const char *const cols[] = {"granted_by", NULL};
-    return fx_open(&(m2m_relation_def){
-        .parent_table = "users", .parent_key = "uuid", .parent_key_type = M2M_TTEXT,
-        .related_table = "roles", .related_key = "code", .related_key_type = M2M_TTEXT,
-        .pivot_table = "user_roles", .foreign_pivot_key = "user_uuid",
-        .related_pivot_key = "role_code", .pivot_columns = cols});
+    return fx_open(&(m2m_relation_def){.parent_table = "users",
+                                       .parent_key = "uuid",
+                                       .parent_key_type = M2M_TTEXT,
+                                       .related_table = "roles",
+                                       .related_key = "code",
+                                       .related_key_type = M2M_TTEXT,
+                                       .pivot_table = "user_roles",
+                                       .foreign_pivot_key = "user_uuid",
+                                       .related_pivot_key = "role_code",
+                                       .pivot_columns = cols});
 }
 
 #define ANN "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -63,23 +76,23 @@ static m2m_relation *open_uuid_rel(void) {
 TEST(define_text_uuid_keys_all_operations) {
     m2m_relation *rel = open_uuid_rel();
     m2m_changes *ch = NULL;
-    T_OK(m2m_attach(rel, M2M_TEXT(ANN),
-                    FX_ITEMS(ITT("role-admin"), ITT("role-moderator")),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "super-user-id")},
-                                .npivot = 1},
-                    &ch));
+    T_OK(m2m_attach(
+        rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-admin"), ITT("role-moderator")),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "super-user-id")},
+                    .npivot = 1},
+        &ch));
     assert_string_equal(FX_ATT(ch), "role-admin,role-moderator");
     assert_int_equal(ch->parent.type, M2M_TTEXT);
     assert_string_equal(ch->parent.s, ANN);
     m2m_changes_free(ch);
     T_OK(m2m_attach(rel, M2M_TEXT(BOB), FX_ITEMS(ITT("role-editor")), NULL, NULL));
-    T_OK(m2m_sync(rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-editor"), ITT("role-moderator")), NULL,
-                  &ch));
+    T_OK(m2m_sync(rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-editor"), ITT("role-moderator")),
+                  NULL, &ch));
     assert_string_equal(FX_ATT(ch), "role-editor");
     assert_string_equal(FX_DET(ch), "role-admin");
     m2m_changes_free(ch);
-    T_OK(m2m_toggle(rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-admin"), ITT("role-editor")), NULL,
-                    &ch));
+    T_OK(m2m_toggle(rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-admin"), ITT("role-editor")),
+                    NULL, &ch));
     assert_string_equal(FX_ATT(ch), "role-admin");
     assert_string_equal(FX_DET(ch), "role-editor");
     m2m_changes_free(ch);
@@ -89,8 +102,8 @@ TEST(define_text_uuid_keys_all_operations) {
     m2m_changes_free(ch);
     assert_string_equal(t_rows("SELECT user_uuid, role_code, granted_by FROM user_roles"
                                " ORDER BY user_uuid, role_code"),
-                        BOB "|role-editor|~,"
-                        ANN "|role-admin|root," ANN "|role-moderator|super-user-id");
+                        BOB "|role-editor|~," ANN "|role-admin|root," ANN
+                            "|role-moderator|super-user-id");
     T_OK(m2m_detach(rel, M2M_TEXT(ANN), FX_VALS(M2M_TEXT("role-moderator")), NULL, &ch));
     assert_int_equal(ch->ndetached, 1);
     m2m_changes_free(ch);
@@ -110,9 +123,11 @@ TEST(define_schema_qualified_names) {
     snprintf(users, sizeof users, "%s.users", s);
     snprintf(roles, sizeof roles, "%s.roles", s);
     snprintf(pivot, sizeof pivot, "%s.role_user", s);
-    m2m_relation *rel = fx_open(&(m2m_relation_def){
-        .parent_table = users, .related_table = roles, .pivot_table = pivot,
-        .foreign_pivot_key = "user_id", .related_pivot_key = "role_id"});
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = users,
+                                                    .related_table = roles,
+                                                    .pivot_table = pivot,
+                                                    .foreign_pivot_key = "user_id",
+                                                    .related_pivot_key = "role_id"});
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), NULL, &ch));
     assert_string_equal(FX_ATT(ch), "2,3");
@@ -137,22 +152,25 @@ static void expect_invalid(m2m_relation_def def, const char *field, const char *
     const char *msg = m2m_errmsg(t_db());
     assert_non_null(msg);
     if (!strstr(msg, field) && !(value && *value && strstr(msg, value)))
-        fail_msg("message for %s = '%s' names neither: \"%s\"", field, value ? value : "NULL",
-                 msg);
+        fail_msg("message for %s = '%s' names neither: \"%s\"", field,
+                 value ? value : "NULL", msg);
     assert_int_equal(fx_executed(), 0);
 }
 
 TEST(define_invalid_identifiers_rejected_before_sql) {
     fx_users_roles();
     char *snap = fx_snap("role_user");
-    const m2m_relation_def ok = {.parent_table = "users", .related_table = "roles",
-                                 .pivot_table = "role_user", .foreign_pivot_key = "user_id",
+    const m2m_relation_def ok = {.parent_table = "users",
+                                 .related_table = "roles",
+                                 .pivot_table = "role_user",
+                                 .foreign_pivot_key = "user_id",
                                  .related_pivot_key = "role_id"};
     char longname[201];
     memset(longname, 'a', 200);
     longname[200] = '\0';
-    const char *bad[] = {"users; DROP TABLE x", "a b", "", longname, "x.y.z", "1abc",
-                         "role\"user", "a-b", "a.", ".a", "ta\xc3\xa9"};
+    const char *bad[] = {
+        "users; DROP TABLE x", "a b", "",   longname, "x.y.z",     "1abc",
+        "role\"user",          "a-b", "a.", ".a",     "ta\xc3\xa9"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         m2m_relation_def d = ok;
         d.parent_table = bad[i];
@@ -225,7 +243,8 @@ TEST(define_invalid_identifiers_rejected_before_sql) {
     d.related_key_type = (m2m_type)42;
     expect_invalid(d, "related_key_type", NULL);
     /* A scope value must be a value (a NULL text pointer is not). */
-    const m2m_col nullscope[] = {{.name = "granted_by", .value = {.type = M2M_TTEXT, .s = NULL}}};
+    const m2m_col nullscope[] = {
+        {.name = "granted_by", .value = {.type = M2M_TTEXT, .s = NULL}}};
     d = ok;
     d.scope = nullscope;
     d.nscope = 1;
@@ -247,13 +266,17 @@ TEST(define_valid_identifiers_accepted) {
     m2m_relation *rel = NULL;
     /* 63 characters is the longest accepted name (PostgreSQL's limit). */
     T_OK(m2m_relation_open(t_db(),
-                           &(m2m_relation_def){.parent_table = name63, .related_table = "R",
-                                               .pivot_table = "p_", .foreign_pivot_key = "a_1",
+                           &(m2m_relation_def){.parent_table = name63,
+                                               .related_table = "R",
+                                               .pivot_table = "p_",
+                                               .foreign_pivot_key = "a_1",
                                                .related_pivot_key = "B2"},
                            &rel));
     m2m_relation_close(rel);
-    rel = fx_open(&(m2m_relation_def){.parent_table = "_Users9", .related_table = "R",
-                                      .pivot_table = "p_", .foreign_pivot_key = "a_1",
+    rel = fx_open(&(m2m_relation_def){.parent_table = "_Users9",
+                                      .related_table = "R",
+                                      .pivot_table = "p_",
+                                      .foreign_pivot_key = "a_1",
                                       .related_pivot_key = "B2"});
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
@@ -266,10 +289,10 @@ TEST(define_valid_identifiers_accepted) {
 TEST(define_inverse_same_pairs) {
     fx_users_roles();
     m2m_relation *rel = fx_rel_roles();
-    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "root")},
-                                .npivot = 1},
-                    NULL));
+    T_OK(m2m_attach(
+        rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "root")}, .npivot = 1},
+        NULL));
     T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(2), IT(3)), NULL, NULL));
     T_OK(m2m_attach(rel, M2M_INT(3), FX_ITEMS(IT(2)), NULL, NULL));
     m2m_relation *inv = NULL;
@@ -281,7 +304,8 @@ TEST(define_inverse_same_pairs) {
     assert_string_equal(fx_read_both(inv, M2M_INT(1), NULL, 0), "1|ann|30|root|~");
     assert_string_equal(fx_read_both(inv, M2M_INT(5), NULL, 1), "");
     /* Every pair seen from the users side is seen from the roles side. */
-    const m2m_value roles[] = {M2M_INT(1), M2M_INT(2), M2M_INT(3), M2M_INT(4), M2M_INT(5)};
+    const m2m_value roles[] = {M2M_INT(1), M2M_INT(2), M2M_INT(3), M2M_INT(4),
+                               M2M_INT(5)};
     assert_string_equal(fx_read_many_both(inv, roles, 5, NULL), "1:1,2:1,2:2,2:3,3:2");
     /* Writes through the inverse write the same pivot table the other way. */
     m2m_changes *ch = NULL;
@@ -318,8 +342,8 @@ TEST(define_inverse_keeps_scope_and_timestamps) {
                         "1|admin,3|admin");
     /* Detach all through the scoped inverse leaves user 1's member row. */
     T_OK(m2m_detach(inv, M2M_INT(1), NULL, 0, NULL, NULL));
-    assert_string_equal(t_rows("SELECT room_id, role FROM room_members WHERE user_id = 1"),
-                        "2|member");
+    assert_string_equal(
+        t_rows("SELECT room_id, role FROM room_members WHERE user_id = 1"), "2|member");
     m2m_relation_close(inv);
     m2m_relation_close(admins);
 }
@@ -327,10 +351,13 @@ TEST(define_inverse_keeps_scope_and_timestamps) {
 static const char *const note_cols[] = {"note", NULL};
 
 static m2m_relation *open_created(int timestamps, const char *pivot_id) {
-    return fx_open(&(m2m_relation_def){.parent_table = "users", .related_table = "roles",
-                                       .pivot_table = "made", .foreign_pivot_key = "user_id",
+    return fx_open(&(m2m_relation_def){.parent_table = "users",
+                                       .related_table = "roles",
+                                       .pivot_table = "made",
+                                       .foreign_pivot_key = "user_id",
                                        .related_pivot_key = "role_id",
-                                       .pivot_columns = note_cols, .timestamps = timestamps,
+                                       .pivot_columns = note_cols,
+                                       .timestamps = timestamps,
                                        .pivot_id = pivot_id});
 }
 
@@ -344,16 +371,21 @@ TEST(define_create_pivot_usable) {
     /* Idempotent: the table exists now. */
     T_OK(m2m_relation_create_pivot(rel));
     m2m_changes *ch = NULL;
-    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(2, COLT("note", "hi")), IT(1)), NULL, &ch));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(2, COLT("note", "hi")), IT(1)), NULL,
+                    &ch));
     assert_string_equal(FX_ATT(ch), "1,2");
     m2m_changes_free(ch);
     T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(2)), NULL, NULL));
-    assert_string_equal(t_rows("SELECT user_id, role_id, note, id FROM made ORDER BY 1, 2"),
-                        "1|1|~|1_1,1|2|hi|1_2,2|2|~|2_2");
+    assert_string_equal(
+        t_rows("SELECT user_id, role_id, note, id FROM made ORDER BY 1, 2"),
+        "1|1|~|1_1,1|2|hi|1_2,2|2|~|2_2");
     assert_int_equal(t_int("SELECT COUNT(*) FROM made WHERE created_at IS NOT NULL"
-                           " AND updated_at IS NOT NULL", NULL, 0), 3);
+                           " AND updated_at IS NOT NULL",
+                           NULL, 0),
+                     3);
     /* The composite primary key rejects a duplicate pair. */
-    int rc = m2m_exec(t_db(), "INSERT INTO made(user_id, role_id, id) VALUES (1, 2, 'x')");
+    int rc =
+        m2m_exec(t_db(), "INSERT INTO made(user_id, role_id, id) VALUES (1, 2, 'x')");
     assert_true(rc == M2M_EXISTS || rc == M2M_CONSTRAINT);
     /* The foreign keys reject unknown ids. */
     rc = m2m_exec(t_db(), "INSERT INTO made(user_id, role_id, id) VALUES (1, 9, 'y')");
@@ -372,16 +404,21 @@ TEST(define_create_pivot_text_keys) {
            "CREATE TABLE tags(slug TEXT PRIMARY KEY);"
            "INSERT INTO users VALUES (1, 'u-1');"
            "INSERT INTO tags VALUES ('c'), ('go');");
-    m2m_relation *rel = fx_open(&(m2m_relation_def){
-        .parent_table = "users", .parent_key = "uuid", .parent_key_type = M2M_TTEXT,
-        .related_table = "tags", .related_key = "slug", .related_key_type = M2M_TTEXT,
-        .pivot_table = "user_tags", .foreign_pivot_key = "user_uuid",
-        .related_pivot_key = "tag_slug"});
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                                    .parent_key = "uuid",
+                                                    .parent_key_type = M2M_TTEXT,
+                                                    .related_table = "tags",
+                                                    .related_key = "slug",
+                                                    .related_key_type = M2M_TTEXT,
+                                                    .pivot_table = "user_tags",
+                                                    .foreign_pivot_key = "user_uuid",
+                                                    .related_pivot_key = "tag_slug"});
     T_OK(m2m_relation_create_pivot(rel));
     T_OK(m2m_sync(rel, M2M_TEXT("u-1"), FX_ITEMS(ITT("go"), ITT("c")), NULL, NULL));
     assert_string_equal(t_rows("SELECT user_uuid, tag_slug FROM user_tags ORDER BY 2"),
                         "u-1|c,u-1|go");
-    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_TEXT("u-1"), FX_ITEMS(ITT("rust")), NULL, NULL));
+    T_RC(M2M_CONSTRAINT,
+         m2m_attach(rel, M2M_TEXT("u-1"), FX_ITEMS(ITT("rust")), NULL, NULL));
     assert_int_equal(fx_count("user_tags"), 2);
     m2m_relation_close(rel);
 }
@@ -412,16 +449,20 @@ TEST(define_timestamps_filled_and_touched) {
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, NULL));
     T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(1)), NULL, NULL));
     assert_int_equal(t_int("SELECT COUNT(*) FROM made WHERE created_at IS NOT NULL"
-                           " AND updated_at IS NOT NULL", NULL, 0), 3);
+                           " AND updated_at IS NOT NULL",
+                           NULL, 0),
+                     3);
     char before[4096];
-    snprintf(before, sizeof before, "%s",
-             t_rows("SELECT user_id, role_id, created_at, updated_at FROM made ORDER BY 1, 2"));
+    snprintf(
+        before, sizeof before, "%s",
+        t_rows(
+            "SELECT user_id, role_id, created_at, updated_at FROM made ORDER BY 1, 2"));
     /* Timestamps may have one-second resolution. */
     struct timespec ts = {1, 100000000};
     nanosleep(&ts, NULL);
     m2m_changes *ch = NULL;
-    T_OK(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(2)), FX_COLS(COLT("note", "x")),
-                          &ch));
+    T_OK(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(2)),
+                          FX_COLS(COLT("note", "x")), &ch));
     assert_int_equal(ch->nupdated, 1);
     m2m_changes_free(ch);
     /* Row (1,2): created_at kept, updated_at moved; the others untouched. */
@@ -444,8 +485,8 @@ TEST(define_timestamps_filled_and_touched) {
                            " AND updated_at > created_at",
                            NULL, 0),
                      1);
-    assert_int_equal(t_int("SELECT COUNT(*) FROM made WHERE updated_at = created_at", NULL, 0),
-                     2);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM made WHERE updated_at = created_at", NULL, 0), 2);
     /* Reads may name the timestamps as pivot columns. */
     m2m_query *q = NULL;
     T_OK(m2m_query_new(rel, M2M_INT(2), &q));

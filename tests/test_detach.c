@@ -10,7 +10,8 @@ static m2m_relation *seeded(void) {
     return fx_rel_roles();
 }
 
-#define ALL_ROWS() t_rows("SELECT user_id, role_id, granted_by FROM role_user ORDER BY 1, 2")
+#define ALL_ROWS()                                                                       \
+    t_rows("SELECT user_id, role_id, granted_by FROM role_user ORDER BY 1, 2")
 
 TEST(detach_one) {
     m2m_relation *rel = seeded();
@@ -30,8 +31,8 @@ TEST(detach_many_reports_only_present) {
     m2m_relation *rel = seeded();
     m2m_changes *ch = NULL;
     /* 5 is not attached to user 1; 3 is given twice. */
-    T_OK(m2m_detach(rel, M2M_INT(1), FX_VALS(M2M_INT(3), M2M_INT(1), M2M_INT(5), M2M_INT(3)),
-                    NULL, &ch));
+    T_OK(m2m_detach(rel, M2M_INT(1),
+                    FX_VALS(M2M_INT(3), M2M_INT(1), M2M_INT(5), M2M_INT(3)), NULL, &ch));
     assert_int_equal(ch->ndetached, 2);
     assert_string_equal(FX_DET(ch), "1,3");
     m2m_changes_free(ch);

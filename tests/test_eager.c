@@ -13,8 +13,8 @@ static m2m_relation *seeded(void) {
     return fx_rel_members(NULL, 0);
 }
 
-static const m2m_value rooms3[] = {{.type = M2M_TINT, .i = 1}, {.type = M2M_TINT, .i = 2},
-                                   {.type = M2M_TINT, .i = 3}};
+static const m2m_value rooms3[] = {
+    {.type = M2M_TINT, .i = 1}, {.type = M2M_TINT, .i = 2}, {.type = M2M_TINT, .i = 3}};
 
 TEST(eager_rows_tagged_with_parent) {
     m2m_relation *rel = seeded();
@@ -36,7 +36,9 @@ static void b_or(m2m_query *q) {
     T_OK(m2m_query_or(q));
     T_OK(m2m_query_where_pivot(q, "rank", "<", M2M_INT(2)));
 }
-static void b_rank_desc(m2m_query *q) { T_OK(m2m_query_order_by_pivot(q, "rank", M2M_DESC)); }
+static void b_rank_desc(m2m_query *q) {
+    T_OK(m2m_query_order_by_pivot(q, "rank", M2M_DESC));
+}
 
 TEST(eager_filters_and_order) {
     m2m_relation *rel = seeded();
@@ -46,7 +48,8 @@ TEST(eager_filters_and_order) {
     const m2m_value r13[] = {M2M_INT(1), M2M_INT(3)};
     assert_string_equal(fx_read_many_both(rel, r13, 2, b_admins), "1:1");
     /* The order-by column comes first, then parent and related id. */
-    assert_string_equal(fx_read_many_both(rel, rooms3, 3, b_rank_desc), "2:6,2:1,1:1,1:3,1:2");
+    assert_string_equal(fx_read_many_both(rel, rooms3, 3, b_rank_desc),
+                        "2:6,2:1,1:1,1:3,1:2");
     m2m_relation_close(rel);
 }
 
@@ -77,7 +80,8 @@ TEST(eager_empty_parent_list) {
 }
 
 /* Statements executed to load and read every row for n parents. */
-static uint64_t statements_for(m2m_relation *rel, size_t n, int strategy, int64_t *nrows) {
+static uint64_t statements_for(m2m_relation *rel, size_t n, int strategy,
+                               int64_t *nrows) {
     m2m_value *parents = fx_range_vals(1, n);
     m2m_query *q = NULL;
     T_OK(m2m_query_new_many(rel, parents, n, &q));
@@ -108,9 +112,12 @@ TEST(eager_statement_count_constant) {
     t_exec("INSERT INTO room_members(room_id, user_id, role)"
            " SELECT r.id, u.id, 'member' FROM rooms r, users u WHERE u.id <= 2");
     static const char *const cols[] = {"role", NULL};
-    m2m_relation *rel = fx_open(&(m2m_relation_def){
-        .parent_table = "rooms", .related_table = "users", .pivot_table = "room_members",
-        .foreign_pivot_key = "room_id", .related_pivot_key = "user_id", .pivot_columns = cols});
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "rooms",
+                                                    .related_table = "users",
+                                                    .pivot_table = "room_members",
+                                                    .foreign_pivot_key = "room_id",
+                                                    .related_pivot_key = "user_id",
+                                                    .pivot_columns = cols});
     for (int s = M2M_JOIN; s <= M2M_TWO_QUERY; s++) {
         int64_t rows3 = 0, rows300 = 0;
         /* Warm the statement cache first so both runs prepare alike. */

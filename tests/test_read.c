@@ -95,16 +95,25 @@ static void b_with_rank_role(m2m_query *q) {
 
 TEST(read_with_pivot_replaces_default_set) {
     m2m_relation *rel = seeded();
-    assert_string_equal(fx_read_both(rel, M2M_INT(2), b_with_rank, 0), "1|ann|30|7,6|fay|20|9");
+    assert_string_equal(fx_read_both(rel, M2M_INT(2), b_with_rank, 0),
+                        "1|ann|30|7,6|fay|20|9");
     assert_string_equal(fx_read_both(rel, M2M_INT(2), b_with_rank_role, 0),
                         "1|ann|30|7|member,6|fay|20|9|admin");
     m2m_relation_close(rel);
 }
 
-static void b_age_gt_30(m2m_query *q) { T_OK(m2m_query_where(q, "age", ">", M2M_INT(30))); }
-static void b_name_eq(m2m_query *q) { T_OK(m2m_query_where(q, "name", "=", M2M_TEXT("cid"))); }
-static void b_name_like(m2m_query *q) { T_OK(m2m_query_where(q, "name", "like", M2M_TEXT("d%"))); }
-static void b_order_name_desc(m2m_query *q) { T_OK(m2m_query_order_by(q, "name", M2M_DESC)); }
+static void b_age_gt_30(m2m_query *q) {
+    T_OK(m2m_query_where(q, "age", ">", M2M_INT(30)));
+}
+static void b_name_eq(m2m_query *q) {
+    T_OK(m2m_query_where(q, "name", "=", M2M_TEXT("cid")));
+}
+static void b_name_like(m2m_query *q) {
+    T_OK(m2m_query_where(q, "name", "like", M2M_TEXT("d%")));
+}
+static void b_order_name_desc(m2m_query *q) {
+    T_OK(m2m_query_order_by(q, "name", M2M_DESC));
+}
 static void b_order_age_asc(m2m_query *q) { T_OK(m2m_query_order_by(q, "age", M2M_ASC)); }
 
 TEST(read_where_and_order_on_related) {
@@ -117,8 +126,12 @@ TEST(read_where_and_order_on_related) {
     m2m_relation_close(rel);
 }
 
-static void b_rank_asc(m2m_query *q) { T_OK(m2m_query_order_by_pivot(q, "rank", M2M_ASC)); }
-static void b_rank_desc(m2m_query *q) { T_OK(m2m_query_order_by_pivot(q, "rank", M2M_DESC)); }
+static void b_rank_asc(m2m_query *q) {
+    T_OK(m2m_query_order_by_pivot(q, "rank", M2M_ASC));
+}
+static void b_rank_desc(m2m_query *q) {
+    T_OK(m2m_query_order_by_pivot(q, "rank", M2M_DESC));
+}
 static void b_role_then_rank_desc(m2m_query *q) {
     T_OK(m2m_query_where_pivot_null(q, "role", 0));
     T_OK(m2m_query_order_by_pivot(q, "role", M2M_ASC));
@@ -134,7 +147,7 @@ TEST(read_order_by_pivot) {
     m2m_relation_close(rel);
 }
 
-#define WP(name, col, op, val)                                                             \
+#define WP(name, col, op, val)                                                           \
     static void name(m2m_query *q) { T_OK(m2m_query_where_pivot(q, col, op, val)); }
 WP(b_eq, "role", "=", M2M_TEXT("member"))
 WP(b_ne, "role", "!=", M2M_TEXT("member"))
@@ -169,16 +182,25 @@ TEST(read_where_pivot_operators) {
 }
 
 static void b_null(m2m_query *q) { T_OK(m2m_query_where_pivot_null(q, "joined_at", 1)); }
-static void b_not_null(m2m_query *q) { T_OK(m2m_query_where_pivot_null(q, "joined_at", 0)); }
+static void b_not_null(m2m_query *q) {
+    T_OK(m2m_query_where_pivot_null(q, "joined_at", 0));
+}
 static void b_role_null(m2m_query *q) { T_OK(m2m_query_where_pivot_null(q, "role", 1)); }
 static const m2m_value admin_mod[] = {{.type = M2M_TTEXT, .s = "admin"},
                                       {.type = M2M_TTEXT, .s = "moderator"}};
-static void b_in(m2m_query *q) { T_OK(m2m_query_where_pivot_in(q, "role", admin_mod, 2, 0)); }
-static void b_not_in(m2m_query *q) { T_OK(m2m_query_where_pivot_in(q, "role", admin_mod, 2, 1)); }
-static void b_in_ints(m2m_query *q) {
-    T_OK(m2m_query_where_pivot_in(q, "rank", FX_VALS(M2M_INT(5), M2M_INT(1), M2M_INT(99)), 0));
+static void b_in(m2m_query *q) {
+    T_OK(m2m_query_where_pivot_in(q, "role", admin_mod, 2, 0));
 }
-static void b_in_empty(m2m_query *q) { T_OK(m2m_query_where_pivot_in(q, "rank", admin_mod, 0, 0)); }
+static void b_not_in(m2m_query *q) {
+    T_OK(m2m_query_where_pivot_in(q, "role", admin_mod, 2, 1));
+}
+static void b_in_ints(m2m_query *q) {
+    T_OK(m2m_query_where_pivot_in(q, "rank", FX_VALS(M2M_INT(5), M2M_INT(1), M2M_INT(99)),
+                                  0));
+}
+static void b_in_empty(m2m_query *q) {
+    T_OK(m2m_query_where_pivot_in(q, "rank", admin_mod, 0, 0));
+}
 static void b_not_in_empty(m2m_query *q) {
     T_OK(m2m_query_where_pivot_in(q, "rank", admin_mod, 0, 1));
 }
@@ -311,10 +333,13 @@ TEST(read_count) {
 TEST(read_relation_strategy_default) {
     m2m_relation_close(seeded());
     static const char *const cols[] = {"role", NULL};
-    m2m_relation *two = fx_open(&(m2m_relation_def){
-        .parent_table = "rooms", .related_table = "users", .pivot_table = "room_members",
-        .foreign_pivot_key = "room_id", .related_pivot_key = "user_id", .pivot_columns = cols,
-        .strategy = M2M_TWO_QUERY});
+    m2m_relation *two = fx_open(&(m2m_relation_def){.parent_table = "rooms",
+                                                    .related_table = "users",
+                                                    .pivot_table = "room_members",
+                                                    .foreign_pivot_key = "room_id",
+                                                    .related_pivot_key = "user_id",
+                                                    .pivot_columns = cols,
+                                                    .strategy = M2M_TWO_QUERY});
     m2m_query *q = NULL;
     T_OK(m2m_query_new(two, M2M_INT(1), &q));
     T_OK(m2m_query_where_pivot(q, "role", "=", M2M_TEXT("member")));
@@ -346,7 +371,9 @@ static void bad_where_col(m2m_query *q) { m2m_query_where(q, "nope", "=", M2M_IN
 static void bad_where_ident(m2m_query *q) {
     m2m_query_where(q, "name = name OR 1", "=", M2M_INT(1));
 }
-static void bad_op(m2m_query *q) { m2m_query_where_pivot(q, "role", "==", M2M_TEXT("x")); }
+static void bad_op(m2m_query *q) {
+    m2m_query_where_pivot(q, "role", "==", M2M_TEXT("x"));
+}
 static void bad_op_sql(m2m_query *q) {
     m2m_query_where_pivot(q, "role", "= 'x' OR 1=1 --", M2M_TEXT("x"));
 }
@@ -354,9 +381,13 @@ static void bad_pivot_col(m2m_query *q) {
     m2m_query_where_pivot(q, "colour", "=", M2M_TEXT("x"));
 }
 static void bad_order_col(m2m_query *q) { m2m_query_order_by(q, "nope", M2M_ASC); }
-static void bad_order_pivot(m2m_query *q) { m2m_query_order_by_pivot(q, "nope", M2M_ASC); }
+static void bad_order_pivot(m2m_query *q) {
+    m2m_query_order_by_pivot(q, "nope", M2M_ASC);
+}
 static void bad_with_pivot(m2m_query *q) { m2m_query_with_pivot(q, "secret"); }
-static void bad_in_col(m2m_query *q) { m2m_query_where_pivot_in(q, "bad col", admin_mod, 2, 0); }
+static void bad_in_col(m2m_query *q) {
+    m2m_query_where_pivot_in(q, "bad col", admin_mod, 2, 0);
+}
 static void bad_null_col(m2m_query *q) { m2m_query_where_pivot_null(q, "", 1); }
 static void bad_between_col(m2m_query *q) {
     m2m_query_where_pivot_between(q, "x;y", M2M_INT(1), M2M_INT(2));

@@ -5,7 +5,8 @@
 
 #include <stdlib.h>
 
-static const m2m_col admin_scope[] = {{.name = "role", .value = {.type = M2M_TTEXT, .s = "admin"}}};
+static const m2m_col admin_scope[] = {
+    {.name = "role", .value = {.type = M2M_TTEXT, .s = "admin"}}};
 
 static m2m_relation *seeded(void) {
     fx_rooms();
@@ -16,7 +17,8 @@ static m2m_relation *seeded(void) {
     return fx_rel_members(admin_scope, 1);
 }
 
-#define ALL_ROWS() t_rows("SELECT room_id, user_id, role, rank FROM room_members ORDER BY 1, 2")
+#define ALL_ROWS()                                                                       \
+    t_rows("SELECT room_id, user_id, role, rank FROM room_members ORDER BY 1, 2")
 #define ROOM2 "2|1|admin|5,2|2|admin|6,2|3|member|7"
 
 static void b_or(m2m_query *q) {
@@ -60,18 +62,19 @@ TEST(scope_reads_see_only_scope) {
 TEST(scope_attach_writes_scope_values) {
     m2m_relation *rel = seeded();
     m2m_changes *ch = NULL;
-    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(5), ITP(6, COL("rank", M2M_INT(60)))), NULL,
-                    &ch));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(5), ITP(6, COL("rank", M2M_INT(60)))),
+                    NULL, &ch));
     assert_string_equal(FX_ATT(ch), "5,6");
     m2m_changes_free(ch);
     assert_string_equal(ALL_ROWS(), "1|1|admin|1,1|2|member|2,1|3|admin|3,1|4|~|4,"
                                     "1|5|admin|~,1|6|admin|60," ROOM2);
     /* Pivot data may not override the scope column. */
     char *snap = fx_snap("room_members");
-    int rc = m2m_attach(rel, M2M_INT(3), FX_ITEMS(ITP(5, COLT("role", "member"))), NULL, NULL);
+    int rc =
+        m2m_attach(rel, M2M_INT(3), FX_ITEMS(ITP(5, COLT("role", "member"))), NULL, NULL);
     if (rc == M2M_OK)
-        assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "role", 3),
-                            "5|admin");
+        assert_string_equal(
+            fx_pivot_rows("room_members", "room_id", "user_id", "role", 3), "5|admin");
     else {
         assert_int_equal(rc, M2M_INVALID);
         fx_assert_snap("room_members", snap);
@@ -95,7 +98,8 @@ TEST(scope_detach_ids_outside_scope_ignored) {
     m2m_relation *rel = seeded();
     m2m_changes *ch = NULL;
     /* 2 is a member and 4 has no role in room 1: outside the scope. */
-    T_OK(m2m_detach(rel, M2M_INT(1), FX_VALS(M2M_INT(2), M2M_INT(4), M2M_INT(3)), NULL, &ch));
+    T_OK(m2m_detach(rel, M2M_INT(1), FX_VALS(M2M_INT(2), M2M_INT(4), M2M_INT(3)), NULL,
+                    &ch));
     assert_string_equal(FX_DET(ch), "3");
     m2m_changes_free(ch);
     assert_string_equal(ALL_ROWS(), "1|1|admin|1,1|2|member|2,1|4|~|4," ROOM2);
@@ -109,7 +113,8 @@ TEST(scope_sync_stays_inside) {
     assert_string_equal(FX_ATT(ch), "5");
     assert_string_equal(FX_DET(ch), "1");
     m2m_changes_free(ch);
-    assert_string_equal(ALL_ROWS(), "1|2|member|2,1|3|admin|3,1|4|~|4,1|5|admin|~," ROOM2);
+    assert_string_equal(ALL_ROWS(),
+                        "1|2|member|2,1|3|admin|3,1|4|~|4,1|5|admin|~," ROOM2);
     /* Sync to empty: only the scope's rows go. */
     const m2m_item none[1] = {IT(1)};
     T_OK(m2m_sync(rel, M2M_INT(1), none, 0, NULL, &ch));
@@ -142,7 +147,8 @@ TEST(scope_toggle_stays_inside) {
     assert_string_equal(FX_ATT(ch), "5");
     assert_string_equal(FX_DET(ch), "1");
     m2m_changes_free(ch);
-    assert_string_equal(ALL_ROWS(), "1|2|member|2,1|3|admin|3,1|4|~|4,1|5|admin|~," ROOM2);
+    assert_string_equal(ALL_ROWS(),
+                        "1|2|member|2,1|3|admin|3,1|4|~|4,1|5|admin|~," ROOM2);
     m2m_relation_close(rel);
 }
 
@@ -154,7 +160,8 @@ TEST(scope_update_stays_inside) {
                           FX_COLS(COL("rank", M2M_INT(99))), &ch));
     assert_string_equal(FX_UPD(ch), "1");
     m2m_changes_free(ch);
-    assert_string_equal(ALL_ROWS(), "1|1|admin|99,1|2|member|2,1|3|admin|3,1|4|~|4," ROOM2);
+    assert_string_equal(ALL_ROWS(),
+                        "1|1|admin|99,1|2|member|2,1|3|admin|3,1|4|~|4," ROOM2);
     m2m_relation_close(rel);
 }
 
@@ -164,8 +171,8 @@ TEST(scope_version_covers_scope_only) {
     char a[M2M_VERSION_LEN], b[M2M_VERSION_LEN];
     T_OK(m2m_version(rel, M2M_INT(1), a));
     /* A change outside the scope does not change the scope's version. */
-    T_OK(m2m_update_pivot(all, M2M_INT(1), FX_VALS(M2M_INT(2)), FX_COLS(COL("rank", M2M_INT(42))),
-                          NULL));
+    T_OK(m2m_update_pivot(all, M2M_INT(1), FX_VALS(M2M_INT(2)),
+                          FX_COLS(COL("rank", M2M_INT(42))), NULL));
     T_OK(m2m_version(rel, M2M_INT(1), b));
     assert_string_equal(a, b);
     T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(1)), &(m2m_opts){.if_version = a}, NULL));

@@ -13,19 +13,22 @@ static m2m_relation *big(int64_t nroles) {
     fx_fill("users", 1, 10);
     fx_fill("roles", 1, nroles);
     static const char *const cols[] = {"granted_by", NULL};
-    return fx_open(&(m2m_relation_def){.parent_table = "users", .related_table = "roles",
+    return fx_open(&(m2m_relation_def){.parent_table = "users",
+                                       .related_table = "roles",
                                        .pivot_table = "role_user",
                                        .foreign_pivot_key = "user_id",
-                                       .related_pivot_key = "role_id", .pivot_columns = cols});
+                                       .related_pivot_key = "role_id",
+                                       .pivot_columns = cols});
 }
 
 typedef int (*op_fn)(m2m_relation *rel, int64_t parent, size_t n);
 
 static int op_sync(m2m_relation *rel, int64_t parent, size_t n) {
     m2m_item *it = fx_range_items(1, n);
-    int rc = m2m_sync(rel, M2M_INT(parent), it, n,
-                      &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "s")}, .npivot = 1},
-                      NULL);
+    int rc = m2m_sync(
+        rel, M2M_INT(parent), it, n,
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "s")}, .npivot = 1},
+        NULL);
     free(it);
     return rc;
 }
@@ -49,7 +52,8 @@ static int op_detach(m2m_relation *rel, int64_t parent, size_t n) {
 }
 static int op_update(m2m_relation *rel, int64_t parent, size_t n) {
     m2m_value *v = fx_range_vals(1, n);
-    int rc = m2m_update_pivot(rel, M2M_INT(parent), v, n, FX_COLS(COLT("granted_by", "u")), NULL);
+    int rc = m2m_update_pivot(rel, M2M_INT(parent), v, n,
+                              FX_COLS(COLT("granted_by", "u")), NULL);
     free(v);
     return rc;
 }
@@ -65,8 +69,11 @@ TEST(stats_statement_count_independent_of_size) {
     struct {
         const char *name;
         op_fn op;
-    } ops[] = {{"attach", op_attach}, {"update", op_update}, {"sync", op_sync},
-               {"toggle", op_toggle}, {"detach", op_detach}};
+    } ops[] = {{"attach", op_attach},
+               {"update", op_update},
+               {"sync", op_sync},
+               {"toggle", op_toggle},
+               {"detach", op_detach}};
     /* Warm the statement cache on parent 3 so neither measured run prepares
      * more than the other. */
     for (size_t i = 0; i < 5; i++)
@@ -95,7 +102,8 @@ TEST(stats_sync_from_nonempty_same_cost) {
     uint64_t large = cost(rel, op_sync, 2, 10000);
     assert_true(small > 0);
     assert_int_equal(small, large);
-    assert_int_equal(t_int("SELECT COUNT(*) FROM role_user WHERE user_id = 2", NULL, 0), 10000);
+    assert_int_equal(t_int("SELECT COUNT(*) FROM role_user WHERE user_id = 2", NULL, 0),
+                     10000);
     m2m_relation_close(rel);
 }
 

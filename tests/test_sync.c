@@ -28,7 +28,8 @@ TEST(sync_exact_set) {
     assert_string_equal(ROOM(2), "1|member|9,4|admin|9");
     /* The same set again changes nothing. */
     char *snap = fx_snap("room_members");
-    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(5), IT(4), IT(3), IT(2), IT(2)), NULL, &ch));
+    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(5), IT(4), IT(3), IT(2), IT(2)), NULL,
+                  &ch));
     assert_int_equal(ch->nattached + ch->ndetached + ch->nupdated, 0);
     m2m_changes_free(ch);
     fx_assert_snap("room_members", snap);
@@ -74,10 +75,11 @@ TEST(sync_keep_does_not_detach) {
 
 TEST(sync_default_pivot_data_only_for_new_rows) {
     m2m_relation *rel = seeded();
-    const m2m_opts opts = {.pivot = (const m2m_col[]){COLT("role", "guest")}, .npivot = 1};
+    const m2m_opts opts = {.pivot = (const m2m_col[]){COLT("role", "guest")},
+                           .npivot = 1};
     m2m_changes *ch = NULL;
-    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2), ITP(6, COL("rank", M2M_INT(60)))),
-                  &opts, &ch));
+    T_OK(m2m_sync(rel, M2M_INT(1),
+                  FX_ITEMS(IT(1), IT(2), ITP(6, COL("rank", M2M_INT(60)))), &opts, &ch));
     assert_string_equal(FX_ATT(ch), "6");
     assert_string_equal(FX_DET(ch), "3");
     /* Kept rows keep their values, so nothing is updated. */
@@ -85,8 +87,8 @@ TEST(sync_default_pivot_data_only_for_new_rows) {
     m2m_changes_free(ch);
     assert_string_equal(ROOM(1), "1|admin|1,2|member|2,6|guest|60");
     /* Per-id data for a kept row is ignored too in the default mode. */
-    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(ITP(1, COLT("role", "owner")), IT(2), IT(6)), NULL,
-                  &ch));
+    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(ITP(1, COLT("role", "owner")), IT(2), IT(6)),
+                  NULL, &ch));
     assert_int_equal(ch->nattached + ch->ndetached + ch->nupdated, 0);
     m2m_changes_free(ch);
     assert_string_equal(ROOM(1), "1|admin|1,2|member|2,6|guest|60");
@@ -157,8 +159,8 @@ TEST(sync_keep_with_update_existing) {
 TEST(sync_want_version_matches_m2m_version) {
     m2m_relation *rel = seeded();
     m2m_changes *ch = NULL;
-    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(4)), &(m2m_opts){.flags = M2M_WANT_VERSION},
-                  &ch));
+    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(4)),
+                  &(m2m_opts){.flags = M2M_WANT_VERSION}, &ch));
     char v[M2M_VERSION_LEN];
     T_OK(m2m_version(rel, M2M_INT(1), v));
     assert_int_equal(strlen(ch->version), 16);

@@ -36,10 +36,11 @@ TEST(toggle_attaches_absent_detaches_present) {
 TEST(toggle_pivot_data_only_on_new_rows) {
     m2m_relation *rel = seeded();
     m2m_changes *ch = NULL;
-    T_OK(m2m_toggle(rel, M2M_INT(1),
-                    FX_ITEMS(ITP(1, COLT("role", "owner")), IT(5), ITP(6, COLT("role", "admin"))),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("role", "member")}, .npivot = 1},
-                    &ch));
+    T_OK(m2m_toggle(
+        rel, M2M_INT(1),
+        FX_ITEMS(ITP(1, COLT("role", "owner")), IT(5), ITP(6, COLT("role", "admin"))),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("role", "member")}, .npivot = 1},
+        &ch));
     assert_string_equal(FX_ATT(ch), "5,6");
     assert_string_equal(FX_DET(ch), "1");
     m2m_changes_free(ch);

@@ -9,7 +9,8 @@ static m2m_relation *seeded(void) {
     return fx_rel_roles();
 }
 
-#define ALL_ROWS() t_rows("SELECT user_id, role_id, granted_by FROM role_user ORDER BY 1, 2")
+#define ALL_ROWS()                                                                       \
+    t_rows("SELECT user_id, role_id, granted_by FROM role_user ORDER BY 1, 2")
 
 TEST(txn_rollback_restores_everything) {
     m2m_relation *rel = seeded();
@@ -18,8 +19,8 @@ TEST(txn_rollback_restores_everything) {
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4)), NULL, NULL));
     T_OK(m2m_sync(rel, M2M_INT(2), FX_ITEMS(IT(5)), NULL, NULL));
     T_OK(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(5)), NULL, NULL));
-    T_OK(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(2)), FX_COLS(COLT("granted_by", "z")),
-                          NULL));
+    T_OK(m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(2)),
+                          FX_COLS(COLT("granted_by", "z")), NULL));
     T_OK(m2m_detach(rel, M2M_INT(3), NULL, 0, NULL, NULL));
     /* Inside the transaction the changes are visible. */
     assert_string_equal(ALL_ROWS(), "1|2|z,1|3|~,1|4|~,1|5|~,2|5|~");
@@ -53,8 +54,9 @@ TEST(txn_failed_op_rolls_back_only_itself) {
     /* Fails on the unknown id 77 after its detach part would have run. */
     assert_int_equal(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(4), IT(77)), NULL, NULL),
                      M2M_CONSTRAINT);
-    assert_int_equal(m2m_attach(rel, M2M_INT(2), FX_ITEMS(ITP(4, COLT("nope", "x"))), NULL, NULL),
-                     M2M_INVALID);
+    assert_int_equal(
+        m2m_attach(rel, M2M_INT(2), FX_ITEMS(ITP(4, COLT("nope", "x"))), NULL, NULL),
+        M2M_INVALID);
     /* The transaction is still usable. */
     T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(4)), NULL, NULL));
     assert_string_equal(ALL_ROWS(), "1|1|a,1|2|b,1|3|~,2|3|c,2|4|~");
