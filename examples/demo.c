@@ -60,7 +60,7 @@ static bool print_rows(m2m_query *q, bool show_parent, const char *const *names)
             int64_t p = m2m_rows_parent(rows).i;
             printf("%-8s ", p > 0 && p <= 3 ? names[p] : "?");
         }
-        printf("%-5s", name.type == M2M_TTEXT ? name.s : "?");
+        printf("%-8s", name.type == M2M_TTEXT ? name.s : "?");
         for (int i = 0; i < m2m_rows_npivot(rows); i++) {
             m2m_value v = m2m_rows_pivot_value(rows, i);
             printf("  %s=%s", m2m_rows_pivot_name(rows, i),
@@ -174,7 +174,7 @@ static int story(m2m_relation *members, m2m_relation *likes) {
     const m2m_opts keep = {.flags = M2M_KEEP};
     if (!ok(m2m_sync(members, M2M_INT(2), &add_dee, 1, &keep, &ch), "sync"))
         goto done;
-    printf("   the first admin adds dee (sync with keep): ");
+    printf("   the first admin adds dee (sync with keep)\n");
     print_users("attached:", ch->attached, ch->nattached);
     m2m_changes_free(ch), ch = NULL;
     const m2m_opts stale = {.if_version = seen};

@@ -1,0 +1,319 @@
+#!/bin/sh
+# End-to-end tests of the m2m tool, checked against the database itself.
+#   tests/cli_test.sh PATH/TO/m2m sqlite   a temp SQLite file (needs sqlite3)
+#   tests/cli_test.sh PATH/TO/m2m pg       $M2M_TEST_PG, a scratch schema (psql)
+#   tests/cli_test.sh PATH/TO/demo demo    the demo on a temp file
+# A missing backend or tool is a failure, never a skip. JSON is checked
+# with jq.
+set -u
+bin=$1
+backend=$2
+failures=0
+checks=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/m2m-cli.XXXXXX")
+schema="cli_$$"
+
+die() {
+    echo "cli_test: $*" >&2
+    exit 1
+}
+
+cleanup() {
+    if [ "$backend" = pg ] && [ -n "${M2M_TEST_PG:-}" ]; then
+        psql "$M2M_TEST_PG" -XAtq -c "DROP SCHEMA IF EXISTS $schema CASCADE" \
+            >/dev/null 2>&1
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+    failures=$((failures + 1))
+    echo "FAIL: $*" >&2
+}
+
+# ---- the demo ----------------------------------------------------------
+if [ "$backend" = demo ]; then
+    "$bin" "$tmp/demo.db" >"$tmp/out" 2>"$tmp/err" || {
+        cat "$tmp/out" "$tmp/err" >&2
+        die "demo exited with $?"
+    }
+    for line in "== 1. ann opens #general" "attached: ann" \
+        "attached: bob, cy, dee" "attached: (none)" "updated:  bob" \
+        "4 members" "liked: 1, unliked: 0" "liked: 0, unliked: 1" \
+        "detached: cy" "conflict, nothing changed" "detached: dee" \
+        "random   eve" "done."; do
+        checks=$((checks + 1))
+        grep -qF -- "$line" "$tmp/out" || fail "demo output lacks '$line'"
+    done
+    [ $failures -eq 0 ] || { cat "$tmp/out" >&2; exit 1; }
+    echo "demo: $checks checks passed"
+    exit 0
+fi
+
+# ---- backends ----------------------------------------------------------
+command -v jq >/dev/null || die "jq is needed to check --json output (scripts/deps.sh)"
+[ -x "$bin" ] || die "no m2m binary at $bin"
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+case $backend in
+    sqlite)
+        command -v sqlite3 >/dev/null || die "sqlite3 is needed (scripts/deps.sh)"
+        dbfile=$tmp/t.db
+        url="sqlite:$dbfile"
+        sql() { sqlite3 -batch "$dbfile" "$1"; }
+        series="WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i<100000) SELECT i, 'u'||i FROM s"
+        : >"$dbfile"
+        ;;
+    pg)
+        [ -n "${M2M_TEST_PG:-}" ] || die "M2M_TEST_PG is not set: run under scripts/with-pg.sh"
+        command -v psql >/dev/null || die "psql is needed (scripts/deps.sh)"
+        psql "$M2M_TEST_PG" -XAtq -v ON_ERROR_STOP=1 -c "CREATE SCHEMA $schema" >/dev/null ||
+            die "cannot reach PostgreSQL at M2M_TEST_PG"
+        url="$M2M_TEST_PG options='-csearch_path=$schema'"
+        sql() { psql "$url" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+        series="SELECT i, 'u'||i FROM generate_series(1,100000) i"
+        ;;
+    *) die "backend is sqlite, pg or demo" ;;
+esac
+export M2M_DB="$url"
+
+sql "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+     CREATE TABLE rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+     INSERT INTO users VALUES (1,'ann'),(2,'bob'),(3,'cy'),(4,'dee'),(5,'eve');
+     INSERT INTO rooms VALUES (1,'general'),(2,'random'),(3,'ops');" >/dev/null ||
+    die "cannot create the test schema"
+
+rel="--pivot room_members --parent rooms --related users --fk room_id --rk user_id --pivot-col role"
+
+# run EXPECTED_EXIT ARGS...: run the tool, stdout in $tmp/out, stderr in $tmp/err.
+run() {
+    want=$1
+    shift
+    checks=$((checks + 1))
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "m2m $* exited $got, want $want: $(head -c 300 "$tmp/err")"
+        return 1
+    fi
+    return 0
+}
+
+# As run, but stdin from the file $1.
+run_in() {
+    input=$1
+    want=$2
+    shift 2
+    checks=$((checks + 1))
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err" <"$input"
+    got=$?
+    [ "$got" -eq "$want" ] || fail "m2m $* <$input exited $got, want $want: $(head -c 300 "$tmp/err")"
+}
+
+# json FILTER [WHAT]: the last output is one JSON document and FILTER holds.
+json() {
+    checks=$((checks + 1))
+    if [ "$(jq -s length "$tmp/out" 2>/dev/null)" != 1 ]; then
+        fail "${2:-output} is not exactly one JSON document: $(head -c 300 "$tmp/out")"
+        return
+    fi
+    jq -e "$1" "$tmp/out" >/dev/null || fail "${2:-output}: jq '$1' is false on $(head -c 400 "$tmp/out")"
+}
+
+# db SQL EXPECTED: the query's output (rows joined by spaces) equals EXPECTED.
+db() {
+    checks=$((checks + 1))
+    got=$(sql "$1" | tr '\n' ' ' | sed 's/ $//')
+    [ "$got" = "$2" ] || fail "database: '$1' gave '$got', want '$2'"
+}
+
+# has FILE TEXT
+has() {
+    checks=$((checks + 1))
+    grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 300 "$1")"
+}
+
+snapshot() {
+    sql "SELECT room_id || ':' || user_id || ':' || COALESCE(role, '-') FROM room_members ORDER BY room_id, user_id"
+}
+
+# bad EXPECTED_EXIT ARGS...: fails with a one-line "m2m: ..." error and
+# leaves the pivot table as it was.
+bad() {
+    before=$(snapshot)
+    run "$@"
+    checks=$((checks + 1))
+    lines=$(wc -l <"$tmp/err")
+    { [ "$lines" -eq 1 ] && grep -q '^m2m: ' "$tmp/err"; } ||
+        fail "m2m $*: stderr is not one 'm2m: ...' line: $(cat "$tmp/err")"
+    [ "$(snapshot)" = "$before" ] || fail "m2m $*: changed the database"
+}
+
+members() { sql "SELECT user_id FROM room_members WHERE room_id = $1 ORDER BY user_id" | tr '\n' ' ' | sed 's/ $//'; }
+
+# ---- help and version ----------------------------------------------------
+run 0 --help && has "$tmp/out" "Commands:" && has "$tmp/out" "Exit codes"
+for c in attach detach sync toggle update-pivot list count load version create-pivot rls; do
+    run 0 "$c" --help && has "$tmp/out" "Usage: m2m [options] $c"
+done
+run 0 help sync && has "$tmp/out" "--if-version"
+run 0 --version && has "$tmp/out" "m2m 0."
+
+# ---- create-pivot --------------------------------------------------------
+# shellcheck disable=SC2086 # $rel is a list of options
+run 0 $rel --json create-pivot && json '.ok == true'
+run 0 $rel create-pivot && has "$tmp/out" "done"
+db "SELECT COUNT(*) FROM room_members" "0"
+
+# ---- attach --------------------------------------------------------------
+run 0 $rel --json attach 1 1:role=admin && json '.command == "attach" and .attached == [1] and .detached == [] and (.version | length) == 16'
+run 0 $rel --json attach 1 2 3 --data role=member && json '(.attached | sort) == [2,3]'
+run 0 $rel --json attach 1 2 && json '.attached == []' "duplicate attach"
+run 0 $rel --json attach 1 4:role=moderator --pivot role=member && json '.attached == [4]'
+db "SELECT user_id || '=' || role FROM room_members WHERE room_id = 1 ORDER BY user_id" \
+    "1=admin 2=member 3=member 4=moderator"
+run 0 $rel attach 2 1 && has "$tmp/out" "attached"
+
+# ---- update-pivot --------------------------------------------------------
+run 0 $rel --json update-pivot 1 2 role=admin && json '.updated == [2]'
+run 0 $rel --json update-pivot 1 5 role=admin && json '.updated == []' "update of a detached id"
+db "SELECT role FROM room_members WHERE room_id = 1 AND user_id = 2" "admin"
+
+# ---- list and count ------------------------------------------------------
+run 0 $rel --json list 1 --where-pivot 'role = admin' --order name &&
+    json '[.rows[].name] == ["ann","bob"] and [.rows[].pivot.role] == ["admin","admin"] and .count == 2'
+run 0 $rel --json list 1 --with-pivot role --order-pivot role:desc --order name --limit 2 --offset 1 &&
+    json '[.rows[].name] == ["cy","ann"]' "order-pivot desc with limit/offset"
+run 0 $rel --json list 1 --where 'name like %e%' && json '[.rows[].name] == ["dee"]'
+run 0 $rel --json list 1 --where-pivot 'role in admin,moderator' --order name &&
+    json '[.rows[].name] == ["ann","bob","dee"]'
+run 0 $rel --json list 1 --where-pivot 'role = moderator' --or --where-pivot "role = 'member'" --order name &&
+    json '[.rows[].name] == ["cy","dee"]' "--or"
+run 0 $rel --json list 1 --order name --strategy join && cp "$tmp/out" "$tmp/join"
+run 0 $rel --json list 1 --order name --strategy two-query &&
+    { cmp -s "$tmp/out" "$tmp/join" || fail "join and two-query differ"; }
+run 0 $rel list 1 --order name && has "$tmp/out" "pivot.role" && has "$tmp/out" "moderator"
+run 0 $rel list 3 && has "$tmp/out" "no rows"
+run 0 $rel --json count 1 && json '.count == 4'
+run 0 $rel count 1 --where-pivot 'role != admin' && has "$tmp/out" "2"
+
+# ---- toggle --------------------------------------------------------------
+run 0 $rel --json toggle 1 4 5:role=member && json '.attached == [5] and .detached == [4]'
+db "SELECT role FROM room_members WHERE room_id = 1 AND user_id = 5" "member"
+
+# ---- version and sync ----------------------------------------------------
+run 0 $rel version 1 && v1=$(cat "$tmp/out")
+run 0 $rel --json version 1 && json ".version == \"$v1\""
+run 0 $rel --json sync 1 1 2 3 && json '.detached == [5] and .attached == [] and (.version|length) == 16'
+[ "$(members 1)" = "1 2 3" ] || fail "sync 1 1 2 3 left $(members 1)"
+bad 5 $rel sync 1 1 --if-version "$v1"
+run 0 $rel version 1 && v2=$(cat "$tmp/out")
+run 0 $rel --json sync 1 1 2 3 4:role=guest --if-version "$v2" && json '.attached == [4]'
+run 0 $rel --json sync 1 1 2 4 5 --keep && json '.attached == [5] and .detached == []'
+run 0 $rel --json sync 1 4:role=boss --keep --update-existing &&
+    json '.updated == [4] and .attached == []'
+db "SELECT role FROM room_members WHERE room_id = 1 AND user_id = 4" "boss"
+printf '3\n\n5:role=x\n' >"$tmp/ids"
+run_in "$tmp/ids" 0 $rel --json sync 3 - && json '(.attached | sort) == [3,5]'
+db "SELECT role FROM room_members WHERE room_id = 3 AND user_id = 5" "x"
+: >"$tmp/empty"
+run_in "$tmp/empty" 0 $rel --json sync 3 - && json '(.detached | sort) == [3,5]' "sync from empty stdin"
+
+# 100,000 ids through a pipe.
+sql "INSERT INTO users SELECT * FROM ($series) t WHERE t.i > 5" >/dev/null
+seq 1 100000 >"$tmp/many"
+run_in "$tmp/many" 0 $rel --json sync 3 - --data role=bulk && json '(.attached | length) == 100000'
+db "SELECT COUNT(*) FROM room_members WHERE room_id = 3 AND role = 'bulk'" "100000"
+run 0 $rel detach 3 --all && has "$tmp/out" "detached  100000" && has "$tmp/out" "more)"
+
+# ---- detach --------------------------------------------------------------
+run 0 $rel --json detach 1 5 && json '.detached == [5]'
+run 0 $rel --json detach 1 5 && json '.detached == []' "detach of a detached id"
+run 0 $rel detach 2 --all && has "$tmp/out" "detached  1"
+[ "$(members 2)" = "" ] || fail "detach --all left $(members 2)"
+
+# ---- load and inverse ----------------------------------------------------
+run 0 $rel attach 2 1:role=member 3:role=member >/dev/null
+run 0 $rel --json load 1 2 3 --with-pivot role &&
+    json '[.rows[] | "\(.parent):\(.id)"] == ["1:1","1:2","1:3","1:4","2:1","2:3"]'
+run 0 $rel load 1 2 && has "$tmp/out" "parent"
+run 0 $rel --json --inverse list 1 --order name && json '[.rows[].name] == ["general","random"]'
+
+# ---- config file ---------------------------------------------------------
+cat >"$tmp/m2m.conf" <<EOF
+# two relations over the same pivot, to need --rel
+[members]
+pivot = room_members
+parent = rooms:id
+related = users
+foreign_pivot_key = room_id
+related_pivot_key = user_id
+pivot_columns = role
+
+[rooms_of]
+pivot = room_members
+parent = users
+related = rooms
+foreign_pivot_key = user_id
+related_pivot_key = room_id
+pivot_columns = role
+EOF
+run 0 --config "$tmp/m2m.conf" --rel members --json count 1 && json '.count == 4'
+(cd "$tmp" && "$bin" --rel rooms_of --json list 1 >"$tmp/out" 2>"$tmp/err") ||
+    fail "./m2m.conf not used: $(cat "$tmp/err")"
+json '[.rows[].name] == ["general","random"]' "default ./m2m.conf"
+printf 'db = %s\n[members]\npivot=room_members\nparent=rooms\nrelated=users\nforeign_pivot_key=room_id\nrelated_pivot_key=user_id\n' \
+    "$url" >"$tmp/one.conf"
+(unset M2M_DB; "$bin" --config "$tmp/one.conf" --json count 1 >"$tmp/out" 2>"$tmp/err") ||
+    fail "config db = not used: $(cat "$tmp/err")"
+json '.count == 4' "config with db ="
+
+# ---- errors: usage (1), not found (2), constraint (4), conflict (5) -----
+bad 1 $rel frobnicate 1
+bad 1 attach 1 2
+bad 1 $rel attach 1 7:role
+bad 1 $rel attach 1 2:=x
+bad 1 $rel attach 1 abc
+bad 1 $rel attach x 2
+bad 1 $rel attach 1
+bad 1 --pivot bad-name --parent rooms --related users --fk room_id --rk user_id attach 1 2
+bad 1 --pivot room_members --parent rooms --related users --fk 'room id' --rk user_id attach 1 2
+bad 1 $rel --nosuch attach 1 2
+bad 1 $rel attach 1 2 --keep
+bad 1 $rel detach 1
+bad 1 $rel detach 1 2 --all
+bad 1 $rel update-pivot 1 2
+bad 1 $rel list 1 --where 'role is null'
+bad 1 $rel list 1 --where-pivot 'role ~ x'
+bad 1 $rel list 1 --limit -1
+bad 1 $rel list 1 --strategy fast
+bad 1 --config "$tmp/m2m.conf" count 1
+bad 1 --config "$tmp/m2m.conf" --rel nosuch count 1
+bad 1 --config "$tmp/nosuch.conf" count 1
+printf '[members]\npivot = room members\n' >"$tmp/bad.conf"
+bad 1 --config "$tmp/bad.conf" count 1
+bad 1 $rel attach 1 5:nosuch=1
+bad 4 $rel attach 1 999999
+has "$tmp/err" "attach on parent 1 failed"
+bad 4 $rel --json attach 1 2 999999 && json '.error.exit == 4' "error document"
+if [ "$backend" = sqlite ]; then
+    bad 2 $rel --db "sqlite:$tmp/nosuch.db" count 1
+    [ ! -e "$tmp/nosuch.db" ] || fail "a missing database file was created"
+fi
+(unset M2M_DB; "$bin" $rel count 1 >"$tmp/out" 2>"$tmp/err")
+[ $? -eq 1 ] || fail "no database: want exit 1"
+has "$tmp/err" "no database"
+
+# ---- rls -----------------------------------------------------------------
+if [ "$backend" = sqlite ]; then
+    bad 6 $rel --owner user_id rls install --role authenticated
+    has "$tmp/err" "PostgreSQL"
+else
+    sql "DO \$\$BEGIN CREATE ROLE m2m_cli_test NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END\$\$" >/dev/null
+    run 0 $rel --owner user_id --json rls install --role m2m_cli_test && json '.ok == true'
+    db "SELECT relrowsecurity FROM pg_class WHERE oid = '$schema.room_members'::regclass" "t"
+fi
+bad 1 $rel rls install
+
+echo "cli_test ($backend): $checks checks, $failures failures"
+[ $failures -eq 0 ]
