@@ -47,6 +47,13 @@ int m2m_open(const char *url, m2m_db **out) {
         return M2M_NOMEM;
     db->drv = drv;
     int rc = drv->open(db, url);
+    /* Transaction control is prepared up front so that a later rollback
+     * never needs memory or a prepare that could fail. */
+    for (int i = 0; rc == M2M_OK && i < M2M__NFIXED; i++) {
+        m2m__stmt *st;
+        if (i != M2M__AUTH && (i != M2M__LOCK || drv->lock_sql))
+            rc = m2m__fixed(db, i, &st);
+    }
     if (rc != M2M_OK) {
         m2m_close(db);
         return rc;

@@ -203,6 +203,8 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
     const char *ptext = m2m__value_text(parent, pbuf, sizeof pbuf);
     m2m__buf pj = {0}; /* the parent as JSON, written once */
     m2m__buf_json_value(&pj, parent);
+    if (pj.oom)
+        goto oom;
     size_t count = in->items ? in->n : in->n;
     for (size_t u = 0; u < count; u++) {
         m2m_value id = in->items ? in->items[in->uniq[u]].id : in->ids[u];
@@ -223,7 +225,7 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
         m2m__buf *b = &gr->json;
         m2m__buf_add(b, gr->count++ ? ",{" : "{");
         json_key(b, rel->fk);
-        m2m__buf_addn(b, pj.p ? pj.p : "null", pj.p ? pj.len : 4);
+        m2m__buf_addn(b, pj.p, pj.len);
         m2m__buf_add(b, ",");
         json_key(b, rel->rk);
         m2m__buf_json_value(b, id);

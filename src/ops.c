@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { ARENA = 1024, MAX_RETRY = 5 };
+enum { ARENA = 1024, MAX_RETRY = 5, M2M__IF_VERSION = 1 << 30 };
 
 /* State of one operation. Parameter arrays live in the arena until the
  * statements that use them have run. */
@@ -23,8 +23,8 @@ typedef struct opctx {
     m2m__intval counts[8];
     m2m__step *count_step[8], *dml_step[8];
     size_t nchecks;
-    m2m_value arena[ARENA];
     size_t used;
+    m2m_value arena[ARENA]; /* last: ctx_init clears only what precedes it */
 } opctx;
 
 static m2m_value *arena_take(opctx *c, size_t n) {
@@ -51,7 +51,9 @@ static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_va
     p[n++] = c->parent;
     if (json)
         p[n++] = M2M_TEXT(json);
-    n += m2m__scope_params(rel, p + n);
+    /* Inserts carry the scope values inside the JSON rows. */
+    if (kind != S_INSERT)
+        n += m2m__scope_params(rel, p + n);
     for (size_t i = 0; i < nvals; i++)
         p[n++] = vals[i];
     bool want = list >= 0 && (c->collect || list == M2M__DETACHED);
@@ -220,7 +222,7 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
                               "was changed",
                               rel->pivot_table);
     m2m__digest d;
-    if (flags & M2M_WANT_VERSION) {
+    if (flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) {
         if ((rc = version_step(c, &d)) || (rc = flush(c)))
             return rc;
         m2m__digest_hex(&d, c->rep->ch.version);
@@ -335,7 +337,7 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
         diagnose_fk(c, in);
     }
     if (rc == M2M_OK)
-        rc = finish(c, flags, NULL);
+        rc = finish(c, flags | (k->opts && k->opts->if_version ? M2M__IF_VERSION : 0), NULL);
 out:
     m2m__input_free(&tmp);
     return rc;

@@ -438,7 +438,13 @@ static int prepare(m2m_query *q, sqlq *s, m2m__stmt **st, size_t *entry) {
     if (s->b.oom || !s->b.p)
         return m2m__set_error(db, M2M_NOMEM, "%s: out of memory building a query",
                               q->rel->pivot_table);
-    return m2m__rel_stmt_sql(q->rel, s->b.p, st, entry);
+    int rc = m2m__rel_stmt_sql(q->rel, s->b.p, st, entry);
+    /* Related columns are checked by the database: an unknown one is a bad
+     * argument of the query, like an unknown pivot column. */
+    if (rc == M2M_NOTFOUND)
+        rc = m2m__set_error(db, M2M_INVALID, "%s: bad query: %s", q->rel->pivot_table,
+                            db->errmsg ? db->errmsg : "unknown column");
+    return rc;
 }
 
 static int check_ready(m2m_query *q) {

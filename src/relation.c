@@ -125,8 +125,9 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
     r->parent_type = def->parent_key_type ? def->parent_key_type : M2M_TINT;
     r->related_type = def->related_key_type ? def->related_key_type : M2M_TINT;
     if (!key_type_ok(r->parent_type) || !key_type_ok(r->related_type)) {
-        rc = m2m__set_error(db, M2M_INVALID,
-                            "relation: key types must be M2M_TINT or M2M_TTEXT");
+        rc = m2m__set_error(db, M2M_INVALID, "relation: %s must be M2M_TINT or M2M_TTEXT",
+                            key_type_ok(r->parent_type) ? "related_key_type"
+                                                        : "parent_key_type");
         goto fail;
     }
     r->timestamps = def->timestamps != 0;
@@ -153,7 +154,8 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
         bool added;
         if (!m2m__ident_ok(*c, false)) {
             rc = m2m__set_error(db, M2M_INVALID,
-                                "relation: pivot column '%.80s' is not a valid identifier", *c);
+                                "relation: pivot_columns entry '%.80s' is not a valid identifier",
+                                *c);
             goto fail;
         }
         if ((rc = check_reserved(r, *c)) || (rc = add_col(r, *c, &added)))
@@ -169,7 +171,7 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
         bool added;
         if (!sc->name || !m2m__ident_ok(sc->name, false)) {
             rc = m2m__set_error(db, M2M_INVALID,
-                                "relation: scope column '%.80s' is not a valid identifier",
+                                "relation: scope column (scope entry) '%.80s' is not a valid identifier",
                                 sc->name ? sc->name : "(null)");
             goto fail;
         }
@@ -255,6 +257,24 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     m2m_db *db = rel->db;
     m2m__clear_error(db);
     const m2m__driver *d = db->drv;
+    /* SQLite accepts foreign keys to tables that do not exist; say so now. */
+    const char *need[] = {rel->parent_table, rel->related_table};
+    for (int i = 0; i < 2; i++) {
+        m2m__buf q = {0};
+        m2m__buf_add(&q, "SELECT 1 FROM ");
+        m2m__buf_ident(&q, need[i]);
+        m2m__buf_add(&q, " WHERE 1 = 0");
+        m2m__stmt *st = NULL;
+        int rc = q.oom ? m2m__set_error(db, M2M_NOMEM, "create pivot: out of memory")
+                       : d->prepare(db, q.p, &st);
+        m2m__buf_free(&q);
+        if (st)
+            d->finalize(db, st);
+        if (rc)
+            return m2m__set_error(db, rc == M2M_NOMEM ? rc : M2M_NOTFOUND,
+                                  "create pivot table %s: table %s does not exist",
+                                  rel->pivot_table, need[i]);
+    }
     const char *pt = rel->parent_type == M2M_TINT ? d->int_key_type : d->text_type;
     const char *rt = rel->related_type == M2M_TINT ? d->int_key_type : d->text_type;
     m2m__buf b = {0};

@@ -76,8 +76,8 @@ void m2m__op_abort(m2m__op *op) {
     db->errmsg = NULL;
     op->n = 0;
     if (db->in_txn) {
-        if (add_fixed(op, M2M__ROLLBACK_TO, NULL, 0) == M2M_OK)
-            add_fixed(op, M2M__RELEASE, NULL, 0);
+        add_fixed(op, M2M__ROLLBACK_TO, NULL, 0);
+        add_fixed(op, M2M__RELEASE, NULL, 0);
     } else {
         add_fixed(op, M2M__ROLLBACK, NULL, 0);
     }
