@@ -56,10 +56,16 @@ static void pg_quiet(void *arg, const char *msg) {
 }
 
 static int pg_map(const char *st, bool conn_bad) {
-    if (conn_bad || (st && (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0)))
+    if (conn_bad)
         return M2M_CONNECTION;
     if (!st)
         return M2M_ERROR;
+    /* 08P01 on a live connection is a parameter count the statement does
+     * not take: the caller's mistake, as SQLite's driver reports it. */
+    if (strcmp(st, "08P01") == 0)
+        return M2M_MISUSE;
+    if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0)
+        return M2M_CONNECTION;
     static const struct {
         const char *state;
         int rc;
