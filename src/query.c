@@ -438,12 +438,21 @@ static int prepare(m2m_query *q, sqlq *s, m2m__stmt **st, size_t *entry) {
     if (s->b.oom || !s->b.p)
         return m2m__set_error(db, M2M_NOMEM, "%s: out of memory building a query",
                               q->rel->pivot_table);
-    int rc = m2m__rel_stmt_sql(q->rel, s->b.p, st, entry);
-    /* Related columns are checked by the database: an unknown one is a bad
-     * argument of the query, like an unknown pivot column. */
-    if (rc == M2M_NOTFOUND)
+    return m2m__rel_stmt_sql(q->rel, s->b.p, st, entry);
+}
+
+/* Related columns are checked by the database (at prepare on SQLite, at
+ * execution on PostgreSQL): an unknown one is a bad argument of the query,
+ * like an unknown pivot column. */
+static int read_rc(m2m_query *q, int rc) {
+    m2m_db *db = q->rel->db;
+    if (rc == M2M_NOTFOUND) {
+        char *msg = db->errmsg;
+        db->errmsg = NULL;
         rc = m2m__set_error(db, M2M_INVALID, "%s: bad query: %s", q->rel->pivot_table,
-                            db->errmsg ? db->errmsg : "unknown column");
+                            msg ? msg : "unknown column");
+        m2m__free(msg);
+    }
     return rc;
 }
 
@@ -491,10 +500,10 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
         return m2m__set_error(q->rel->db, M2M_MISUSE, "m2m_query_get: out is NULL");
     if (q->many && q->nparents == 0)
         return m2m__rows_mem(q, m2m__calloc(1, sizeof(m2m__memrows)), out);
-    if (q->strategy == M2M_TWO_QUERY)
-        return m2m__query_two(q, false, NULL, out);
-    if (q->rel->db->auth_claims)
-        return m2m__query_two(q, false, NULL, out); /* in one transaction */
+    /* A JWT session reads inside a transaction that sets the claims, so it
+     * reads through the two-query path, which runs to completion. */
+    if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
+        return read_rc(q, m2m__query_two(q, false, NULL, out));
     sqlq s = {0};
     m2m__buf_add(&s.b, "SELECT ");
     qcol(&s, "p", q->rel->fk);
@@ -516,7 +525,7 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
     if (rc == M2M_OK)
         rc = m2m__rows_rel(q, st, entry, s.params, s.np, out);
     sqlq_free(&s);
-    return rc;
+    return read_rc(q, rc);
 }
 
 int m2m_query_count(m2m_query *q, int64_t *out) {
@@ -529,7 +538,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     if (q->many && q->nparents == 0)
         return M2M_OK;
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
-        return m2m__query_two(q, true, out, NULL);
+        return read_rc(q, m2m__query_two(q, true, out, NULL));
     sqlq s = {0};
     m2m__buf_add(&s.b, "SELECT count(*)");
     join_from_where(&s, q);
@@ -550,7 +559,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
             db->drv->cursor_close(c);
     }
     sqlq_free(&s);
-    return rc;
+    return read_rc(q, rc);
 }
 
 /* ---- two-query strategy ---- */
