@@ -265,11 +265,13 @@ TEST(define_invalid_identifiers_rejected_before_sql) {
 }
 
 TEST(define_valid_identifiers_accepted) {
-    t_exec("CREATE TABLE _Users9(id BIGINT PRIMARY KEY);"
-           "CREATE TABLE R(id BIGINT PRIMARY KEY);"
-           "CREATE TABLE p_(a_1 BIGINT NOT NULL REFERENCES _Users9(id),"
-           " B2 BIGINT NOT NULL REFERENCES R(id), PRIMARY KEY(a_1, B2));"
-           "INSERT INTO _Users9 VALUES (1); INSERT INTO R VALUES (7);");
+    /* Identifiers are always quoted, so mixed case must be created quoted
+     * (PostgreSQL folds unquoted names to lower case). */
+    t_exec("CREATE TABLE \"_Users9\"(id BIGINT PRIMARY KEY);"
+           "CREATE TABLE \"R\"(id BIGINT PRIMARY KEY);"
+           "CREATE TABLE p_(a_1 BIGINT NOT NULL REFERENCES \"_Users9\"(id),"
+           " \"B2\" BIGINT NOT NULL REFERENCES \"R\"(id), PRIMARY KEY(a_1, \"B2\"));"
+           "INSERT INTO \"_Users9\" VALUES (1); INSERT INTO \"R\" VALUES (7);");
     char name63[64];
     memset(name63, 'z', 63);
     name63[63] = '\0';
@@ -292,7 +294,7 @@ TEST(define_valid_identifiers_accepted) {
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
     assert_string_equal(FX_ATT(ch), "7");
     m2m_changes_free(ch);
-    assert_string_equal(t_rows("SELECT a_1, B2 FROM p_"), "1|7");
+    assert_string_equal(t_rows("SELECT a_1, \"B2\" FROM p_"), "1|7");
     m2m_relation_close(rel);
 }
 
