@@ -1,0 +1,256 @@
+/* Backend behaviour: constant statement and round-trip counts whatever the
+ * number of ids, streaming a million rows in bounded memory, a connection
+ * lost mid-operation, and the mapping of server errors to result codes. */
+#include "fixtures.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_pg(void) { return strcmp(t_backend, "pg") == 0; }
+
+/* A sync of 10 and of 10,000 ids costs the same statements, and on
+ * PostgreSQL at most two round trips; a repeated shape prepares nothing. */
+TEST(pg_sync_cost_independent_of_size) {
+    fx_users_roles();
+    fx_fill("roles", 6, 10005);
+    m2m_relation *rel = fx_rel_roles();
+    m2m_db *db = t_db();
+    m2m_stats small, big, again;
+
+    m2m_item *ten = fx_range_items(1, 10);
+    m2m_stats_reset(db);
+    T_OK(m2m_sync(rel, M2M_INT(1), ten, 10, NULL, NULL));
+    m2m_stats_get(db, &small);
+    assert_int_equal(t_int("SELECT count(*) FROM role_user WHERE user_id = 1", NULL, 0), 10);
+
+    m2m_item *many = fx_range_items(1, 10000);
+    m2m_stats_reset(db);
+    T_OK(m2m_sync(rel, M2M_INT(1), many, 10000, NULL, NULL));
+    m2m_stats_get(db, &big);
+    assert_int_equal(t_int("SELECT count(*) FROM role_user WHERE user_id = 1", NULL, 0), 10000);
+
+    m2m_stats_reset(db);
+    T_OK(m2m_sync(rel, M2M_INT(1), ten, 10, NULL, NULL));
+    m2m_stats_get(db, &again);
+    assert_string_equal(t_rows("SELECT min(role_id), max(role_id), count(*) FROM role_user"),
+                        "1|10|10");
+
+    assert_true(small.executed > 0);
+    assert_int_equal(big.executed, small.executed);
+    assert_int_equal(again.executed, small.executed);
+    assert_int_equal(again.prepared, 0);
+    if (is_pg()) {
+        assert_in_range(small.round_trips, 1, 2);
+        assert_in_range(big.round_trips, 1, 2);
+        assert_in_range(again.round_trips, 1, 2);
+    } else {
+        assert_int_equal(big.round_trips, 0);
+    }
+
+    /* Toggling 10,000 ids off costs what toggling 10 does. */
+    m2m_stats_reset(db);
+    T_OK(m2m_toggle(rel, M2M_INT(2), ten, 10, NULL, NULL));
+    m2m_stats_get(db, &small);
+    m2m_stats_reset(db);
+    T_OK(m2m_toggle(rel, M2M_INT(1), many, 10000, NULL, NULL));
+    m2m_stats_get(db, &big);
+    assert_int_equal(big.executed, small.executed);
+    if (is_pg())
+        assert_in_range(big.round_trips, 1, 2);
+    assert_string_equal(t_rows("SELECT user_id, count(*) FROM role_user GROUP BY 1 ORDER BY 1"),
+                        "1|9990,2|10");
+    free(ten);
+    free(many);
+    m2m_relation_close(rel);
+}
+
+/* A million related rows stream through one cursor holding one row. */
+TEST(pg_stream_million_rows_bounded_memory) {
+    if (!is_pg())
+        return;
+    t_exec("CREATE TABLE big_parent(id BIGINT PRIMARY KEY);"
+           "CREATE TABLE big_item(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE big_pivot(parent_id BIGINT NOT NULL, item_id BIGINT NOT NULL,"
+           " PRIMARY KEY(parent_id, item_id));"
+           "INSERT INTO big_parent VALUES (1), (2);"
+           "INSERT INTO big_item SELECT g, 'item' || g FROM generate_series(1, 1000000) g;"
+           "INSERT INTO big_pivot SELECT 1, g FROM generate_series(1, 1000000) g;"
+           "INSERT INTO big_pivot VALUES (2, 7);"
+           "ANALYZE big_item; ANALYZE big_pivot;");
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "big_parent",
+                                                    .related_table = "big_item",
+                                                    .pivot_table = "big_pivot",
+                                                    .foreign_pivot_key = "parent_id",
+                                                    .related_pivot_key = "item_id"});
+    m2m_stats_reset(t_db());
+    m2m_query *q = NULL;
+    T_OK(m2m_query_new(rel, M2M_INT(1), &q));
+    m2m_rows *rows = NULL;
+    T_OK(m2m_query_get(q, &rows));
+    int64_t n = 0, prev = 0, sum = 0;
+    int rc;
+    while ((rc = m2m_rows_next(rows)) == M2M_ROW) {
+        m2m_value id = m2m_rows_get(rows, "id");
+        assert_int_equal(id.type, M2M_TINT);
+        if (id.i <= prev)
+            fail_msg("row %lld: id %lld after %lld", (long long)n, (long long)id.i,
+                     (long long)prev);
+        prev = id.i;
+        sum += id.i;
+        n++;
+    }
+    assert_int_equal(rc, M2M_DONE);
+    m2m_rows_free(rows);
+    assert_int_equal(n, 1000000);
+    assert_int_equal(sum, (int64_t)1000000 * 1000001 / 2);
+    m2m_stats st;
+    m2m_stats_get(t_db(), &st);
+    assert_in_range(st.rows_peak, 1, 1000);
+
+    /* Freeing a cursor early leaves the connection ready for the next call. */
+    T_OK(m2m_query_get(q, &rows));
+    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
+    assert_int_equal(m2m_rows_get(rows, "id").i, 1);
+    m2m_changes *ch = NULL;
+    T_RC(M2M_MISUSE, m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(8)), NULL, &ch));
+    m2m_rows_free(rows);
+    T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(8)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "8");
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT item_id FROM big_pivot WHERE parent_id = 2 ORDER BY 1"),
+                        "7,8");
+    m2m_query_free(q);
+    m2m_relation_close(rel);
+}
+
+/* The pivot rows of user 1 as seen through db (not the test connection,
+ * which may be the one that was cut). */
+static const char *pivot_of(m2m_db *db) {
+    static char out[256];
+    m2m_rows *rows = NULL;
+    out[0] = '\0';
+    if (m2m_sql(db, "SELECT role_id FROM role_user WHERE user_id = 1 ORDER BY 1", NULL, 0,
+                &rows) != M2M_OK)
+        fail_msg("read: %s", m2m_errmsg(db));
+    size_t len = 0;
+    while (m2m_rows_next(rows) == M2M_ROW && len < sizeof out - 24)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%lld", len ? "," : "",
+                                (long long)m2m_rows_value(rows, 0).i);
+    m2m_rows_free(rows);
+    return out;
+}
+
+static void terminate(m2m_db *killer, int64_t pid) {
+    /* With a timeout the call returns once the backend is gone. */
+    int64_t ok = 0;
+    m2m_rows *rows = NULL;
+    const m2m_value p[] = {M2M_INT(pid)};
+    T_OK(m2m_sql(killer, "SELECT pg_terminate_backend($1::int, 5000)::int", p, 1, &rows));
+    if (m2m_rows_next(rows) == M2M_ROW)
+        ok = m2m_rows_value(rows, 0).i;
+    m2m_rows_free(rows);
+    assert_int_equal(ok, 1);
+}
+
+typedef struct cut_arg {
+    m2m_db *killer;
+    int64_t pid;
+    int calls;
+} cut_arg;
+
+/* Runs inside the sync's transaction, after its changes: cut the line. */
+static int cut_connection(void *arg, const m2m_changes *planned) {
+    cut_arg *a = arg;
+    (void)planned;
+    a->calls++;
+    terminate(a->killer, a->pid);
+    return 0;
+}
+
+TEST(pg_lost_connection_reported_and_reconnect) {
+    if (!is_pg())
+        return;
+    fx_users_roles();
+    m2m_relation *rel = fx_rel_roles();
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, NULL));
+    int64_t pid = t_int("SELECT pg_backend_pid()", NULL, 0);
+    m2m_db *other = t_open();
+
+    /* Killed while idle: the next call says so, and changes nothing. */
+    terminate(other, pid);
+    T_RC(M2M_CONNECTION, m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(3)), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "connection"));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "m2m_reconnect"));
+    assert_string_equal(pivot_of(other), "1,2");
+    T_RC(M2M_CONNECTION, m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(4)), NULL, NULL));
+    T_OK(m2m_reconnect(t_db()));
+    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), NULL, NULL));
+    assert_string_equal(pivot_of(other), "2,3");
+
+    /* Killed in the middle of a sync, after its writes, before COMMIT: the
+     * server rolls the transaction back. */
+    cut_arg a = {.killer = other, .pid = t_int("SELECT pg_backend_pid()", NULL, 0)};
+    T_OK(m2m_relation_on_change(rel, cut_connection, NULL, &a));
+    m2m_changes *ch = NULL;
+    T_RC(M2M_CONNECTION, m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(4), IT(5)), NULL, &ch));
+    assert_null(ch);
+    assert_int_equal(a.calls, 1);
+    assert_string_equal(pivot_of(other), "2,3");
+    T_OK(m2m_relation_on_change(rel, NULL, NULL, NULL));
+    T_OK(m2m_reconnect(t_db()));
+    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(4), IT(5)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "4,5");
+    assert_string_equal(FX_DET(ch), "2,3");
+    m2m_changes_free(ch);
+    assert_string_equal(pivot_of(t_db()), "4,5");
+    m2m_close(other);
+    m2m_relation_close(rel);
+}
+
+TEST(pg_error_mapping) {
+    fx_users_roles();
+    m2m_relation *rel = fx_rel_roles();
+    m2m_db *db = t_db();
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+
+    /* Unique violation from raw SQL: M2M_EXISTS naming the table. */
+    const m2m_value dup[] = {M2M_INT(1), M2M_INT(1)};
+    T_RC(M2M_EXISTS,
+         m2m_sql(db, "INSERT INTO role_user(user_id, role_id) VALUES ($1, $2)", dup, 2, NULL));
+    if (is_pg())
+        assert_non_null(strstr(m2m_errmsg(db), "role_user"));
+
+    /* Foreign key: an unknown related id is M2M_CONSTRAINT naming the id, and
+     * the whole attach changes nothing. */
+    char *snap = fx_snap("role_user");
+    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(999)), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(db), "999"));
+    fx_assert_snap("role_user", snap);
+    snap = fx_snap("role_user");
+    T_RC(M2M_CONSTRAINT, m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4242)), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(db), "4242"));
+    fx_assert_snap("role_user", snap);
+
+    if (is_pg()) {
+        /* NOT NULL, bad input, missing table, statement timeout. */
+        T_RC(M2M_CONSTRAINT,
+             m2m_sql(db, "INSERT INTO role_user(user_id, role_id) VALUES (1, NULL)", NULL, 0,
+                     NULL));
+        assert_non_null(strstr(m2m_errmsg(db), "role_id"));
+        const m2m_value bad[] = {M2M_TEXT("abc")};
+        T_RC(M2M_TYPE, m2m_sql(db, "SELECT $1::bigint", bad, 1, NULL));
+        assert_non_null(strstr(m2m_errmsg(db), "abc"));
+        T_RC(M2M_NOTFOUND, m2m_sql(db, "SELECT * FROM no_such_table", NULL, 0, NULL));
+        assert_non_null(strstr(m2m_errmsg(db), "no_such_table"));
+        T_OK(m2m_exec(db, "SET statement_timeout = 50"));
+        T_RC(M2M_TIMEOUT, m2m_sql(db, "SELECT pg_sleep(2)", NULL, 0, NULL));
+        T_OK(m2m_exec(db, "SET statement_timeout = 0"));
+        /* A text id against a bigint key is a type error, not a crash. */
+        T_RC(M2M_TYPE, m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITT("x")), NULL, NULL));
+    }
+    /* The connection is still usable and the data as it was. */
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM role_user ORDER BY 1, 2"), "1|1");
+    m2m_relation_close(rel);
+}
