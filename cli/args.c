@@ -258,13 +258,12 @@ static int parse_filter(args_filter *f, char *err) {
     while (isalnum((unsigned char)*p) || *p == '_')
         p++;
     size_t cl = (size_t)(p - c);
-    if (cl >= sizeof f->colbuf)
+    if (cl >= sizeof f->col)
         return fail(err, "column name too long in condition");
-    memcpy(f->colbuf, c, cl);
-    f->colbuf[cl] = '\0';
-    if (!conf_ident_ok(f->colbuf, false))
+    memcpy(f->col, c, cl);
+    f->col[cl] = '\0';
+    if (!conf_ident_ok(f->col, false))
         return fail(err, "condition must start with a column name: write 'col op value'");
-    f->col = f->colbuf;
     while (isspace((unsigned char)*p))
         p++;
     static const char *const sym[] = {"!=", "<>", "<=", ">=", "=", "<", ">"};

@@ -44,8 +44,7 @@ enum { FILT_CMP, FILT_NULL, FILT_NOTNULL, FILT_IN, FILT_NOTIN, FILT_BETWEEN, FIL
 typedef struct args_filter {
     int kind;
     bool pivot;
-    const char *col; /* points at colbuf */
-    char colbuf[64];
+    char col[64]; /* held inline: filters live in a growing array */
     char op[16];
     m2m_value *vals;
     size_t nvals;
