@@ -307,7 +307,7 @@ static int parse_filter(args_filter *f, char *err) {
         if (!and)
             return fail(err, "write 'col between LOW and HIGH'");
         and[-1] = '\0';
-        return add_val(f, p, err) || add_val(f, and + 3, err) ? -1 : 0;
+        return add_val(f, p, err) || add_val(f, and+3, err) ? -1 : 0;
     } else {
         goto badop;
     }
@@ -329,8 +329,9 @@ static int parse_filter(args_filter *f, char *err) {
         p = comma + 1;
     }
 badop:
-    return fail(err, "unknown operator in condition: use = != <> < <= > >= like, not like, "
-                     "is [not] null, [not] in, between");
+    return fail(err,
+                "unknown operator in condition: use = != <> < <= > >= like, not like, "
+                "is [not] null, [not] in, between");
 }
 
 int args_filter_parse(const char *expr, bool pivot, args_filter *f, char *err) {

@@ -46,7 +46,7 @@ typedef struct cli_opts {
     const char *cmdname;
     bool help, json, all, keep, update_existing, inverse;
     const char *db, *config, *rel, *if_version, *role;
-    int strategy; /* -1: the relation's default */
+    int strategy;   /* -1: the relation's default */
     conf_spec spec; /* fields given on the command line */
     bool spec_given;
     char **pos; /* operands after the command (borrowed from argv) */

@@ -9,8 +9,9 @@ int cmd_admin(const cli_opts *o, cli_input *in, m2m_relation *rel) {
     (void)in;
     if (o->cmd == CMD_CREATE_PIVOT) {
         if ((e = m2m_relation_create_pivot(rel)) != M2M_OK)
-            return out_error(e, db, "create-pivot failed (the parent and related tables "
-                                    "must exist)");
+            return out_error(e, db,
+                             "create-pivot failed (the parent and related tables "
+                             "must exist)");
     } else if ((e = m2m_rls_install(rel, o->role)) != M2M_OK) {
         return out_error(e, db, "rls install failed%s",
                          e == M2M_NOTSUP ? " (row-level security needs PostgreSQL)" : "");

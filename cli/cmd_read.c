@@ -26,7 +26,8 @@ static void build(const cli_opts *o, m2m_query *q) {
                 break;
             case FILT_IN:
             case FILT_NOTIN:
-                m2m_query_where_pivot_in(q, f->col, f->vals, f->nvals, f->kind == FILT_NOTIN);
+                m2m_query_where_pivot_in(q, f->col, f->vals, f->nvals,
+                                         f->kind == FILT_NOTIN);
                 break;
             default:
                 m2m_query_where_pivot_between(q, f->col, f->vals[0], f->vals[1]);
@@ -96,7 +97,8 @@ static void header_cells(out_table *t, m2m_rows *rows, bool many) {
 
 /* Stream rows: JSON rows are written as they come (the document is closed
  * even when the cursor fails midway); a table is buffered to align it. */
-static int print_rows(const cli_opts *o, const cli_input *in, m2m_rows *rows, m2m_db *db) {
+static int print_rows(const cli_opts *o, const cli_input *in, m2m_rows *rows,
+                      m2m_db *db) {
     bool many = o->cmd == CMD_LOAD;
     out_table t = {0};
     size_t n = 0;
@@ -108,15 +110,16 @@ static int print_rows(const cli_opts *o, const cli_input *in, m2m_rows *rows, m2
         json_decref(p);
         if (!ps)
             return out_error(M2M_NOMEM, NULL, "out of memory");
-        printf("{\"command\":\"%s\"%s%s,\"rows\":[", o->cmdname, many ? "" : ",\"parent\":",
-               many ? "" : ps);
+        printf("{\"command\":\"%s\"%s%s,\"rows\":[", o->cmdname,
+               many ? "" : ",\"parent\":", many ? "" : ps);
         free(ps);
     }
     while ((e = m2m_rows_next(rows)) == M2M_ROW) {
         if (out_json) {
             json_t *r = row_json(rows, many);
-            char *s = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
-                        : NULL;
+            char *s =
+                r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+                  : NULL;
             json_decref(r);
             if (!s) {
                 e = M2M_NOMEM;
@@ -134,8 +137,8 @@ static int print_rows(const cli_opts *o, const cli_input *in, m2m_rows *rows, m2
     if (e != M2M_DONE) {
         const char *msg = e == M2M_NOMEM ? "out of memory" : m2m_errmsg(db);
         if (out_json) {
-            json_t *err = json_pack("{s:s,s:s}", "code", m2m_errname(e), "message",
-                                    msg ? msg : "");
+            json_t *err =
+                json_pack("{s:s,s:s}", "code", m2m_errname(e), "message", msg ? msg : "");
             char *s = err ? json_dumps(err, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
             printf("],\"count\":%zu,\"error\":%s}\n", n, s ? s : "null");
             free(s);
@@ -143,7 +146,8 @@ static int print_rows(const cli_opts *o, const cli_input *in, m2m_rows *rows, m2
             out_json = false; /* the document is complete: stderr only now */
         }
         out_table_free(&t);
-        return out_error(e, e == M2M_NOMEM ? NULL : db, "reading rows failed after %zu", n);
+        return out_error(e, e == M2M_NOMEM ? NULL : db, "reading rows failed after %zu",
+                         n);
     }
     if (out_json) {
         printf("],\"count\":%zu}\n", n);
@@ -201,13 +205,15 @@ int cmd_read(const cli_opts *o, cli_input *in, m2m_relation *rel) {
         }
         if (out_json)
             rc = out_json_doc(json_pack("{s:s,s:o,s:I}", "command", "count", "parent",
-                                        out_jvalue(in->parent), "count", (json_int_t)count));
+                                        out_jvalue(in->parent), "count",
+                                        (json_int_t)count));
         else
             rc = printf("%lld\n", (long long)count) < 0 ? CLI_FAIL : CLI_OK;
         goto done;
     }
     if ((e = m2m_query_get(q, &rows)) != M2M_OK) {
-        rc = out_error(e, db, "%s failed%s%s", o->cmdname, o->cmd == CMD_LIST ? " for parent " : "",
+        rc = out_error(e, db, "%s failed%s%s", o->cmdname,
+                       o->cmd == CMD_LIST ? " for parent " : "",
                        o->cmd == CMD_LIST ? out_text(in->parent, buf, sizeof buf) : "");
         goto done;
     }

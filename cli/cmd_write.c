@@ -37,7 +37,8 @@ static int report(const char *name, const m2m_changes *ch) {
             json_object_set_new(doc, "attached", jlist(ch->attached, ch->nattached)) ||
             json_object_set_new(doc, "detached", jlist(ch->detached, ch->ndetached)) ||
             json_object_set_new(doc, "updated", jlist(ch->updated, ch->nupdated)) ||
-            (ch->version[0] && json_object_set_new(doc, "version", json_string(ch->version)))) {
+            (ch->version[0] &&
+             json_object_set_new(doc, "version", json_string(ch->version)))) {
             json_decref(doc);
             doc = NULL;
         }
@@ -77,7 +78,11 @@ int cmd_write(const cli_opts *o, cli_input *in, m2m_relation *rel) {
             e = m2m_attach(rel, in->parent, items, n, &mo, &ch);
             break;
         case CMD_DETACH:
-            e = m2m_detach(rel, in->parent, o->all ? NULL : ids ? ids : none, n, &mo, &ch);
+            e = m2m_detach(rel, in->parent,
+                           o->all ? NULL
+                           : ids  ? ids
+                                  : none,
+                           n, &mo, &ch);
             break;
         case CMD_SYNC:
             e = m2m_sync(rel, in->parent, items, n, &mo, &ch);
@@ -86,8 +91,8 @@ int cmd_write(const cli_opts *o, cli_input *in, m2m_relation *rel) {
             e = m2m_toggle(rel, in->parent, items, n, &mo, &ch);
             break;
         default:
-            e = m2m_update_pivot(rel, in->parent, ids ? ids : none, n, in->cols, in->ncols,
-                                 &ch);
+            e = m2m_update_pivot(rel, in->parent, ids ? ids : none, n, in->cols,
+                                 in->ncols, &ch);
             break;
     }
     free(ids);

@@ -81,7 +81,8 @@ int conf_value(const char *raw, m2m_value *out, char **buf) {
         *out = M2M_NULL;
         return 0;
     }
-    if (n && n < 40 && (isdigit((unsigned char)raw[0]) || raw[0] == '-' || raw[0] == '+')) {
+    if (n && n < 40 &&
+        (isdigit((unsigned char)raw[0]) || raw[0] == '-' || raw[0] == '+')) {
         char *end;
         errno = 0;
         long long i = strtoll(raw, &end, 10);
@@ -254,7 +255,8 @@ int conf_spec_check(const conf_spec *s, char *err) {
         {"pivot id column", s->pivot_id, false, false},
         {"owner column", s->owner, false, false},
     };
-    const char *hint = s->name ? "set it in the config section" : "give it on the command line";
+    const char *hint =
+        s->name ? "set it in the config section" : "give it on the command line";
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (!f[i].val) {
             if (f[i].required)
@@ -278,8 +280,8 @@ int conf_spec_check(const conf_spec *s, char *err) {
 void conf_spec_free(conf_spec *s) {
     if (!s)
         return;
-    char **strs[] = {&s->name, &s->pivot, &s->parent, &s->parent_key, &s->related,
-                     &s->related_key, &s->fk, &s->rk, &s->pivot_id, &s->owner};
+    char **strs[] = {&s->name,        &s->pivot, &s->parent, &s->parent_key, &s->related,
+                     &s->related_key, &s->fk,    &s->rk,     &s->pivot_id,   &s->owner};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
     for (size_t i = 0; i < s->npivot_cols; i++)
@@ -327,10 +329,10 @@ static int append_list(char ***list, size_t *n, char *const *src, size_t ns) {
 }
 
 int conf_spec_merge(conf_spec *d, const conf_spec *s) {
-    char **dst[] = {&d->pivot, &d->parent, &d->parent_key, &d->related,
-                    &d->related_key, &d->fk, &d->rk, &d->pivot_id, &d->owner};
-    const char *src[] = {s->pivot, s->parent, s->parent_key, s->related,
-                         s->related_key, s->fk, s->rk, s->pivot_id, s->owner};
+    char **dst[] = {&d->pivot, &d->parent, &d->parent_key, &d->related, &d->related_key,
+                    &d->fk,    &d->rk,     &d->pivot_id,   &d->owner};
+    const char *src[] = {s->pivot, s->parent, s->parent_key, s->related, s->related_key,
+                         s->fk,    s->rk,     s->pivot_id,   s->owner};
     for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++) {
         char *c;
         if (!src[i])

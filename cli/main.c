@@ -73,8 +73,9 @@ static int resolve_spec(const cli_opts *o, conf_file *cf, conf_spec *spec) {
     } else if (cf->nspecs == 1) {
         sec = &cf->specs[0];
     } else if (cf->nspecs > 1 && !o->spec_given) {
-        return out_error(M2M_OK, NULL, "%s defines %zu relations: pick one with --rel NAME",
-                         path, cf->nspecs);
+        return out_error(M2M_OK, NULL,
+                         "%s defines %zu relations: pick one with --rel NAME", path,
+                         cf->nspecs);
     }
     if (!sec && !o->spec_given)
         return out_error(M2M_OK, NULL,
@@ -90,7 +91,8 @@ static int resolve_spec(const cli_opts *o, conf_file *cf, conf_spec *spec) {
 }
 
 /* Add one operand (or stdin for "-") to in->items. */
-static int add_operand(cli_input *in, const char *a, bool text, bool data, bool *used_stdin) {
+static int add_operand(cli_input *in, const char *a, bool text, bool data,
+                       bool *used_stdin) {
     char err[CONF_ERRLEN];
     if (!strcmp(a, "-")) {
         if (*used_stdin)

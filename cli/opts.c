@@ -8,10 +8,38 @@
 #include <string.h>
 
 enum {
-    O_DB, O_CONFIG, O_REL, O_JSON, O_HELP, O_PIVOT, O_PARENT, O_RELATED, O_FK, O_RK,
-    O_PIVOT_COL, O_TIMESTAMPS, O_PIVOT_ID, O_OWNER, O_SCOPE, O_TEXT_IDS, O_INVERSE,
-    O_DATA, O_ALL, O_KEEP, O_UPDATE_EXISTING, O_IF_VERSION, O_WITH_PIVOT, O_WHERE,
-    O_WHERE_PIVOT, O_OR, O_ORDER, O_ORDER_PIVOT, O_LIMIT, O_OFFSET, O_STRATEGY, O_ROLE,
+    O_DB,
+    O_CONFIG,
+    O_REL,
+    O_JSON,
+    O_HELP,
+    O_PIVOT,
+    O_PARENT,
+    O_RELATED,
+    O_FK,
+    O_RK,
+    O_PIVOT_COL,
+    O_TIMESTAMPS,
+    O_PIVOT_ID,
+    O_OWNER,
+    O_SCOPE,
+    O_TEXT_IDS,
+    O_INVERSE,
+    O_DATA,
+    O_ALL,
+    O_KEEP,
+    O_UPDATE_EXISTING,
+    O_IF_VERSION,
+    O_WITH_PIVOT,
+    O_WHERE,
+    O_WHERE_PIVOT,
+    O_OR,
+    O_ORDER,
+    O_ORDER_PIVOT,
+    O_LIMIT,
+    O_OFFSET,
+    O_STRATEGY,
+    O_ROLE,
     O_COUNT
 };
 
@@ -123,23 +151,52 @@ static int add_order(cli_opts *o, char *v, bool pivot, char *err) {
 
 /* Apply one option; v is its value (NULL for flags). */
 static int apply(cli_opts *o, int id, char *v, char *err) {
-    static const char *const spec_keys[O_COUNT] = {
-        [O_PARENT] = "parent", [O_RELATED] = "related", [O_FK] = "foreign_pivot_key",
-        [O_RK] = "related_pivot_key", [O_PIVOT_COL] = "pivot_columns",
-        [O_PIVOT_ID] = "pivot_id", [O_OWNER] = "owner", [O_SCOPE] = "scope"};
+    static const char *const spec_keys[O_COUNT] = {[O_PARENT] = "parent",
+                                                   [O_RELATED] = "related",
+                                                   [O_FK] = "foreign_pivot_key",
+                                                   [O_RK] = "related_pivot_key",
+                                                   [O_PIVOT_COL] = "pivot_columns",
+                                                   [O_PIVOT_ID] = "pivot_id",
+                                                   [O_OWNER] = "owner",
+                                                   [O_SCOPE] = "scope"};
     switch (id) {
-        case O_DB: o->db = v; return 0;
-        case O_CONFIG: o->config = v; return 0;
-        case O_REL: o->rel = v; return 0;
-        case O_JSON: o->json = out_json = true; return 0;
-        case O_HELP: o->help = true; return 0;
-        case O_INVERSE: o->inverse = true; return 0;
-        case O_ALL: o->all = true; return 0;
-        case O_KEEP: o->keep = true; return 0;
-        case O_UPDATE_EXISTING: o->update_existing = true; return 0;
-        case O_IF_VERSION: o->if_version = v; return 0;
-        case O_ROLE: o->role = v; return 0;
-        case O_TIMESTAMPS: o->spec_given = true; o->spec.timestamps = 1; return 0;
+        case O_DB:
+            o->db = v;
+            return 0;
+        case O_CONFIG:
+            o->config = v;
+            return 0;
+        case O_REL:
+            o->rel = v;
+            return 0;
+        case O_JSON:
+            o->json = out_json = true;
+            return 0;
+        case O_HELP:
+            o->help = true;
+            return 0;
+        case O_INVERSE:
+            o->inverse = true;
+            return 0;
+        case O_ALL:
+            o->all = true;
+            return 0;
+        case O_KEEP:
+            o->keep = true;
+            return 0;
+        case O_UPDATE_EXISTING:
+            o->update_existing = true;
+            return 0;
+        case O_IF_VERSION:
+            o->if_version = v;
+            return 0;
+        case O_ROLE:
+            o->role = v;
+            return 0;
+        case O_TIMESTAMPS:
+            o->spec_given = true;
+            o->spec.timestamps = 1;
+            return 0;
         case O_TEXT_IDS:
             o->spec_given = true;
             o->spec.parent_text = o->spec.related_text = true;
@@ -150,7 +207,8 @@ static int apply(cli_opts *o, int id, char *v, char *err) {
                 return add_data(o, v, err);
             o->spec_given = true;
             return conf_spec_set(&o->spec, "pivot", v, err);
-        case O_DATA: return add_data(o, v, err);
+        case O_DATA:
+            return add_data(o, v, err);
         case O_WITH_PIVOT:
             if (!conf_ident_ok(v, false))
                 return snprintf(err, CONF_ERRLEN, "bad pivot column '%s'", v), -1;
@@ -158,11 +216,16 @@ static int apply(cli_opts *o, int id, char *v, char *err) {
                 return snprintf(err, CONF_ERRLEN, "out of memory"), -1;
             o->with_pivot[o->nwith++] = v;
             return 0;
-        case O_WHERE: return add_filter(o, v, false, FILT_CMP, err);
-        case O_WHERE_PIVOT: return add_filter(o, v, true, FILT_CMP, err);
-        case O_OR: return add_filter(o, NULL, true, FILT_OR, err);
-        case O_ORDER: return add_order(o, v, false, err);
-        case O_ORDER_PIVOT: return add_order(o, v, true, err);
+        case O_WHERE:
+            return add_filter(o, v, false, FILT_CMP, err);
+        case O_WHERE_PIVOT:
+            return add_filter(o, v, true, FILT_CMP, err);
+        case O_OR:
+            return add_filter(o, NULL, true, FILT_OR, err);
+        case O_ORDER:
+            return add_order(o, v, false, err);
+        case O_ORDER_PIVOT:
+            return add_order(o, v, true, err);
         case O_LIMIT:
             o->has_limit = true;
             return args_count(v, &o->limit, "--limit", err);
@@ -212,7 +275,8 @@ static int check_arity(cli_opts *o) {
             return CLI_OK;
         case CMD_LOAD:
             if (n < 1)
-                return usage("load needs at least one PARENT (or - for stdin)", NULL, NULL);
+                return usage("load needs at least one PARENT (or - for stdin)", NULL,
+                             NULL);
             return CLI_OK;
         case CMD_CREATE_PIVOT:
             if (n)

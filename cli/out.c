@@ -94,7 +94,8 @@ int out_json_doc(json_t *doc) {
         fputs("m2m: out of memory\n", stderr);
         return CLI_FAIL;
     }
-    int rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    int rc =
+        json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     json_decref(doc);
     if (rc || fputc('\n', stdout) == EOF || fflush(stdout)) {
         fputs("m2m: cannot write the output\n", stderr);

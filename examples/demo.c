@@ -64,7 +64,9 @@ static bool print_rows(m2m_query *q, bool show_parent, const char *const *names)
         for (int i = 0; i < m2m_rows_npivot(rows); i++) {
             m2m_value v = m2m_rows_pivot_value(rows, i);
             printf("  %s=%s", m2m_rows_pivot_name(rows, i),
-                   v.type == M2M_TTEXT ? v.s : v.type == M2M_TNULL ? "NULL" : "?");
+                   v.type == M2M_TTEXT   ? v.s
+                   : v.type == M2M_TNULL ? "NULL"
+                                         : "?");
         }
         putchar('\n');
     }
@@ -152,8 +154,8 @@ static int story(m2m_relation *members, m2m_relation *likes) {
 
     step("8. the settings form of #random is saved with its checkboxes: sync");
     printf("   sync(random, [bob, cy, eve], {role: member})\n");
-    const m2m_item form1[] = {{M2M_INT(2), NULL, 0}, {M2M_INT(3), NULL, 0},
-                              {M2M_INT(5), NULL, 0}};
+    const m2m_item form1[] = {
+        {M2M_INT(2), NULL, 0}, {M2M_INT(3), NULL, 0}, {M2M_INT(5), NULL, 0}};
     const m2m_opts as_member = {.pivot = member, .npivot = 1};
     if (!ok(m2m_sync(members, M2M_INT(2), form1, 3, &as_member, &ch), "sync"))
         goto done;

@@ -21,7 +21,8 @@ static void specs(const char *text, size_t size) {
         conf_spec merged = {0};
         conf_def def;
         conf_spec_check(&cf.specs[i], err);
-        if (conf_spec_merge(&merged, &cf.specs[i]) == 0 && conf_def_make(&merged, &def) == 0)
+        if (conf_spec_merge(&merged, &cf.specs[i]) == 0 &&
+            conf_def_make(&merged, &def) == 0)
             conf_def_free(&def);
         conf_spec_free(&merged);
     }
