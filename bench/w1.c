@@ -39,14 +39,12 @@ typedef struct mm {
     uint64_t sink;
 } mm;
 
-static void mm_check(mm *h, int rc, const char *what)
-{
+static void mm_check(mm *h, int rc, const char *what) {
     if (rc != M2M_OK)
         w1_die("m2m: %s: %s (%s)", what, m2m_errmsg(h->db), m2m_errname(rc));
 }
 
-static void *mm_open(const w1_target *t, const w1_case *c)
-{
+static void *mm_open(const w1_target *t, const w1_case *c) {
     mm *h = calloc(1, sizeof *h);
     if (h == NULL)
         w1_die("out of memory");
@@ -90,8 +88,7 @@ static void *mm_open(const w1_target *t, const w1_case *c)
 }
 
 /* Iterate a result to its end, reading each row's values; returns rows. */
-static int64_t mm_drain(mm *h, m2m_query *q, int with_parent)
-{
+static int64_t mm_drain(mm *h, m2m_query *q, int with_parent) {
     m2m_rows *rows = NULL;
     mm_check(h, m2m_query_get(q, &rows), "query_get");
     int64_t n = 0;
@@ -112,8 +109,7 @@ static int64_t mm_drain(mm *h, m2m_query *q, int with_parent)
     return n;
 }
 
-static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t *rows)
-{
+static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t *rows) {
     mm *h = hv;
     m2m_col col = {"granted_by", M2M_TEXT(w1_pivot_value[p])};
     m2m_opts opts = {.pivot = &col, .npivot = 1};
@@ -124,7 +120,8 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t
     if (p == W1_P6) {
         for (int64_t u = 1; u <= c->users; u++)
             h->vals[u - 1] = M2M_INT(u);
-        mm_check(h, m2m_query_new_many(h->rel, h->vals, (size_t)c->users, &q), "query_new_many");
+        mm_check(h, m2m_query_new_many(h->rel, h->vals, (size_t)c->users, &q),
+                 "query_new_many");
         mm_check(h, m2m_query_with_pivot(q, "granted_by"), "with_pivot");
         *rows = mm_drain(h, q, 1);
         m2m_query_free(q);
@@ -140,30 +137,35 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t
             h->vals[i] = M2M_INT(h->ids[i]);
         }
         switch (p) {
-        case W1_P1:
-            mm_check(h, m2m_attach(h->rel, M2M_INT(u), h->items, n, &opts, NULL), "attach");
-            break;
-        case W1_P2:
-            mm_check(h, m2m_sync(h->rel, M2M_INT(u), h->items, n, &opts, NULL), "sync");
-            break;
-        case W1_P3:
-            mm_check(h, m2m_toggle(h->rel, M2M_INT(u), h->items, n, &opts, NULL), "toggle");
-            break;
-        case W1_P4:
-            mm_check(h, m2m_update_pivot(h->rel, M2M_INT(u), h->vals, n, &col, 1, NULL),
-                     "update_pivot");
-            break;
-        case W1_P5:
-            mm_check(h, m2m_query_new(h->rel, M2M_INT(u), &q), "query_new");
-            mm_check(h, m2m_query_where_pivot(q, "granted_by", "=", M2M_TEXT("sync")),
-                     "where_pivot");
-            mm_check(h, m2m_query_with_pivot(q, "granted_by"), "with_pivot");
-            seen += mm_drain(h, q, 0);
-            m2m_query_free(q);
-            break;
-        case W1_P7:
-            mm_check(h, m2m_detach(h->rel, M2M_INT(u), NULL, 0, NULL, NULL), "detach");
-            break;
+            case W1_P1:
+                mm_check(h, m2m_attach(h->rel, M2M_INT(u), h->items, n, &opts, NULL),
+                         "attach");
+                break;
+            case W1_P2:
+                mm_check(h, m2m_sync(h->rel, M2M_INT(u), h->items, n, &opts, NULL),
+                         "sync");
+                break;
+            case W1_P3:
+                mm_check(h, m2m_toggle(h->rel, M2M_INT(u), h->items, n, &opts, NULL),
+                         "toggle");
+                break;
+            case W1_P4:
+                mm_check(h,
+                         m2m_update_pivot(h->rel, M2M_INT(u), h->vals, n, &col, 1, NULL),
+                         "update_pivot");
+                break;
+            case W1_P5:
+                mm_check(h, m2m_query_new(h->rel, M2M_INT(u), &q), "query_new");
+                mm_check(h, m2m_query_where_pivot(q, "granted_by", "=", M2M_TEXT("sync")),
+                         "where_pivot");
+                mm_check(h, m2m_query_with_pivot(q, "granted_by"), "with_pivot");
+                seen += mm_drain(h, q, 0);
+                m2m_query_free(q);
+                break;
+            case W1_P7:
+                mm_check(h, m2m_detach(h->rel, M2M_INT(u), NULL, 0, NULL, NULL),
+                         "detach");
+                break;
         }
     }
     if (p == W1_P5)
@@ -172,8 +174,7 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t
     *stmts = st.executed;
 }
 
-static void mm_close(void *hv)
-{
+static void mm_close(void *hv) {
     mm *h = hv;
     m2m_relation_close(h->rel);
     m2m_close(h->db);
@@ -183,17 +184,17 @@ static void mm_close(void *hv)
     free(h);
 }
 
-static void mm_describe(void *hv, char *buf, size_t size)
-{
+static void mm_describe(void *hv, char *buf, size_t size) {
     mm *h = hv;
     if (h->backend == W1_SQLITE)
         snprintf(buf, size, "m2m %s, sqlite %s", m2m_libversion(), sqlite3_libversion());
     else
-        snprintf(buf, size, "m2m %s, postgresql, libpq %d", m2m_libversion(), PQlibVersion());
+        snprintf(buf, size, "m2m %s, postgresql, libpq %d", m2m_libversion(),
+                 PQlibVersion());
 }
 
-static const w1_impl w1_m2m_sqlite = {"m2m", W1_SQLITE, mm_open, mm_phase, mm_close,
-                                      mm_describe};
+static const w1_impl w1_m2m_sqlite = {"m2m",    W1_SQLITE, mm_open,
+                                      mm_phase, mm_close,  mm_describe};
 static const w1_impl w1_m2m_pg = {"m2m", W1_PG, mm_open, mm_phase, mm_close, mm_describe};
 
 static const w1_impl *const w1_impls_sqlite[] = {&w1_m2m_sqlite, &w1_raw_sqlite};
@@ -209,8 +210,7 @@ typedef struct w1_opts {
     int recreate;       /* sqlite: remove the file before each run */
 } w1_opts;
 
-static int w1_is_sqlite_file(const char *path)
-{
+static int w1_is_sqlite_file(const char *path) {
     char head[16] = {0};
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -220,8 +220,7 @@ static int w1_is_sqlite_file(const char *path)
     return n == 0 || (n == 16 && memcmp(head, "SQLite format 3", 16) == 0);
 }
 
-static void w1_sq_remove(const char *path)
-{
+static void w1_sq_remove(const char *path) {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
     char p[4200];
     for (size_t i = 0; i < 4; i++) {
@@ -232,8 +231,7 @@ static void w1_sq_remove(const char *path)
 }
 
 /* Make the fresh database of one run; fills t. */
-static void w1_prepare(const w1_opts *o, const w1_case *c, w1_target *t)
-{
+static void w1_prepare(const w1_opts *o, const w1_case *c, w1_target *t) {
     memset(t, 0, sizeof *t);
     t->backend = o->backend;
     if (o->backend == W1_PG) {
@@ -252,15 +250,15 @@ static void w1_prepare(const w1_opts *o, const w1_case *c, w1_target *t)
         snprintf(t->path, sizeof t->path, "%s", o->target);
         if (o->recreate) {
             if (!w1_is_sqlite_file(t->path) && access(t->path, F_OK) == 0)
-                w1_die("%s exists and is not a SQLite database; not overwriting", t->path);
+                w1_die("%s exists and is not a SQLite database; not overwriting",
+                       t->path);
             w1_sq_remove(t->path);
         }
     }
     w1_sq_setup(t->path, c);
 }
 
-static void w1_cleanup(const w1_opts *o, const w1_target *t)
-{
+static void w1_cleanup(const w1_opts *o, const w1_target *t) {
     if (o->backend == W1_PG) {
         w1_pg_teardown(t);
     } else if (o->fresh_dir) {
@@ -275,8 +273,7 @@ static void w1_cleanup(const w1_opts *o, const w1_target *t)
     }
 }
 
-static void w1_print_check(const char *phase, const int64_t v[W1_NCHECK])
-{
+static void w1_print_check(const char *phase, const int64_t v[W1_NCHECK]) {
     printf("CHECK %s", phase);
     for (int i = 0; i < W1_NCHECK; i++)
         printf(" %" PRId64, v[i]);
@@ -286,8 +283,7 @@ static void w1_print_check(const char *phase, const int64_t v[W1_NCHECK])
 /* One implementation over the phases of c on a fresh database. With proto,
  * print the W1 output protocol as it goes. */
 static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_result *res,
-                   int proto)
-{
+                   int proto) {
     w1_target t;
     memset(res, 0, sizeof *res);
     w1_prepare(o, c, &t);
@@ -312,8 +308,8 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
         res->sec[p] = w1_now() - t0;
         if (proto) {
             if (res->rows[p] >= 0)
-                printf("PHASE %s %.6f %" PRIu64 " %" PRId64 "\n", w1_phase_name[p], res->sec[p],
-                       res->stmts[p], res->rows[p]);
+                printf("PHASE %s %.6f %" PRIu64 " %" PRId64 "\n", w1_phase_name[p],
+                       res->sec[p], res->stmts[p], res->rows[p]);
             else
                 printf("PHASE %s %.6f %" PRIu64 " -\n", w1_phase_name[p], res->sec[p],
                        res->stmts[p]);
@@ -339,19 +335,20 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
 
 /* Checks of a W1 run against W1.md: row counts, and the expected checksums
  * when U is one W1.md lists. Returns the number of differences. */
-static int w1_verify_expected(const w1_case *c, const w1_result *r, const char *who)
-{
+static int w1_verify_expected(const w1_case *c, const w1_result *r, const char *who) {
     int bad = 0;
     if (c->phases != (1u << W1_NPHASES) - 1)
         return 0; /* a subset of the phases leaves other states */
-    const int64_t(*exp)[W1_NCHECK] =
-        c->users == 2000 ? w1_expect_2000 : c->users == 200 ? w1_expect_200 : NULL;
+    const int64_t(*exp)[W1_NCHECK] = c->users == 2000  ? w1_expect_2000
+                                     : c->users == 200 ? w1_expect_200
+                                                       : NULL;
     for (int p = 0; p < W1_NPHASES; p++) {
         if (!(c->phases & (1u << p)))
             continue;
         if (exp && r->checked[p] &&
             memcmp(exp[w1_expect_row(p)], r->check[p], sizeof r->check[p]) != 0) {
-            fprintf(stderr, "w1: %s: CHECK %s differs from W1.md\n", who, w1_phase_name[p]);
+            fprintf(stderr, "w1: %s: CHECK %s differs from W1.md\n", who,
+                    w1_phase_name[p]);
             bad++;
         }
         int64_t want = p == W1_P5 ? 20 * c->users : p == W1_P6 ? 50 * c->users : -1;
@@ -364,14 +361,12 @@ static int w1_verify_expected(const w1_case *c, const w1_result *r, const char *
     return bad;
 }
 
-static int w1_cmp_double(const void *a, const void *b)
-{
+static int w1_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static double w1_median(double *v, int n)
-{
+static double w1_median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, w1_cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -379,11 +374,11 @@ static double w1_median(double *v, int n)
 static const char *w1_backend_name(int b) { return b == W1_SQLITE ? "sqlite" : "pg"; }
 
 /* Compare mode: all implementations of the backend, runs times, interleaved. */
-static int w1_compare(const w1_opts *o, int64_t users, int runs)
-{
+static int w1_compare(const w1_opts *o, int64_t users, int runs) {
     const w1_impl *const *impls = o->backend == W1_SQLITE ? w1_impls_sqlite : w1_impls_pg;
     int nimpl = o->backend == W1_SQLITE ? 2 : 3;
-    w1_case c = {.users = users, .roles = 1000, .big = 0, .phases = (1u << W1_NPHASES) - 1};
+    w1_case c = {
+        .users = users, .roles = 1000, .big = 0, .phases = (1u << W1_NPHASES) - 1};
     w1_result *res = calloc((size_t)(runs * nimpl), sizeof *res);
     if (res == NULL)
         w1_die("out of memory");
@@ -468,8 +463,7 @@ static int w1_compare(const w1_opts *o, int64_t users, int runs)
 }
 
 /* Single-implementation mode: the W1 output protocol. */
-static int w1_single(const w1_opts *o, const char *name, int64_t users, unsigned phases)
-{
+static int w1_single(const w1_opts *o, const char *name, int64_t users, unsigned phases) {
     const w1_impl *const *impls = o->backend == W1_SQLITE ? w1_impls_sqlite : w1_impls_pg;
     int nimpl = o->backend == W1_SQLITE ? 2 : 3;
     const w1_impl *im = NULL;
@@ -477,7 +471,8 @@ static int w1_single(const w1_opts *o, const char *name, int64_t users, unsigned
         if (strcmp(impls[i]->name, name) == 0)
             im = impls[i];
     if (im == NULL) {
-        fprintf(stderr, "w1: no implementation %s on %s\n", name, w1_backend_name(o->backend));
+        fprintf(stderr, "w1: no implementation %s on %s\n", name,
+                w1_backend_name(o->backend));
         return 2;
     }
     w1_case c = {.users = users, .roles = 1000, .big = 0, .phases = phases};
@@ -496,9 +491,8 @@ typedef struct w1_scale_out {
 } w1_scale_out;
 
 /* Run phase p of c on t in a child process, so that its peak RSS is its own. */
-static void w1_phase_in_child(const w1_impl *im, const w1_target *t, const w1_case *c, int p,
-                              w1_scale_out *out)
-{
+static void w1_phase_in_child(const w1_impl *im, const w1_target *t, const w1_case *c,
+                              int p, w1_scale_out *out) {
     int fd[2];
     if (pipe(fd) != 0)
         w1_die("pipe: %s", strerror(errno));
@@ -529,8 +523,7 @@ static void w1_phase_in_child(const w1_impl *im, const w1_target *t, const w1_ca
         w1_die("%s %s failed in its child process", im->name, w1_phase_name[p]);
 }
 
-static int w1_scale(const w1_opts *o)
-{
+static int w1_scale(const w1_opts *o) {
     const w1_impl *impls[2];
     impls[0] = o->backend == W1_SQLITE ? &w1_m2m_sqlite : &w1_m2m_pg;
     impls[1] = o->backend == W1_SQLITE ? &w1_raw_sqlite : &w1_raw_pg_set;
@@ -542,9 +535,10 @@ static int w1_scale(const w1_opts *o)
         {1, W1_BIG_N + W1_BIG_N / 2, 1, ph},
     };
     const char *be = w1_backend_name(o->backend);
-    printf("W1 scale on %s: P1/P2/P6, one run each, every phase in its own process\n", be);
-    printf("%-10s %-8s %-5s %10s %9s %9s %9s %11s %11s\n", "case", "impl", "phase", "seconds",
-           "us/id", "stmts", "rows", "rss0 KiB", "peak KiB");
+    printf("W1 scale on %s: P1/P2/P6, one run each, every phase in its own process\n",
+           be);
+    printf("%-10s %-8s %-5s %10s %9s %9s %9s %11s %11s\n", "case", "impl", "phase",
+           "seconds", "us/id", "stmts", "rows", "rss0 KiB", "peak KiB");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const w1_case *c = &cases[k];
         char cname[32];
@@ -561,12 +555,13 @@ static int w1_scale(const w1_opts *o)
                 w1_scale_out r;
                 w1_phase_in_child(impls[i], &t, c, p, &r);
                 double ids = c->big ? (double)W1_BIG_N : (double)c->users * W1_PER_USER;
-                printf("%-10s %-8s %-5s %10.4f %9.3f %9" PRIu64 " %9" PRId64 " %11ld %11ld\n",
+                printf("%-10s %-8s %-5s %10.4f %9.3f %9" PRIu64 " %9" PRId64
+                       " %11ld %11ld\n",
                        cname, impls[i]->name, w1_phase_name[p], r.sec, r.sec * 1e6 / ids,
                        r.stmts, r.rows, r.rss_before, r.rss_peak);
-                printf("SCALE %s %s %s %s %.6f %" PRIu64 " %" PRId64 " %ld %ld\n", be, cname,
-                       impls[i]->name, w1_phase_name[p], r.sec, r.stmts, r.rows, r.rss_before,
-                       r.rss_peak);
+                printf("SCALE %s %s %s %s %.6f %" PRIu64 " %" PRId64 " %ld %ld\n", be,
+                       cname, impls[i]->name, w1_phase_name[p], r.sec, r.stmts, r.rows,
+                       r.rss_before, r.rss_peak);
                 fflush(stdout);
             }
             w1_cleanup(o, &t);
@@ -577,18 +572,17 @@ static int w1_scale(const w1_opts *o)
 
 /* ---- main ---- */
 
-static int w1_usage(void)
-{
-    fprintf(stderr, "usage: w1 [--runs R] sqlite|pg TARGET [U]\n"
-                    "       w1 --impl m2m|raw|raw-set [--phases P1,P2,..] sqlite|pg TARGET [U]\n"
-                    "       w1 --scale sqlite|pg TARGET\n"
-                    "TARGET: sqlite database file or '-' (fresh temp dir);"
-                    " pg conninfo or '-' ($M2M_TEST_PG)\n");
+static int w1_usage(void) {
+    fprintf(stderr,
+            "usage: w1 [--runs R] sqlite|pg TARGET [U]\n"
+            "       w1 --impl m2m|raw|raw-set [--phases P1,P2,..] sqlite|pg TARGET [U]\n"
+            "       w1 --scale sqlite|pg TARGET\n"
+            "TARGET: sqlite database file or '-' (fresh temp dir);"
+            " pg conninfo or '-' ($M2M_TEST_PG)\n");
     return 2;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *impl = NULL;
     int runs = 5, scale = 0, i = 1;
     unsigned phases = (1u << W1_NPHASES) - 1;

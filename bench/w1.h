@@ -40,7 +40,9 @@ typedef struct w1_case {
 
 enum { W1_BIG_N = 1000000 };
 
-static inline int64_t w1_role(int64_t u, int64_t k) { return ((u * 7 + k * 13) % 1000) + 1; }
+static inline int64_t w1_role(int64_t u, int64_t k) {
+    return ((u * 7 + k * 13) % 1000) + 1;
+}
 
 /* Largest id list any phase of c hands to one call. */
 static inline size_t w1_max_ids(const w1_case *c) { return c->big ? W1_BIG_N : 80; }
@@ -49,8 +51,7 @@ static inline size_t w1_max_ids(const w1_case *c) { return c->big ? W1_BIG_N : 8
  * how many. W1: P1 k=0..49, P2 k=25..74, P3 k=70..79, P4 k=30..34. Big case:
  * P1 attaches ids 1..1e6, P2 syncs to 500001..1500000 (half kept, half
  * detached, half new), so it needs 1.5e6 related rows. */
-static size_t w1_ids(const w1_case *c, int p, int64_t u, int64_t *out)
-{
+static size_t w1_ids(const w1_case *c, int p, int64_t u, int64_t *out) {
     int64_t lo, hi;
     if (c->big) {
         int64_t base = p == W1_P1 ? 1 : W1_BIG_N / 2 + 1;
@@ -59,11 +60,20 @@ static size_t w1_ids(const w1_case *c, int p, int64_t u, int64_t *out)
         return W1_BIG_N;
     }
     switch (p) {
-    case W1_P1: lo = 0, hi = 49; break;
-    case W1_P2: lo = 25, hi = 74; break;
-    case W1_P3: lo = 70, hi = 79; break;
-    case W1_P4: lo = 30, hi = 34; break;
-    default: return 0;
+        case W1_P1:
+            lo = 0, hi = 49;
+            break;
+        case W1_P2:
+            lo = 25, hi = 74;
+            break;
+        case W1_P3:
+            lo = 70, hi = 79;
+            break;
+        case W1_P4:
+            lo = 30, hi = 34;
+            break;
+        default:
+            return 0;
     }
     for (int64_t k = lo; k <= hi; k++)
         out[k - lo] = w1_role(u, k);
@@ -95,8 +105,7 @@ typedef struct w1_target {
 
 /* ---- small utilities ---- */
 
-static void w1_die(const char *fmt, ...)
-{
+static void w1_die(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fputs("w1: ", stderr);
@@ -106,23 +115,20 @@ static void w1_die(const char *fmt, ...)
     exit(3);
 }
 
-static void *w1_xmalloc(size_t n)
-{
+static void *w1_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     if (p == NULL)
         w1_die("out of memory (%zu bytes)", n);
     return p;
 }
 
-static double w1_now(void)
-{
+static double w1_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static long w1_rss_now_kb(void)
-{
+static long w1_rss_now_kb(void) {
     long pages = 0, rss = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f != NULL) {
@@ -133,8 +139,7 @@ static long w1_rss_now_kb(void)
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static long w1_rss_peak_kb(void)
-{
+static long w1_rss_peak_kb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
@@ -146,8 +151,7 @@ typedef struct w1_buf {
     size_t len, cap;
 } w1_buf;
 
-static void w1_buf_addf(w1_buf *b, const char *fmt, ...)
-{
+static void w1_buf_addf(w1_buf *b, const char *fmt, ...) {
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -171,8 +175,7 @@ static void w1_buf_addf(w1_buf *b, const char *fmt, ...)
 }
 
 /* "{1,2,3}": a PostgreSQL array literal of ids, in b (reset first). */
-static const char *w1_pg_array(w1_buf *b, const int64_t *ids, size_t n)
-{
+static const char *w1_pg_array(w1_buf *b, const int64_t *ids, size_t n) {
     b->len = 0;
     w1_buf_addf(b, "{");
     for (size_t i = 0; i < n; i++)
@@ -199,7 +202,8 @@ static const char w1_check_pg[] =
     " coalesce(sum((granted_by='upd')::int),0),"
     " coalesce(sum(((user_id::bigint*1009+role_id)*(user_id::bigint*1009+role_id))"
     " % 1000000007),0),"
-    " coalesce(sum((granted_by='seed')::int),0), coalesce(sum((granted_by='sync')::int),0),"
+    " coalesce(sum((granted_by='seed')::int),0), "
+    "coalesce(sum((granted_by='sync')::int),0),"
     " coalesce(sum((granted_by='toggle')::int),0),"
     " coalesce(sum((granted_by IS NULL)::int),0)"
     " FROM role_user";
@@ -223,15 +227,13 @@ static int w1_expect_row(int p) { return p == W1_P7 ? 4 : p; }
 
 /* ---- SQLite set-up and checks (raw libsqlite3) ---- */
 
-static void w1_sq_exec(sqlite3 *db, const char *sql)
-{
+static void w1_sq_exec(sqlite3 *db, const char *sql) {
     char *err = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
         w1_die("sqlite: %s: %s", sql, err ? err : sqlite3_errmsg(db));
 }
 
-static sqlite3 *w1_sq_open(const char *path)
-{
+static sqlite3 *w1_sq_open(const char *path) {
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK)
@@ -242,18 +244,17 @@ static sqlite3 *w1_sq_open(const char *path)
     return db;
 }
 
-static sqlite3_stmt *w1_sq_prepare(sqlite3 *db, const char *sql)
-{
+static sqlite3_stmt *w1_sq_prepare(sqlite3 *db, const char *sql) {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK)
         w1_die("sqlite: prepare %s: %s", sql, sqlite3_errmsg(db));
     return st;
 }
 
 /* Schema and data of W1 (untimed). Idempotent on a database that already
  * holds them; role_user must be empty. */
-static void w1_sq_setup(const char *path, const w1_case *c)
-{
+static void w1_sq_setup(const char *path, const w1_case *c) {
     sqlite3 *db = w1_sq_open(path);
     w1_sq_exec(db, "CREATE TABLE IF NOT EXISTS users(id INTEGER PRIMARY KEY, name TEXT);"
                    "CREATE TABLE IF NOT EXISTS roles(id INTEGER PRIMARY KEY, name TEXT);"
@@ -262,7 +263,8 @@ static void w1_sq_setup(const char *path, const w1_case *c)
                    " role_id INTEGER NOT NULL REFERENCES roles,"
                    " granted_by TEXT, PRIMARY KEY(user_id, role_id));"
                    "BEGIN");
-    sqlite3_stmt *st = w1_sq_prepare(db, "INSERT OR IGNORE INTO users VALUES(?1, 'user' || ?1)");
+    sqlite3_stmt *st =
+        w1_sq_prepare(db, "INSERT OR IGNORE INTO users VALUES(?1, 'user' || ?1)");
     for (int64_t i = 1; i <= c->users; i++) {
         sqlite3_bind_int64(st, 1, i);
         if (sqlite3_step(st) != SQLITE_DONE)
@@ -286,8 +288,7 @@ static void w1_sq_setup(const char *path, const w1_case *c)
     sqlite3_close(db);
 }
 
-static void w1_sq_check(sqlite3 *db, int64_t out[W1_NCHECK])
-{
+static void w1_sq_check(sqlite3 *db, int64_t out[W1_NCHECK]) {
     sqlite3_stmt *st = w1_sq_prepare(db, w1_check_sqlite);
     if (sqlite3_step(st) != SQLITE_ROW)
         w1_die("sqlite: check: %s", sqlite3_errmsg(db));
@@ -298,8 +299,7 @@ static void w1_sq_check(sqlite3 *db, int64_t out[W1_NCHECK])
 
 /* ---- PostgreSQL set-up and checks (raw libpq) ---- */
 
-static void w1_pg_exec(PGconn *pg, const char *sql)
-{
+static void w1_pg_exec(PGconn *pg, const char *sql) {
     PGresult *r = PQexec(pg, sql);
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
@@ -308,8 +308,7 @@ static void w1_pg_exec(PGconn *pg, const char *sql)
 }
 
 /* A connection whose search_path is the run's schema. */
-static PGconn *w1_pg_connect(const w1_target *t)
-{
+static PGconn *w1_pg_connect(const w1_target *t) {
     PGconn *pg = PQconnectdb(t->conninfo);
     if (PQstatus(pg) != CONNECTION_OK)
         w1_die("pg: cannot connect: %s", PQerrorMessage(pg));
@@ -322,35 +321,32 @@ static PGconn *w1_pg_connect(const w1_target *t)
 static int w1_pg_serial;
 
 /* A fresh schema holding W1's tables and data (untimed). */
-static void w1_pg_setup(w1_target *t, const w1_case *c)
-{
+static void w1_pg_setup(w1_target *t, const w1_case *c) {
     snprintf(t->schema, sizeof t->schema, "w1_%ld_%d", (long)getpid(), ++w1_pg_serial);
     PGconn *pg = PQconnectdb(t->conninfo);
     if (PQstatus(pg) != CONNECTION_OK)
         w1_die("pg: cannot connect: %s", PQerrorMessage(pg));
     w1_buf b = {0};
-    w1_buf_addf(&b,
-                "SET client_min_messages=warning; DROP SCHEMA IF EXISTS %s CASCADE;"
-                " CREATE SCHEMA %s; SET search_path TO %s;"
-                " CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);"
-                " CREATE TABLE roles(id INTEGER PRIMARY KEY, name TEXT);"
-                " CREATE TABLE role_user("
-                "  user_id INTEGER NOT NULL REFERENCES users,"
-                "  role_id INTEGER NOT NULL REFERENCES roles,"
-                "  granted_by TEXT, PRIMARY KEY(user_id, role_id));"
-                " INSERT INTO users SELECT g, 'user' || g FROM generate_series(1, %" PRId64
-                ") g;"
-                " INSERT INTO roles SELECT g, 'role' || g FROM generate_series(1, %" PRId64
-                ") g;"
-                " ANALYZE users; ANALYZE roles; ANALYZE role_user",
-                t->schema, t->schema, t->schema, c->users, c->roles);
+    w1_buf_addf(
+        &b,
+        "SET client_min_messages=warning; DROP SCHEMA IF EXISTS %s CASCADE;"
+        " CREATE SCHEMA %s; SET search_path TO %s;"
+        " CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);"
+        " CREATE TABLE roles(id INTEGER PRIMARY KEY, name TEXT);"
+        " CREATE TABLE role_user("
+        "  user_id INTEGER NOT NULL REFERENCES users,"
+        "  role_id INTEGER NOT NULL REFERENCES roles,"
+        "  granted_by TEXT, PRIMARY KEY(user_id, role_id));"
+        " INSERT INTO users SELECT g, 'user' || g FROM generate_series(1, %" PRId64 ") g;"
+        " INSERT INTO roles SELECT g, 'role' || g FROM generate_series(1, %" PRId64 ") g;"
+        " ANALYZE users; ANALYZE roles; ANALYZE role_user",
+        t->schema, t->schema, t->schema, c->users, c->roles);
     w1_pg_exec(pg, b.p);
     free(b.p);
     PQfinish(pg);
 }
 
-static void w1_pg_teardown(const w1_target *t)
-{
+static void w1_pg_teardown(const w1_target *t) {
     PGconn *pg = PQconnectdb(t->conninfo);
     if (PQstatus(pg) != CONNECTION_OK)
         w1_die("pg: cannot connect: %s", PQerrorMessage(pg));
@@ -361,8 +357,7 @@ static void w1_pg_teardown(const w1_target *t)
     PQfinish(pg);
 }
 
-static void w1_pg_check(PGconn *pg, int64_t out[W1_NCHECK])
-{
+static void w1_pg_check(PGconn *pg, int64_t out[W1_NCHECK]) {
     PGresult *r = PQexec(pg, w1_check_pg);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
         w1_die("pg: check: %s", PQerrorMessage(pg));

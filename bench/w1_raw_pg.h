@@ -21,8 +21,7 @@ typedef struct rpg {
     uint64_t sink;
 } rpg;
 
-static void rpg_prepare(rpg *h, const char *name, const char *sql)
-{
+static void rpg_prepare(rpg *h, const char *name, const char *sql) {
     PGresult *r = PQprepare(h->pg, name, sql, 0, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         w1_die("pg raw: prepare %s: %s", sql, PQerrorMessage(h->pg));
@@ -30,8 +29,7 @@ static void rpg_prepare(rpg *h, const char *name, const char *sql)
 }
 
 /* Run a prepared statement; the caller PQclear()s the result. */
-static PGresult *rpg_run(rpg *h, const char *name, int n, const char *const *vals)
-{
+static PGresult *rpg_run(rpg *h, const char *name, int n, const char *const *vals) {
     PGresult *r = PQexecPrepared(h->pg, name, n, vals, NULL, NULL, 0);
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
@@ -40,8 +38,7 @@ static PGresult *rpg_run(rpg *h, const char *name, int n, const char *const *val
     return r;
 }
 
-static void rpg_run0(rpg *h, const char *name, int n, const char *const *vals)
-{
+static void rpg_run0(rpg *h, const char *name, int n, const char *const *vals) {
     PQclear(rpg_run(h, name, n, vals));
 }
 
@@ -50,8 +47,7 @@ static const char rpg_read_sql[] = "SELECT r.id, r.name, ru.granted_by"
                                    " WHERE ru.user_id = $1 AND ru.granted_by = $2"
                                    " ORDER BY ru.role_id";
 
-static void *rpg_open_mode(const w1_target *t, const w1_case *c, int set)
-{
+static void *rpg_open_mode(const w1_target *t, const w1_case *c, int set) {
     rpg *h = calloc(1, sizeof *h);
     if (h == NULL)
         w1_die("out of memory");
@@ -84,21 +80,26 @@ static void *rpg_open_mode(const w1_target *t, const w1_case *c, int set)
                     " INSERT INTO role_user(user_id, role_id, granted_by)"
                     " SELECT $1::int4, x, $3::text FROM unnest($2::int4[]) x"
                     " WHERE x NOT IN (SELECT role_id FROM d)");
-        rpg_prepare(h, "upd", "UPDATE role_user SET granted_by = $3::text"
-                              " WHERE user_id = $1::int4 AND role_id = ANY($2::int4[])");
-        rpg_prepare(h, "eager", "SELECT ru.user_id, r.id, r.name, ru.granted_by"
-                                " FROM role_user ru JOIN roles r ON r.id = ru.role_id"
-                                " WHERE ru.user_id = ANY($1::int4[])"
-                                " ORDER BY ru.user_id, ru.role_id");
+        rpg_prepare(h, "upd",
+                    "UPDATE role_user SET granted_by = $3::text"
+                    " WHERE user_id = $1::int4 AND role_id = ANY($2::int4[])");
+        rpg_prepare(h, "eager",
+                    "SELECT ru.user_id, r.id, r.name, ru.granted_by"
+                    " FROM role_user ru JOIN roles r ON r.id = ru.role_id"
+                    " WHERE ru.user_id = ANY($1::int4[])"
+                    " ORDER BY ru.user_id, ru.role_id");
     } else {
         rpg_prepare(h, "begin", "BEGIN");
         rpg_prepare(h, "commit", "COMMIT");
-        rpg_prepare(h, "ins", "INSERT INTO role_user(user_id, role_id, granted_by)"
-                              " VALUES($1, $2, $3) ON CONFLICT DO NOTHING");
+        rpg_prepare(h, "ins",
+                    "INSERT INTO role_user(user_id, role_id, granted_by)"
+                    " VALUES($1, $2, $3) ON CONFLICT DO NOTHING");
         rpg_prepare(h, "sel", "SELECT role_id FROM role_user WHERE user_id = $1");
-        rpg_prepare(h, "del", "DELETE FROM role_user WHERE user_id = $1 AND role_id = $2");
-        rpg_prepare(h, "upd", "UPDATE role_user SET granted_by = $3"
-                              " WHERE user_id = $1 AND role_id = $2");
+        rpg_prepare(h, "del",
+                    "DELETE FROM role_user WHERE user_id = $1 AND role_id = $2");
+        rpg_prepare(h, "upd",
+                    "UPDATE role_user SET granted_by = $3"
+                    " WHERE user_id = $1 AND role_id = $2");
         w1_buf b = {0};
         w1_buf_addf(&b, "SELECT ru.user_id, r.id, r.name, ru.granted_by"
                         " FROM role_user ru JOIN roles r ON r.id = ru.role_id"
@@ -117,19 +118,16 @@ static void *rpg_open_mode(const w1_target *t, const w1_case *c, int set)
     return h;
 }
 
-static void *rpg_open_plain(const w1_target *t, const w1_case *c)
-{
+static void *rpg_open_plain(const w1_target *t, const w1_case *c) {
     return rpg_open_mode(t, c, 0);
 }
-static void *rpg_open_set(const w1_target *t, const w1_case *c)
-{
+static void *rpg_open_set(const w1_target *t, const w1_case *c) {
     return rpg_open_mode(t, c, 1);
 }
 
 /* Read every value of a result the way a program would: ids as integers,
  * text as text; returns the number of rows. */
-static int64_t rpg_consume(rpg *h, PGresult *r)
-{
+static int64_t rpg_consume(rpg *h, PGresult *r) {
     int nt = PQntuples(r), nf = PQnfields(r);
     for (int i = 0; i < nt; i++)
         for (int j = 0; j < nf; j++) {
@@ -142,8 +140,7 @@ static int64_t rpg_consume(rpg *h, PGresult *r)
 
 /* Plain sync: read the set, delete the unwanted, insert the new. */
 static void rpg_plain_sync(rpg *h, const char *us, const int64_t *ids, size_t n,
-                           const char *pv)
-{
+                           const char *pv) {
     char is[24];
     const char *pa[3] = {us, is, pv};
     PGresult *r = rpg_run(h, "sel", 1, pa);
@@ -170,8 +167,7 @@ static void rpg_plain_sync(rpg *h, const char *us, const int64_t *ids, size_t n,
     }
 }
 
-static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t *rows)
-{
+static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t *rows) {
     rpg *h = hv;
     const char *pv = w1_pivot_value[p];
     h->nstmt = 0;
@@ -230,31 +226,31 @@ static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_
         const char *pa[3] = {us, is, pv};
         rpg_run0(h, "begin", 0, NULL);
         switch (p) {
-        case W1_P1:
-            for (size_t i = 0; i < n; i++) {
-                snprintf(is, sizeof is, "%" PRId64, h->ids[i]);
-                rpg_run0(h, "ins", 3, pa);
-            }
-            break;
-        case W1_P2:
-            rpg_plain_sync(h, us, h->ids, n, pv);
-            break;
-        case W1_P3: /* toggle: delete each id; insert it where nothing was deleted */
-            for (size_t i = 0; i < n; i++) {
-                snprintf(is, sizeof is, "%" PRId64, h->ids[i]);
-                PGresult *r = rpg_run(h, "del", 2, pa);
-                int gone = strcmp(PQcmdTuples(r), "0") != 0;
-                PQclear(r);
-                if (!gone)
+            case W1_P1:
+                for (size_t i = 0; i < n; i++) {
+                    snprintf(is, sizeof is, "%" PRId64, h->ids[i]);
                     rpg_run0(h, "ins", 3, pa);
-            }
-            break;
-        case W1_P4:
-            for (size_t i = 0; i < n; i++) {
-                snprintf(is, sizeof is, "%" PRId64, h->ids[i]);
-                rpg_run0(h, "upd", 3, pa);
-            }
-            break;
+                }
+                break;
+            case W1_P2:
+                rpg_plain_sync(h, us, h->ids, n, pv);
+                break;
+            case W1_P3: /* toggle: delete each id; insert it where nothing was deleted */
+                for (size_t i = 0; i < n; i++) {
+                    snprintf(is, sizeof is, "%" PRId64, h->ids[i]);
+                    PGresult *r = rpg_run(h, "del", 2, pa);
+                    int gone = strcmp(PQcmdTuples(r), "0") != 0;
+                    PQclear(r);
+                    if (!gone)
+                        rpg_run0(h, "ins", 3, pa);
+                }
+                break;
+            case W1_P4:
+                for (size_t i = 0; i < n; i++) {
+                    snprintf(is, sizeof is, "%" PRId64, h->ids[i]);
+                    rpg_run0(h, "upd", 3, pa);
+                }
+                break;
         }
         rpg_run0(h, "commit", 0, NULL);
     }
@@ -263,8 +259,7 @@ static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_
     *stmts = h->nstmt;
 }
 
-static void rpg_close(void *hv)
-{
+static void rpg_close(void *hv) {
     rpg *h = hv;
     PQfinish(h->pg);
     free(h->ids);
@@ -274,8 +269,7 @@ static void rpg_close(void *hv)
     free(h);
 }
 
-static void rpg_describe(void *hv, char *buf, size_t size)
-{
+static void rpg_describe(void *hv, char *buf, size_t size) {
     rpg *h = hv;
     int sv = PQserverVersion(h->pg);
     snprintf(buf, size, "raw libpq %d, server %d.%d, %s", PQlibVersion(), sv / 10000,
@@ -284,9 +278,9 @@ static void rpg_describe(void *hv, char *buf, size_t size)
                     : "one execution per id, one transaction per user");
 }
 
-static const w1_impl w1_raw_pg = {"raw", W1_PG, rpg_open_plain, rpg_phase, rpg_close,
-                                  rpg_describe};
-static const w1_impl w1_raw_pg_set = {"raw-set", W1_PG, rpg_open_set, rpg_phase, rpg_close,
-                                      rpg_describe};
+static const w1_impl w1_raw_pg = {"raw",     W1_PG,     rpg_open_plain,
+                                  rpg_phase, rpg_close, rpg_describe};
+static const w1_impl w1_raw_pg_set = {"raw-set", W1_PG,     rpg_open_set,
+                                      rpg_phase, rpg_close, rpg_describe};
 
 #endif /* M2M_BENCH_W1_RAW_PG_H */
