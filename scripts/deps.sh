@@ -3,7 +3,8 @@
 # Runs apt-get as root, or through sudo.
 set -e
 pkgs="build-essential cmake pkg-config libsqlite3-dev libpq-dev postgresql-15 \
-libjansson-dev libjwt-dev libcmocka-dev"
+libjansson-dev libjwt-dev libcmocka-dev postgresql-client-15 sqlite3 jq clang \
+libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

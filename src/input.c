@@ -24,6 +24,7 @@ int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type wan
 
 /* Resolve a user-given pivot column: known, not managed, not fixed by scope. */
 static int user_col(m2m_relation *rel, const m2m_col *c, int *ix) {
+    *ix = -1;
     if (!c->name)
         return m2m__set_error(rel->db, M2M_INVALID, "%s: pivot column name is NULL",
                               rel->pivot_table);
@@ -51,7 +52,7 @@ int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *m
     if (n && !cols)
         return m2m__set_error(rel->db, M2M_MISUSE, "%s: pivot data is NULL", rel->pivot_table);
     for (size_t i = 0; i < n; i++) {
-        int ix, rc = user_col(rel, &cols[i], &ix);
+        int ix = -1, rc = user_col(rel, &cols[i], &ix);
         if (rc)
             return rc;
         if (*mask & (1ULL << ix))
