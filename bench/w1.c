@@ -109,7 +109,8 @@ static int64_t mm_drain(mm *h, m2m_query *q, int with_parent) {
     return n;
 }
 
-static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t *rows) {
+static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_t *trips,
+                     int64_t *rows) {
     mm *h = hv;
     m2m_col col = {"granted_by", M2M_TEXT(w1_pivot_value[p])};
     m2m_opts opts = {.pivot = &col, .npivot = 1};
@@ -127,6 +128,7 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t
         m2m_query_free(q);
         m2m_stats_get(h->db, &st);
         *stmts = st.executed;
+        *trips = st.round_trips;
         return;
     }
     int64_t seen = 0;
@@ -172,6 +174,7 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t
         *rows = seen;
     m2m_stats_get(h->db, &st);
     *stmts = st.executed;
+    *trips = st.round_trips;
 }
 
 static void mm_close(void *hv) {
@@ -304,7 +307,7 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
         if (!(c->phases & (1u << p)))
             continue;
         double t0 = w1_now();
-        im->phase(h, c, p, &res->stmts[p], &res->rows[p]);
+        im->phase(h, c, p, &res->stmts[p], &res->trips[p], &res->rows[p]);
         res->sec[p] = w1_now() - t0;
         if (proto) {
             if (res->rows[p] >= 0)
@@ -426,7 +429,10 @@ static int w1_compare(const w1_opts *o, int64_t users, int runs) {
     printf("  stmts:");
     for (int i = 0; i < nimpl; i++)
         printf(" %9s", impls[i]->name);
-    printf(" %8s\n", "rows");
+    printf(" %8s", "rows");
+    if (o->backend == W1_PG)
+        printf(" %12s", "trips:m2m");
+    printf("\n");
     for (int p = 0; p < W1_NPHASES; p++) {
         double best = med[1][p];
         for (int i = 2; i < nimpl; i++)
@@ -442,14 +448,18 @@ static int w1_compare(const w1_opts *o, int64_t users, int runs) {
         for (int i = 0; i < nimpl; i++)
             printf(" %9" PRIu64, res[i].stmts[p]);
         if (res[0].rows[p] >= 0)
-            printf(" %8" PRId64 "\n", res[0].rows[p]);
+            printf(" %8" PRId64, res[0].rows[p]);
         else
-            printf(" %8s\n", "-");
+            printf(" %8s", "-");
+        if (o->backend == W1_PG)
+            printf(" %12" PRIu64, res[0].trips[p]);
+        printf("\n");
     }
     for (int p = 0; p < W1_NPHASES; p++)
         for (int i = 0; i < nimpl; i++)
-            printf("RESULT %s %" PRId64 " %s %s %.6f %" PRIu64 "\n", be, users,
-                   w1_phase_name[p], impls[i]->name, med[i][p], res[i].stmts[p]);
+            printf("RESULT %s %" PRId64 " %s %s %.6f %" PRIu64 " %" PRIu64 "\n", be,
+                   users, w1_phase_name[p], impls[i]->name, med[i][p], res[i].stmts[p],
+                   res[i].trips[p]);
     for (int p = 0; p < W1_NPHASES; p++)
         if (res[0].checked[p])
             w1_print_check(w1_phase_name[p], res[0].check[p]);
@@ -503,10 +513,11 @@ static void w1_phase_in_child(const w1_impl *im, const w1_target *t, const w1_ca
     if (pid == 0) {
         close(fd[0]);
         w1_scale_out o = {0};
+        uint64_t trips;
         void *h = im->open(t, c);
         o.rss_before = w1_rss_now_kb();
         double t0 = w1_now();
-        im->phase(h, c, p, &o.stmts, &o.rows);
+        im->phase(h, c, p, &o.stmts, &trips, &o.rows);
         o.sec = w1_now() - t0;
         o.rss_peak = w1_rss_peak_kb();
         im->close(h);

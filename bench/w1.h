@@ -88,6 +88,7 @@ static const char *const w1_pivot_value[W1_NPHASES] = {"seed", "sync", "toggle",
 typedef struct w1_result {
     double sec[W1_NPHASES];
     uint64_t stmts[W1_NPHASES];
+    uint64_t trips[W1_NPHASES];
     int64_t rows[W1_NPHASES]; /* P5/P6 rows seen; -1 otherwise */
     int64_t check[W1_NPHASES][W1_NCHECK];
     int checked[W1_NPHASES];
@@ -373,8 +374,10 @@ typedef struct w1_impl {
     int backend;
     /* Connect to the prepared database of t; w1_die on failure. */
     void *(*open)(const w1_target *t, const w1_case *c);
-    /* Run phase p over all users; store statements executed and rows seen. */
-    void (*phase)(void *h, const w1_case *c, int p, uint64_t *stmts, int64_t *rows);
+    /* Run phase p over all users; store statements executed, client-server
+     * round trips (0 in process) and rows seen. */
+    void (*phase)(void *h, const w1_case *c, int p, uint64_t *stmts, uint64_t *trips,
+                  int64_t *rows);
     void (*close)(void *h);
     /* Free text for the IMPL line. */
     void (*describe)(void *h, char *buf, size_t size);

@@ -167,7 +167,8 @@ static void rpg_plain_sync(rpg *h, const char *us, const int64_t *ids, size_t n,
     }
 }
 
-static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t *rows) {
+static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_t *trips,
+                      int64_t *rows) {
     rpg *h = hv;
     const char *pv = w1_pivot_value[p];
     h->nstmt = 0;
@@ -194,7 +195,7 @@ static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_
         }
         *rows = rpg_consume(h, r);
         PQclear(r);
-        *stmts = h->nstmt;
+        *stmts = *trips = h->nstmt;
         return;
     }
     int64_t seen = 0;
@@ -256,7 +257,7 @@ static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_
     }
     if (p == W1_P5)
         *rows = seen;
-    *stmts = h->nstmt;
+    *stmts = *trips = h->nstmt;
 }
 
 static void rpg_close(void *hv) {

@@ -102,7 +102,9 @@ static void rsq_sync(rsq *h, int64_t u, const int64_t *ids, size_t n, const char
     }
 }
 
-static void rsq_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, int64_t *rows) {
+static void rsq_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_t *trips,
+                      int64_t *rows) {
+    *trips = 0;
     rsq *h = hv;
     const char *pv = w1_pivot_value[p];
     h->nstmt = 0;

@@ -21,7 +21,7 @@ fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/w1chart.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-# RESULT <backend> <U> <phase> <impl> <seconds> <statements>
+# RESULT <backend> <U> <phase> <impl> <seconds> <statements> <round trips>
 awk -v d="$dir" '$1 == "RESULT" {
         u[$2] = $3; t[$2, $4, $5] = $6; ph[$4] = 1
     }
