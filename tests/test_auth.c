@@ -210,6 +210,17 @@ static void login(scen *s, const char *sub) {
                      m2m_errname(want), m2m_errmsg((s)->u));                             \
     } while (0)
 
+/* Assert call is denied with needle in the message. */
+#define U_DENIED(s, needle, call)                                                        \
+    do {                                                                                 \
+        U_RC(s, M2M_DENIED, call);                                                       \
+        if (!strstr(m2m_errmsg((s)->u), needle))                                         \
+            fail_msg("%s: message \"%s\" lacks \"%s\"", #call, m2m_errmsg((s)->u),       \
+                     needle);                                                            \
+    } while (0)
+#define RLS     "row-level security"
+#define NO_AUTH "m2m_auth_jwt"
+
 /* The related ids parent's query returns on the user connection. */
 static const char *visible(scen *s, int64_t parent) {
     m2m_query *q = NULL;
@@ -386,10 +397,9 @@ TEST(auth_bad_tokens) {
         assert_null(m2m_auth_sub(s.u));
         /* The failed verification left no session: writes are refused. */
         m2m_changes *ch = NULL;
-        U_RC(&s, M2M_DENIED, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
+        U_DENIED(&s, NO_AUTH, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
         assert_null(ch);
-        U_RC(&s, M2M_DENIED,
-             m2m_detach(s.rel, M2M_INT(2), FX_VALS(M2M_INT(7)), NULL, &ch));
+        U_DENIED(&s, NO_AUTH, m2m_detach(s.rel, M2M_INT(2), FX_VALS(M2M_INT(7)), NULL, &ch));
         assert_string_equal(MEMBERS(), SEED);
         free(cases[i].token);
     }
@@ -495,9 +505,10 @@ TEST(auth_rls_install) {
         t_int("SELECT count(*) FROM pg_policies WHERE tablename = 'room_members'", NULL,
               0),
         0);
-    assert_string_equal(t_rows("SELECT relrowsecurity, relforcerowsecurity FROM pg_class"
-                               " WHERE oid = 'room_members'::regclass"),
-                        "f|f");
+    assert_string_equal(
+        t_rows("SELECT relrowsecurity::text, relforcerowsecurity::text FROM pg_class"
+               " WHERE oid = 'room_members'::regclass"),
+        "false|false");
 
     /* Installed twice: the same four policies, RLS on and forced, the role
      * created once with exactly the grants it needs. */
@@ -521,24 +532,26 @@ TEST(auth_rls_install) {
               " LIKE '%user_id%request.jwt.claims%'",
               NULL, 0),
         4);
-    assert_string_equal(t_rows("SELECT relrowsecurity, relforcerowsecurity FROM pg_class"
-                               " WHERE oid = 'room_members'::regclass"),
-                        "t|t");
+    assert_string_equal(
+        t_rows("SELECT relrowsecurity::text, relforcerowsecurity::text FROM pg_class"
+               " WHERE oid = 'room_members'::regclass"),
+        "true|true");
     assert_int_equal(
         t_int("SELECT count(*) FROM pg_roles WHERE rolname = $1 AND NOT rolcanlogin", &rv,
               1),
         1);
-    assert_string_equal(t_rows("SELECT has_table_privilege(r, 'room_members', 'SELECT'),"
-                               " has_table_privilege(r, 'room_members', 'INSERT'),"
-                               " has_table_privilege(r, 'room_members', 'UPDATE'),"
-                               " has_table_privilege(r, 'room_members', 'DELETE'),"
-                               " has_table_privilege(r, 'users', 'SELECT'),"
-                               " has_table_privilege(r, 'rooms', 'SELECT'),"
-                               " has_table_privilege(r, 'users', 'INSERT'),"
-                               " has_table_privilege(r, 'rooms', 'DELETE'),"
-                               " has_schema_privilege(r, current_schema(), 'USAGE')"
-                               " FROM (SELECT 'r_' || current_schema() AS r) x"),
-                        "t|t|t|t|t|t|f|f|t");
+    assert_string_equal(
+        t_rows("SELECT has_table_privilege(r, 'room_members', 'SELECT')::int,"
+               " has_table_privilege(r, 'room_members', 'INSERT')::int,"
+               " has_table_privilege(r, 'room_members', 'UPDATE')::int,"
+               " has_table_privilege(r, 'room_members', 'DELETE')::int,"
+               " has_table_privilege(r, 'users', 'SELECT')::int,"
+               " has_table_privilege(r, 'rooms', 'SELECT')::int,"
+               " has_table_privilege(r, 'users', 'INSERT')::int,"
+               " has_table_privilege(r, 'rooms', 'DELETE')::int,"
+               " has_schema_privilege(r, current_schema(), 'USAGE')::int"
+               " FROM (SELECT 'r_' || current_schema() AS r) x"),
+        "1|1|1|1|1|1|0|0|1");
 
     /* Switching to open reads replaces the select policy, nothing else. */
     m2m_relation_close(rel);
@@ -576,9 +589,9 @@ TEST(auth_rls_install_atomic) {
         t_int("SELECT count(*) FROM pg_policies WHERE tablename = 'room_members'", NULL,
               0),
         0);
-    assert_string_equal(t_rows("SELECT relrowsecurity FROM pg_class"
+    assert_string_equal(t_rows("SELECT relrowsecurity::text FROM pg_class"
                                " WHERE oid = 'room_members'::regclass"),
-                        "f");
+                        "false");
     m2m_relation_close(rel);
 }
 
@@ -593,7 +606,7 @@ TEST(auth_own_membership) {
 
     /* Without a session: denied before any SQL. */
     m2m_stats_reset(s.u);
-    U_RC(&s, M2M_DENIED, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
+    U_DENIED(&s, NO_AUTH, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
     assert_null(ch);
     m2m_stats st;
     m2m_stats_get(s.u, &st);
@@ -611,36 +624,34 @@ TEST(auth_own_membership) {
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
 
     /* Adding someone else: denied, nothing changed. */
-    U_RC(&s, M2M_DENIED, m2m_attach(s.rel, M2M_INT(2), FX_ITEMS(IT(8)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_attach(s.rel, M2M_INT(2), FX_ITEMS(IT(8)), NULL, &ch));
     assert_null(ch);
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
     /* ... also when mixed with oneself: the whole batch fails. */
-    U_RC(&s, M2M_DENIED,
-         m2m_attach(s.rel, M2M_INT(2), FX_ITEMS(IT(9), IT(7)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_attach(s.rel, M2M_INT(2), FX_ITEMS(IT(9), IT(7)), NULL, &ch));
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
 
     /* Removing someone else (visible: reads are open): denied, unchanged. */
-    U_RC(&s, M2M_DENIED, m2m_detach(s.rel, M2M_INT(1), FX_VALS(M2M_INT(8)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_detach(s.rel, M2M_INT(1), FX_VALS(M2M_INT(8)), NULL, &ch));
     assert_null(ch);
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
     /* Detach all of room 1 would remove 8 too. */
-    U_RC(&s, M2M_DENIED, m2m_detach(s.rel, M2M_INT(1), NULL, 0, NULL, &ch));
+    U_DENIED(&s, RLS, m2m_detach(s.rel, M2M_INT(1), NULL, 0, NULL, &ch));
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
 
     /* Sync that would detach 8, and one that would attach 9: denied whole. */
-    U_RC(&s, M2M_DENIED, m2m_sync(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_sync(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
     assert_null(ch);
-    U_RC(&s, M2M_DENIED, m2m_sync(s.rel, M2M_INT(2), FX_ITEMS(IT(7), IT(9)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_sync(s.rel, M2M_INT(2), FX_ITEMS(IT(7), IT(9)), NULL, &ch));
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
     /* Toggle: 7 would leave room 1 (allowed) and 8 too (not): nothing happens. */
-    U_RC(&s, M2M_DENIED,
-         m2m_toggle(s.rel, M2M_INT(1), FX_ITEMS(IT(7), IT(8)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_toggle(s.rel, M2M_INT(1), FX_ITEMS(IT(7), IT(8)), NULL, &ch));
     assert_null(ch);
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
     /* Changing 8's pivot data: denied, unchanged. */
-    U_RC(&s, M2M_DENIED,
-         m2m_update_pivot(s.rel, M2M_INT(1), FX_VALS(M2M_INT(8)),
-                          FX_COLS(COLT("role", "admin")), &ch));
+    U_DENIED(&s, RLS,
+             m2m_update_pivot(s.rel, M2M_INT(1), FX_VALS(M2M_INT(8)),
+                              FX_COLS(COLT("role", "admin")), &ch));
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,2|7|admin");
 
     /* One's own rows: update, keep-sync, toggle out and leave. */
@@ -670,7 +681,7 @@ TEST(auth_own_membership) {
 
     /* Another user's session on the same connection: 8 may leave room 1. */
     login(&s, "8");
-    U_RC(&s, M2M_DENIED, m2m_detach(s.rel, M2M_INT(2), FX_VALS(M2M_INT(7)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_detach(s.rel, M2M_INT(2), FX_VALS(M2M_INT(7)), NULL, &ch));
     U_RC(&s, M2M_OK, m2m_detach(s.rel, M2M_INT(1), FX_VALS(M2M_INT(8)), NULL, &ch));
     assert_int_equal(ch->ndetached, 1);
     m2m_changes_free(ch);
@@ -679,7 +690,7 @@ TEST(auth_own_membership) {
 
     /* After clearing the session: denied again. */
     m2m_auth_clear(s.u);
-    U_RC(&s, M2M_DENIED, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(8)), NULL, &ch));
+    U_DENIED(&s, NO_AUTH, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(8)), NULL, &ch));
     assert_string_equal(MEMBERS(), "2|7|~");
     scen_done(&s);
 }
@@ -714,7 +725,7 @@ TEST(auth_reads) {
     /* A user who owns no row sees them all but can remove none. */
     login(&s, "nobody");
     assert_string_equal(visible(&s, 1), "7,8,9");
-    U_RC(&s, M2M_DENIED, m2m_detach(s.rel, M2M_INT(1), FX_VALS(M2M_INT(7)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_detach(s.rel, M2M_INT(1), FX_VALS(M2M_INT(7)), NULL, &ch));
     assert_null(ch);
     assert_string_equal(MEMBERS(), "1|7|member,1|8|member,1|9|member,2|7|admin");
     scen_done(&s);
@@ -738,7 +749,7 @@ TEST(auth_role_claim) {
     U_RC(&s, M2M_OK, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
     m2m_changes_free(ch);
     ch = NULL;
-    U_RC(&s, M2M_DENIED, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(9)), NULL, &ch));
+    U_DENIED(&s, RLS, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(9)), NULL, &ch));
     assert_string_equal(MEMBERS(), "1|7|~,1|8|member,2|7|admin");
 
     /* Falls back to cfg.role, which does not exist: the operation fails. */
