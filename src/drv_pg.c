@@ -9,8 +9,14 @@
 #include <string.h>
 
 /* Type OIDs of pg_type.h (stable across server versions). */
-enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_FLOAT4 = 700,
-       OID_FLOAT8 = 701 };
+enum {
+    OID_BOOL = 16,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701
+};
 
 /* Deallocations queued per batch at most, so one batch stays small. */
 enum { MAX_DEALLOC = 32 };
@@ -160,12 +166,14 @@ static int pg_open(m2m_db *db, const char *url) {
     int rc = M2M_OK;
     pg_conn *c = m2m__calloc(1, sizeof *c);
     if (!c || !(c->url = m2m__strdup(url))) {
-        rc = m2m__set_error(db, M2M_NOMEM, "out of memory opening a PostgreSQL connection");
+        rc = m2m__set_error(db, M2M_NOMEM,
+                            "out of memory opening a PostgreSQL connection");
         goto exit;
     }
     c->pg = pg_connect(url);
     if (!c->pg) {
-        rc = m2m__set_error(db, M2M_NOMEM, "out of memory opening a PostgreSQL connection");
+        rc = m2m__set_error(db, M2M_NOMEM,
+                            "out of memory opening a PostgreSQL connection");
         goto exit;
     }
     if (PQstatus(c->pg) != CONNECTION_OK) {
@@ -251,7 +259,8 @@ static void pg_finalize(m2m_db *db, m2m__stmt *s) {
         return;
     pg_conn *c = db ? conn(db) : NULL;
     if (c && s->gen == c->gen &&
-        m2m__grow((void **)&c->dead, &c->deadcap, c->ndead + 1, sizeof *c->dead) == M2M_OK)
+        m2m__grow((void **)&c->dead, &c->deadcap, c->ndead + 1, sizeof *c->dead) ==
+            M2M_OK)
         c->dead[c->ndead++] = s->num;
     m2m__free(s->sql);
     m2m__free(s);
@@ -323,7 +332,8 @@ static PGresult *take(pg_conn *c) {
  * connection: m2m_reconnect replaces it. */
 static void finish_pipeline(pg_conn *c) {
     int nulls = 0;
-    while (PQstatus(c->pg) == CONNECTION_OK && PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
+    while (PQstatus(c->pg) == CONNECTION_OK &&
+           PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF) {
         if (c->synced && PQexitPipelineMode(c->pg))
             break;
         PGresult *res = PQgetResult(c->pg);
@@ -347,7 +357,8 @@ static void note_rows(m2m_db *db, int64_t rows) {
 /* Queue the steps, a Parse before each cold statement, and pending
  * deallocations, then one sync: the whole batch is one round trip. Returns
  * how many steps were queued in *nsent and how many deallocations in *ndel. */
-static int send_batch(m2m_db *db, m2m__step *steps, size_t n, size_t *nsent, size_t *ndel) {
+static int send_batch(m2m_db *db, m2m__step *steps, size_t n, size_t *nsent,
+                      size_t *ndel) {
     pg_conn *c = conn(db);
     char name[32];
     *nsent = *ndel = 0;
@@ -590,7 +601,9 @@ static int pg_cursor_next(m2m__cursor *cur) {
     return rc;
 }
 
-static int pg_cursor_ncols(m2m__cursor *cur) { return cur->res ? PQnfields(cur->res) : 0; }
+static int pg_cursor_ncols(m2m__cursor *cur) {
+    return cur->res ? PQnfields(cur->res) : 0;
+}
 
 static const char *pg_cursor_name(m2m__cursor *cur, int i) {
     return cur->res ? PQfname(cur->res, i) : NULL;
@@ -656,8 +669,8 @@ static int pg_exec_script(m2m_db *db, const char *script) {
 
 /* Rows typed by the table itself: each JSON key fills the column of the same
  * name, so the SQL needs no per-column casts. */
-static void pg_input_rows(m2m__buf *b, const char *table, int param, const char *const *cols,
-                          size_t ncols) {
+static void pg_input_rows(m2m__buf *b, const char *table, int param,
+                          const char *const *cols, size_t ncols) {
     (void)cols;
     (void)ncols;
     m2m__buf_addf(b, "jsonb_populate_recordset(NULL::%s, $%d::jsonb)", table, param);

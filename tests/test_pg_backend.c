@@ -23,19 +23,21 @@ TEST(pg_sync_cost_independent_of_size) {
     m2m_stats_reset(db);
     T_OK(m2m_sync(rel, M2M_INT(1), ten, 10, NULL, NULL));
     m2m_stats_get(db, &small);
-    assert_int_equal(t_int("SELECT count(*) FROM role_user WHERE user_id = 1", NULL, 0), 10);
+    assert_int_equal(t_int("SELECT count(*) FROM role_user WHERE user_id = 1", NULL, 0),
+                     10);
 
     m2m_item *many = fx_range_items(1, 10000);
     m2m_stats_reset(db);
     T_OK(m2m_sync(rel, M2M_INT(1), many, 10000, NULL, NULL));
     m2m_stats_get(db, &big);
-    assert_int_equal(t_int("SELECT count(*) FROM role_user WHERE user_id = 1", NULL, 0), 10000);
+    assert_int_equal(t_int("SELECT count(*) FROM role_user WHERE user_id = 1", NULL, 0),
+                     10000);
 
     m2m_stats_reset(db);
     T_OK(m2m_sync(rel, M2M_INT(1), ten, 10, NULL, NULL));
     m2m_stats_get(db, &again);
-    assert_string_equal(t_rows("SELECT min(role_id), max(role_id), count(*) FROM role_user"),
-                        "1|10|10");
+    assert_string_equal(
+        t_rows("SELECT min(role_id), max(role_id), count(*) FROM role_user"), "1|10|10");
 
     assert_true(small.executed > 0);
     assert_int_equal(big.executed, small.executed);
@@ -59,8 +61,9 @@ TEST(pg_sync_cost_independent_of_size) {
     assert_int_equal(big.executed, small.executed);
     if (is_pg())
         assert_in_range(big.round_trips, 1, 2);
-    assert_string_equal(t_rows("SELECT user_id, count(*) FROM role_user GROUP BY 1 ORDER BY 1"),
-                        "1|9990,2|10");
+    assert_string_equal(
+        t_rows("SELECT user_id, count(*) FROM role_user GROUP BY 1 ORDER BY 1"),
+        "1|9990,2|10");
     free(ten);
     free(many);
     m2m_relation_close(rel);
@@ -70,15 +73,16 @@ TEST(pg_sync_cost_independent_of_size) {
 TEST(pg_stream_million_rows_bounded_memory) {
     if (!is_pg())
         return;
-    t_exec("CREATE TABLE big_parent(id BIGINT PRIMARY KEY);"
-           "CREATE TABLE big_item(id BIGINT PRIMARY KEY, name TEXT);"
-           "CREATE TABLE big_pivot(parent_id BIGINT NOT NULL, item_id BIGINT NOT NULL,"
-           " PRIMARY KEY(parent_id, item_id));"
-           "INSERT INTO big_parent VALUES (1), (2);"
-           "INSERT INTO big_item SELECT g, 'item' || g FROM generate_series(1, 1000000) g;"
-           "INSERT INTO big_pivot SELECT 1, g FROM generate_series(1, 1000000) g;"
-           "INSERT INTO big_pivot VALUES (2, 7);"
-           "ANALYZE big_item; ANALYZE big_pivot;");
+    t_exec(
+        "CREATE TABLE big_parent(id BIGINT PRIMARY KEY);"
+        "CREATE TABLE big_item(id BIGINT PRIMARY KEY, name TEXT);"
+        "CREATE TABLE big_pivot(parent_id BIGINT NOT NULL, item_id BIGINT NOT NULL,"
+        " PRIMARY KEY(parent_id, item_id));"
+        "INSERT INTO big_parent VALUES (1), (2);"
+        "INSERT INTO big_item SELECT g, 'item' || g FROM generate_series(1, 1000000) g;"
+        "INSERT INTO big_pivot SELECT 1, g FROM generate_series(1, 1000000) g;"
+        "INSERT INTO big_pivot VALUES (2, 7);"
+        "ANALYZE big_item; ANALYZE big_pivot;");
     m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "big_parent",
                                                     .related_table = "big_item",
                                                     .pivot_table = "big_pivot",
@@ -119,8 +123,8 @@ TEST(pg_stream_million_rows_bounded_memory) {
     T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(8)), NULL, &ch));
     assert_string_equal(FX_ATT(ch), "8");
     m2m_changes_free(ch);
-    assert_string_equal(t_rows("SELECT item_id FROM big_pivot WHERE parent_id = 2 ORDER BY 1"),
-                        "7,8");
+    assert_string_equal(
+        t_rows("SELECT item_id FROM big_pivot WHERE parent_id = 2 ORDER BY 1"), "7,8");
     m2m_query_free(q);
     m2m_relation_close(rel);
 }
@@ -218,26 +222,29 @@ TEST(pg_error_mapping) {
     /* Unique violation from raw SQL: M2M_EXISTS naming the table. */
     const m2m_value dup[] = {M2M_INT(1), M2M_INT(1)};
     T_RC(M2M_EXISTS,
-         m2m_sql(db, "INSERT INTO role_user(user_id, role_id) VALUES ($1, $2)", dup, 2, NULL));
+         m2m_sql(db, "INSERT INTO role_user(user_id, role_id) VALUES ($1, $2)", dup, 2,
+                 NULL));
     if (is_pg())
         assert_non_null(strstr(m2m_errmsg(db), "role_user"));
 
     /* Foreign key: an unknown related id is M2M_CONSTRAINT naming the id, and
      * the whole attach changes nothing. */
     char *snap = fx_snap("role_user");
-    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(999)), NULL, NULL));
+    T_RC(M2M_CONSTRAINT,
+         m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(999)), NULL, NULL));
     assert_non_null(strstr(m2m_errmsg(db), "999"));
     fx_assert_snap("role_user", snap);
     snap = fx_snap("role_user");
-    T_RC(M2M_CONSTRAINT, m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4242)), NULL, NULL));
+    T_RC(M2M_CONSTRAINT,
+         m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4242)), NULL, NULL));
     assert_non_null(strstr(m2m_errmsg(db), "4242"));
     fx_assert_snap("role_user", snap);
 
     if (is_pg()) {
         /* NOT NULL, bad input, missing table, statement timeout. */
         T_RC(M2M_CONSTRAINT,
-             m2m_sql(db, "INSERT INTO role_user(user_id, role_id) VALUES (1, NULL)", NULL, 0,
-                     NULL));
+             m2m_sql(db, "INSERT INTO role_user(user_id, role_id) VALUES (1, NULL)", NULL,
+                     0, NULL));
         assert_non_null(strstr(m2m_errmsg(db), "role_id"));
         const m2m_value bad[] = {M2M_TEXT("abc")};
         T_RC(M2M_TYPE, m2m_sql(db, "SELECT $1::bigint", bad, 1, NULL));
@@ -251,6 +258,7 @@ TEST(pg_error_mapping) {
         T_RC(M2M_TYPE, m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITT("x")), NULL, NULL));
     }
     /* The connection is still usable and the data as it was. */
-    assert_string_equal(t_rows("SELECT user_id, role_id FROM role_user ORDER BY 1, 2"), "1|1");
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM role_user ORDER BY 1, 2"),
+                        "1|1");
     m2m_relation_close(rel);
 }

@@ -145,8 +145,8 @@ static bool cc_explain(cc_search *s, uint32_t cur, int left) {
  * itself: the worker threads must reach every barrier first. */
 static uint32_t cc_current(void) {
     m2m_rows *rows = NULL;
-    if (m2m_sql(t_db(), "SELECT item_id FROM cc_pivot WHERE parent_id = 1", NULL, 0, &rows) !=
-        M2M_OK) {
+    if (m2m_sql(t_db(), "SELECT item_id FROM cc_pivot WHERE parent_id = 1", NULL, 0,
+                &rows) != M2M_OK) {
         fprintf(stderr, "reading the pivot: %s\n", m2m_errmsg(t_db()));
         return 1u << 31;
     }
@@ -160,13 +160,15 @@ static uint32_t cc_current(void) {
 }
 
 TEST(concurrent_writers_same_parent_linearizable) {
-    t_exec("CREATE TABLE cc_parent(id BIGINT PRIMARY KEY);"
-           "CREATE TABLE cc_item(id BIGINT PRIMARY KEY);"
-           "CREATE TABLE cc_pivot(parent_id BIGINT NOT NULL REFERENCES cc_parent(id),"
-           " item_id BIGINT NOT NULL REFERENCES cc_item(id), PRIMARY KEY(parent_id, item_id));"
-           "INSERT INTO cc_parent VALUES (1), (2);"
-           "INSERT INTO cc_item VALUES (1),(2),(3),(4),(5),(6),(7),(8),(9),(10),(11),(12);"
-           "INSERT INTO cc_pivot VALUES (2, 1), (2, 5);");
+    t_exec(
+        "CREATE TABLE cc_parent(id BIGINT PRIMARY KEY);"
+        "CREATE TABLE cc_item(id BIGINT PRIMARY KEY);"
+        "CREATE TABLE cc_pivot(parent_id BIGINT NOT NULL REFERENCES cc_parent(id),"
+        " item_id BIGINT NOT NULL REFERENCES cc_item(id), PRIMARY KEY(parent_id, "
+        "item_id));"
+        "INSERT INTO cc_parent VALUES (1), (2);"
+        "INSERT INTO cc_item VALUES (1),(2),(3),(4),(5),(6),(7),(8),(9),(10),(11),(12);"
+        "INSERT INTO cc_pivot VALUES (2, 1), (2, 5);");
     m2m_relation *rel = fx_open(&cc_def);
     static cc_worker w[NTHREADS];
     static pthread_barrier_t start, done;
@@ -221,8 +223,10 @@ TEST(concurrent_writers_same_parent_linearizable) {
             }
         }
         if (!cc_explain(&s, init, NTHREADS * OPS)) {
-            fprintf(stderr, "round %d: no serial order explains the reports (final %#x, "
-                            "%ld nodes searched)\n", r, s.final, s.nodes);
+            fprintf(stderr,
+                    "round %d: no serial order explains the reports (final %#x, "
+                    "%ld nodes searched)\n",
+                    r, s.final, s.nodes);
             failures++;
         }
     }
@@ -234,8 +238,8 @@ TEST(concurrent_writers_same_parent_linearizable) {
     pthread_barrier_destroy(&start);
     pthread_barrier_destroy(&done);
     /* The other parent was never touched. */
-    assert_string_equal(t_rows("SELECT item_id FROM cc_pivot WHERE parent_id = 2 ORDER BY 1"),
-                        "1,5");
+    assert_string_equal(
+        t_rows("SELECT item_id FROM cc_pivot WHERE parent_id = 2 ORDER BY 1"), "1,5");
     m2m_relation_close(rel);
     assert_int_equal(failures, 0);
 }
