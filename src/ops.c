@@ -111,6 +111,21 @@ static int flush(opctx *c) {
     return rc;
 }
 
+/* Run the last statements of an operation. When nothing must look at
+ * their results before the commit (no before-callback, version or RLS
+ * check), COMMIT goes in the same batch: one round trip on PostgreSQL. A
+ * failing statement stops the batch before the COMMIT, so the operation
+ * still rolls back whole. */
+static int flush_last(opctx *c, int flags) {
+    bool fuse = !c->rel->before && !(flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) &&
+                c->nchecks == 0;
+    if (!fuse)
+        return flush(c);
+    int rc = m2m__op_commit(&c->op);
+    c->used = 0;
+    return rc;
+}
+
 static int ctx_init(opctx *c, m2m_relation *rel, int op, m2m_value parent, bool collect) {
     memset(c, 0, offsetof(opctx, arena));
     c->rel = rel;
@@ -227,7 +242,7 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
             return rc;
         m2m__digest_hex(&d, c->rep->ch.version);
     }
-    if ((rc = m2m__op_commit(&c->op)))
+    if (c->op.open && (rc = m2m__op_commit(&c->op)))
         return rc;
     if (rel->after) {
         if (db->in_txn) {
@@ -290,12 +305,13 @@ static int run_insert_groups(opctx *c, m2m__input *in) {
 }
 
 static int body_attach(opctx *c, const call *k, m2m__input *in) {
+    int flags = k->opts ? k->opts->flags : 0;
     int rc = run_insert_groups(c, in);
-    if (rc == M2M_OK && (rc = flush(c)) == M2M_CONSTRAINT) {
+    if (rc == M2M_OK && (rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
         m2m__op_abort(&c->op);
         diagnose_fk(c, in);
     }
-    return rc ? rc : finish(c, k->opts ? k->opts->flags : 0, NULL);
+    return rc ? rc : finish(c, flags, NULL);
 }
 
 static int body_sync(opctx *c, const call *k, m2m__input *in) {
@@ -332,12 +348,13 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
     }
     if ((rc = run_insert_groups(c, in)))
         goto out;
-    if ((rc = flush(c)) == M2M_CONSTRAINT) {
+    flags |= k->opts && k->opts->if_version ? M2M__IF_VERSION : 0;
+    if ((rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
         m2m__op_abort(&c->op);
         diagnose_fk(c, in);
     }
     if (rc == M2M_OK)
-        rc = finish(c, flags | (k->opts && k->opts->if_version ? M2M__IF_VERSION : 0), NULL);
+        rc = finish(c, flags, NULL);
 out:
     m2m__input_free(&tmp);
     return rc;
@@ -359,13 +376,14 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
         return m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     rc = m2m__input_encode(in, c->parent, &gone);
     m2m__valset_free(&gone);
+    int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
         rc = run_insert_groups(c, in);
-    if (rc == M2M_OK && (rc = flush(c)) == M2M_CONSTRAINT) {
+    if (rc == M2M_OK && (rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
         m2m__op_abort(&c->op);
         diagnose_fk(c, in);
     }
-    return rc ? rc : finish(c, k->opts ? k->opts->flags : 0, NULL);
+    return rc ? rc : finish(c, flags, NULL);
 }
 
 static int body_detach(opctx *c, const call *k, m2m__input *in) {
@@ -373,9 +391,10 @@ static int body_detach(opctx *c, const call *k, m2m__input *in) {
                                   M2M__DETACHED)
                     : add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, in->groups[0].json.p, NULL,
                                   0, M2M__DETACHED);
+    int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
-        rc = flush(c);
-    return rc ? rc : finish(c, k->opts ? k->opts->flags : 0, NULL);
+        rc = flush_last(c, flags);
+    return rc ? rc : finish(c, flags, NULL);
 }
 
 static int body_update(opctx *c, const call *k, m2m__input *in) {
@@ -392,7 +411,7 @@ static int body_update(opctx *c, const call *k, m2m__input *in) {
     rc = add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, in->groups[0].json.p, vals, nv,
                      M2M__UPDATED);
     if (rc == M2M_OK)
-        rc = flush(c);
+        rc = flush_last(c, 0);
     return rc ? rc : finish(c, 0, NULL);
 }
 

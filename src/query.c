@@ -541,6 +541,14 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
         return read_rc(q, m2m__query_two(q, true, out, NULL));
     sqlq s = {0};
     m2m__buf_add(&s.b, "SELECT count(*)");
+    /* Order does not change a count, but a bad order column must fail here
+     * as it does in get: referencing it lets the database check it. */
+    for (size_t i = 0; i < q->norders; i++)
+        if (!q->orders[i].pivot) {
+            m2m__buf_add(&s.b, ", count(");
+            qcol(&s, "r", q->orders[i].col);
+            m2m__buf_add(&s.b, ")");
+        }
     join_from_where(&s, q);
     m2m__stmt *st;
     size_t entry;
