@@ -35,7 +35,7 @@ test-sqlite: build
 	@ctest --test-dir $(BUILD) -R sqlite --output-on-failure
 
 format:
-	@clang-format -i include/*.h src/*.[ch] cli/*.[ch] tests/*.[ch] examples/*.c bench/*.c
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

@@ -38,25 +38,25 @@ M2M_API int m2m_libversion_number(void);
 /* ------------------------------------------------------------------------
  * Result codes. Stable: values are only ever added, never reused.
  * ---------------------------------------------------------------------- */
-#define M2M_ERRNO_MAP(XX)                                                            \
-    XX(OK, 0, "not an error")                                                        \
-    XX(ERROR, 1, "generic error")                                                    \
-    XX(MISUSE, 2, "library misuse (NULL or closed handle, call out of order)")       \
-    XX(INVALID, 3, "invalid argument")                                               \
-    XX(NOTFOUND, 4, "not found")                                                     \
-    XX(CONSTRAINT, 5, "constraint violation")                                        \
-    XX(EXISTS, 6, "already exists")                                                  \
-    XX(DENIED, 7, "permission denied")                                               \
-    XX(BUSY, 8, "database busy")                                                     \
-    XX(IOERR, 9, "I/O error")                                                        \
-    XX(NOMEM, 10, "out of memory")                                                   \
-    XX(CONNECTION, 11, "connection lost")                                            \
-    XX(CONFLICT, 12, "version conflict: the set changed since it was read")          \
-    XX(VETOED, 13, "vetoed by a before-change callback")                             \
-    XX(NOTSUP, 14, "not supported")                                                  \
-    XX(TIMEOUT, 15, "statement timeout")                                             \
-    XX(TYPE, 16, "type mismatch")                                                    \
-    XX(ROW, 100, "another row is ready")                                             \
+#define M2M_ERRNO_MAP(XX)                                                                \
+    XX(OK, 0, "not an error")                                                            \
+    XX(ERROR, 1, "generic error")                                                        \
+    XX(MISUSE, 2, "library misuse (NULL or closed handle, call out of order)")           \
+    XX(INVALID, 3, "invalid argument")                                                   \
+    XX(NOTFOUND, 4, "not found")                                                         \
+    XX(CONSTRAINT, 5, "constraint violation")                                            \
+    XX(EXISTS, 6, "already exists")                                                      \
+    XX(DENIED, 7, "permission denied")                                                   \
+    XX(BUSY, 8, "database busy")                                                         \
+    XX(IOERR, 9, "I/O error")                                                            \
+    XX(NOMEM, 10, "out of memory")                                                       \
+    XX(CONNECTION, 11, "connection lost")                                                \
+    XX(CONFLICT, 12, "version conflict: the set changed since it was read")              \
+    XX(VETOED, 13, "vetoed by a before-change callback")                                 \
+    XX(NOTSUP, 14, "not supported")                                                      \
+    XX(TIMEOUT, 15, "statement timeout")                                                 \
+    XX(TYPE, 16, "type mismatch")                                                        \
+    XX(ROW, 100, "another row is ready")                                                 \
     XX(DONE, 101, "no more rows")
 
 enum {
@@ -160,8 +160,8 @@ M2M_API int m2m_rollback(m2m_db *db);
  * is used as given, so never build it from untrusted input. With out == NULL
  * the rows (if any) are discarded; otherwise *out is a cursor to read them. */
 typedef struct m2m_rows m2m_rows;
-M2M_API int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params,
-                    size_t nparams, m2m_rows **out /* OUT, may be NULL */);
+M2M_API int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams,
+                    m2m_rows **out /* OUT, may be NULL */);
 /* Run a script of several statements with no parameters and no rows. */
 M2M_API int m2m_exec(m2m_db *db, const char *script);
 
@@ -189,30 +189,30 @@ enum { M2M_JOIN = 0, M2M_TWO_QUERY = 1 }; /* read strategies */
  * they are checked by m2m_relation_open() and always quoted in SQL.
  * Unset (NULL/0) fields take the defaults shown. All strings are copied. */
 typedef struct m2m_relation_def {
-    int version;                     /* 0 */
-    const char *parent_table;        /* e.g. "users"; required */
-    const char *parent_key;          /* local key on parent; "id" */
-    const char *related_table;       /* e.g. "roles"; required */
-    const char *related_key;         /* local key on related; "id" */
-    const char *pivot_table;         /* e.g. "role_user"; required */
-    const char *foreign_pivot_key;   /* pivot column -> parent; required */
-    const char *related_pivot_key;   /* pivot column -> related; required */
-    m2m_type parent_key_type;        /* M2M_TINT (default) or M2M_TTEXT */
-    m2m_type related_key_type;       /* M2M_TINT (default) or M2M_TTEXT */
-    const char *const *pivot_columns;/* NULL-terminated extra columns; the
-                                        default with-pivot set of reads */
-    int timestamps;                  /* maintain created_at/updated_at */
-    const char *created_at;          /* "created_at" */
-    const char *updated_at;          /* "updated_at" */
-    const char *pivot_id;            /* own id column, filled "parent_related" */
-    const m2m_col *scope;            /* fixed pivot values: reads filter on
-                                        them, writes store them, and every
-                                        write touches only rows inside */
+    int version;                      /* 0 */
+    const char *parent_table;         /* e.g. "users"; required */
+    const char *parent_key;           /* local key on parent; "id" */
+    const char *related_table;        /* e.g. "roles"; required */
+    const char *related_key;          /* local key on related; "id" */
+    const char *pivot_table;          /* e.g. "role_user"; required */
+    const char *foreign_pivot_key;    /* pivot column -> parent; required */
+    const char *related_pivot_key;    /* pivot column -> related; required */
+    m2m_type parent_key_type;         /* M2M_TINT (default) or M2M_TTEXT */
+    m2m_type related_key_type;        /* M2M_TINT (default) or M2M_TTEXT */
+    const char *const *pivot_columns; /* NULL-terminated extra columns; the
+                                         default with-pivot set of reads */
+    int timestamps;                   /* maintain created_at/updated_at */
+    const char *created_at;           /* "created_at" */
+    const char *updated_at;           /* "updated_at" */
+    const char *pivot_id;             /* own id column, filled "parent_related" */
+    const m2m_col *scope;             /* fixed pivot values: reads filter on
+                                         them, writes store them, and every
+                                         write touches only rows inside */
     size_t nscope;
-    const char *owner_column;        /* JWT-bound: pivot column that must
-                                        equal the token's sub (PostgreSQL) */
-    int owner_read_all;              /* RLS: any authenticated user may read */
-    int strategy;                    /* M2M_JOIN or M2M_TWO_QUERY */
+    const char *owner_column; /* JWT-bound: pivot column that must
+                                 equal the token's sub (PostgreSQL) */
+    int owner_read_all;       /* RLS: any authenticated user may read */
+    int strategy;             /* M2M_JOIN or M2M_TWO_QUERY */
 } m2m_relation_def;
 
 M2M_API int m2m_relation_open(m2m_db *db, const m2m_relation_def *def,
@@ -233,26 +233,20 @@ M2M_API int m2m_relation_create_pivot(m2m_relation *rel);
 /* ------------------------------------------------------------------------
  * Change reports.
  * ---------------------------------------------------------------------- */
-enum {
-    M2M_OP_ATTACH = 1,
-    M2M_OP_DETACH,
-    M2M_OP_SYNC,
-    M2M_OP_TOGGLE,
-    M2M_OP_UPDATE
-};
+enum { M2M_OP_ATTACH = 1, M2M_OP_DETACH, M2M_OP_SYNC, M2M_OP_TOGGLE, M2M_OP_UPDATE };
 
 #define M2M_VERSION_LEN 17 /* 16 hex digits and NUL */
 
 /* What one operation changed. Values are owned by the report. Ids appear in
  * the order the database returned them. */
 typedef struct m2m_changes {
-    int op;                  /* M2M_OP_* */
-    m2m_value parent;        /* the parent id */
-    m2m_value *attached;     /* ids newly attached */
+    int op;              /* M2M_OP_* */
+    m2m_value parent;    /* the parent id */
+    m2m_value *attached; /* ids newly attached */
     size_t nattached;
-    m2m_value *detached;     /* ids detached */
+    m2m_value *detached; /* ids detached */
     size_t ndetached;
-    m2m_value *updated;      /* ids whose pivot row changed */
+    m2m_value *updated; /* ids whose pivot row changed */
     size_t nupdated;
     char version[M2M_VERSION_LEN]; /* set's version after the change when
                                       M2M_WANT_VERSION or if_version asked */
@@ -269,14 +263,14 @@ enum {
     M2M_WANT_VERSION = 1 << 2     /* fill m2m_changes.version */
 };
 typedef struct m2m_opts {
-    int version;              /* 0 */
-    int flags;                /* M2M_KEEP | M2M_UPDATE_EXISTING | ... */
-    const m2m_col *pivot;     /* pivot data shared by all items; an item's
-                                 own data wins per column */
+    int version;          /* 0 */
+    int flags;            /* M2M_KEEP | M2M_UPDATE_EXISTING | ... */
+    const m2m_col *pivot; /* pivot data shared by all items; an item's
+                             own data wins per column */
     size_t npivot;
-    const char *if_version;   /* sync: fail with M2M_CONFLICT, changing
-                                 nothing, unless the set still has this
-                                 version (from m2m_version or a report) */
+    const char *if_version; /* sync: fail with M2M_CONFLICT, changing
+                               nothing, unless the set still has this
+                               version (from m2m_version or a report) */
 } m2m_opts;
 
 /* Every write operation below:
@@ -301,8 +295,8 @@ M2M_API int m2m_detach(m2m_relation *rel, m2m_value parent, const m2m_value *ids
 
 /* Make the set exactly items (or add them, with M2M_KEEP). Reports attached,
  * detached and updated. Honors opts->if_version. */
-M2M_API int m2m_sync(m2m_relation *rel, m2m_value parent, const m2m_item *items,
-                     size_t n, const m2m_opts *opts, m2m_changes **out);
+M2M_API int m2m_sync(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
+                     const m2m_opts *opts, m2m_changes **out);
 
 /* Attach the absent items, detach the present ones. Pivot data applies to
  * the newly attached. Reports attached and detached. */
@@ -312,9 +306,9 @@ M2M_API int m2m_toggle(m2m_relation *rel, m2m_value parent, const m2m_item *item
 /* Set pivot columns on the existing pivot rows of ids (the seeds'
  * updateExistingPivot). Touches updated_at with timestamps on. Reports the
  * ids of the rows updated (nupdated: 0 when none is attached). */
-M2M_API int m2m_update_pivot(m2m_relation *rel, m2m_value parent,
-                             const m2m_value *ids, size_t n, const m2m_col *cols,
-                             size_t ncols, m2m_changes **out);
+M2M_API int m2m_update_pivot(m2m_relation *rel, m2m_value parent, const m2m_value *ids,
+                             size_t n, const m2m_col *cols, size_t ncols,
+                             m2m_changes **out);
 
 /* The current version of parent's set: an order-independent digest of the
  * related ids and their pivot column values. */
@@ -382,10 +376,10 @@ M2M_API int m2m_query_count(m2m_query *q, int64_t *out /* OUT */);
 /* Cursor: m2m_rows_next() returns M2M_ROW, M2M_DONE or an error code.
  * Values returned are borrowed until the next m2m_rows_next/free. */
 M2M_API int m2m_rows_next(m2m_rows *rows);
-M2M_API int m2m_rows_ncols(m2m_rows *rows);             /* related columns */
+M2M_API int m2m_rows_ncols(m2m_rows *rows); /* related columns */
 M2M_API const char *m2m_rows_name(m2m_rows *rows, int i);
 M2M_API m2m_value m2m_rows_value(m2m_rows *rows, int i);
-M2M_API m2m_value m2m_rows_get(m2m_rows *rows, const char *col);   /* M2M_NULL if absent */
+M2M_API m2m_value m2m_rows_get(m2m_rows *rows, const char *col); /* M2M_NULL if absent */
 M2M_API int m2m_rows_npivot(m2m_rows *rows);
 M2M_API const char *m2m_rows_pivot_name(m2m_rows *rows, int i);
 M2M_API m2m_value m2m_rows_pivot_value(m2m_rows *rows, int i);
@@ -397,13 +391,13 @@ M2M_API void m2m_rows_free(m2m_rows *rows);
  * JWT-bound relations (PostgreSQL).
  * ---------------------------------------------------------------------- */
 typedef struct m2m_jwt_config {
-    int version;              /* 0 */
+    int version;                       /* 0 */
     const unsigned char *hs256_secret; /* HS256 shared secret, or NULL */
     size_t hs256_secret_len;
-    const char *rs256_public_pem;      /* RS256 public key (PEM), or NULL */
-    const char *role;         /* role for SET LOCAL ROLE when the token has
-                                 no "role" claim; "authenticated" */
-    int64_t leeway;           /* seconds of clock skew allowed; 0 */
+    const char *rs256_public_pem; /* RS256 public key (PEM), or NULL */
+    const char *role;             /* role for SET LOCAL ROLE when the token has
+                                     no "role" claim; "authenticated" */
+    int64_t leeway;               /* seconds of clock skew allowed; 0 */
 } m2m_jwt_config;
 
 /* Verify token (signature, algorithm, exp, nbf, a string sub) and make db run

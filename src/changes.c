@@ -48,7 +48,9 @@ int m2m__collect_row(void *arg, m2m__cursor *row) {
 int m2m__int_row(void *arg, m2m__cursor *row) {
     m2m__intval *c = arg;
     m2m_value v = c->db->drv->cursor_value(row, 0);
-    c->v = v.type == M2M_TINT ? v.i : v.type == M2M_TTEXT ? (int64_t)strtoll(v.s, NULL, 10) : 0;
+    c->v = v.type == M2M_TINT    ? v.i
+           : v.type == M2M_TTEXT ? (int64_t)strtoll(v.s, NULL, 10)
+                                 : 0;
     c->seen = true;
     return M2M_OK;
 }
@@ -63,7 +65,8 @@ int m2m__digest_row(void *arg, m2m__cursor *row) {
     for (int i = 0; i < n; i++) {
         char buf[40];
         m2m_value v = drv->cursor_value(row, i);
-        const char *t = v.type == M2M_TNULL ? "\x01" : m2m__value_text(v, buf, sizeof buf);
+        const char *t =
+            v.type == M2M_TNULL ? "\x01" : m2m__value_text(v, buf, sizeof buf);
         for (const unsigned char *p = (const unsigned char *)t; *p; p++)
             h = (h ^ *p) * 0x100000001b3ULL;
         h = (h ^ 0x1f) * 0x100000001b3ULL;

@@ -60,7 +60,8 @@ static int sq_error(m2m_db *db, int src, const char *what) {
             rc = M2M_ERROR;
     }
     const char *msg = db->conn ? sqlite3_errmsg(conn(db)) : sqlite3_errstr(src);
-    if (rc == M2M_ERROR && (strstr(msg, "no such table") || strstr(msg, "no such column")))
+    if (rc == M2M_ERROR &&
+        (strstr(msg, "no such table") || strstr(msg, "no such column")))
         rc = M2M_NOTFOUND;
     return m2m__set_error(db, rc, "%s: %s", what, msg);
 }
@@ -68,8 +69,8 @@ static int sq_error(m2m_db *db, int src, const char *what) {
 static int sq_open(m2m_db *db, const char *url) {
     const char *path = url + strlen("sqlite:");
     sqlite3 *h = NULL;
-    int src = sqlite3_open_v2(path, &h,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+    int src = sqlite3_open_v2(
+        path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
     if (src != SQLITE_OK) {
         int rc = m2m__set_error(db, src == SQLITE_NOMEM ? M2M_NOMEM : M2M_IOERR,
                                 "cannot open SQLite database '%s': %s", path,
@@ -102,7 +103,8 @@ static int sq_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
     m2m__stmt *s = m2m__calloc(1, sizeof *s);
     if (!s)
         return m2m__set_error(db, M2M_NOMEM, "out of memory preparing a statement");
-    int src = sqlite3_prepare_v3(conn(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+    int src =
+        sqlite3_prepare_v3(conn(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
     if (src != SQLITE_OK) {
         m2m__free(s);
         return sq_error(db, src, "prepare");
@@ -257,13 +259,13 @@ static int sq_exec_script(m2m_db *db, const char *script) {
     return src == SQLITE_OK ? M2M_OK : sq_error(db, src, "exec");
 }
 
-static void sq_input_rows(m2m__buf *b, const char *table, int param, const char *const *cols,
-                          size_t ncols) {
+static void sq_input_rows(m2m__buf *b, const char *table, int param,
+                          const char *const *cols, size_t ncols) {
     (void)table;
     m2m__buf_add(b, "(SELECT ");
     for (size_t i = 0; i < ncols; i++)
-        m2m__buf_addf(b, "%sjson_extract(j.value, '$.%s') AS \"%s\"", i ? ", " : "", cols[i],
-                      cols[i]);
+        m2m__buf_addf(b, "%sjson_extract(j.value, '$.%s') AS \"%s\"", i ? ", " : "",
+                      cols[i], cols[i]);
     m2m__buf_addf(b, " FROM json_each($%d) AS j)", param);
 }
 

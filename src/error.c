@@ -8,8 +8,8 @@ int m2m_libversion_number(void) { return M2M_VERSION_NUMBER; }
 
 const char *m2m_errstr(int rc) {
     switch (rc) {
-#define XX(name, code, msg)                                                          \
-    case code:                                                                       \
+#define XX(name, code, msg)                                                              \
+    case code:                                                                           \
         return msg;
         M2M_ERRNO_MAP(XX)
 #undef XX
@@ -19,8 +19,8 @@ const char *m2m_errstr(int rc) {
 
 const char *m2m_errname(int rc) {
     switch (rc) {
-#define XX(name, code, msg)                                                          \
-    case code:                                                                       \
+#define XX(name, code, msg)                                                              \
+    case code:                                                                           \
         return "M2M_" #name;
         M2M_ERRNO_MAP(XX)
 #undef XX

@@ -21,5 +21,6 @@ bool m2m__ident_ok(const char *s, bool allow_schema) {
     const char *dot = strchr(s, '.');
     if (!dot)
         return part_ok(s, strlen(s));
-    return allow_schema && part_ok(s, (size_t)(dot - s)) && part_ok(dot + 1, strlen(dot + 1));
+    return allow_schema && part_ok(s, (size_t)(dot - s)) &&
+           part_ok(dot + 1, strlen(dot + 1));
 }

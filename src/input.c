@@ -5,7 +5,10 @@
 #include <string.h>
 
 static const char *type_name(m2m_type t) {
-    return t == M2M_TINT ? "integer" : t == M2M_TTEXT ? "text" : t == M2M_TREAL ? "real" : "NULL";
+    return t == M2M_TINT    ? "integer"
+           : t == M2M_TTEXT ? "text"
+           : t == M2M_TREAL ? "real"
+                            : "NULL";
 }
 
 int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type want) {
@@ -39,25 +42,29 @@ static int user_col(m2m_relation *rel, const m2m_col *c, int *ix) {
                               "%s: pivot column '%s' is fixed by the relation's scope",
                               rel->pivot_table, c->name);
     if (c->value.type == M2M_TTEXT && !c->value.s)
-        return m2m__set_error(rel->db, M2M_INVALID, "%s: pivot column '%s' has a NULL text",
-                              rel->pivot_table, c->name);
+        return m2m__set_error(rel->db, M2M_INVALID,
+                              "%s: pivot column '%s' has a NULL text", rel->pivot_table,
+                              c->name);
     if (c->value.type < M2M_TNULL || c->value.type > M2M_TTEXT)
-        return m2m__set_error(rel->db, M2M_INVALID, "%s: pivot column '%s' has a bad type",
-                              rel->pivot_table, c->name);
+        return m2m__set_error(rel->db, M2M_INVALID,
+                              "%s: pivot column '%s' has a bad type", rel->pivot_table,
+                              c->name);
     return M2M_OK;
 }
 
 int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *mask) {
     *mask = 0;
     if (n && !cols)
-        return m2m__set_error(rel->db, M2M_MISUSE, "%s: pivot data is NULL", rel->pivot_table);
+        return m2m__set_error(rel->db, M2M_MISUSE, "%s: pivot data is NULL",
+                              rel->pivot_table);
     for (size_t i = 0; i < n; i++) {
         int ix = -1, rc = user_col(rel, &cols[i], &ix);
         if (rc)
             return rc;
         if (*mask & (1ULL << ix))
-            return m2m__set_error(rel->db, M2M_INVALID, "%s: pivot column '%s' given twice",
-                                  rel->pivot_table, cols[i].name);
+            return m2m__set_error(rel->db, M2M_INVALID,
+                                  "%s: pivot column '%s' given twice", rel->pivot_table,
+                                  cols[i].name);
         *mask |= 1ULL << ix;
     }
     return M2M_OK;
@@ -134,8 +141,8 @@ int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input
     return M2M_OK;
 }
 
-int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n, const m2m_opts *opts,
-                     m2m__input *in) {
+int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
+                     const m2m_opts *opts, m2m__input *in) {
     *in = (m2m__input){.rel = rel, .items = items};
     m2m_db *db = rel->db;
     if (n && !items)
@@ -216,7 +223,8 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
         while (g < in->ngroups && in->groups[g].mask != mask)
             g++;
         if (g == in->ngroups) {
-            if (m2m__grow((void **)&in->groups, &in->capgroups, g + 1, sizeof *in->groups))
+            if (m2m__grow((void **)&in->groups, &in->capgroups, g + 1,
+                          sizeof *in->groups))
                 goto oom;
             in->groups[g] = (m2m__group){.mask = mask};
             in->ngroups++;

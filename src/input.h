@@ -13,12 +13,12 @@ typedef struct m2m__group {
 
 typedef struct m2m__input {
     m2m_relation *rel;
-    const m2m_item *items;   /* item form, or NULL for plain ids */
-    const m2m_value *ids;    /* plain-id form */
-    m2m_value *all;          /* every item's id, in call order */
-    size_t *uniq;            /* indexes of first occurrences */
-    uint64_t *masks;         /* per unique item: columns it stores */
-    size_t n;                /* unique items (or ids) */
+    const m2m_item *items; /* item form, or NULL for plain ids */
+    const m2m_value *ids;  /* plain-id form */
+    m2m_value *all;        /* every item's id, in call order */
+    size_t *uniq;          /* indexes of first occurrences */
+    uint64_t *masks;       /* per unique item: columns it stores */
+    size_t n;              /* unique items (or ids) */
     const m2m_col *shared;
     size_t nshared;
     uint64_t shared_mask;
@@ -36,8 +36,8 @@ typedef struct m2m__valset {
 
 int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type want);
 int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *mask);
-int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n, const m2m_opts *opts,
-                     m2m__input *in);
+int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
+                     const m2m_opts *opts, m2m__input *in);
 int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input *in);
 /* (Re)build the JSON groups, leaving out ids in skip (may be NULL). */
 int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip);

@@ -180,8 +180,8 @@ struct m2m_relation {
     /* Writable pivot columns: the extra columns, then the scope columns not
      * among them. Bit i of a column mask refers to cols[i]. */
     char *cols[M2M__MAX_PIVOT];
-    size_t ncols;       /* all writable columns */
-    size_t nextra;      /* of which the declared pivot_columns (default reads) */
+    size_t ncols;  /* all writable columns */
+    size_t nextra; /* of which the declared pivot_columns (default reads) */
     m2m_value scope_vals[M2M__MAX_PIVOT]; /* per cols[i] when scope_mask bit i */
     uint64_t scope_mask;
     bool timestamps;
@@ -213,7 +213,7 @@ typedef struct m2m__op {
     m2m_relation *rel;
     m2m__step steps[24];
     size_t n;
-    bool open;        /* BEGIN / SAVEPOINT sent */
+    bool open; /* BEGIN / SAVEPOINT sent */
     m2m_value auth[2];
     m2m_value lock[2];
 } m2m__op;

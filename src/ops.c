@@ -68,8 +68,8 @@ static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_va
 
 /* Under row-level security PostgreSQL skips rows a policy hides from DELETE
  * or UPDATE without an error; count the rows first and compare. */
-static int add_checked(opctx *c, int count_kind, int kind, uint64_t mask, const char *json,
-                       const m2m_value *vals, size_t nvals, int list) {
+static int add_checked(opctx *c, int count_kind, int kind, uint64_t mask,
+                       const char *json, const m2m_value *vals, size_t nvals, int list) {
     m2m__step *dml = NULL;
     if (c->rel->owner_column && c->nchecks < 8) {
         m2m__step *cs = NULL;
@@ -100,12 +100,13 @@ static int flush(opctx *c) {
     for (size_t k = 0; k < c->nchecks; k++) {
         int64_t seen = c->counts[k].v, changed = c->dml_step[k]->changes;
         if (changed < seen)
-            rc = m2m__set_error(c->db, M2M_DENIED,
-                                "%s: row-level security denied the change: %lld row(s) "
-                                "match but only %lld may be changed by this user (sub %s); "
-                                "nothing was changed",
-                                c->rel->pivot_table, (long long)seen, (long long)changed,
-                                c->db->auth_sub ? c->db->auth_sub : "?");
+            rc = m2m__set_error(
+                c->db, M2M_DENIED,
+                "%s: row-level security denied the change: %lld row(s) "
+                "match but only %lld may be changed by this user (sub %s); "
+                "nothing was changed",
+                c->rel->pivot_table, (long long)seen, (long long)changed,
+                c->db->auth_sub ? c->db->auth_sub : "?");
     }
     c->nchecks = 0;
     return rc;
@@ -175,7 +176,10 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
             break;
         m2m__collect col = {db, tmp, M2M__ATTACHED};
         m2m_value p = M2M_TEXT(in->groups[g].json.p);
-        m2m__step s = {.stmt = st, .params = &p, .nparams = 1, .on_row = m2m__collect_row,
+        m2m__step s = {.stmt = st,
+                       .params = &p,
+                       .nparams = 1,
+                       .on_row = m2m__collect_row,
                        .arg = &col};
         if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
             char buf[40];
@@ -196,16 +200,21 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
     }
     m2m__stmt *st;
     m2m__intval seen = {.db = db};
-    if (m2m__rel_stmt(rel, S_DIAG_PARENT, 0, m2m__builder(S_DIAG_PARENT), &st) == M2M_OK) {
-        m2m__step s = {.stmt = st, .params = &c->parent, .nparams = 1,
-                       .on_row = m2m__int_row, .arg = &seen};
+    if (m2m__rel_stmt(rel, S_DIAG_PARENT, 0, m2m__builder(S_DIAG_PARENT), &st) ==
+        M2M_OK) {
+        m2m__step s = {.stmt = st,
+                       .params = &c->parent,
+                       .nparams = 1,
+                       .on_row = m2m__int_row,
+                       .arg = &seen};
         if (db->drv->run(db, &s, 1) == M2M_OK && !seen.seen) {
             char buf[40];
-            m2m__set_error(db, M2M_CONSTRAINT,
-                           "%s: parent id %s does not exist in %s (foreign key %s); nothing "
-                           "was attached",
-                           rel->pivot_table, m2m__value_text(c->parent, buf, sizeof buf),
-                           rel->parent_table, rel->fk);
+            m2m__set_error(
+                db, M2M_CONSTRAINT,
+                "%s: parent id %s does not exist in %s (foreign key %s); nothing "
+                "was attached",
+                rel->pivot_table, m2m__value_text(c->parent, buf, sizeof buf),
+                rel->parent_table, rel->fk);
             m2m__free(msg);
             return;
         }
@@ -232,10 +241,11 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
     m2m_db *db = c->db;
     int rc;
     if (rel->before && rel->before(rel->cb_arg, &c->rep->ch) != 0)
-        return m2m__set_error(db, M2M_VETOED,
-                              "%s: the before-change callback vetoed the operation; nothing "
-                              "was changed",
-                              rel->pivot_table);
+        return m2m__set_error(
+            db, M2M_VETOED,
+            "%s: the before-change callback vetoed the operation; nothing "
+            "was changed",
+            rel->pivot_table);
     m2m__digest d;
     if (flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) {
         if ((rc = version_step(c, &d)) || (rc = flush(c)))
@@ -248,7 +258,8 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
         if (db->in_txn) {
             m2m__report *copy = m2m__report_copy(c->rep);
             if (!copy || m2m__defer_after(db, rel->after, rel->cb_arg, &copy->ch))
-                return m2m__set_error(db, M2M_NOMEM, "%s: out of memory queuing the "
+                return m2m__set_error(db, M2M_NOMEM,
+                                      "%s: out of memory queuing the "
                                       "after-commit callback (the change is done)",
                                       rel->pivot_table);
         } else {
@@ -324,10 +335,11 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
             return rc;
         m2m__digest_hex(&d, now);
         if (strcmp(now, k->opts->if_version) != 0)
-            return m2m__set_error(c->db, M2M_CONFLICT,
-                                  "%s: the set changed since version %.20s (now %s); nothing "
-                                  "was changed",
-                                  c->rel->pivot_table, k->opts->if_version, now);
+            return m2m__set_error(
+                c->db, M2M_CONFLICT,
+                "%s: the set changed since version %.20s (now %s); nothing "
+                "was changed",
+                c->rel->pivot_table, k->opts->if_version, now);
     }
     m2m__input tmp = {0};
     if (!(flags & M2M_KEEP)) {
@@ -363,8 +375,9 @@ out:
 static int body_toggle(opctx *c, const call *k, m2m__input *in) {
     m2m__input tmp = {0};
     const char *json = all_ids_json(in, &tmp, c->parent);
-    int rc = json ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, json, NULL, 0, M2M__DETACHED)
-                  : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    int rc =
+        json ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, json, NULL, 0, M2M__DETACHED)
+             : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     if (rc == M2M_OK)
         rc = flush(c);
     m2m__input_free(&tmp);
@@ -389,8 +402,8 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
 static int body_detach(opctx *c, const call *k, m2m__input *in) {
     int rc = k->all ? add_checked(c, S_COUNT_ALL, S_DELETE_ALL, 0, NULL, NULL, 0,
                                   M2M__DETACHED)
-                    : add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, in->groups[0].json.p, NULL,
-                                  0, M2M__DETACHED);
+                    : add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, in->groups[0].json.p,
+                                  NULL, 0, M2M__DETACHED);
     int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
         rc = flush_last(c, flags);
@@ -447,8 +460,8 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
         rc = m2m__input_encode(&in, k->parent, NULL);
     /* Nothing to do (no ids, or a detach/toggle/update of an empty list)
      * still validates the pivot columns of an update. */
-    bool noop = in.n == 0 && !k->all && !(k->op == M2M_OP_SYNC && !(k->opts &&
-                                                                   k->opts->flags & M2M_KEEP));
+    bool noop = in.n == 0 && !k->all &&
+                !(k->op == M2M_OP_SYNC && !(k->opts && k->opts->flags & M2M_KEEP));
     if (rc == M2M_OK && noop && k->op == M2M_OP_UPDATE) {
         uint64_t m;
         rc = m2m__cols_mask(rel, k->cols, k->ncols, &m);
@@ -495,7 +508,8 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
 
 int m2m_attach(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
                const m2m_opts *opts, m2m_changes **out) {
-    call k = {.op = M2M_OP_ATTACH, .parent = parent, .items = items, .n = n, .opts = opts};
+    call k = {
+        .op = M2M_OP_ATTACH, .parent = parent, .items = items, .n = n, .opts = opts};
     return run_op(rel, &k, body_attach, out);
 }
 
@@ -507,13 +521,18 @@ int m2m_sync(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t 
 
 int m2m_toggle(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
                const m2m_opts *opts, m2m_changes **out) {
-    call k = {.op = M2M_OP_TOGGLE, .parent = parent, .items = items, .n = n, .opts = opts};
+    call k = {
+        .op = M2M_OP_TOGGLE, .parent = parent, .items = items, .n = n, .opts = opts};
     return run_op(rel, &k, body_toggle, out);
 }
 
 int m2m_detach(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
                const m2m_opts *opts, m2m_changes **out) {
-    call k = {.op = M2M_OP_DETACH, .parent = parent, .ids = ids, .n = n, .opts = opts,
+    call k = {.op = M2M_OP_DETACH,
+              .parent = parent,
+              .ids = ids,
+              .n = n,
+              .opts = opts,
               .all = ids == NULL};
     return run_op(rel, &k, body_detach, out);
 }
@@ -524,8 +543,12 @@ int m2m_update_pivot(m2m_relation *rel, m2m_value parent, const m2m_value *ids, 
         return m2m__set_error(rel->db, M2M_MISUSE, "%s: cols is NULL", rel->pivot_table);
     if (rel && !ids && n)
         return m2m__set_error(rel->db, M2M_MISUSE, "%s: ids is NULL", rel->pivot_table);
-    call k = {.op = M2M_OP_UPDATE, .parent = parent, .ids = ids ? ids : (const m2m_value *)"",
-              .n = n, .cols = cols, .ncols = ncols};
+    call k = {.op = M2M_OP_UPDATE,
+              .parent = parent,
+              .ids = ids ? ids : (const m2m_value *)"",
+              .n = n,
+              .cols = cols,
+              .ncols = ncols};
     return run_op(rel, &k, body_update, out);
 }
 
@@ -546,7 +569,8 @@ int m2m_version(m2m_relation *rel, m2m_value parent, char out[M2M_VERSION_LEN]) 
     p[0] = parent;
     size_t n = 1 + m2m__scope_params(rel, p + 1);
     m2m__digest d = {.db = db};
-    m2m__step s = {.stmt = st, .params = p, .nparams = n, .on_row = m2m__digest_row, .arg = &d};
+    m2m__step s = {
+        .stmt = st, .params = p, .nparams = n, .on_row = m2m__digest_row, .arg = &d};
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE, "a result cursor is still open");
     if ((rc = db->drv->run(db, &s, 1)))

@@ -1,7 +1,7 @@
 /* Read queries: the builder, the JOIN strategy and the two-query strategy
  * (pivot rows first, then related rows by key set). */
-#include "input.h"
 #include "query.h"
+#include "input.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +11,9 @@
 /* The only operator text that reaches SQL comes from this table. */
 static const struct {
     const char *in, *sql;
-} ops[] = {{"=", "="},   {"!=", "<>"}, {"<>", "<>"},     {"<", "<"},
-           {"<=", "<="}, {">", ">"},   {">=", ">="},     {"like", "LIKE"},
-           {"not like", "NOT LIKE"}};
+} ops[] = {{"=", "="},   {"!=", "<>"},     {"<>", "<>"},
+           {"<", "<"},   {"<=", "<="},     {">", ">"},
+           {">=", ">="}, {"like", "LIKE"}, {"not like", "NOT LIKE"}};
 
 static int qfail(m2m_query *q, int rc, const char *fmt, const char *a) {
     if (!q->err) {
@@ -115,7 +115,8 @@ static int check_value(m2m_query *q, m2m_value v) {
 static m2m__filter *add_filter(m2m_query *q, bool pivot, int kind, const char *col) {
     if (check_col(q, col, pivot))
         return NULL;
-    if (m2m__grow((void **)&q->filters, &q->capfilters, q->nfilters + 1, sizeof *q->filters)) {
+    if (m2m__grow((void **)&q->filters, &q->capfilters, q->nfilters + 1,
+                  sizeof *q->filters)) {
         qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
         return NULL;
     }
@@ -130,7 +131,8 @@ static m2m__filter *add_filter(m2m_query *q, bool pivot, int kind, const char *c
     return f;
 }
 
-static int where_cmp(m2m_query *q, bool pivot, const char *col, const char *op, m2m_value v) {
+static int where_cmp(m2m_query *q, bool pivot, const char *col, const char *op,
+                     m2m_value v) {
     if (!q)
         return M2M_MISUSE;
     const char *sql = NULL;
@@ -164,8 +166,8 @@ int m2m_query_where_pivot_null(m2m_query *q, const char *col, int is_null) {
     return add_filter(q, true, is_null ? F_NULL : F_NOTNULL, col) ? M2M_OK : q->err;
 }
 
-int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *vals, size_t n,
-                             int negate) {
+int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *vals,
+                             size_t n, int negate) {
     if (!q)
         return M2M_MISUSE;
     if (n && !vals)
@@ -182,7 +184,8 @@ int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *val
     return M2M_OK;
 }
 
-int m2m_query_where_pivot_between(m2m_query *q, const char *col, m2m_value lo, m2m_value hi) {
+int m2m_query_where_pivot_between(m2m_query *q, const char *col, m2m_value lo,
+                                  m2m_value hi) {
     if (!q)
         return M2M_MISUSE;
     if (check_value(q, lo) || check_value(q, hi))
@@ -229,13 +232,13 @@ static int order(m2m_query *q, bool pivot, const char *col, int dir) {
     if (!q)
         return M2M_MISUSE;
     if (dir != M2M_ASC && dir != M2M_DESC)
-        return qfail(q, M2M_INVALID, "%s: order direction must be M2M_ASC or M2M_DESC%.0s",
-                     NULL);
+        return qfail(q, M2M_INVALID,
+                     "%s: order direction must be M2M_ASC or M2M_DESC%.0s", NULL);
     if (check_col(q, col, pivot))
         return q->err;
     char *c = m2m__strdup(col);
-    if (!c ||
-        m2m__grow((void **)&q->orders, &q->caporders, q->norders + 1, sizeof *q->orders)) {
+    if (!c || m2m__grow((void **)&q->orders, &q->caporders, q->norders + 1,
+                        sizeof *q->orders)) {
         m2m__free(c);
         return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
     }
@@ -276,7 +279,8 @@ static int default_with(m2m_query *q) {
         return M2M_OK;
     for (size_t i = 0; i < q->rel->nextra; i++) {
         char *c = m2m__strdup(q->rel->cols[i]);
-        if (!c || m2m__grow((void **)&q->with, &q->capwith, q->nwith + 1, sizeof *q->with)) {
+        if (!c ||
+            m2m__grow((void **)&q->with, &q->capwith, q->nwith + 1, sizeof *q->with)) {
             m2m__free(c);
             return M2M_NOMEM;
         }
@@ -324,8 +328,7 @@ static void json_rows(sqlq *s, m2m_db *db, const char *table, const char *colnam
     }
     m2m__buf_add(&j, "]");
     char *json = m2m__buf_take(&j);
-    if (!json ||
-        m2m__grow((void **)&s->jsons, &s->capj, s->nj + 1, sizeof *s->jsons)) {
+    if (!json || m2m__grow((void **)&s->jsons, &s->capj, s->nj + 1, sizeof *s->jsons)) {
         m2m__free(json);
         s->b.oom = true;
         return;
@@ -515,8 +518,8 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
     join_from_where(&s, q);
     order_by(&s, q);
     if (q->limit >= 0 || q->offset > 0) {
-        m2m__buf_addf(&s.b, " LIMIT $%d", param(&s, M2M_INT(q->limit >= 0 ? q->limit
-                                                                         : INT64_MAX)));
+        m2m__buf_addf(&s.b, " LIMIT $%d",
+                      param(&s, M2M_INT(q->limit >= 0 ? q->limit : INT64_MAX)));
         m2m__buf_addf(&s.b, " OFFSET $%d", param(&s, M2M_INT(q->offset)));
     }
     m2m__stmt *st;
@@ -560,7 +563,9 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
         rc = db->drv->cursor_open(db, st, s.params, s.np, &c);
         if (rc == M2M_OK && (rc = db->drv->cursor_next(c)) == M2M_ROW) {
             v = db->drv->cursor_value(c, 0);
-            *out = v.type == M2M_TINT ? v.i : v.type == M2M_TTEXT ? strtoll(v.s, NULL, 10) : 0;
+            *out = v.type == M2M_TINT    ? v.i
+                   : v.type == M2M_TTEXT ? strtoll(v.s, NULL, 10)
+                                         : 0;
             rc = M2M_OK;
         }
         if (c)
@@ -596,7 +601,8 @@ static int collect_row(void *arg, m2m__cursor *row) {
     if (m2m__grow((void **)&c->vals, &c->cap, (c->nrows + 1) * c->width, sizeof *c->vals))
         return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
     for (size_t i = 0; i < c->width; i++)
-        if (m2m__value_copy(&c->vals[c->nrows * c->width + i], d->cursor_value(row, (int)i))) {
+        if (m2m__value_copy(&c->vals[c->nrows * c->width + i],
+                            d->cursor_value(row, (int)i))) {
             for (size_t k = 0; k < i; k++)
                 m2m__value_clear(&c->vals[c->nrows * c->width + k]);
             return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
@@ -690,8 +696,11 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     size_t entry;
     if ((rc = prepare(q, &s1, &st, &entry)))
         goto done;
-    m2m__step step = {.stmt = st, .params = s1.params, .nparams = s1.np,
-                      .on_row = collect_row, .arg = &pc};
+    m2m__step step = {.stmt = st,
+                      .params = s1.params,
+                      .nparams = s1.np,
+                      .on_row = collect_row,
+                      .arg = &pc};
     if ((rc = db->drv->run(db, &step, 1)))
         goto done;
     m->piv = pc.vals;
@@ -718,8 +727,11 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
         if ((rc = prepare(q, &s2, &st, &entry)))
             goto done;
         rc2.names = &m->rel_names;
-        step = (m2m__step){.stmt = st, .params = s2.params, .nparams = s2.np,
-                           .on_row = collect_row, .arg = &rc2};
+        step = (m2m__step){.stmt = st,
+                           .params = s2.params,
+                           .nparams = s2.np,
+                           .on_row = collect_row,
+                           .arg = &rc2};
         if ((rc = db->drv->run(db, &step, 1)))
             goto done;
         m->rel = rc2.vals;
@@ -744,7 +756,8 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
         goto done;
     }
     for (size_t i = 0; keycol >= 0 && i < m->nrel_rows; i++) {
-        size_t h = (size_t)m2m__value_hash(m->rel[i * m->rel_width + (size_t)keycol]) & (cap - 1);
+        size_t h = (size_t)m2m__value_hash(m->rel[i * m->rel_width + (size_t)keycol]) &
+                   (cap - 1);
         while (slot[h])
             h = (h + 1) & (cap - 1);
         slot[h] = i + 1;

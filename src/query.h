@@ -8,7 +8,7 @@ enum { F_CMP, F_NULL, F_NOTNULL, F_IN, F_NOTIN, F_BETWEEN };
 
 typedef struct m2m__filter {
     bool pivot; /* on the pivot table, else on the related table */
-    bool or;    /* joined to the previous filter of its group by OR */
+    bool or ;   /* joined to the previous filter of its group by OR */
     int kind;
     const char *op; /* SQL operator, from a fixed table */
     char *col;

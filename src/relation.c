@@ -5,9 +5,10 @@
 #include <string.h>
 
 static void rel_free_strings(m2m_relation *r) {
-    char **s[] = {&r->parent_table, &r->parent_key, &r->related_table, &r->related_key,
-                  &r->pivot_table,  &r->fk,         &r->rk,            &r->created_at,
-                  &r->updated_at,   &r->pivot_id,   &r->owner_column};
+    char **s[] = {&r->parent_table, &r->parent_key,  &r->related_table,
+                  &r->related_key,  &r->pivot_table, &r->fk,
+                  &r->rk,           &r->created_at,  &r->updated_at,
+                  &r->pivot_id,     &r->owner_column};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         m2m__free(*s[i]);
     for (size_t i = 0; i < r->ncols; i++) {
@@ -71,14 +72,16 @@ static bool key_type_ok(m2m_type t) { return t == M2M_TINT || t == M2M_TTEXT; }
 
 /* Name clashes between the fixed pivot columns make SQL ambiguous. */
 static int check_reserved(m2m_relation *r, const char *name) {
-    const char *fixed[] = {r->fk, r->rk, r->pivot_id, r->timestamps ? r->created_at : NULL,
+    const char *fixed[] = {r->fk, r->rk, r->pivot_id,
+                           r->timestamps ? r->created_at : NULL,
                            r->timestamps ? r->updated_at : NULL};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (fixed[i] && strcmp(fixed[i], name) == 0)
-            return m2m__set_error(r->db, M2M_INVALID,
-                                  "relation: pivot column '%s' is managed by m2m (key, id or "
-                                  "timestamp) and cannot be an extra or scope column",
-                                  name);
+            return m2m__set_error(
+                r->db, M2M_INVALID,
+                "relation: pivot column '%s' is managed by m2m (key, id or "
+                "timestamp) and cannot be an extra or scope column",
+                name);
     return M2M_OK;
 }
 
@@ -105,21 +108,25 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
         return m2m__set_error(db, M2M_NOMEM, "relation: out of memory");
     r->db = db;
     int rc;
-    if ((rc = ident_field(db, "parent_table", def->parent_table, NULL, true, &r->parent_table)) ||
-        (rc = ident_field(db, "parent_key", def->parent_key, "id", false, &r->parent_key)) ||
+    if ((rc = ident_field(db, "parent_table", def->parent_table, NULL, true,
+                          &r->parent_table)) ||
+        (rc = ident_field(db, "parent_key", def->parent_key, "id", false,
+                          &r->parent_key)) ||
         (rc = ident_field(db, "related_table", def->related_table, NULL, true,
                           &r->related_table)) ||
-        (rc = ident_field(db, "related_key", def->related_key, "id", false, &r->related_key)) ||
-        (rc = ident_field(db, "pivot_table", def->pivot_table, NULL, true, &r->pivot_table)) ||
+        (rc = ident_field(db, "related_key", def->related_key, "id", false,
+                          &r->related_key)) ||
+        (rc = ident_field(db, "pivot_table", def->pivot_table, NULL, true,
+                          &r->pivot_table)) ||
         (rc = ident_field(db, "foreign_pivot_key", def->foreign_pivot_key, NULL, false,
                           &r->fk)) ||
         (rc = ident_field(db, "related_pivot_key", def->related_pivot_key, NULL, false,
                           &r->rk)))
         goto fail;
     if (strcmp(r->fk, r->rk) == 0) {
-        rc = m2m__set_error(db, M2M_INVALID,
-                            "relation: foreign_pivot_key and related_pivot_key are both '%s'",
-                            r->fk);
+        rc = m2m__set_error(
+            db, M2M_INVALID,
+            "relation: foreign_pivot_key and related_pivot_key are both '%s'", r->fk);
         goto fail;
     }
     r->parent_type = def->parent_key_type ? def->parent_key_type : M2M_TINT;
@@ -131,31 +138,30 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
         goto fail;
     }
     r->timestamps = def->timestamps != 0;
-    if (r->timestamps &&
-        ((rc = ident_field(db, "created_at", def->created_at, "created_at", false,
-                           &r->created_at)) ||
-         (rc = ident_field(db, "updated_at", def->updated_at, "updated_at", false,
-                           &r->updated_at))))
+    if (r->timestamps && ((rc = ident_field(db, "created_at", def->created_at,
+                                            "created_at", false, &r->created_at)) ||
+                          (rc = ident_field(db, "updated_at", def->updated_at,
+                                            "updated_at", false, &r->updated_at))))
         goto fail;
     if (def->pivot_id &&
         (rc = ident_field(db, "pivot_id", def->pivot_id, NULL, false, &r->pivot_id)))
         goto fail;
-    if (def->owner_column &&
-        (rc = ident_field(db, "owner_column", def->owner_column, NULL, false,
-                          &r->owner_column)))
+    if (def->owner_column && (rc = ident_field(db, "owner_column", def->owner_column,
+                                               NULL, false, &r->owner_column)))
         goto fail;
     r->owner_read_all = def->owner_read_all != 0;
     if (def->strategy != M2M_JOIN && def->strategy != M2M_TWO_QUERY) {
-        rc = m2m__set_error(db, M2M_INVALID, "relation: unknown strategy %d", def->strategy);
+        rc = m2m__set_error(db, M2M_INVALID, "relation: unknown strategy %d",
+                            def->strategy);
         goto fail;
     }
     r->strategy = def->strategy;
     for (const char *const *c = def->pivot_columns; c && *c; c++) {
         bool added;
         if (!m2m__ident_ok(*c, false)) {
-            rc = m2m__set_error(db, M2M_INVALID,
-                                "relation: pivot_columns entry '%.80s' is not a valid identifier",
-                                *c);
+            rc = m2m__set_error(
+                db, M2M_INVALID,
+                "relation: pivot_columns entry '%.80s' is not a valid identifier", *c);
             goto fail;
         }
         if ((rc = check_reserved(r, *c)) || (rc = add_col(r, *c, &added)))
@@ -170,23 +176,24 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
         const m2m_col *sc = &def->scope[i];
         bool added;
         if (!sc->name || !m2m__ident_ok(sc->name, false)) {
-            rc = m2m__set_error(db, M2M_INVALID,
-                                "relation: scope column (scope entry) '%.80s' is not a valid identifier",
-                                sc->name ? sc->name : "(null)");
+            rc = m2m__set_error(
+                db, M2M_INVALID,
+                "relation: scope column (scope entry) '%.80s' is not a valid identifier",
+                sc->name ? sc->name : "(null)");
             goto fail;
         }
         if (sc->value.type == M2M_TNULL ||
             (sc->value.type == M2M_TTEXT && !sc->value.s)) {
-            rc = m2m__set_error(db, M2M_INVALID, "relation: scope column '%s' needs a value",
-                                sc->name);
+            rc = m2m__set_error(db, M2M_INVALID,
+                                "relation: scope column '%s' needs a value", sc->name);
             goto fail;
         }
         if ((rc = check_reserved(r, sc->name)) || (rc = add_col(r, sc->name, &added)))
             goto fail;
         int ix = m2m__rel_col(r, sc->name);
         if (r->scope_mask & (1ULL << ix)) {
-            rc = m2m__set_error(db, M2M_INVALID, "relation: scope column '%s' given twice",
-                                sc->name);
+            rc = m2m__set_error(db, M2M_INVALID,
+                                "relation: scope column '%s' given twice", sc->name);
             goto fail;
         }
         if (m2m__value_copy(&r->scope_vals[ix], sc->value)) {
@@ -325,7 +332,8 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     if (!ddl)
         return m2m__set_error(db, M2M_NOMEM, "create pivot: out of memory");
     m2m__buf s = {0};
-    m2m__buf_addf(&s, "%s; %s COMMIT;", db->in_txn ? "SAVEPOINT m2m_ddl" : d->begin_sql, ddl);
+    m2m__buf_addf(&s, "%s; %s COMMIT;", db->in_txn ? "SAVEPOINT m2m_ddl" : d->begin_sql,
+                  ddl);
     if (db->in_txn) {
         s.len -= strlen("COMMIT;");
         m2m__buf_add(&s, "RELEASE SAVEPOINT m2m_ddl;");
@@ -338,9 +346,10 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     m2m__free(script);
     if (rc != M2M_OK) {
         char *msg = m2m__strdup(db->errmsg);
-        d->exec_script(db, db->in_txn ? "ROLLBACK TO SAVEPOINT m2m_ddl; RELEASE SAVEPOINT "
-                                        "m2m_ddl"
-                                      : "ROLLBACK");
+        d->exec_script(db, db->in_txn
+                               ? "ROLLBACK TO SAVEPOINT m2m_ddl; RELEASE SAVEPOINT "
+                                 "m2m_ddl"
+                               : "ROLLBACK");
         m2m__set_error(db, rc, "create pivot table %s: %s", rel->pivot_table,
                        msg ? msg : m2m_errstr(rc));
         m2m__free(msg);
@@ -348,12 +357,13 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     return rc;
 }
 
-static int cache_put(m2m_relation *rel, int op, uint64_t mask, char *sql, m2m__stmt **out) {
+static int cache_put(m2m_relation *rel, int op, uint64_t mask, char *sql,
+                     m2m__stmt **out) {
     m2m_db *db = rel->db;
     m2m__stmt *st = NULL;
     int rc = db->drv->prepare(db, sql, &st);
-    if (rc == M2M_OK &&
-        m2m__grow((void **)&rel->cache, &rel->capcache, rel->ncache + 1, sizeof *rel->cache))
+    if (rc == M2M_OK && m2m__grow((void **)&rel->cache, &rel->capcache, rel->ncache + 1,
+                                  sizeof *rel->cache))
         rc = m2m__set_error(db, M2M_NOMEM, "out of memory caching a statement");
     if (rc != M2M_OK) {
         if (st)
@@ -385,7 +395,8 @@ int m2m__rel_stmt(m2m_relation *rel, int op, uint64_t mask, m2m__build_fn build,
     return cache_put(rel, op, mask, sql, out);
 }
 
-int m2m__rel_stmt_sql(m2m_relation *rel, const char *sql, m2m__stmt **out, size_t *entry) {
+int m2m__rel_stmt_sql(m2m_relation *rel, const char *sql, m2m__stmt **out,
+                      size_t *entry) {
     for (size_t i = 0; i < rel->ncache; i++)
         if (rel->cache[i].op == -1 && !rel->cache[i].inuse &&
             strcmp(rel->cache[i].sql, sql) == 0) {

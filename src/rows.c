@@ -7,14 +7,14 @@
 struct m2m_rows {
     m2m_db *db;
     m2m__cursor *cur;
-    m2m__stmt *own;          /* raw SQL statement to finalize */
-    m2m_relation *rel;       /* relation read: its cache entry is held */
+    m2m__stmt *own;    /* raw SQL statement to finalize */
+    m2m_relation *rel; /* relation read: its cache entry is held */
     size_t entry;
-    m2m_value *params;       /* kept alive while the statement runs */
+    m2m_value *params; /* kept alive while the statement runs */
     size_t nparams;
     bool raw;
     int nrel, npiv;
-    char **piv_names;        /* owned copies of the query's with-pivot names */
+    char **piv_names; /* owned copies of the query's with-pivot names */
     m2m__memrows *mem;
     size_t pos;
     bool started;

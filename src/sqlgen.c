@@ -10,8 +10,8 @@ static void col(m2m__buf *b, const char *alias, const char *name) {
 }
 
 /* FROM-able rows of the JSON parameter $param with the given columns. */
-static void input(m2m__buf *b, const m2m_relation *rel, int param, const char *const *cols,
-                  size_t n) {
+static void input(m2m__buf *b, const m2m_relation *rel, int param,
+                  const char *const *cols, size_t n) {
     m2m__buf t = {0};
     m2m__buf_ident(&t, rel->pivot_table);
     rel->db->drv->input_rows(b, t.p ? t.p : "", param, cols, n);
@@ -26,7 +26,8 @@ static void input_rk(m2m__buf *b, const m2m_relation *rel, int param) {
 }
 
 /* alias.fk = $1 AND alias.scope_col = $k ... (k from *pno up). */
-static void where_parent(m2m__buf *b, const m2m_relation *rel, const char *alias, int *pno) {
+static void where_parent(m2m__buf *b, const m2m_relation *rel, const char *alias,
+                         int *pno) {
     col(b, alias, rel->fk);
     m2m__buf_add(b, " = $1");
     for (size_t i = 0; i < rel->ncols; i++) {

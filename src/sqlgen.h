@@ -9,19 +9,19 @@
  * layouts: $1 parent, $2 JSON rows (when used), then the scope values in
  * column order, then (S_UPDATE_SET) the new values in column order. */
 enum {
-    S_INSERT = 1,      /* mask: columns stored; RETURNING rk */
-    S_DELETE_IN,       /* rows of the given ids */
-    S_DELETE_ALL,      /* all rows of the parent (no $2) */
-    S_DELETE_NOT_IN,   /* rows not among the given ids */
-    S_COUNT_IN,        /* counts of the same rows, for RLS checks */
+    S_INSERT = 1,    /* mask: columns stored; RETURNING rk */
+    S_DELETE_IN,     /* rows of the given ids */
+    S_DELETE_ALL,    /* all rows of the parent (no $2) */
+    S_DELETE_NOT_IN, /* rows not among the given ids */
+    S_COUNT_IN,      /* counts of the same rows, for RLS checks */
     S_COUNT_ALL,
     S_COUNT_NOT_IN,
-    S_UPDATE_FROM,     /* mask: kept rows get the given values if they differ */
+    S_UPDATE_FROM, /* mask: kept rows get the given values if they differ */
     S_COUNT_UPDATE_FROM,
-    S_UPDATE_SET,      /* mask: rows of the given ids get the values */
-    S_VERSION,         /* the parent's rows for the digest (no $2) */
-    S_DIAG_RELATED,    /* $1 JSON rows: the first id missing from related */
-    S_DIAG_PARENT      /* $1 parent: does it exist */
+    S_UPDATE_SET,   /* mask: rows of the given ids get the values */
+    S_VERSION,      /* the parent's rows for the digest (no $2) */
+    S_DIAG_RELATED, /* $1 JSON rows: the first id missing from related */
+    S_DIAG_PARENT   /* $1 parent: does it exist */
 };
 
 m2m__build_fn m2m__builder(int kind);

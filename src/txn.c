@@ -10,7 +10,8 @@ m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size
     if (op->n == sizeof op->steps / sizeof op->steps[0])
         return NULL;
     m2m__step *s = &op->steps[op->n++];
-    *s = (m2m__step){.stmt = st, .params = params, .nparams = n, .on_row = on_row, .arg = arg};
+    *s = (m2m__step){
+        .stmt = st, .params = params, .nparams = n, .on_row = on_row, .arg = arg};
     return s;
 }
 

@@ -44,7 +44,8 @@ m2m_db *t_open(void) {
 void t_exec(const char *script) {
     int rc = m2m_exec(t_cur_db, script);
     if (rc != M2M_OK)
-        fail_msg("exec failed (%s): %s\n%s", m2m_errname(rc), m2m_errmsg(t_cur_db), script);
+        fail_msg("exec failed (%s): %s\n%s", m2m_errname(rc), m2m_errmsg(t_cur_db),
+                 script);
 }
 
 int64_t t_int(const char *sql, const m2m_value *params, size_t n) {

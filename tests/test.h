@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "m2m.h"
@@ -16,15 +18,15 @@ typedef void (*t_fn)(void **state);
 void t_register(const char *name, t_fn fn, const char *file);
 
 /* TEST(name) { ... } defines and registers a test. */
-#define TEST(name)                                                                 \
-    static void name(void);                                                        \
-    static void name##_run(void **s) {                                             \
-        (void)s;                                                                   \
-        name();                                                                    \
-    }                                                                              \
-    __attribute__((constructor)) static void name##_reg(void) {                   \
-        t_register(#name, name##_run, __FILE__);                                   \
-    }                                                                              \
+#define TEST(name)                                                                       \
+    static void name(void);                                                              \
+    static void name##_run(void **s) {                                                   \
+        (void)s;                                                                         \
+        name();                                                                          \
+    }                                                                                    \
+    __attribute__((constructor)) static void name##_reg(void) {                          \
+        t_register(#name, name##_run, __FILE__);                                         \
+    }                                                                                    \
     static void name(void)
 
 /* "sqlite" or "pg". */
@@ -43,11 +45,11 @@ int64_t t_int(const char *sql, const m2m_value *params, size_t n);
  * NULL as "~"; a static buffer valid until the next call. */
 const char *t_rows(const char *sql);
 /* Assert an m2m call succeeded, printing m2m_errmsg otherwise. */
-#define T_OK(call)                                                                 \
-    do {                                                                           \
-        int t_rc_ = (call);                                                        \
-        if (t_rc_ != M2M_OK)                                                       \
-            fail_msg("%s -> %s: %s", #call, m2m_errname(t_rc_), m2m_errmsg(t_db())); \
+#define T_OK(call)                                                                       \
+    do {                                                                                 \
+        int t_rc_ = (call);                                                              \
+        if (t_rc_ != M2M_OK)                                                             \
+            fail_msg("%s -> %s: %s", #call, m2m_errname(t_rc_), m2m_errmsg(t_db()));     \
     } while (0)
 
 #endif
