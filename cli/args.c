@@ -8,14 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int fail(char *err, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, CONF_ERRLEN, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static char *strip(char *s) {
     while (isspace((unsigned char)*s))
         s++;
@@ -57,7 +49,7 @@ static char *find_sep(char *s, char sep) {
 
 int args_id(const char *s, bool text, m2m_value *out, char *err) {
     if (!*s)
-        return fail(err, "empty id");
+        return conf_fail(err, "empty id");
     if (text) {
         *out = M2M_TEXT(s);
         return 0;
@@ -66,8 +58,8 @@ int args_id(const char *s, bool text, m2m_value *out, char *err) {
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (*end || errno || isspace((unsigned char)*s))
-        return fail(err, "bad id '%s': ids are integers (use --text-ids for text keys)",
-                    s);
+        return conf_fail(
+            err, "bad id '%s': ids are integers (use --text-ids for text keys)", s);
     *out = M2M_INT(v);
     return 0;
 }
@@ -83,20 +75,20 @@ int args_cols(char *s, m2m_col **cols, size_t *n, char *err) {
         char *item = strip(p);
         char *eq = strchr(item, '=');
         if (!eq || eq == item) {
-            fail(err, "bad pivot data '%s': write col=value", item);
+            conf_fail(err, "bad pivot data '%s': write col=value", item);
             goto bad;
         }
         *eq = '\0';
         char *name = strip(item);
         if (!conf_ident_ok(name, false)) {
-            fail(err, "bad pivot column '%s': use letters, digits and _", name);
+            conf_fail(err, "bad pivot column '%s': use letters, digits and _", name);
             goto bad;
         }
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 4;
             m2m_col *g = realloc(*cols, nc * sizeof *g);
             if (!g) {
-                fail(err, "out of memory");
+                conf_fail(err, "out of memory");
                 goto bad;
             }
             *cols = g;
@@ -132,7 +124,7 @@ int args_add(args_items *l, const char *arg, bool text, bool data, char *err) {
     char *s = malloc(len + 1);
     if (!s || keep_str(l, s)) {
         free(s);
-        return fail(err, "out of memory");
+        return conf_fail(err, "out of memory");
     }
     memcpy(s, arg, len + 1);
     char *colon = data ? strchr(s, ':') : NULL;
@@ -148,7 +140,7 @@ int args_add(args_items *l, const char *arg, bool text, bool data, char *err) {
         /* The cols array is kept with the strings so one list frees both. */
         if (keep_str(l, (char *)cols)) {
             free(cols);
-            return fail(err, "out of memory");
+            return conf_fail(err, "out of memory");
         }
         it.pivot = cols;
     }
@@ -156,7 +148,7 @@ int args_add(args_items *l, const char *arg, bool text, bool data, char *err) {
         size_t nc = l->cap ? l->cap * 2 : 16;
         m2m_item *g = realloc(l->items, nc * sizeof *g);
         if (!g)
-            return fail(err, "out of memory");
+            return conf_fail(err, "out of memory");
         l->items = g;
         l->cap = nc;
     }
@@ -178,12 +170,12 @@ int args_read(args_items *l, FILE *f, bool text, bool data, char *err) {
         if (args_add(l, s, text, data, err)) {
             char why[CONF_ERRLEN];
             memcpy(why, err, CONF_ERRLEN);
-            rc = fail(err, "stdin line %zu: %s", lineno, why);
+            rc = conf_fail(err, "stdin line %zu: %s", lineno, why);
             break;
         }
     }
     if (!rc && (ferror(f) || errno == ENOMEM))
-        rc = fail(err, "cannot read ids from stdin");
+        rc = conf_fail(err, "cannot read ids from stdin");
     free(line);
     return rc;
 }
@@ -226,11 +218,11 @@ static void word(char **p, char *w, size_t cap) {
 static int add_val(args_filter *f, char *s, char *err) {
     m2m_value *g = realloc(f->vals, (f->nvals + 1) * sizeof *g);
     if (!g)
-        return fail(err, "out of memory");
+        return conf_fail(err, "out of memory");
     f->vals = g;
     s = strip(s);
     if (!*s)
-        return fail(err, "missing value in condition");
+        return conf_fail(err, "missing value in condition");
     f->vals[f->nvals++] = typed(s);
     return 0;
 }
@@ -259,11 +251,12 @@ static int parse_filter(args_filter *f, char *err) {
         p++;
     size_t cl = (size_t)(p - c);
     if (cl >= sizeof f->col)
-        return fail(err, "column name too long in condition");
+        return conf_fail(err, "column name too long in condition");
     memcpy(f->col, c, cl);
     f->col[cl] = '\0';
     if (!conf_ident_ok(f->col, false))
-        return fail(err, "condition must start with a column name: write 'col op value'");
+        return conf_fail(err,
+                         "condition must start with a column name: write 'col op value'");
     while (isspace((unsigned char)*p))
         p++;
     static const char *const sym[] = {"!=", "<>", "<=", ">=", "=", "<", ">"};
@@ -305,7 +298,7 @@ static int parse_filter(args_filter *f, char *err) {
         f->kind = FILT_BETWEEN;
         char *and = find_and(p);
         if (!and)
-            return fail(err, "write 'col between LOW and HIGH'");
+            return conf_fail(err, "write 'col between LOW and HIGH'");
         and[-1] = '\0';
         return add_val(f, p, err) || add_val(f, and+3, err) ? -1 : 0;
     } else {
@@ -329,9 +322,9 @@ static int parse_filter(args_filter *f, char *err) {
         p = comma + 1;
     }
 badop:
-    return fail(err,
-                "unknown operator in condition: use = != <> < <= > >= like, not like, "
-                "is [not] null, [not] in, between");
+    return conf_fail(
+        err, "unknown operator in condition: use = != <> < <= > >= like, not like, "
+             "is [not] null, [not] in, between");
 }
 
 int args_filter_parse(const char *expr, bool pivot, args_filter *f, char *err) {
@@ -339,13 +332,13 @@ int args_filter_parse(const char *expr, bool pivot, args_filter *f, char *err) {
     f->pivot = pivot;
     size_t n = strlen(expr);
     if (!(f->mem = malloc(n + 1)))
-        return fail(err, "out of memory");
+        return conf_fail(err, "out of memory");
     memcpy(f->mem, expr, n + 1);
     if (parse_filter(f, err))
         goto bad;
     if (!pivot && f->kind != FILT_CMP) {
-        fail(err, "--where takes = != <> < <= > >= like, not like; null, in and "
-                  "between work with --where-pivot");
+        conf_fail(err, "--where takes = != <> < <= > >= like, not like; null, in and "
+                       "between work with --where-pivot");
         goto bad;
     }
     return 0;
@@ -362,10 +355,10 @@ int args_order(char *s, const char **col, int *dir, char *err) {
         if (!strcasecmp(colon + 1, "desc"))
             *dir = M2M_DESC;
         else if (strcasecmp(colon + 1, "asc"))
-            return fail(err, "bad order '%s': write col, col:asc or col:desc", s);
+            return conf_fail(err, "bad order '%s': write col, col:asc or col:desc", s);
     }
     if (!conf_ident_ok(s, false))
-        return fail(err, "bad order column '%s'", s);
+        return conf_fail(err, "bad order column '%s'", s);
     *col = s;
     return 0;
 }
@@ -375,7 +368,7 @@ int args_count(const char *s, int64_t *out, const char *what, char *err) {
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || errno || v < 0 || !isdigit((unsigned char)*s))
-        return fail(err, "%s must be a non-negative integer, got '%s'", what, s);
+        return conf_fail(err, "%s must be a non-negative integer, got '%s'", what, s);
     *out = v;
     return 0;
 }

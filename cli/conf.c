@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, const char *fmt, ...) {
+int conf_fail(char *err, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, CONF_ERRLEN, fmt, ap);
@@ -32,7 +32,7 @@ static char *dup(const char *s) { return s ? dupn(s, strlen(s)) : NULL; }
 static int set_str(char **slot, const char *s, size_t n, char *err) {
     char *p = dupn(s, n);
     if (!p)
-        return fail(err, "out of memory");
+        return conf_fail(err, "out of memory");
     free(*slot);
     *slot = p;
     return 0;
@@ -115,12 +115,12 @@ static int add_names(char ***list, size_t *n, const char *v, char *err) {
             char **grown = name ? realloc(*list, (*n + 1) * sizeof **list) : NULL;
             if (!grown) {
                 free(name);
-                return fail(err, "out of memory");
+                return conf_fail(err, "out of memory");
             }
             *list = grown;
             (*list)[(*n)++] = name;
             if (!conf_ident_ok(name, false))
-                return fail(err, "invalid column name '%s'", name);
+                return conf_fail(err, "invalid column name '%s'", name);
         }
         if (!c)
             return 0;
@@ -139,7 +139,8 @@ static int add_scope(conf_spec *s, const char *v, char *err) {
         if (len) {
             const char *eq = memchr(item, '=', len);
             if (!eq)
-                return fail(err, "scope needs col=value, got '%.*s'", (int)len, item);
+                return conf_fail(err, "scope needs col=value, got '%.*s'", (int)len,
+                                 item);
             size_t kl = (size_t)(eq - item), vl = len - kl - 1;
             const char *k = item, *val = eq + 1;
             trim(&k, &kl);
@@ -155,13 +156,13 @@ static int add_scope(conf_spec *s, const char *v, char *err) {
             if (!nv) {
                 free(kc);
                 free(vc);
-                return fail(err, "out of memory");
+                return conf_fail(err, "out of memory");
             }
             s->scope_vals = nv;
             s->scope_cols[s->nscope] = kc;
             s->scope_vals[s->nscope++] = vc;
             if (!conf_ident_ok(kc, false))
-                return fail(err, "invalid scope column '%s'", kc);
+                return conf_fail(err, "invalid scope column '%s'", kc);
         }
         if (!c)
             return 0;
@@ -178,7 +179,7 @@ static int parse_bool(const char *v, int *out, const char *key, char *err) {
         if (!strcmp(v, no[i]))
             return *out = 0, 0;
     }
-    return fail(err, "%s must be true or false, got '%s'", key, v);
+    return conf_fail(err, "%s must be true or false, got '%s'", key, v);
 }
 
 static int parse_type(const char *v, bool *text, const char *key, char *err) {
@@ -186,7 +187,7 @@ static int parse_type(const char *v, bool *text, const char *key, char *err) {
         return *text = false, 0;
     if (!strcmp(v, "text"))
         return *text = true, 0;
-    return fail(err, "%s must be int or text, got '%s'", key, v);
+    return conf_fail(err, "%s must be int or text, got '%s'", key, v);
 }
 
 /* "table" or "table:key" into two slots. */
@@ -237,7 +238,7 @@ int conf_spec_set(conf_spec *s, const char *key, const char *v, char *err) {
         return parse_type(v, &s->parent_text, key, err);
     if (!strcmp(key, "related_key_type"))
         return parse_type(v, &s->related_text, key, err);
-    return fail(err, "unknown key '%s'", key);
+    return conf_fail(err, "unknown key '%s'", key);
 }
 
 int conf_spec_check(const conf_spec *s, char *err) {
@@ -260,20 +261,20 @@ int conf_spec_check(const conf_spec *s, char *err) {
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (!f[i].val) {
             if (f[i].required)
-                return fail(err, "relation%s%s has no %s: %s", s->name ? " " : "",
-                            s->name ? s->name : "", f[i].what, hint);
+                return conf_fail(err, "relation%s%s has no %s: %s", s->name ? " " : "",
+                                 s->name ? s->name : "", f[i].what, hint);
             continue;
         }
         if (!conf_ident_ok(f[i].val, f[i].schema))
-            return fail(err, "invalid %s '%s' (use letters, digits and _)", f[i].what,
-                        f[i].val);
+            return conf_fail(err, "invalid %s '%s' (use letters, digits and _)",
+                             f[i].what, f[i].val);
     }
     for (size_t i = 0; i < s->npivot_cols; i++)
         if (!conf_ident_ok(s->pivot_cols[i], false))
-            return fail(err, "invalid pivot column '%s'", s->pivot_cols[i]);
+            return conf_fail(err, "invalid pivot column '%s'", s->pivot_cols[i]);
     for (size_t i = 0; i < s->nscope; i++)
         if (!conf_ident_ok(s->scope_cols[i], false))
-            return fail(err, "invalid scope column '%s'", s->scope_cols[i]);
+            return conf_fail(err, "invalid scope column '%s'", s->scope_cols[i]);
     return 0;
 }
 
@@ -418,14 +419,14 @@ oom:
 static conf_spec *add_section(conf_file *cf, const char *name, size_t n, char *err) {
     conf_spec *grown = realloc(cf->specs, (cf->nspecs + 1) * sizeof *grown);
     if (!grown) {
-        fail(err, "out of memory");
+        conf_fail(err, "out of memory");
         return NULL;
     }
     cf->specs = grown;
     conf_spec *s = &cf->specs[cf->nspecs];
     memset(s, 0, sizeof *s);
     if (!(s->name = dupn(name, n))) {
-        fail(err, "out of memory");
+        conf_fail(err, "out of memory");
         return NULL;
     }
     cf->nspecs++;
@@ -438,7 +439,7 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
     char key[64], val[1024];
     memset(out, 0, sizeof *out);
     if (memchr(text, '\0', len))
-        return fail(err, "config contains a NUL byte");
+        return conf_fail(err, "config contains a NUL byte");
     for (size_t pos = 0; pos < len;) {
         const char *line = text + pos;
         const char *nl = memchr(line, '\n', len - pos);
@@ -452,24 +453,25 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
             const char *name = line + 1;
             size_t nn = n - 1;
             if (line[n - 1] != ']' || n < 3) {
-                fail(err, "line %zu: a section header is [name]", lineno);
+                conf_fail(err, "line %zu: a section header is [name]", lineno);
                 goto bad;
             }
             nn--;
             trim(&name, &nn);
             if (nn >= sizeof key || !nn) {
-                fail(err, "line %zu: bad section name", lineno);
+                conf_fail(err, "line %zu: bad section name", lineno);
                 goto bad;
             }
             memcpy(key, name, nn);
             key[nn] = '\0';
             if (!conf_ident_ok(key, false)) {
-                fail(err, "line %zu: section name '%s' must be letters, digits and _",
-                     lineno, key);
+                conf_fail(err,
+                          "line %zu: section name '%s' must be letters, digits and _",
+                          lineno, key);
                 goto bad;
             }
             if (conf_find(out, key)) {
-                fail(err, "line %zu: section [%s] appears twice", lineno, key);
+                conf_fail(err, "line %zu: section [%s] appears twice", lineno, key);
                 goto bad;
             }
             if (!(cur = add_section(out, name, nn, err)))
@@ -478,7 +480,7 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
         }
         const char *eq = memchr(line, '=', n);
         if (!eq) {
-            fail(err, "line %zu: expected key = value or [section]", lineno);
+            conf_fail(err, "line %zu: expected key = value or [section]", lineno);
             goto bad;
         }
         const char *k = line, *v = eq + 1;
@@ -486,7 +488,7 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
         trim(&k, &kl);
         trim(&v, &vl);
         if (!kl || kl >= sizeof key || vl >= sizeof val) {
-            fail(err, "line %zu: key or value too long or empty", lineno);
+            conf_fail(err, "line %zu: key or value too long or empty", lineno);
             goto bad;
         }
         memcpy(key, k, kl);
@@ -495,8 +497,8 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
         val[vl] = '\0';
         if (!cur) {
             if (strcmp(key, "db")) {
-                fail(err, "line %zu: '%s' outside a [section] (only db may be)", lineno,
-                     key);
+                conf_fail(err, "line %zu: '%s' outside a [section] (only db may be)",
+                          lineno, key);
                 goto bad;
             }
             if (set_str(&out->db, val, vl, err))
@@ -505,7 +507,7 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
         }
         char why[CONF_ERRLEN];
         if (conf_spec_set(cur, key, val, why)) {
-            fail(err, "line %zu: %s", lineno, why);
+            conf_fail(err, "line %zu: %s", lineno, why);
             goto bad;
         }
     }

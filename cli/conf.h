@@ -12,6 +12,9 @@
 
 #define CONF_ERRLEN 256
 
+/* Write a message to err (CONF_ERRLEN bytes) and return -1. */
+int conf_fail(char *err, const char *fmt, ...);
+
 /* One relation. Strings are owned (malloc'd) by the spec. */
 typedef struct conf_spec {
     char *name; /* section name, NULL for a spec from the command line */

@@ -61,18 +61,7 @@ int out_error(int rc, m2m_db *db, const char *fmt, ...) {
 }
 
 const char *out_text(m2m_value v, char *buf, size_t cap) {
-    switch (v.type) {
-        case M2M_TINT:
-            snprintf(buf, cap, "%" PRId64, v.i);
-            return buf;
-        case M2M_TREAL:
-            snprintf(buf, cap, "%.17g", v.d);
-            return buf;
-        case M2M_TTEXT:
-            return v.s ? v.s : "";
-        default:
-            return "NULL";
-    }
+    return m2m_value_text(v, buf, cap);
 }
 
 json_t *out_jvalue(m2m_value v) {

@@ -96,6 +96,11 @@ typedef struct m2m_value {
 #define M2M_REAL(x) ((m2m_value){.type = M2M_TREAL, .d = (double)(x)})
 #define M2M_TEXT(x) ((m2m_value){.type = M2M_TTEXT, .s = (x)})
 
+/* The text of a value as m2m prints and digests it: integers in decimal,
+ * reals with 17 significant digits, text as is, "NULL" for null. Writes into
+ * buf (32 bytes suffice) and returns buf, or v.s for text. */
+M2M_API const char *m2m_value_text(m2m_value v, char *buf, size_t size);
+
 /* A named value: one pivot column and what to store in it. */
 typedef struct m2m_col {
     const char *name;

@@ -65,8 +65,7 @@ int m2m__digest_row(void *arg, m2m__cursor *row) {
     for (int i = 0; i < n; i++) {
         char buf[40];
         m2m_value v = drv->cursor_value(row, i);
-        const char *t =
-            v.type == M2M_TNULL ? "\x01" : m2m__value_text(v, buf, sizeof buf);
+        const char *t = v.type == M2M_TNULL ? "\x01" : m2m_value_text(v, buf, sizeof buf);
         for (const unsigned char *p = (const unsigned char *)t; *p; p++)
             h = (h ^ *p) * 0x100000001b3ULL;
         h = (h ^ 0x1f) * 0x100000001b3ULL;

@@ -19,7 +19,7 @@ int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type wan
         char buf[40];
         return m2m__set_error(rel->db, M2M_TYPE,
                               "%s: %s id %.60s is %s but the relation's %s key is %s",
-                              rel->pivot_table, what, m2m__value_text(v, buf, sizeof buf),
+                              rel->pivot_table, what, m2m_value_text(v, buf, sizeof buf),
                               type_name(v.type), what, type_name(want));
     }
     return M2M_OK;
@@ -208,7 +208,7 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
     m2m_relation *rel = in->rel;
     m2m__input_clear_groups(in);
     char pbuf[40];
-    const char *ptext = m2m__value_text(parent, pbuf, sizeof pbuf);
+    const char *ptext = m2m_value_text(parent, pbuf, sizeof pbuf);
     m2m__buf pj = {0}; /* the parent as JSON, written once */
     m2m__buf_json_value(&pj, parent);
     if (pj.oom)
@@ -243,7 +243,7 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
             m2m__buf_add(b, ",");
             json_key(b, rel->pivot_id);
             m2m__buf ids = {0};
-            m2m__buf_addf(&ids, "%s_%s", ptext, m2m__value_text(id, ibuf, sizeof ibuf));
+            m2m__buf_addf(&ids, "%s_%s", ptext, m2m_value_text(id, ibuf, sizeof ibuf));
             m2m__buf_json_value(b, M2M_TEXT(ids.p ? ids.p : ""));
             if (ids.oom)
                 b->oom = true;

@@ -48,9 +48,6 @@ bool m2m__ident_ok(const char *s, bool allow_schema);
 /* Deep copy (text duplicated); M2M_NOMEM on failure. */
 int m2m__value_copy(m2m_value *dst, m2m_value src);
 void m2m__value_clear(m2m_value *v);
-/* Canonical text of a value for digests and messages ("NULL" for null);
- * writes into buf (size >= 32) or returns v.s for text. */
-const char *m2m__value_text(m2m_value v, char *buf, size_t size);
 bool m2m__value_eq(m2m_value a, m2m_value b);
 uint64_t m2m__value_hash(m2m_value v);
 /* Byte-order comparison used by in-memory sorts: NULL < numbers < text. */

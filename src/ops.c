@@ -184,7 +184,7 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
         if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
             char buf[40];
             snprintf(found, sizeof found, "%.100s",
-                     m2m__value_text(tmp->ch.attached[0], buf, sizeof buf));
+                     m2m_value_text(tmp->ch.attached[0], buf, sizeof buf));
         }
         m2m_changes_free(&tmp->ch);
     }
@@ -213,7 +213,7 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
                 db, M2M_CONSTRAINT,
                 "%s: parent id %s does not exist in %s (foreign key %s); nothing "
                 "was attached",
-                rel->pivot_table, m2m__value_text(c->parent, buf, sizeof buf),
+                rel->pivot_table, m2m_value_text(c->parent, buf, sizeof buf),
                 rel->parent_table, rel->fk);
             m2m__free(msg);
             return;

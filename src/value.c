@@ -22,7 +22,7 @@ void m2m__value_clear(m2m_value *v) {
     *v = M2M_NULL;
 }
 
-const char *m2m__value_text(m2m_value v, char *buf, size_t size) {
+const char *m2m_value_text(m2m_value v, char *buf, size_t size) {
     switch (v.type) {
         case M2M_TINT:
             snprintf(buf, size, "%lld", (long long)v.i);
@@ -48,7 +48,7 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
 
 uint64_t m2m__value_hash(m2m_value v) {
     char buf[40];
-    const char *t = m2m__value_text(v, buf, sizeof buf);
+    const char *t = m2m_value_text(v, buf, sizeof buf);
     uint64_t h = 0xcbf29ce484222325ULL;
     h = fnv1a(h, &(unsigned char){(unsigned char)(v.type == M2M_TNULL)}, 1);
     return fnv1a(h, t, strlen(t));
