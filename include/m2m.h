@@ -373,8 +373,11 @@ M2M_API int m2m_query_strategy(m2m_query *q, int strategy);
 
 /* Run the query. Rows come ordered by the order-by columns, then by parent
  * and related id, so both strategies return the same sequence. JOIN streams;
- * TWO_QUERY holds the pivot rows of the query in memory. On PostgreSQL one
- * cursor at a time may be open per db: free it before the next call. */
+ * TWO_QUERY holds the rows of the query in memory, and so does every read
+ * under a JWT session (it runs inside the transaction that sets the claims).
+ * On PostgreSQL one cursor at a time may be open per db: free it before the
+ * next call. Free rows before closing their relation. Limit and offset do
+ * not apply to m2m_query_count. */
 M2M_API int m2m_query_get(m2m_query *q, m2m_rows **out /* OUT: m2m_rows_free() */);
 M2M_API int m2m_query_count(m2m_query *q, int64_t *out /* OUT */);
 
