@@ -56,9 +56,18 @@ void m2m__buf_ident(m2m__buf *b, const char *ident) {
 
 void m2m__buf_json_value(m2m__buf *b, m2m_value v) {
     switch (v.type) {
-        case M2M_TINT:
-            m2m__buf_addf(b, "%lld", (long long)v.i);
+        case M2M_TINT: {
+            /* Ids are the bulk of every JSON parameter: no printf here. */
+            char tmp[24], *e = tmp + sizeof tmp, *p = e;
+            uint64_t u = v.i < 0 ? 0 - (uint64_t)v.i : (uint64_t)v.i;
+            do
+                *--p = (char)('0' + u % 10);
+            while (u /= 10);
+            if (v.i < 0)
+                *--p = '-';
+            m2m__buf_addn(b, p, (size_t)(e - p));
             return;
+        }
         case M2M_TREAL:
             if (v.d != v.d || v.d - v.d != 0) /* NaN and infinities have no JSON */
                 m2m__buf_add(b, "null");

@@ -157,7 +157,10 @@ struct m2m_db {
 void m2m__note_exec(m2m_db *db, const char *sql);
 
 /* ---- relations (relation.c) ---- */
-enum { M2M__MAX_PIVOT = 64 };
+/* Bit 63 of a statement's column mask is not a column: it asks for the
+ * variant without RETURNING (sqlgen.c), used when no one wants the ids. */
+enum { M2M__MAX_PIVOT = 63 };
+#define M2M__NO_RETURNING (1ULL << 63)
 
 /* A statement built once for a relation and kept prepared: writes are keyed
  * by (op, column mask) so their SQL is never rebuilt; reads by their text. */

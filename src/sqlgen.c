@@ -47,6 +47,15 @@ size_t m2m__scope_params(const m2m_relation *rel, m2m_value *out) {
     return n;
 }
 
+/* SQLite's RETURNING takes no table alias, so the key goes unqualified;
+ * UPDATE ... FROM sources rename their key so it cannot be ambiguous. */
+static void returning_rk(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
+    if (mask & M2M__NO_RETURNING)
+        return;
+    m2m__buf_add(b, " RETURNING ");
+    m2m__buf_ident(b, rel->rk);
+}
+
 static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     const char *cols[M2M__MAX_PIVOT + 3];
     size_t n = 0;
@@ -95,16 +104,9 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     col(b, "x", rel->rk);
     m2m__buf_add(b, " = ");
     col(b, "i", rel->rk);
-    m2m__buf_add(b, ") ON CONFLICT DO NOTHING RETURNING ");
-    m2m__buf_ident(b, rel->rk);
+    m2m__buf_add(b, ") ON CONFLICT DO NOTHING");
+    returning_rk(b, rel, mask);
     return M2M_OK;
-}
-
-/* SQLite's RETURNING takes no table alias, so the key goes unqualified;
- * UPDATE ... FROM sources rename their key so it cannot be ambiguous. */
-static void returning_rk(m2m__buf *b, const m2m_relation *rel) {
-    m2m__buf_add(b, " RETURNING ");
-    m2m__buf_ident(b, rel->rk);
 }
 
 /* The WHERE of the delete/count family; json says whether $2 is used. */
@@ -124,12 +126,12 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
     m2m__buf_add(b, " AS i)");
 }
 
-static int b_delete(m2m_relation *rel, int kind, m2m__buf *b) {
+static int b_delete(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
     m2m__buf_add(b, "DELETE FROM ");
     m2m__buf_ident(b, rel->pivot_table);
     m2m__buf_add(b, " AS t");
     where_set(b, rel, kind);
-    returning_rk(b, rel);
+    returning_rk(b, rel, mask);
     return M2M_OK;
 }
 
@@ -142,16 +144,13 @@ static int b_count(m2m_relation *rel, int kind, m2m__buf *b) {
 }
 
 static int b_delete_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    (void)m;
-    return b_delete(rel, S_DELETE_IN, b);
+    return b_delete(rel, S_DELETE_IN, m, b);
 }
 static int b_delete_all(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    (void)m;
-    return b_delete(rel, S_DELETE_ALL, b);
+    return b_delete(rel, S_DELETE_ALL, m, b);
 }
 static int b_delete_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    (void)m;
-    return b_delete(rel, S_DELETE_NOT_IN, b);
+    return b_delete(rel, S_DELETE_NOT_IN, m, b);
 }
 static int b_count_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
     (void)m;
@@ -230,7 +229,7 @@ static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     m2m__buf_add(b, " AS t");
     set_list(b, rel, mask, NULL);
     update_from_where(b, rel, mask);
-    returning_rk(b, rel);
+    returning_rk(b, rel, mask);
     return M2M_OK;
 }
 
@@ -259,7 +258,7 @@ static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     m2m__buf_add(b, " AS t");
     set_list(b, rel, mask, &vno);
     where_set(b, rel, S_DELETE_IN);
-    returning_rk(b, rel);
+    returning_rk(b, rel, mask);
     return M2M_OK;
 }
 
