@@ -220,6 +220,9 @@ typedef struct m2m__op {
 /* Queue BEGIN (or SAVEPOINT inside a caller txn), the JWT claims and the
  * per-parent lock. Nothing is sent until m2m__op_flush. */
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent);
+/* Start an operation of one statement that needs no transaction of its own
+ * (autocommit); m2m__op_commit and m2m__op_abort then send nothing. */
+int m2m__op_solo(m2m__op *op, m2m_relation *rel);
 /* Queue a statement; on_row receives its result rows. Returns the step so
  * the caller can read ->changes after the flush. */
 m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,

@@ -125,7 +125,7 @@ static int flush(opctx *c) {
 static int flush_last(opctx *c, int flags) {
     bool fuse = !c->rel->before && !(flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) &&
                 c->nchecks == 0;
-    if (!fuse)
+    if (!fuse || !c->op.open)
         return flush(c);
     int rc = m2m__op_commit(&c->op);
     c->used = 0;
@@ -485,7 +485,14 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
             }
             break;
         }
-        rc = m2m__op_begin(&c->op, rel, k->parent);
+        /* A lone DELETE or UPDATE is atomic by itself: when nothing is to
+         * be collected, checked or called it runs as one autocommit
+         * statement, without BEGIN, lock and COMMIT around it. Collecting
+         * ids could fail after the autocommit, so a report rules it out. */
+        bool solo = (k->op == M2M_OP_DETACH || k->op == M2M_OP_UPDATE) && !db->in_txn &&
+                    !c->collect && !rel->owner_column && !db->auth_claims &&
+                    !(k->opts && k->opts->flags & M2M_WANT_VERSION);
+        rc = solo ? m2m__op_solo(&c->op, rel) : m2m__op_begin(&c->op, rel, k->parent);
         if (rc == M2M_OK)
             rc = body(c, k, &in);
         if (rc == M2M_OK) {

@@ -24,6 +24,15 @@ static int add_fixed(m2m__op *op, int which, const m2m_value *params, size_t n) 
     return M2M_OK;
 }
 
+int m2m__op_solo(m2m__op *op, m2m_relation *rel) {
+    *op = (m2m__op){.db = rel->db, .rel = rel};
+    if (rel->db->cursor_busy)
+        return m2m__set_error(rel->db, M2M_MISUSE,
+                              "a result cursor is still open on this connection; free it "
+                              "with m2m_rows_free() first");
+    return M2M_OK;
+}
+
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     m2m_db *db = rel->db;
     *op = (m2m__op){.db = db, .rel = rel};
