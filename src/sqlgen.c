@@ -126,19 +126,22 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
     m2m__buf_add(b, " AS i)");
 }
 
-static int b_delete(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
-    m2m__buf_add(b, "DELETE FROM ");
+/* "<verb> <pivot> AS t": the head of every statement on the pivot rows. */
+static void pivot_as_t(m2m__buf *b, const m2m_relation *rel, const char *verb) {
+    m2m__buf_add(b, verb);
     m2m__buf_ident(b, rel->pivot_table);
     m2m__buf_add(b, " AS t");
+}
+
+static int b_delete(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
+    pivot_as_t(b, rel, "DELETE FROM ");
     where_set(b, rel, kind);
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
 
 static int b_count(m2m_relation *rel, int kind, m2m__buf *b) {
-    m2m__buf_add(b, "SELECT count(*) FROM ");
-    m2m__buf_ident(b, rel->pivot_table);
-    m2m__buf_add(b, " AS t");
+    pivot_as_t(b, rel, "SELECT count(*) FROM ");
     where_set(b, rel, kind);
     return M2M_OK;
 }
@@ -224,9 +227,7 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
 }
 
 static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
-    m2m__buf_add(b, "UPDATE ");
-    m2m__buf_ident(b, rel->pivot_table);
-    m2m__buf_add(b, " AS t");
+    pivot_as_t(b, rel, "UPDATE ");
     set_list(b, rel, mask, NULL);
     update_from_where(b, rel, mask);
     returning_rk(b, rel, mask);
@@ -234,9 +235,7 @@ static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 }
 
 static int b_count_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
-    m2m__buf_add(b, "SELECT count(*) FROM ");
-    m2m__buf_ident(b, rel->pivot_table);
-    m2m__buf_add(b, " AS t");
+    pivot_as_t(b, rel, "SELECT count(*) FROM ");
     /* A join written as FROM t, rows i: same rows as the UPDATE touches. */
     m2m__buf ref = {0};
     update_from_where(&ref, rel, mask);
@@ -253,9 +252,7 @@ static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     for (size_t i = 0; i < rel->ncols; i++)
         nscope += (rel->scope_mask >> i) & 1;
     int vno = 3 + nscope;
-    m2m__buf_add(b, "UPDATE ");
-    m2m__buf_ident(b, rel->pivot_table);
-    m2m__buf_add(b, " AS t");
+    pivot_as_t(b, rel, "UPDATE ");
     set_list(b, rel, mask, &vno);
     where_set(b, rel, S_DELETE_IN);
     returning_rk(b, rel, mask);
