@@ -267,9 +267,7 @@ static int b_version(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
         m2m__buf_add(b, ", ");
         col(b, "t", rel->cols[i]);
     }
-    m2m__buf_add(b, " FROM ");
-    m2m__buf_ident(b, rel->pivot_table);
-    m2m__buf_add(b, " AS t");
+    pivot_as_t(b, rel, " FROM ");
     where_set(b, rel, S_DELETE_ALL);
     return M2M_OK;
 }
