@@ -676,6 +676,31 @@ static void pg_input_rows(m2m__buf *b, const char *table, int param,
     m2m__buf_addf(b, "jsonb_populate_recordset(NULL::%s, $%d::jsonb)", table, param);
 }
 
+/* An element of an array literal: integers as they are, text in double
+ * quotes with backslash before '"' and '\\'. */
+static void pg_ids_value(m2m__buf *b, m2m_value v) {
+    if (v.type != M2M_TTEXT) {
+        m2m__buf_json_value(b, v);
+        return;
+    }
+    m2m__buf_add(b, "\"");
+    const char *s = v.s, *run = s;
+    for (; *s; s++) {
+        if (*s != '"' && *s != '\\')
+            continue;
+        m2m__buf_addn(b, run, (size_t)(s - run));
+        m2m__buf_add(b, "\\");
+        run = s;
+    }
+    m2m__buf_addn(b, run, (size_t)(s - run));
+    m2m__buf_add(b, "\"");
+}
+
+static void pg_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias) {
+    m2m__buf_addf(b, "unnest($%d::%s[]) AS %s(value)", param,
+                  type == M2M_TTEXT ? "text" : "int8", alias);
+}
+
 const m2m__driver m2m__pg_driver = {
     .version = 1,
     .name = "postgresql",
@@ -693,6 +718,10 @@ const m2m__driver m2m__pg_driver = {
     .cursor_close = pg_cursor_close,
     .exec_script = pg_exec_script,
     .begin_sql = "BEGIN",
+    .ids_open = '{',
+    .ids_close = '}',
+    .ids_value = pg_ids_value,
+    .ids_from = pg_ids_from,
     .input_rows = pg_input_rows,
     .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
     .now_sql = "now()",

@@ -269,6 +269,11 @@ static void sq_input_rows(m2m__buf *b, const char *table, int param,
     m2m__buf_addf(b, " FROM json_each($%d) AS j)", param);
 }
 
+static void sq_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias) {
+    (void)type;
+    m2m__buf_addf(b, "json_each($%d) AS %s", param, alias);
+}
+
 const m2m__driver m2m__sqlite_driver = {
     .version = 1,
     .name = "sqlite",
@@ -286,6 +291,10 @@ const m2m__driver m2m__sqlite_driver = {
     .cursor_close = sq_cursor_close,
     .exec_script = sq_exec_script,
     .begin_sql = "BEGIN IMMEDIATE",
+    .ids_open = '[',
+    .ids_close = ']',
+    .ids_value = m2m__buf_json_value,
+    .ids_from = sq_ids_from,
     .input_rows = sq_input_rows,
     .lock_sql = NULL,
     .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",

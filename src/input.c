@@ -176,7 +176,10 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
         /* First occurrence wins: a repeated id is one row. */
         if (!idset_add(&seen, in->all, i))
             continue;
-        in->masks[in->n] = own | in->shared_mask | rel->scope_mask;
+        /* Rows without values of their own (nor a per-row pivot id) all
+         * store the same: they travel as a flat id array. */
+        in->masks[in->n] = own | in->shared_mask | rel->scope_mask |
+                           (own || rel->pivot_id ? 0 : M2M__FLAT);
         in->uniq[in->n++] = i;
     }
     m2m__free(seen.slot);
@@ -204,8 +207,48 @@ static void json_key(m2m__buf *b, const char *k) {
     m2m__buf_add(b, "\":");
 }
 
+/* Append one row to its group's buffer, as an array element (flat) or a
+ * JSON object of its columns. */
+static void encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value id,
+                       const m2m__buf *pj, const char *ptext) {
+    const m2m_relation *rel = in->rel;
+    m2m__buf *b = &gr->json;
+    if (gr->mask & M2M__FLAT) {
+        if (gr->count++)
+            m2m__buf_addn(b, ",", 1);
+        rel->db->drv->ids_value(b, id);
+        return;
+    }
+    m2m__buf_add(b, gr->count++ ? ",{" : "{");
+    json_key(b, rel->fk);
+    m2m__buf_addn(b, pj->p, pj->len);
+    m2m__buf_add(b, ",");
+    json_key(b, rel->rk);
+    m2m__buf_json_value(b, id);
+    if (rel->pivot_id) {
+        char ibuf[40];
+        m2m__buf_add(b, ",");
+        json_key(b, rel->pivot_id);
+        m2m__buf ids = {0};
+        m2m__buf_addf(&ids, "%s_%s", ptext, m2m_value_text(id, ibuf, sizeof ibuf));
+        m2m__buf_json_value(b, M2M_TEXT(ids.p ? ids.p : ""));
+        if (ids.oom)
+            b->oom = true;
+        m2m__buf_free(&ids);
+    }
+    for (size_t ix = 0; ix < rel->ncols; ix++) {
+        if (!(gr->mask & (1ULL << ix)))
+            continue;
+        m2m__buf_add(b, ",");
+        json_key(b, rel->cols[ix]);
+        m2m__buf_json_value(b, item_value(in, &in->items[in->uniq[u]], ix));
+    }
+    m2m__buf_add(b, "}");
+}
+
 int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip) {
     m2m_relation *rel = in->rel;
+    const m2m__driver *drv = rel->db->drv;
     m2m__input_clear_groups(in);
     char pbuf[40];
     const char *ptext = m2m_value_text(parent, pbuf, sizeof pbuf);
@@ -213,12 +256,13 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
     m2m__buf_json_value(&pj, parent);
     if (pj.oom)
         goto oom;
-    size_t count = in->items ? in->n : in->n;
-    for (size_t u = 0; u < count; u++) {
+    for (size_t u = 0; u < in->n; u++) {
         m2m_value id = in->items ? in->items[in->uniq[u]].id : in->ids[u];
-        if (skip && m2m__valset_has(skip, id))
+        if (skip && m2m__valset_has(skip, id)) {
+            in->nskipped++;
             continue;
-        uint64_t mask = in->items ? in->masks[u] : 0;
+        }
+        uint64_t mask = in->items ? in->masks[u] : M2M__FLAT;
         size_t g = 0;
         while (g < in->ngroups && in->groups[g].mask != mask)
             g++;
@@ -228,40 +272,16 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
                 goto oom;
             in->groups[g] = (m2m__group){.mask = mask};
             in->ngroups++;
-            m2m__buf_add(&in->groups[g].json, "[");
+            m2m__buf_addn(&in->groups[g].json, mask & M2M__FLAT ? &drv->ids_open : "[",
+                          1);
         }
-        m2m__group *gr = &in->groups[g];
-        m2m__buf *b = &gr->json;
-        m2m__buf_add(b, gr->count++ ? ",{" : "{");
-        json_key(b, rel->fk);
-        m2m__buf_addn(b, pj.p, pj.len);
-        m2m__buf_add(b, ",");
-        json_key(b, rel->rk);
-        m2m__buf_json_value(b, id);
-        if (rel->pivot_id && in->items) {
-            char ibuf[40];
-            m2m__buf_add(b, ",");
-            json_key(b, rel->pivot_id);
-            m2m__buf ids = {0};
-            m2m__buf_addf(&ids, "%s_%s", ptext, m2m_value_text(id, ibuf, sizeof ibuf));
-            m2m__buf_json_value(b, M2M_TEXT(ids.p ? ids.p : ""));
-            if (ids.oom)
-                b->oom = true;
-            m2m__buf_free(&ids);
-        }
-        for (size_t ix = 0; ix < rel->ncols; ix++) {
-            if (!(mask & (1ULL << ix)))
-                continue;
-            m2m__buf_add(b, ",");
-            json_key(b, rel->cols[ix]);
-            m2m__buf_json_value(b, item_value(in, &in->items[in->uniq[u]], ix));
-        }
-        m2m__buf_add(b, "}");
-        if (b->oom)
+        encode_row(in, &in->groups[g], u, id, &pj, ptext);
+        if (in->groups[g].json.oom)
             goto oom;
     }
     for (size_t g = 0; g < in->ngroups; g++) {
-        m2m__buf_add(&in->groups[g].json, "]");
+        m2m__buf_addn(&in->groups[g].json,
+                      in->groups[g].mask & M2M__FLAT ? &drv->ids_close : "]", 1);
         if (in->groups[g].json.oom)
             goto oom;
     }
@@ -273,10 +293,42 @@ oom:
                           rel->pivot_table);
 }
 
+const char *m2m__input_all_ids(m2m__input *in) {
+    if (in->ngroups == 1 && !in->nskipped && in->groups[0].mask & M2M__FLAT)
+        return in->groups[0].json.p;
+    const m2m__driver *drv = in->rel->db->drv;
+    m2m__buf *b = &in->allids;
+    b->len = 0;
+    m2m__buf_addn(b, &drv->ids_open, 1);
+    for (size_t u = 0; u < in->n; u++) {
+        if (u)
+            m2m__buf_addn(b, ",", 1);
+        drv->ids_value(b, in->items ? in->items[in->uniq[u]].id : in->ids[u]);
+    }
+    m2m__buf_addn(b, &drv->ids_close, 1);
+    return b->oom ? NULL : b->p;
+}
+
+size_t m2m__input_shared_vals(const m2m__input *in, uint64_t mask, m2m_value *out) {
+    const m2m_relation *rel = in->rel;
+    size_t n = 0;
+    for (size_t ix = 0; ix < rel->ncols; ix++) {
+        if (!(mask & (1ULL << ix)) || rel->scope_mask & (1ULL << ix))
+            continue;
+        out[n] = M2M_NULL;
+        for (size_t k = 0; k < in->nshared; k++)
+            if (strcmp(in->shared[k].name, rel->cols[ix]) == 0)
+                out[n] = in->shared[k].value;
+        n++;
+    }
+    return n;
+}
+
 void m2m__input_clear_groups(m2m__input *in) {
     for (size_t g = 0; g < in->ngroups; g++)
         m2m__buf_free(&in->groups[g].json);
     in->ngroups = 0;
+    in->nskipped = 0;
 }
 
 void m2m__input_free(m2m__input *in) {
@@ -285,5 +337,6 @@ void m2m__input_free(m2m__input *in) {
     m2m__free(in->all);
     m2m__free(in->masks);
     m2m__free(in->uniq);
+    m2m__buf_free(&in->allids);
     *in = (m2m__input){0};
 }

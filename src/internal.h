@@ -104,6 +104,14 @@ typedef struct m2m__driver {
 
     /* ---- dialect ---- */
     const char *begin_sql; /* "BEGIN IMMEDIATE" (SQLite) or "BEGIN" */
+    /* The ids of an operation travel as one array parameter (a JSON array
+     * on SQLite, an array literal on PostgreSQL): ids_open, the values
+     * written by ids_value separated by ',', ids_close. */
+    char ids_open, ids_close;
+    void (*ids_value)(m2m__buf *b, m2m_value v);
+    /* Append a FROM item over the ids array parameter $param, named alias,
+     * whose one column "value" holds the ids (of key type type). */
+    void (*ids_from)(m2m__buf *b, int param, m2m_type type, const char *alias);
     /* Append a FROM-able relation of the rows of a JSON array of objects
      * bound as parameter $param; keys are column names of table (quoted
      * name), and cols are the columns the SQL will read. */
@@ -157,10 +165,13 @@ struct m2m_db {
 void m2m__note_exec(m2m_db *db, const char *sql);
 
 /* ---- relations (relation.c) ---- */
-/* Bit 63 of a statement's column mask is not a column: it asks for the
- * variant without RETURNING (sqlgen.c), used when no one wants the ids. */
-enum { M2M__MAX_PIVOT = 63 };
+/* Bits 62 and 63 of a statement's column mask are not columns. 63 asks
+ * for the variant without RETURNING (sqlgen.c), used when no one wants the
+ * ids; 62 for the variant whose rows all store the same values, which take
+ * the ids as one array and the values as plain parameters. */
+enum { M2M__MAX_PIVOT = 62 };
 #define M2M__NO_RETURNING (1ULL << 63)
+#define M2M__FLAT (1ULL << 62)
 
 /* A statement built once for a relation and kept prepared: writes are keyed
  * by (op, column mask) so their SQL is never rebuilt; reads by their text. */

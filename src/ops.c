@@ -36,7 +36,8 @@ static m2m_value *arena_take(opctx *c, size_t n) {
     return p;
 }
 
-/* Queue statement kind with params [$1 parent, $2 json?, scope..., vals...]
+/* Queue statement kind with params [$1 parent, $2 ids or rows?, scope...,
+ * vals...]
  * and, when list >= 0, collect its rows into that report list. */
 static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_value *vals,
                size_t nvals, int list, m2m__step **out) {
@@ -57,8 +58,8 @@ static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_va
     p[n++] = c->parent;
     if (json)
         p[n++] = M2M_TEXT(json);
-    /* Inserts carry the scope values inside the JSON rows. */
-    if (kind != S_INSERT)
+    /* Inserts of JSON rows carry the scope values inside the rows. */
+    if (kind != S_INSERT || mask & M2M__FLAT)
         n += m2m__scope_params(rel, p + n);
     for (size_t i = 0; i < nvals; i++)
         p[n++] = vals[i];
@@ -172,27 +173,23 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
     char *msg = db->errmsg;
     db->errmsg = NULL;
     char found[128] = "";
-    for (size_t g = 0; g < in->ngroups && !found[0]; g++) {
-        m2m__stmt *st;
-        if (m2m__rel_stmt(rel, S_DIAG_RELATED, 0, m2m__builder(S_DIAG_RELATED), &st))
-            break;
-        m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
-        if (!tmp)
-            break;
+    m2m__stmt *dst;
+    m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
+    const char *all = m2m__input_all_ids(in);
+    if (tmp && all &&
+        m2m__rel_stmt(rel, S_DIAG_RELATED, 0, m2m__builder(S_DIAG_RELATED), &dst) ==
+            M2M_OK) {
         m2m__collect col = {db, tmp, M2M__ATTACHED};
-        m2m_value p = M2M_TEXT(in->groups[g].json.p);
-        m2m__step s = {.stmt = st,
-                       .params = &p,
-                       .nparams = 1,
-                       .on_row = m2m__collect_row,
-                       .arg = &col};
+        m2m_value p = M2M_TEXT(all);
+        m2m__step s = {
+            .stmt = dst, .params = &p, .nparams = 1, .on_row = m2m__collect_row, .arg = &col};
         if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
             char buf[40];
             snprintf(found, sizeof found, "%.100s",
                      m2m_value_text(tmp->ch.attached[0], buf, sizeof buf));
         }
-        m2m_changes_free(&tmp->ch);
     }
+    m2m_changes_free(tmp ? &tmp->ch : NULL);
     m2m__free(db->errmsg);
     db->errmsg = NULL;
     if (found[0]) {
@@ -278,26 +275,6 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
     return M2M_OK;
 }
 
-/* JSON of every id of the input: the one group's, else built apart. */
-static const char *all_ids_json(m2m__input *in, m2m__input *tmp, m2m_value parent) {
-    if (in->ngroups == 1)
-        return in->groups[0].json.p;
-    if (in->ngroups == 0)
-        return "[]";
-    m2m_value *ids = m2m__calloc(in->n, sizeof *ids);
-    if (!ids)
-        return NULL;
-    for (size_t u = 0; u < in->n; u++)
-        ids[u] = in->items[in->uniq[u]].id;
-    m2m__input_ids(in->rel, ids, in->n, tmp);
-    const char *json = m2m__input_encode(tmp, parent, NULL) == M2M_OK && tmp->ngroups
-                           ? tmp->groups[0].json.p
-                           : NULL;
-    tmp->ids = NULL;
-    m2m__free(ids);
-    return json;
-}
-
 typedef struct call {
     int op;
     m2m_value parent;
@@ -312,8 +289,10 @@ typedef struct call {
 
 static int run_insert_groups(opctx *c, m2m__input *in) {
     for (size_t g = 0; g < in->ngroups; g++) {
-        int rc = add(c, S_INSERT, in->groups[g].mask, in->groups[g].json.p, NULL, 0,
-                     M2M__ATTACHED, NULL);
+        m2m_value vals[M2M__MAX_PIVOT];
+        uint64_t m = in->groups[g].mask;
+        size_t nv = m & M2M__FLAT ? m2m__input_shared_vals(in, m, vals) : 0;
+        int rc = add(c, S_INSERT, m, in->groups[g].json.p, vals, nv, M2M__ATTACHED, NULL);
         if (rc)
             return rc;
     }
@@ -346,47 +325,42 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
                 "was changed",
                 c->rel->pivot_table, k->opts->if_version, now);
     }
-    m2m__input tmp = {0};
     if (!(flags & M2M_KEEP)) {
-        const char *json = all_ids_json(in, &tmp, c->parent);
-        rc = json ? add_checked(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0, json, NULL, 0,
-                                M2M__DETACHED)
-                  : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+        const char *all = m2m__input_all_ids(in);
+        rc = all ? add_checked(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0, all, NULL, 0,
+                               M2M__DETACHED)
+                 : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
         if (rc)
-            goto out;
+            return rc;
     }
     if (flags & M2M_UPDATE_EXISTING) {
         for (size_t g = 0; g < in->ngroups; g++) {
             uint64_t m = in->groups[g].mask & ~c->rel->scope_mask;
-            if (m && (rc = add_checked(c, S_COUNT_UPDATE_FROM, S_UPDATE_FROM, m,
-                                       in->groups[g].json.p, NULL, 0, M2M__UPDATED)))
-                goto out;
+            m2m_value vals[M2M__MAX_PIVOT];
+            size_t nv = m & M2M__FLAT ? m2m__input_shared_vals(in, m, vals) : 0;
+            if ((m & ~M2M__FLAT) &&
+                (rc = add_checked(c, S_COUNT_UPDATE_FROM, S_UPDATE_FROM, m,
+                                  in->groups[g].json.p, vals, nv, M2M__UPDATED)))
+                return rc;
         }
     }
     if ((rc = run_insert_groups(c, in)))
-        goto out;
+        return rc;
     flags |= k->opts && k->opts->if_version ? M2M__IF_VERSION : 0;
     if ((rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
         m2m__op_abort(&c->op);
         diagnose_fk(c, in);
     }
-    if (rc == M2M_OK)
-        rc = finish(c, flags, NULL);
-out:
-    m2m__input_free(&tmp);
-    return rc;
+    return rc ? rc : finish(c, flags, NULL);
 }
 
 static int body_toggle(opctx *c, const call *k, m2m__input *in) {
-    m2m__input tmp = {0};
     c->need_detached = true;
-    const char *json = all_ids_json(in, &tmp, c->parent);
-    int rc =
-        json ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, json, NULL, 0, M2M__DETACHED)
-             : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    const char *all = m2m__input_all_ids(in);
+    int rc = all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, all, NULL, 0, M2M__DETACHED)
+                 : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     if (rc == M2M_OK)
         rc = flush(c);
-    m2m__input_free(&tmp);
     if (rc)
         return rc;
     /* What was just detached must not come back: attach only the rest. */
@@ -406,10 +380,11 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
 }
 
 static int body_detach(opctx *c, const call *k, m2m__input *in) {
+    const char *all = k->all ? NULL : m2m__input_all_ids(in);
     int rc = k->all ? add_checked(c, S_COUNT_ALL, S_DELETE_ALL, 0, NULL, NULL, 0,
                                   M2M__DETACHED)
-                    : add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, in->groups[0].json.p,
-                                  NULL, 0, M2M__DETACHED);
+             : all  ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, all, NULL, 0, M2M__DETACHED)
+                    : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
         rc = flush_last(c, flags);
@@ -427,8 +402,9 @@ static int body_update(opctx *c, const call *k, m2m__input *in) {
         for (size_t j = 0; j < k->ncols && (mask >> ix & 1); j++)
             if (strcmp(k->cols[j].name, c->rel->cols[ix]) == 0)
                 vals[nv++] = k->cols[j].value;
-    rc = add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, in->groups[0].json.p, vals, nv,
-                     M2M__UPDATED);
+    const char *all = m2m__input_all_ids(in);
+    rc = all ? add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, all, vals, nv, M2M__UPDATED)
+             : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     if (rc == M2M_OK)
         rc = flush_last(c, 0);
     return rc ? rc : finish(c, 0, NULL);

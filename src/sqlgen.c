@@ -20,9 +20,16 @@ static void input(m2m__buf *b, const m2m_relation *rel, int param,
     m2m__buf_free(&t);
 }
 
-static void input_rk(m2m__buf *b, const m2m_relation *rel, int param) {
-    const char *cols[] = {rel->rk};
-    input(b, rel, param, cols, 1);
+/* FROM item over the ids array parameter $param: alias.value. */
+static void ids(m2m__buf *b, const m2m_relation *rel, int param, const char *alias) {
+    rel->db->drv->ids_from(b, param, rel->related_type, alias);
+}
+
+static int count_scope(const m2m_relation *rel) {
+    int n = 0;
+    for (size_t i = 0; i < rel->ncols; i++)
+        n += (rel->scope_mask >> i) & 1;
+    return n;
 }
 
 /* alias.fk = $1 AND alias.scope_col = $k ... (k from *pno up). */
@@ -56,7 +63,22 @@ static void returning_rk(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
     m2m__buf_ident(b, rel->rk);
 }
 
+/* The value an inserted row stores in column i: from the JSON rows i, or
+ * (flat) the scope's parameter or the next value parameter *vno. */
+static void insert_value(m2m__buf *b, const m2m_relation *rel, uint64_t mask, size_t i,
+                         int *vno) {
+    if (!(mask & M2M__FLAT)) {
+        col(b, "i", rel->cols[i]);
+        return;
+    }
+    int sno = 3;
+    for (size_t k = 0; k < i; k++)
+        sno += (rel->scope_mask >> k) & 1;
+    m2m__buf_addf(b, "$%d", rel->scope_mask & (1ULL << i) ? sno : (*vno)++);
+}
+
 static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    bool flat = mask & M2M__FLAT;
     const char *cols[M2M__MAX_PIVOT + 3];
     size_t n = 0;
     cols[n++] = rel->fk;
@@ -81,10 +103,20 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
         m2m__buf_ident(b, rel->updated_at);
     }
     m2m__buf_add(b, ") SELECT ");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            m2m__buf_add(b, ", ");
-        col(b, "i", cols[i]);
+    if (flat) {
+        int vno = 3 + count_scope(rel);
+        m2m__buf_add(b, "$1, i.value");
+        for (size_t i = 0; i < rel->ncols; i++)
+            if (mask & (1ULL << i)) {
+                m2m__buf_add(b, ", ");
+                insert_value(b, rel, mask, i, &vno);
+            }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                m2m__buf_add(b, ", ");
+            col(b, "i", cols[i]);
+        }
     }
     if (rel->timestamps) {
         m2m__buf_add(b, ", ");
@@ -93,23 +125,32 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
         m2m__buf_add(b, rel->db->drv->now_sql);
     }
     m2m__buf_add(b, " FROM ");
-    input(b, rel, 2, cols, n);
+    if (flat)
+        ids(b, rel, 2, "i");
+    else {
+        input(b, rel, 2, cols, n);
+        m2m__buf_add(b, " AS i");
+    }
     /* The NOT EXISTS makes attach duplicate-safe without a unique index;
      * ON CONFLICT covers writers that do not take m2m's lock. */
-    m2m__buf_add(b, " AS i WHERE NOT EXISTS (SELECT 1 FROM ");
+    m2m__buf_add(b, " WHERE NOT EXISTS (SELECT 1 FROM ");
     m2m__buf_ident(b, rel->pivot_table);
     m2m__buf_add(b, " AS x WHERE ");
     col(b, "x", rel->fk);
     m2m__buf_add(b, " = $1 AND ");
     col(b, "x", rel->rk);
     m2m__buf_add(b, " = ");
-    col(b, "i", rel->rk);
+    if (flat)
+        m2m__buf_add(b, "i.value");
+    else
+        col(b, "i", rel->rk);
     m2m__buf_add(b, ") ON CONFLICT DO NOTHING");
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
 
-/* The WHERE of the delete/count family; json says whether $2 is used. */
+/* The WHERE of the delete/count family: the parent's rows, all or those
+ * whose id is (not) in the ids array $2. */
 static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
     int pno = (kind == S_DELETE_ALL || kind == S_COUNT_ALL) ? 2 : 3;
     m2m__buf_add(b, " WHERE ");
@@ -119,11 +160,9 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
     m2m__buf_add(b, " AND ");
     col(b, "t", rel->rk);
     m2m__buf_add(b, (kind == S_DELETE_IN || kind == S_COUNT_IN) ? " IN" : " NOT IN");
-    m2m__buf_add(b, " (SELECT ");
-    col(b, "i", rel->rk);
-    m2m__buf_add(b, " FROM ");
-    input_rk(b, rel, 2);
-    m2m__buf_add(b, " AS i)");
+    m2m__buf_add(b, " (SELECT i.value FROM ");
+    ids(b, rel, 2, "i");
+    m2m__buf_add(b, ")");
 }
 
 /* "<verb> <pivot> AS t": the head of every statement on the pivot rows. */
@@ -192,8 +231,36 @@ static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *p
     }
 }
 
-/* FROM rows AS i WHERE <parent> AND t.rk = i.rk AND (values differ). */
+/* " AND (t.c IS DISTINCT FROM <new c> OR ...)" over the columns of mask;
+ * the new value is i.c, or (flat) the value parameters from vno on. */
+static void differ(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int vno) {
+    m2m__buf_add(b, " AND (");
+    bool first = true;
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (!(mask & (1ULL << i)))
+            continue;
+        if (!first)
+            m2m__buf_add(b, " OR ");
+        first = false;
+        col(b, "t", rel->cols[i]);
+        m2m__buf_add(b, " IS DISTINCT FROM ");
+        if (mask & M2M__FLAT)
+            m2m__buf_addf(b, "$%d", vno++);
+        else
+            col(b, "i", rel->cols[i]);
+    }
+    m2m__buf_add(b, ")");
+}
+
+/* The rows an update from the input touches: flat, the parent's rows of the
+ * ids array whose values differ; else FROM rows AS i WHERE <parent> AND
+ * t.rk = i.rk AND (values differ). */
 static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
+    if (mask & M2M__FLAT) {
+        where_set(b, rel, S_DELETE_IN);
+        differ(b, rel, mask, 3 + count_scope(rel));
+        return;
+    }
     const char *cols[M2M__MAX_PIVOT + 1];
     size_t n = 0;
     cols[n++] = rel->rk;
@@ -215,20 +282,13 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     m2m__buf_add(b, " AND ");
     col(b, "t", rel->rk);
     m2m__buf_add(b, " = i.\"m2m__key\"");
-    m2m__buf_add(b, " AND (");
-    for (size_t k = 1; k < n; k++) {
-        if (k > 1)
-            m2m__buf_add(b, " OR ");
-        col(b, "t", cols[k]);
-        m2m__buf_add(b, " IS DISTINCT FROM ");
-        col(b, "i", cols[k]);
-    }
-    m2m__buf_add(b, ")");
+    differ(b, rel, mask, 0);
 }
 
 static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    int vno = 3 + count_scope(rel);
     pivot_as_t(b, rel, "UPDATE ");
-    set_list(b, rel, mask, NULL);
+    set_list(b, rel, mask, mask & M2M__FLAT ? &vno : NULL);
     update_from_where(b, rel, mask);
     returning_rk(b, rel, mask);
     return M2M_OK;
@@ -236,6 +296,10 @@ static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 
 static int b_count_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     pivot_as_t(b, rel, "SELECT count(*) FROM ");
+    if (mask & M2M__FLAT) {
+        update_from_where(b, rel, mask);
+        return M2M_OK;
+    }
     /* A join written as FROM t, rows i: same rows as the UPDATE touches. */
     m2m__buf ref = {0};
     update_from_where(&ref, rel, mask);
@@ -248,10 +312,7 @@ static int b_count_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 }
 
 static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
-    int nscope = 0;
-    for (size_t i = 0; i < rel->ncols; i++)
-        nscope += (rel->scope_mask >> i) & 1;
-    int vno = 3 + nscope;
+    int vno = 3 + count_scope(rel);
     pivot_as_t(b, rel, "UPDATE ");
     set_list(b, rel, mask, &vno);
     where_set(b, rel, S_DELETE_IN);
@@ -274,17 +335,13 @@ static int b_version(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 
 static int b_diag_related(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     (void)mask;
-    m2m__buf_add(b, "SELECT ");
-    col(b, "i", rel->rk);
-    m2m__buf_add(b, " FROM ");
-    input_rk(b, rel, 1);
-    m2m__buf_add(b, " AS i WHERE NOT EXISTS (SELECT 1 FROM ");
+    m2m__buf_add(b, "SELECT i.value FROM ");
+    ids(b, rel, 1, "i");
+    m2m__buf_add(b, " WHERE NOT EXISTS (SELECT 1 FROM ");
     m2m__buf_ident(b, rel->related_table);
     m2m__buf_add(b, " AS r WHERE ");
     col(b, "r", rel->related_key);
-    m2m__buf_add(b, " = ");
-    col(b, "i", rel->rk);
-    m2m__buf_add(b, ") LIMIT 1");
+    m2m__buf_add(b, " = i.value) LIMIT 1");
     return M2M_OK;
 }
 

@@ -6,8 +6,10 @@
 #include "internal.h"
 
 /* Statement kinds, the op keys of the relation's statement cache. Parameter
- * layouts: $1 parent, $2 JSON rows (when used), then the scope values in
- * column order, then (S_UPDATE_SET) the new values in column order. */
+ * layouts: $1 parent, $2 the ids array or (S_INSERT and S_UPDATE_FROM
+ * without M2M__FLAT) the JSON rows, when used; then the scope values in
+ * column order; then the new values of the mask's other columns in column
+ * order (S_UPDATE_SET, and the flat S_INSERT and S_UPDATE_FROM). */
 enum {
     S_INSERT = 1,    /* mask: columns stored; RETURNING rk */
     S_DELETE_IN,     /* rows of the given ids */
@@ -20,7 +22,7 @@ enum {
     S_COUNT_UPDATE_FROM,
     S_UPDATE_SET,   /* mask: rows of the given ids get the values */
     S_VERSION,      /* the parent's rows for the digest (no $2) */
-    S_DIAG_RELATED, /* $1 JSON rows: the first id missing from related */
+    S_DIAG_RELATED, /* $1 ids array: the first id missing from related */
     S_DIAG_PARENT   /* $1 parent: does it exist */
 };
 

@@ -261,6 +261,61 @@ TEST(bad_int_id_on_text_relation) {
     m2m_relation_close(rel);
 }
 
+/* Text ids travel inside one array parameter: characters that mean
+ * something in a JSON array or a PostgreSQL array literal stay data. */
+TEST(text_ids_with_array_syntax_are_data) {
+    t_exec("CREATE TABLE a(k TEXT PRIMARY KEY); CREATE TABLE b(k TEXT PRIMARY KEY);"
+           "CREATE TABLE ab(a_k TEXT NOT NULL REFERENCES a(k), b_k TEXT NOT NULL "
+           "REFERENCES b(k), note TEXT, PRIMARY KEY(a_k, b_k));"
+           "INSERT INTO a VALUES ('x');"
+           "INSERT INTO b VALUES ('q\"1'), ('s\\2'), ('c,3'), ('{4}'), ('NULL'),"
+           " (' 5 '), (''), ('[6]');");
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "a",
+                                                    .parent_key = "k",
+                                                    .parent_key_type = M2M_TTEXT,
+                                                    .related_table = "b",
+                                                    .related_key = "k",
+                                                    .related_key_type = M2M_TTEXT,
+                                                    .pivot_table = "ab",
+                                                    .foreign_pivot_key = "a_k",
+                                                    .related_pivot_key = "b_k",
+                                                    .pivot_columns =
+                                                        (const char *[]){"note", NULL}});
+    const m2m_opts note = {.pivot = (const m2m_col[]){COLT("note", "n")}, .npivot = 1};
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_TEXT("x"),
+                    FX_ITEMS(ITT("q\"1"), ITT("s\\2"), ITT("c,3"), ITT("{4}"),
+                             ITT("NULL"), ITT(" 5 "), ITT(""), ITT("[6]")),
+                    &note, &ch));
+    assert_int_equal(ch->nattached, 8);
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT count(*), min(note), max(note) FROM ab"), "8|n|n");
+    assert_string_equal(t_rows("SELECT count(*) FROM ab WHERE b_k IN ('q\"1', 's\\2',"
+                               " 'c,3', '{4}', 'NULL', ' 5 ', '', '[6]')"),
+                        "8");
+    T_OK(m2m_sync(rel, M2M_TEXT("x"), FX_ITEMS(ITT("q\"1"), ITT("s\\2"), ITT(" 5 ")),
+                  NULL, &ch));
+    assert_int_equal(ch->ndetached, 5);
+    assert_int_equal(ch->nattached, 0);
+    m2m_changes_free(ch);
+    T_OK(m2m_toggle(rel, M2M_TEXT("x"), FX_ITEMS(ITT("s\\2"), ITT("")), NULL, &ch));
+    assert_int_equal(ch->ndetached, 1);
+    assert_int_equal(ch->nattached, 1);
+    m2m_changes_free(ch);
+    T_OK(m2m_update_pivot(rel, M2M_TEXT("x"), FX_VALS(M2M_TEXT("q\"1"), M2M_TEXT("")),
+                          (const m2m_col[]){COLT("note", "u")}, 1, &ch));
+    assert_int_equal(ch->nupdated, 2);
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT '<' || b_k || '>', note FROM ab ORDER BY b_k"),
+                        "<>|u,< 5 >|n,<q\"1>|u");
+    T_OK(m2m_detach(rel, M2M_TEXT("x"), FX_VALS(M2M_TEXT(" 5 "), M2M_TEXT("5")), NULL, &ch));
+    assert_int_equal(ch->ndetached, 1);
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT count(*) FROM ab"), "2");
+    assert_string_equal(t_rows("SELECT count(*) FROM b"), "8");
+    m2m_relation_close(rel);
+}
+
 TEST(bad_null_ids_invalid) {
     m2m_relation *rel = seeded();
     m2m_changes *ch = NULL;
