@@ -36,12 +36,21 @@ int m2m__collect_row(void *arg, m2m__cursor *row) {
     m2m_changes *ch = &c->rep->ch;
     m2m_value **list[] = {&ch->attached, &ch->detached, &ch->updated};
     size_t *count[] = {&ch->nattached, &ch->ndetached, &ch->nupdated};
-    m2m_value v = c->db->drv->cursor_value(row, 0);
-    if (m2m__grow((void **)list[c->list], &c->rep->cap[c->list], *count[c->list] + 1,
-                  sizeof(m2m_value)) ||
-        m2m__value_copy(&(*list[c->list])[*count[c->list]], v))
+    int l = c->list, col = 0;
+    if (l == M2M__TAGGED) {
+        m2m_value tag = c->db->drv->cursor_value(row, 0);
+        l = tag.type == M2M_TINT    ? (int)tag.i
+            : tag.type == M2M_TTEXT ? atoi(tag.s)
+                                    : -1;
+        if (l != M2M__ATTACHED && l != M2M__DETACHED)
+            return m2m__set_error(c->db, M2M_ERROR, "internal: bad report row");
+        col = 1;
+    }
+    m2m_value v = c->db->drv->cursor_value(row, col);
+    if (m2m__grow((void **)list[l], &c->rep->cap[l], *count[l] + 1, sizeof(m2m_value)) ||
+        m2m__value_copy(&(*list[l])[*count[l]], v))
         return m2m__set_error(c->db, M2M_NOMEM, "out of memory collecting the report");
-    (*count[c->list])++;
+    (*count[l])++;
     return M2M_OK;
 }
 

@@ -696,9 +696,21 @@ static void pg_ids_value(m2m__buf *b, m2m_value v) {
     m2m__buf_add(b, "\"");
 }
 
+static const char *pg_array_type(m2m_type type) {
+    return type == M2M_TTEXT ? "text[]" : "int8[]";
+}
+
 static void pg_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias) {
-    m2m__buf_addf(b, "unnest($%d::%s[]) AS %s(value)", param,
-                  type == M2M_TTEXT ? "text" : "int8", alias);
+    m2m__buf_addf(b, "unnest($%d::%s) AS %s(value)", param, pg_array_type(type), alias);
+}
+
+/* = ANY(array) is an index scan over the given keys; NOT IN a hashed
+ * subplan, where <> ALL(array) would compare each row with every id. */
+static void pg_ids_in(m2m__buf *b, int param, m2m_type type, bool negate) {
+    if (negate)
+        m2m__buf_addf(b, " NOT IN (SELECT unnest($%d::%s))", param, pg_array_type(type));
+    else
+        m2m__buf_addf(b, " = ANY($%d::%s)", param, pg_array_type(type));
 }
 
 const m2m__driver m2m__pg_driver = {
@@ -722,6 +734,8 @@ const m2m__driver m2m__pg_driver = {
     .ids_close = '}',
     .ids_value = pg_ids_value,
     .ids_from = pg_ids_from,
+    .ids_in = pg_ids_in,
+    .dml_cte = true,
     .input_rows = pg_input_rows,
     .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
     .now_sql = "now()",

@@ -274,6 +274,13 @@ static void sq_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias
     m2m__buf_addf(b, "json_each($%d) AS %s", param, alias);
 }
 
+/* IN (subquery) builds its lookup table once per statement. */
+static void sq_ids_in(m2m__buf *b, int param, m2m_type type, bool negate) {
+    (void)type;
+    m2m__buf_addf(b, "%s IN (SELECT value FROM json_each($%d))", negate ? " NOT" : "",
+                  param);
+}
+
 const m2m__driver m2m__sqlite_driver = {
     .version = 1,
     .name = "sqlite",
@@ -295,6 +302,8 @@ const m2m__driver m2m__sqlite_driver = {
     .ids_close = ']',
     .ids_value = m2m__buf_json_value,
     .ids_from = sq_ids_from,
+    .ids_in = sq_ids_in,
+    .dml_cte = false,
     .input_rows = sq_input_rows,
     .lock_sql = NULL,
     .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",

@@ -62,7 +62,9 @@ typedef struct m2m__report {
     m2m_changes ch; /* first: m2m_changes_free casts back */
     size_t cap[3];
 } m2m__report;
-enum { M2M__ATTACHED, M2M__DETACHED, M2M__UPDATED };
+/* Report lists; M2M__TAGGED collects rows (list, id) into the list named
+ * by their first column. */
+enum { M2M__ATTACHED, M2M__DETACHED, M2M__UPDATED, M2M__TAGGED };
 m2m__report *m2m__report_new(int op, m2m_value parent);
 m2m__report *m2m__report_copy(const m2m__report *src);
 /* on_row callbacks: append column 0 to a list; arg is a m2m__collect. */

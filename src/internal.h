@@ -112,6 +112,12 @@ typedef struct m2m__driver {
     /* Append a FROM item over the ids array parameter $param, named alias,
      * whose one column "value" holds the ids (of key type type). */
     void (*ids_from)(m2m__buf *b, int param, m2m_type type, const char *alias);
+    /* Append " IN <ids $param>" (or NOT IN when negate) after an expression:
+     * the membership test the backend plans best for small and huge sets. */
+    void (*ids_in)(m2m__buf *b, int param, m2m_type type, bool negate);
+    /* DELETE and INSERT may share one statement through WITH (PostgreSQL):
+     * toggle is then one statement. */
+    bool dml_cte;
     /* Append a FROM-able relation of the rows of a JSON array of objects
      * bound as parameter $param; keys are column names of table (quoted
      * name), and cols are the columns the SQL will read. */

@@ -20,7 +20,7 @@ typedef struct opctx {
     m2m__report *rep;
     bool collect;       /* the caller or a callback wants the ids */
     bool need_detached; /* toggle: the detached ids decide what to attach */
-    m2m__collect lists[3];
+    m2m__collect lists[4];
     m2m__intval counts[8];
     m2m__step *count_step[8], *dml_step[8];
     size_t nchecks;
@@ -142,7 +142,7 @@ static int ctx_init(opctx *c, m2m_relation *rel, int op, m2m_value parent, bool 
     c->rep = m2m__report_new(op, parent);
     if (!c->rep)
         return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
-    for (int l = 0; l < 3; l++)
+    for (int l = 0; l < 4; l++)
         c->lists[l] = (m2m__collect){c->db, c->rep, l};
     return M2M_OK;
 }
@@ -354,7 +354,26 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
     return rc ? rc : finish(c, flags, NULL);
 }
 
+/* Toggle as one statement: when the backend lets DELETE and INSERT share
+ * one (dml_cte), the rows share their values, and no RLS check must count
+ * between the two. */
+static int toggle_one(opctx *c, const call *k, m2m__input *in) {
+    m2m_value vals[M2M__MAX_PIVOT];
+    uint64_t m = in->groups[0].mask;
+    size_t nv = m2m__input_shared_vals(in, m, vals);
+    int rc = add(c, S_TOGGLE, m, in->groups[0].json.p, vals, nv, M2M__TAGGED, NULL);
+    int flags = k->opts ? k->opts->flags : 0;
+    if (rc == M2M_OK && (rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
+        m2m__op_abort(&c->op);
+        diagnose_fk(c, in);
+    }
+    return rc ? rc : finish(c, flags, NULL);
+}
+
 static int body_toggle(opctx *c, const call *k, m2m__input *in) {
+    if (c->db->drv->dml_cte && !c->rel->owner_column && in->ngroups == 1 &&
+        !in->nskipped && in->groups[0].mask & M2M__FLAT)
+        return toggle_one(c, k, in);
     c->need_detached = true;
     const char *all = m2m__input_all_ids(in);
     int rc = all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, all, NULL, 0, M2M__DETACHED)

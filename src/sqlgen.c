@@ -2,6 +2,8 @@
  * definition and are quoted; every value is a parameter. */
 #include "sqlgen.h"
 
+#include "input.h"
+
 #include <string.h>
 
 static void col(m2m__buf *b, const char *alias, const char *name) {
@@ -159,10 +161,8 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
         return;
     m2m__buf_add(b, " AND ");
     col(b, "t", rel->rk);
-    m2m__buf_add(b, (kind == S_DELETE_IN || kind == S_COUNT_IN) ? " IN" : " NOT IN");
-    m2m__buf_add(b, " (SELECT i.value FROM ");
-    ids(b, rel, 2, "i");
-    m2m__buf_add(b, ")");
+    rel->db->drv->ids_in(b, 2, rel->related_type,
+                         !(kind == S_DELETE_IN || kind == S_COUNT_IN));
 }
 
 /* "<verb> <pivot> AS t": the head of every statement on the pivot rows. */
@@ -320,6 +320,25 @@ static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     return M2M_OK;
 }
 
+/* Toggle in one statement (drivers with dml_cte): delete the given rows
+ * that exist, insert the others. The INSERT sees the rows as they were
+ * before the statement, so its NOT EXISTS skips exactly the deleted ones.
+ * With RETURNING, rows are (list, id): M2M__DETACHED or M2M__ATTACHED. */
+static int b_toggle(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    m2m__buf_add(b, "WITH d AS (");
+    b_delete(rel, S_DELETE_IN, mask & M2M__NO_RETURNING, b);
+    m2m__buf_add(b, mask & M2M__NO_RETURNING ? ") " : "), a AS (");
+    b_insert(rel, mask, b);
+    if (mask & M2M__NO_RETURNING)
+        return M2M_OK;
+    m2m__buf_addf(b, ") SELECT %d, ", M2M__DETACHED);
+    m2m__buf_ident(b, rel->rk);
+    m2m__buf_addf(b, " FROM d UNION ALL SELECT %d, ", M2M__ATTACHED);
+    m2m__buf_ident(b, rel->rk);
+    m2m__buf_add(b, " FROM a");
+    return M2M_OK;
+}
+
 static int b_version(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     (void)mask;
     m2m__buf_add(b, "SELECT ");
@@ -377,6 +396,8 @@ m2m__build_fn m2m__builder(int kind) {
             return b_count_update_from;
         case S_UPDATE_SET:
             return b_update_set;
+        case S_TOGGLE:
+            return b_toggle;
         case S_VERSION:
             return b_version;
         case S_DIAG_RELATED:

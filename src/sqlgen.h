@@ -21,6 +21,7 @@ enum {
     S_UPDATE_FROM, /* mask: kept rows get the given values if they differ */
     S_COUNT_UPDATE_FROM,
     S_UPDATE_SET,   /* mask: rows of the given ids get the values */
+    S_TOGGLE,       /* mask as S_INSERT (flat): delete and insert in one */
     S_VERSION,      /* the parent's rows for the digest (no $2) */
     S_DIAG_RELATED, /* $1 ids array: the first id missing from related */
     S_DIAG_PARENT   /* $1 parent: does it exist */

@@ -3,6 +3,7 @@
 #include "fixtures.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static m2m_relation *big(int64_t nroles) {
     t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
@@ -87,6 +88,38 @@ TEST(stats_statement_count_independent_of_size) {
                      (unsigned long long)small, (unsigned long long)large);
     }
     /* After attach, update, sync, toggle (detaches all), detach: empty. */
+    assert_int_equal(fx_count("role_user"), 0);
+    m2m_relation_close(rel);
+}
+
+/* The exact cost of each operation without a report. SQLite runs in
+ * process: BEGIN IMMEDIATE, the statements, COMMIT. PostgreSQL adds the
+ * per-parent lock, sends each operation as one pipeline (one round trip),
+ * runs toggle as one statement, and detach and update as one autocommit
+ * statement. */
+TEST(stats_exact_statements_per_operation) {
+    m2m_relation *rel = big(100);
+    int pg = strcmp(t_backend, "pg") == 0;
+    struct {
+        const char *name;
+        op_fn op;
+        uint64_t sqlite, pg;
+    } ops[] = {{"attach", op_attach, 3, 4},
+               {"update", op_update, 1, 1},
+               {"sync", op_sync, 4, 5},
+               {"toggle", op_toggle, 3, 4}, /* all attached: no INSERT on SQLite */
+               {"detach", op_detach, 1, 1}};
+    for (size_t i = 0; i < 5; i++)
+        T_OK(ops[i].op(rel, 3, 2)); /* prepare every statement */
+    for (size_t i = 0; i < 5; i++) {
+        uint64_t got = cost(rel, ops[i].op, 1, 20);
+        m2m_stats st = {0};
+        m2m_stats_get(t_db(), &st);
+        if (got != (pg ? ops[i].pg : ops[i].sqlite) || (pg && st.round_trips != 1))
+            fail_msg("%s: %llu statements, %llu round trips", ops[i].name,
+                     (unsigned long long)got, (unsigned long long)st.round_trips);
+    }
+    /* attach 20, update them, sync to the same 20, toggle (all gone), detach. */
     assert_int_equal(fx_count("role_user"), 0);
     m2m_relation_close(rel);
 }
