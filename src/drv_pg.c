@@ -32,6 +32,7 @@ typedef struct pg_conn {
     const char **pv; /* parameter text scratch, reused by every call */
     char *num;       /* 32 bytes per parameter for printed numbers */
     size_t pcap;
+    m2m__buf arrays; /* array literals of the M2M__TIDS parameters */
     bool synced; /* the current batch's sync result has been read */
 } pg_conn;
 
@@ -206,6 +207,7 @@ static void pg_close(m2m_db *db) {
     m2m__free(c->dead);
     m2m__free(c->pv);
     m2m__free(c->num);
+    m2m__buf_free(&c->arrays);
     m2m__free(c);
     db->conn = NULL;
 }
@@ -273,6 +275,37 @@ static void stmt_name(char *out, size_t size, uint64_t num) {
 /* Parameters of steps as text (NULL for M2M_TNULL), all converted before
  * anything is sent so that running out of memory cannot leave half a batch
  * queued; the server infers their types. */
+/* An element of an array literal: integers as they are, text in double
+ * quotes with a backslash before '"' and '\\'. */
+static void pg_ids_value(m2m__buf *b, m2m_value v) {
+    if (v.type != M2M_TTEXT) {
+        m2m__buf_json_value(b, v);
+        return;
+    }
+    m2m__buf_add(b, "\"");
+    const char *s = v.s, *run = s;
+    for (; *s; s++) {
+        if (*s != '"' && *s != '\\')
+            continue;
+        m2m__buf_addn(b, run, (size_t)(s - run));
+        m2m__buf_add(b, "\\");
+        run = s;
+    }
+    m2m__buf_addn(b, run, (size_t)(s - run));
+    m2m__buf_add(b, "\"");
+}
+
+/* Append the array literal of an M2M__TIDS parameter, NUL-terminated. */
+static void pg_ids_literal(m2m__buf *b, const m2m__ids *a) {
+    m2m__buf_addn(b, "{", 1);
+    for (size_t i = 0; i < a->n; i++) {
+        if (i)
+            m2m__buf_addn(b, ",", 1);
+        pg_ids_value(b, a->v[i]);
+    }
+    m2m__buf_addn(b, "}", 2);
+}
+
 static int pg_params(m2m_db *db, m2m__step *steps, size_t n) {
     pg_conn *c = conn(db);
     size_t total = 0;
@@ -293,20 +326,39 @@ static int pg_params(m2m_db *db, m2m__step *steps, size_t n) {
                                   total);
         c->pcap = total;
     }
+    /* Array literals go into one buffer that may move as it grows: note
+     * their offsets first, point at them once all are written. */
+    c->arrays.len = 0;
+    c->arrays.oom = false;
     size_t i = 0;
     for (size_t k = 0; k < n; k++) {
         for (size_t j = 0; j < steps[k].nparams; j++, i++) {
             m2m_value v = steps[k].params[j];
             char *slot = c->num + i * 32;
             c->pv[i] = slot;
-            if (v.type == M2M_TINT)
+            if (v.type == M2M_TINT) {
                 snprintf(slot, 32, "%lld", (long long)v.i);
-            else if (v.type == M2M_TREAL)
+            } else if (v.type == M2M_TREAL) {
                 snprintf(slot, 32, "%.17g", v.d);
-            else
+            } else if ((int)v.type == M2M__TIDS) {
+                memcpy(slot, &c->arrays.len, sizeof c->arrays.len);
+                c->pv[i] = NULL;
+                pg_ids_literal(&c->arrays, (const m2m__ids *)(const void *)v.s);
+            } else {
                 c->pv[i] = v.type == M2M_TTEXT ? v.s : NULL;
+            }
         }
     }
+    if (c->arrays.oom)
+        return m2m__set_error(db, M2M_NOMEM, "out of memory binding an id array");
+    i = 0;
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < steps[k].nparams; j++, i++)
+            if ((int)steps[k].params[j].type == M2M__TIDS) {
+                size_t off;
+                memcpy(&off, c->num + i * 32, sizeof off);
+                c->pv[i] = c->arrays.p + off;
+            }
     return M2M_OK;
 }
 
@@ -676,26 +728,6 @@ static void pg_input_rows(m2m__buf *b, const char *table, int param,
     m2m__buf_addf(b, "jsonb_populate_recordset(NULL::%s, $%d::jsonb)", table, param);
 }
 
-/* An element of an array literal: integers as they are, text in double
- * quotes with backslash before '"' and '\\'. */
-static void pg_ids_value(m2m__buf *b, m2m_value v) {
-    if (v.type != M2M_TTEXT) {
-        m2m__buf_json_value(b, v);
-        return;
-    }
-    m2m__buf_add(b, "\"");
-    const char *s = v.s, *run = s;
-    for (; *s; s++) {
-        if (*s != '"' && *s != '\\')
-            continue;
-        m2m__buf_addn(b, run, (size_t)(s - run));
-        m2m__buf_add(b, "\\");
-        run = s;
-    }
-    m2m__buf_addn(b, run, (size_t)(s - run));
-    m2m__buf_add(b, "\"");
-}
-
 static const char *pg_array_type(m2m_type type) {
     return type == M2M_TTEXT ? "text[]" : "int8[]";
 }
@@ -706,11 +738,13 @@ static void pg_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias
 
 /* = ANY(array) is an index scan over the given keys; NOT IN a hashed
  * subplan, where <> ALL(array) would compare each row with every id. */
-static void pg_ids_in(m2m__buf *b, int param, m2m_type type, bool negate) {
+static void pg_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
+                      bool negate) {
     if (negate)
-        m2m__buf_addf(b, " NOT IN (SELECT unnest($%d::%s))", param, pg_array_type(type));
+        m2m__buf_addf(b, "%s NOT IN (SELECT unnest($%d::%s))", expr, param,
+                      pg_array_type(type));
     else
-        m2m__buf_addf(b, " = ANY($%d::%s)", param, pg_array_type(type));
+        m2m__buf_addf(b, "%s = ANY($%d::%s)", expr, param, pg_array_type(type));
 }
 
 const m2m__driver m2m__pg_driver = {
@@ -730,9 +764,6 @@ const m2m__driver m2m__pg_driver = {
     .cursor_close = pg_cursor_close,
     .exec_script = pg_exec_script,
     .begin_sql = "BEGIN",
-    .ids_open = '{',
-    .ids_close = '}',
-    .ids_value = pg_ids_value,
     .ids_from = pg_ids_from,
     .ids_in = pg_ids_in,
     .dml_cte = true,

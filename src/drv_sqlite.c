@@ -1,7 +1,6 @@
 /* The SQLite backend: the embedded default. */
-#include "internal.h"
+#include "sqlite_ids.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +9,7 @@ struct m2m__stmt {
     const char *sql;
     int *idx; /* sqlite parameter index of $1..$n */
     int nidx;
+    m2m__sq_ids ids; /* its id array parameter, bound to m2m_ids(?) */
 };
 
 struct m2m__cursor {
@@ -82,6 +82,8 @@ static int sq_open(m2m_db *db, const char *url) {
     sqlite3_extended_result_codes(h, 1);
     /* Writers wait for each other instead of failing at once. */
     sqlite3_busy_timeout(h, 5000);
+    if ((src = m2m__sq_ids_register(h)) != SQLITE_OK)
+        return sq_error(db, src, "open");
     src = sqlite3_exec(h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
     if (src != SQLITE_OK)
         return sq_error(db, src, "open");
@@ -135,6 +137,7 @@ static void sq_finalize(m2m_db *db, m2m__stmt *s) {
         return;
     sqlite3_finalize(s->st);
     m2m__free(s->idx);
+    m2m__sq_ids_free(&s->ids);
     m2m__free(s);
 }
 
@@ -148,7 +151,11 @@ static int sq_bind(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
         int ix = s->idx[i], src = SQLITE_OK;
         if (ix == 0)
             continue;
-        switch (p[i].type) {
+        switch ((int)p[i].type) {
+            case M2M__TIDS:
+                m2m__sq_ids_bind(&s->ids, (const m2m__ids *)(const void *)p[i].s);
+                src = sqlite3_bind_pointer(s->st, ix, &s->ids, M2M__SQ_IDS_TYPE, NULL);
+                break;
             case M2M_TINT:
                 src = sqlite3_bind_int64(s->st, ix, p[i].i);
                 break;
@@ -271,14 +278,22 @@ static void sq_input_rows(m2m__buf *b, const char *table, int param,
 
 static void sq_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias) {
     (void)type;
-    m2m__buf_addf(b, "json_each($%d) AS %s", param, alias);
+    m2m__buf_addf(b, "m2m_ids($%d) AS %s", param, alias);
 }
 
-/* IN (subquery) builds its lookup table once per statement. */
-static void sq_ids_in(m2m__buf *b, int param, m2m_type type, bool negate) {
+/* IN copies the ids into a temporary b-tree, then seeks the pivot's index
+ * once per id: best when the ids are few among the parent's rows. NOT IN
+ * must visit every row of the parent anyway; a correlated NOT EXISTS looks
+ * each up in m2m_ids' sorted view, without the copy. */
+static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
+                      bool negate) {
     (void)type;
-    m2m__buf_addf(b, "%s IN (SELECT value FROM json_each($%d))", negate ? " NOT" : "",
-                  param);
+    if (negate)
+        m2m__buf_addf(
+            b, "NOT EXISTS (SELECT 1 FROM m2m_ids($%d) AS m2m__i WHERE m2m__i.value = %s)",
+            param, expr);
+    else
+        m2m__buf_addf(b, "%s IN (SELECT value FROM m2m_ids($%d))", expr, param);
 }
 
 const m2m__driver m2m__sqlite_driver = {
@@ -298,9 +313,6 @@ const m2m__driver m2m__sqlite_driver = {
     .cursor_close = sq_cursor_close,
     .exec_script = sq_exec_script,
     .begin_sql = "BEGIN IMMEDIATE",
-    .ids_open = '[',
-    .ids_close = ']',
-    .ids_value = m2m__buf_json_value,
     .ids_from = sq_ids_from,
     .ids_in = sq_ids_in,
     .dml_cte = false,

@@ -207,19 +207,19 @@ static void json_key(m2m__buf *b, const char *k) {
     m2m__buf_add(b, "\":");
 }
 
-/* Append one row to its group's buffer, as an array element (flat) or a
- * JSON object of its columns. */
-static void encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value id,
-                       const m2m__buf *pj, const char *ptext) {
+/* Append one row to its group: its id (flat), or a JSON object of its
+ * columns. */
+static int encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value id,
+                      const m2m__buf *pj, const char *ptext) {
     const m2m_relation *rel = in->rel;
-    m2m__buf *b = &gr->json;
     if (gr->mask & M2M__FLAT) {
-        if (gr->count++)
-            m2m__buf_addn(b, ",", 1);
-        rel->db->drv->ids_value(b, id);
-        return;
+        if (m2m__grow((void **)&gr->ids, &gr->cap, gr->count + 1, sizeof *gr->ids))
+            return M2M_NOMEM;
+        gr->ids[gr->count++] = id;
+        return M2M_OK;
     }
-    m2m__buf_add(b, gr->count++ ? ",{" : "{");
+    m2m__buf *b = &gr->json;
+    m2m__buf_add(b, gr->count++ ? ",{" : "[{");
     json_key(b, rel->fk);
     m2m__buf_addn(b, pj->p, pj->len);
     m2m__buf_add(b, ",");
@@ -244,18 +244,15 @@ static void encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value
         m2m__buf_json_value(b, item_value(in, &in->items[in->uniq[u]], ix));
     }
     m2m__buf_add(b, "}");
+    return b->oom ? M2M_NOMEM : M2M_OK;
 }
 
 int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip) {
     m2m_relation *rel = in->rel;
-    const m2m__driver *drv = rel->db->drv;
     m2m__input_clear_groups(in);
     char pbuf[40];
-    const char *ptext = m2m_value_text(parent, pbuf, sizeof pbuf);
-    m2m__buf pj = {0}; /* the parent as JSON, written once */
-    m2m__buf_json_value(&pj, parent);
-    if (pj.oom)
-        goto oom;
+    const char *ptext = NULL;
+    m2m__buf pj = {0}; /* the parent as JSON, written once if needed */
     for (size_t u = 0; u < in->n; u++) {
         m2m_value id = in->items ? in->items[in->uniq[u]].id : in->ids[u];
         if (skip && m2m__valset_has(skip, id)) {
@@ -263,6 +260,12 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
             continue;
         }
         uint64_t mask = in->items ? in->masks[u] : M2M__FLAT;
+        if (!(mask & M2M__FLAT) && !ptext) {
+            ptext = m2m_value_text(parent, pbuf, sizeof pbuf);
+            m2m__buf_json_value(&pj, parent);
+            if (pj.oom)
+                goto oom;
+        }
         size_t g = 0;
         while (g < in->ngroups && in->groups[g].mask != mask)
             g++;
@@ -272,17 +275,17 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
                 goto oom;
             in->groups[g] = (m2m__group){.mask = mask};
             in->ngroups++;
-            m2m__buf_addn(&in->groups[g].json, mask & M2M__FLAT ? &drv->ids_open : "[",
-                          1);
         }
-        encode_row(in, &in->groups[g], u, id, &pj, ptext);
-        if (in->groups[g].json.oom)
+        if (encode_row(in, &in->groups[g], u, id, &pj, ptext))
             goto oom;
     }
     for (size_t g = 0; g < in->ngroups; g++) {
-        m2m__buf_addn(&in->groups[g].json,
-                      in->groups[g].mask & M2M__FLAT ? &drv->ids_close : "]", 1);
-        if (in->groups[g].json.oom)
+        m2m__group *gr = &in->groups[g];
+        gr->arr = (m2m__ids){gr->ids, gr->count};
+        if (gr->mask & M2M__FLAT)
+            continue;
+        m2m__buf_add(&gr->json, "]");
+        if (gr->json.oom)
             goto oom;
     }
     m2m__buf_free(&pj);
@@ -293,20 +296,23 @@ oom:
                           rel->pivot_table);
 }
 
-const char *m2m__input_all_ids(m2m__input *in) {
+m2m_value m2m__group_param(const m2m__group *g) {
+    return g->mask & M2M__FLAT ? m2m__ids_param(&g->arr) : M2M_TEXT(g->json.p);
+}
+
+const m2m__ids *m2m__input_all_ids(m2m__input *in) {
     if (in->ngroups == 1 && !in->nskipped && in->groups[0].mask & M2M__FLAT)
-        return in->groups[0].json.p;
-    const m2m__driver *drv = in->rel->db->drv;
-    m2m__buf *b = &in->allids;
-    b->len = 0;
-    m2m__buf_addn(b, &drv->ids_open, 1);
-    for (size_t u = 0; u < in->n; u++) {
-        if (u)
-            m2m__buf_addn(b, ",", 1);
-        drv->ids_value(b, in->items ? in->items[in->uniq[u]].id : in->ids[u]);
+        return &in->groups[0].arr;
+    if (!in->items) {
+        in->allarr = (m2m__ids){in->ids, in->n};
+        return &in->allarr;
     }
-    m2m__buf_addn(b, &drv->ids_close, 1);
-    return b->oom ? NULL : b->p;
+    if (!in->allv && !(in->allv = m2m__calloc(in->n ? in->n : 1, sizeof *in->allv)))
+        return NULL;
+    for (size_t u = 0; u < in->n; u++)
+        in->allv[u] = in->items[in->uniq[u]].id;
+    in->allarr = (m2m__ids){in->allv, in->n};
+    return &in->allarr;
 }
 
 size_t m2m__input_shared_vals(const m2m__input *in, uint64_t mask, m2m_value *out) {
@@ -325,8 +331,10 @@ size_t m2m__input_shared_vals(const m2m__input *in, uint64_t mask, m2m_value *ou
 }
 
 void m2m__input_clear_groups(m2m__input *in) {
-    for (size_t g = 0; g < in->ngroups; g++)
+    for (size_t g = 0; g < in->ngroups; g++) {
         m2m__buf_free(&in->groups[g].json);
+        m2m__free(in->groups[g].ids);
+    }
     in->ngroups = 0;
     in->nskipped = 0;
 }
@@ -337,6 +345,6 @@ void m2m__input_free(m2m__input *in) {
     m2m__free(in->all);
     m2m__free(in->masks);
     m2m__free(in->uniq);
-    m2m__buf_free(&in->allids);
+    m2m__free(in->allv);
     *in = (m2m__input){0};
 }

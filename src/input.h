@@ -5,12 +5,14 @@
 #include "internal.h"
 
 /* Rows that share one set of columns. With M2M__FLAT in mask they also
- * share the values, and json is the driver's array of their ids; else a
- * JSON array of objects, one per row. */
+ * share the values and travel as the array of their ids (arr over ids);
+ * else as json, a JSON array of objects, one per row. */
 typedef struct m2m__group {
     uint64_t mask;
     m2m__buf json;
-    size_t count;
+    m2m_value *ids;
+    size_t count, cap;
+    m2m__ids arr;
 } m2m__group;
 
 typedef struct m2m__input {
@@ -27,7 +29,8 @@ typedef struct m2m__input {
     m2m__group *groups;
     size_t ngroups, capgroups;
     size_t nskipped; /* ids the last encode left out */
-    m2m__buf allids; /* every id, built by m2m__input_all_ids */
+    m2m_value *allv; /* every id, gathered by m2m__input_all_ids */
+    m2m__ids allarr;
 } m2m__input;
 
 /* A hash set over borrowed values. */
@@ -46,8 +49,10 @@ int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input
 /* (Re)build the JSON groups, leaving out ids in skip (may be NULL). */
 int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip);
 void m2m__input_clear_groups(m2m__input *in);
-/* The driver's array of every unique id (skip ignored), or NULL on oom. */
-const char *m2m__input_all_ids(m2m__input *in);
+/* The array parameter of every unique id (skip ignored), or NULL on oom. */
+const m2m__ids *m2m__input_all_ids(m2m__input *in);
+/* The parameter a group's rows travel in: its id array or JSON rows. */
+m2m_value m2m__group_param(const m2m__group *g);
 /* The values a flat group stores in the columns of mask that the scope
  * does not fix, in column order; returns their number. */
 size_t m2m__input_shared_vals(const m2m__input *in, uint64_t mask, m2m_value *out);

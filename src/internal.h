@@ -60,6 +60,20 @@ int m2m__set_error(m2m_db *db, int rc, const char *fmt, ...) M2M__PRINTF(3, 4);
 void m2m__clear_error(m2m_db *db);
 
 /* ---- drivers ---- */
+/* An array parameter: a m2m_value of type M2M__TIDS whose s points to a
+ * m2m__ids. Drivers bind it whole (SQLite through the m2m_ids table-valued
+ * function, PostgreSQL as an array literal); it never reaches users. */
+enum { M2M__TIDS = 0x100 };
+typedef struct m2m__ids {
+    const m2m_value *v; /* ids of one key type, borrowed */
+    size_t n;
+} m2m__ids;
+static inline m2m_value m2m__ids_param(const m2m__ids *a) {
+    m2m_value v = {.type = (m2m_type)M2M__TIDS};
+    v.s = (const char *)(const void *)a;
+    return v;
+}
+
 typedef struct m2m__stmt m2m__stmt;     /* a prepared statement (driver's) */
 typedef struct m2m__cursor m2m__cursor; /* a result row source (driver's) */
 
@@ -104,17 +118,13 @@ typedef struct m2m__driver {
 
     /* ---- dialect ---- */
     const char *begin_sql; /* "BEGIN IMMEDIATE" (SQLite) or "BEGIN" */
-    /* The ids of an operation travel as one array parameter (a JSON array
-     * on SQLite, an array literal on PostgreSQL): ids_open, the values
-     * written by ids_value separated by ',', ids_close. */
-    char ids_open, ids_close;
-    void (*ids_value)(m2m__buf *b, m2m_value v);
-    /* Append a FROM item over the ids array parameter $param, named alias,
-     * whose one column "value" holds the ids (of key type type). */
+    /* The ids of an operation travel as one parameter of type M2M__TIDS
+     * (m2m__ids). Append a FROM item over that parameter $param, named
+     * alias, whose one column "value" holds the ids (of key type type). */
     void (*ids_from)(m2m__buf *b, int param, m2m_type type, const char *alias);
-    /* Append " IN <ids $param>" (or NOT IN when negate) after an expression:
-     * the membership test the backend plans best for small and huge sets. */
-    void (*ids_in)(m2m__buf *b, int param, m2m_type type, bool negate);
+    /* Append "expr IN <ids $param>" (NOT IN when negate): the membership
+     * test the backend plans best for small and huge sets. */
+    void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, bool negate);
     /* DELETE and INSERT may share one statement through WITH (PostgreSQL):
      * toggle is then one statement. */
     bool dml_cte;

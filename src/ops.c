@@ -39,8 +39,8 @@ static m2m_value *arena_take(opctx *c, size_t n) {
 /* Queue statement kind with params [$1 parent, $2 ids or rows?, scope...,
  * vals...]
  * and, when list >= 0, collect its rows into that report list. */
-static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_value *vals,
-               size_t nvals, int list, m2m__step **out) {
+static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
+               const m2m_value *vals, size_t nvals, int list, m2m__step **out) {
     m2m_relation *rel = c->rel;
     bool want = list >= 0 && (c->collect || (c->need_detached && list == M2M__DETACHED));
     /* Nobody wants the ids: the statement without RETURNING is cheaper
@@ -56,8 +56,8 @@ static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_va
         return m2m__set_error(c->db, M2M_ERROR, "internal: operation too large");
     size_t n = 0;
     p[n++] = c->parent;
-    if (json)
-        p[n++] = M2M_TEXT(json);
+    if (data)
+        p[n++] = *data;
     /* Inserts of JSON rows carry the scope values inside the rows. */
     if (kind != S_INSERT || mask & M2M__FLAT)
         n += m2m__scope_params(rel, p + n);
@@ -75,26 +75,27 @@ static int add(opctx *c, int kind, uint64_t mask, const char *json, const m2m_va
 /* Under row-level security PostgreSQL skips rows a policy hides from DELETE
  * or UPDATE without an error; count the rows first and compare. */
 static int add_checked(opctx *c, int count_kind, int kind, uint64_t mask,
-                       const char *json, const m2m_value *vals, size_t nvals, int list) {
+                       const m2m_value *data, const m2m_value *vals, size_t nvals,
+                       int list) {
     m2m__step *dml = NULL;
     if (c->rel->owner_column && c->nchecks < 8) {
         m2m__step *cs = NULL;
         size_t k = c->nchecks;
-        int rc = add(c, count_kind, mask, json, NULL, 0, -1, &cs);
+        int rc = add(c, count_kind, mask, data, NULL, 0, -1, &cs);
         if (rc)
             return rc;
         c->counts[k] = (m2m__intval){.db = c->db};
         cs->on_row = m2m__int_row;
         cs->arg = &c->counts[k];
         c->count_step[k] = cs;
-        rc = add(c, kind, mask, json, vals, nvals, list, &dml);
+        rc = add(c, kind, mask, data, vals, nvals, list, &dml);
         if (rc)
             return rc;
         c->dml_step[k] = dml;
         c->nchecks++;
         return M2M_OK;
     }
-    return add(c, kind, mask, json, vals, nvals, list, NULL);
+    return add(c, kind, mask, data, vals, nvals, list, NULL);
 }
 
 /* Run what is queued; then check that RLS hid nothing from the DML. */
@@ -175,12 +176,12 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
     char found[128] = "";
     m2m__stmt *dst;
     m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
-    const char *all = m2m__input_all_ids(in);
+    const m2m__ids *all = m2m__input_all_ids(in);
     if (tmp && all &&
         m2m__rel_stmt(rel, S_DIAG_RELATED, 0, m2m__builder(S_DIAG_RELATED), &dst) ==
             M2M_OK) {
         m2m__collect col = {db, tmp, M2M__ATTACHED};
-        m2m_value p = M2M_TEXT(all);
+        m2m_value p = m2m__ids_param(all);
         m2m__step s = {
             .stmt = dst, .params = &p, .nparams = 1, .on_row = m2m__collect_row, .arg = &col};
         if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
@@ -292,7 +293,8 @@ static int run_insert_groups(opctx *c, m2m__input *in) {
         m2m_value vals[M2M__MAX_PIVOT];
         uint64_t m = in->groups[g].mask;
         size_t nv = m & M2M__FLAT ? m2m__input_shared_vals(in, m, vals) : 0;
-        int rc = add(c, S_INSERT, m, in->groups[g].json.p, vals, nv, M2M__ATTACHED, NULL);
+        m2m_value data = m2m__group_param(&in->groups[g]);
+        int rc = add(c, S_INSERT, m, &data, vals, nv, M2M__ATTACHED, NULL);
         if (rc)
             return rc;
     }
@@ -326,8 +328,9 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
                 c->rel->pivot_table, k->opts->if_version, now);
     }
     if (!(flags & M2M_KEEP)) {
-        const char *all = m2m__input_all_ids(in);
-        rc = all ? add_checked(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0, all, NULL, 0,
+        const m2m__ids *all = m2m__input_all_ids(in);
+        m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
+        rc = all ? add_checked(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0, &data, NULL, 0,
                                M2M__DETACHED)
                  : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
         if (rc)
@@ -338,9 +341,10 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
             uint64_t m = in->groups[g].mask & ~c->rel->scope_mask;
             m2m_value vals[M2M__MAX_PIVOT];
             size_t nv = m & M2M__FLAT ? m2m__input_shared_vals(in, m, vals) : 0;
+            m2m_value data = m2m__group_param(&in->groups[g]);
             if ((m & ~M2M__FLAT) &&
-                (rc = add_checked(c, S_COUNT_UPDATE_FROM, S_UPDATE_FROM, m,
-                                  in->groups[g].json.p, vals, nv, M2M__UPDATED)))
+                (rc = add_checked(c, S_COUNT_UPDATE_FROM, S_UPDATE_FROM, m, &data, vals,
+                                  nv, M2M__UPDATED)))
                 return rc;
         }
     }
@@ -361,7 +365,8 @@ static int toggle_one(opctx *c, const call *k, m2m__input *in) {
     m2m_value vals[M2M__MAX_PIVOT];
     uint64_t m = in->groups[0].mask;
     size_t nv = m2m__input_shared_vals(in, m, vals);
-    int rc = add(c, S_TOGGLE, m, in->groups[0].json.p, vals, nv, M2M__TAGGED, NULL);
+    m2m_value data = m2m__group_param(&in->groups[0]);
+    int rc = add(c, S_TOGGLE, m, &data, vals, nv, M2M__TAGGED, NULL);
     int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK && (rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
         m2m__op_abort(&c->op);
@@ -375,8 +380,9 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
         !in->nskipped && in->groups[0].mask & M2M__FLAT)
         return toggle_one(c, k, in);
     c->need_detached = true;
-    const char *all = m2m__input_all_ids(in);
-    int rc = all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, all, NULL, 0, M2M__DETACHED)
+    const m2m__ids *all = m2m__input_all_ids(in);
+    m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
+    int rc = all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
                  : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     if (rc == M2M_OK)
         rc = flush(c);
@@ -399,10 +405,11 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
 }
 
 static int body_detach(opctx *c, const call *k, m2m__input *in) {
-    const char *all = k->all ? NULL : m2m__input_all_ids(in);
+    const m2m__ids *all = k->all ? NULL : m2m__input_all_ids(in);
+    m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
     int rc = k->all ? add_checked(c, S_COUNT_ALL, S_DELETE_ALL, 0, NULL, NULL, 0,
                                   M2M__DETACHED)
-             : all  ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, all, NULL, 0, M2M__DETACHED)
+             : all  ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
                     : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
@@ -421,8 +428,9 @@ static int body_update(opctx *c, const call *k, m2m__input *in) {
         for (size_t j = 0; j < k->ncols && (mask >> ix & 1); j++)
             if (strcmp(k->cols[j].name, c->rel->cols[ix]) == 0)
                 vals[nv++] = k->cols[j].value;
-    const char *all = m2m__input_all_ids(in);
-    rc = all ? add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, all, vals, nv, M2M__UPDATED)
+    const m2m__ids *all = m2m__input_all_ids(in);
+    m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
+    rc = all ? add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, &data, vals, nv, M2M__UPDATED)
              : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     if (rc == M2M_OK)
         rc = flush_last(c, 0);

@@ -160,9 +160,13 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
     if (kind == S_DELETE_ALL || kind == S_COUNT_ALL)
         return;
     m2m__buf_add(b, " AND ");
-    col(b, "t", rel->rk);
-    rel->db->drv->ids_in(b, 2, rel->related_type,
+    m2m__buf t = {0};
+    col(&t, "t", rel->rk);
+    rel->db->drv->ids_in(b, t.p ? t.p : "", 2, rel->related_type,
                          !(kind == S_DELETE_IN || kind == S_COUNT_IN));
+    if (t.oom)
+        b->oom = true;
+    m2m__buf_free(&t);
 }
 
 /* "<verb> <pivot> AS t": the head of every statement on the pivot rows. */

@@ -46,12 +46,27 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
+/* Equal values (m2m__value_cmp) hash alike: numbers by their value as a
+ * double, integral ones as that integer, without formatting them. */
 uint64_t m2m__value_hash(m2m_value v) {
-    char buf[40];
-    const char *t = m2m_value_text(v, buf, sizeof buf);
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = fnv1a(h, &(unsigned char){(unsigned char)(v.type == M2M_TNULL)}, 1);
-    return fnv1a(h, t, strlen(t));
+    if (v.type == M2M_TTEXT)
+        return fnv1a(h ^ 2, v.s, strlen(v.s));
+    if (v.type != M2M_TINT && v.type != M2M_TREAL)
+        return h ^ 1;
+    double x = v.type == M2M_TINT ? (double)v.i : v.d;
+    uint64_t k;
+    if (x >= -9.2e18 && x <= 9.2e18 && x == (double)(int64_t)x) {
+        k = (uint64_t)(int64_t)x;
+    } else {
+        memcpy(&k, &x, sizeof k);
+    }
+    /* splitmix64's finalizer: the low bits index the hash tables. */
+    k ^= k >> 30;
+    k *= 0xbf58476d1ce4e5b9ULL;
+    k ^= k >> 27;
+    k *= 0x94d049bb133111ebULL;
+    return k ^ (k >> 31);
 }
 
 static int rank(m2m_type t) { return t == M2M_TNULL ? 0 : t == M2M_TTEXT ? 2 : 1; }
