@@ -767,6 +767,7 @@ const m2m__driver m2m__pg_driver = {
     .ids_from = pg_ids_from,
     .ids_in = pg_ids_in,
     .dml_cte = true,
+    .batch_is_txn = true,
     .input_rows = pg_input_rows,
     .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
     .now_sql = "now()",

@@ -316,6 +316,7 @@ const m2m__driver m2m__sqlite_driver = {
     .ids_from = sq_ids_from,
     .ids_in = sq_ids_in,
     .dml_cte = false,
+    .batch_is_txn = false,
     .input_rows = sq_input_rows,
     .lock_sql = NULL,
     .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",

@@ -128,6 +128,10 @@ typedef struct m2m__driver {
     /* DELETE and INSERT may share one statement through WITH (PostgreSQL):
      * toggle is then one statement. */
     bool dml_cte;
+    /* The statements of one run() form one transaction by themselves
+     * (PostgreSQL: an extended-protocol pipeline up to its sync), so an
+     * operation sent whole needs no BEGIN and COMMIT. */
+    bool batch_is_txn;
     /* Append a FROM-able relation of the rows of a JSON array of objects
      * bound as parameter $param; keys are column names of table (quoted
      * name), and cols are the columns the SQL will read. */
@@ -240,7 +244,8 @@ typedef struct m2m__op {
     m2m_relation *rel;
     m2m__step steps[24];
     size_t n;
-    bool open; /* BEGIN / SAVEPOINT sent */
+    bool open;          /* BEGIN / SAVEPOINT queued or sent */
+    bool begin_pending; /* steps[0] is a BEGIN not sent yet */
     m2m_value auth[2];
     m2m_value lock[2];
 } m2m__op;
@@ -256,7 +261,9 @@ m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size
                        int (*on_row)(void *arg, m2m__cursor *row), void *arg);
 /* Send what is queued (one round trip on PostgreSQL). */
 int m2m__op_flush(m2m__op *op);
-/* Queue COMMIT (or RELEASE) and flush. */
+/* Queue COMMIT (or RELEASE) and flush. When the BEGIN is still queued and
+ * the driver's batches are transactions, both are dropped instead: the
+ * batch commits, or rolls back whole, by itself. */
 int m2m__op_commit(m2m__op *op);
 /* Roll back what the operation did; keeps the error already on db. */
 void m2m__op_abort(m2m__op *op);

@@ -44,6 +44,7 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     if (rc)
         return rc;
     op->open = true;
+    op->begin_pending = !db->in_txn;
     if (db->auth_claims) {
         op->auth[0] = M2M_TEXT(db->auth_claims);
         op->auth[1] = M2M_TEXT(db->auth_role);
@@ -59,15 +60,24 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     return M2M_OK;
 }
 
-int m2m__op_flush(m2m__op *op) {
-    if (op->n == 0)
-        return M2M_OK;
-    int rc = op->db->drv->run(op->db, op->steps, op->n);
+/* Run steps[from..n) and empty the queue. */
+static int flush_from(m2m__op *op, size_t from) {
+    int rc = op->n > from ? op->db->drv->run(op->db, op->steps + from, op->n - from)
+                          : M2M_OK;
     op->n = 0;
+    op->begin_pending = false;
     return rc;
 }
 
+int m2m__op_flush(m2m__op *op) { return flush_from(op, 0); }
+
 int m2m__op_commit(m2m__op *op) {
+    if (op->begin_pending && op->db->drv->batch_is_txn) {
+        /* Skip the queued BEGIN (steps stay where callers point to them). */
+        int rc = flush_from(op, 1);
+        op->open = false; /* committed, or rolled back by the server */
+        return rc;
+    }
     int rc = add_fixed(op, op->db->in_txn ? M2M__RELEASE : M2M__COMMIT, NULL, 0);
     if (rc == M2M_OK)
         rc = m2m__op_flush(op);
