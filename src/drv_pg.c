@@ -661,6 +661,20 @@ static const char *pg_cursor_name(m2m__cursor *cur, int i) {
     return cur->res ? PQfname(cur->res, i) : NULL;
 }
 
+/* Integers arrive as decimal text; strtoll (locale, base, overflow) cost
+ * more than the rest of reading a value in W1's eager load. Up to 18
+ * digits cannot overflow; anything else goes to strtoll. */
+static int64_t pg_int(const char *v) {
+    const char *p = v + (*v == '-');
+    uint64_t u = 0;
+    int n = 0;
+    for (; *p >= '0' && *p <= '9'; p++, n++)
+        u = u * 10 + (uint64_t)(*p - '0');
+    if (*p || n == 0 || n > 18)
+        return strtoll(v, NULL, 10);
+    return *v == '-' ? -(int64_t)u : (int64_t)u;
+}
+
 static m2m_value pg_cursor_value(m2m__cursor *cur, int i) {
     PGresult *res = cur->res;
     if (!res || i < 0 || i >= PQnfields(res) || cur->row >= PQntuples(res) ||
@@ -671,7 +685,7 @@ static m2m_value pg_cursor_value(m2m__cursor *cur, int i) {
         case OID_INT2:
         case OID_INT4:
         case OID_INT8:
-            return M2M_INT(strtoll(v, NULL, 10));
+            return M2M_INT(pg_int(v));
         case OID_FLOAT4:
         case OID_FLOAT8:
             return M2M_REAL(strtod(v, NULL));
