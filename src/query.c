@@ -299,6 +299,13 @@ typedef struct sqlq {
     size_t nj, capj;
 } sqlq;
 
+/* One allocation for the usual read's text instead of doubling from 8. */
+static void sqlq_init(sqlq *s) {
+    *s = (sqlq){0};
+    if (m2m__grow((void **)&s->b.p, &s->b.cap, 512, 1))
+        s->b.oom = true;
+}
+
 static int param(sqlq *s, m2m_value v) {
     if (m2m__grow((void **)&s->params, &s->capp, s->np + 1, sizeof *s->params)) {
         s->b.oom = true;
@@ -524,7 +531,8 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
      * reads through the two-query path, which runs to completion. */
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
         return read_rc(q, m2m__query_two(q, false, NULL, out));
-    sqlq s = {0};
+    sqlq s;
+    sqlq_init(&s);
     m2m__buf_add(&s.b, "SELECT ");
     qcol(&s, "p", q->rel->fk);
     m2m__buf_add(&s.b, ", r.*");

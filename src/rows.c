@@ -10,11 +10,11 @@ struct m2m_rows {
     m2m__stmt *own;    /* raw SQL statement to finalize */
     m2m_relation *rel; /* relation read: its cache entry is held */
     size_t entry;
-    m2m_value *params; /* kept alive while the statement runs */
+    m2m_value *params; /* kept alive while the statement runs (in this block) */
     size_t nparams;
     bool raw;
     int nrel, npiv;
-    char **piv_names; /* owned copies of the query's with-pivot names */
+    char **piv_names; /* copies of the query's with-pivot names (in this block) */
     m2m__memrows *mem;
     size_t pos;
     bool started;
@@ -44,23 +44,54 @@ void m2m__values_free(m2m_value *v, size_t n) {
     m2m__free(v);
 }
 
-static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n) {
-    m2m_rows *r = m2m__calloc(1, sizeof *r);
+/* The cursor, its parameters (SQLite binds their text without copying)
+ * and its with-pivot names share one allocation: W1's P5 opens 2,000
+ * cursors, and each piece on its own was a malloc and a free. */
+static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
+                          char *const *names, size_t nnames) {
+    if (n > SIZE_MAX / 64 || nnames > SIZE_MAX / 64)
+        return NULL;
+    size_t text = 0;
+    for (size_t i = 0; i < n; i++)
+        if (params[i].type == M2M_TTEXT)
+            text += strlen(params[i].s ? params[i].s : "") + 1;
+    for (size_t i = 0; i < nnames; i++)
+        text += strlen(names[i]) + 1;
+    size_t head = (sizeof(m2m_rows) + _Alignof(m2m_value) - 1) / _Alignof(m2m_value) *
+                  _Alignof(m2m_value);
+    size_t size = head + n * sizeof(m2m_value) + nnames * sizeof(char *) + text;
+    m2m_rows *r = m2m__calloc(1, size);
     if (!r)
         return NULL;
     r->db = db;
-    if (m2m__values_dup(params, n, &r->params)) {
-        m2m__free(r);
-        return NULL;
+    r->params = (m2m_value *)(void *)((char *)r + head);
+    r->piv_names = (char **)(void *)(r->params + n);
+    char *t = (char *)(r->piv_names + nnames);
+    for (size_t i = 0; i < n; i++) {
+        r->params[i] = params[i];
+        if (params[i].type == M2M_TTEXT) {
+            const char *src = params[i].s ? params[i].s : "";
+            size_t len = strlen(src) + 1;
+            memcpy(t, src, len);
+            r->params[i].s = t;
+            t += len;
+        }
+    }
+    for (size_t i = 0; i < nnames; i++) {
+        size_t len = strlen(names[i]) + 1;
+        memcpy(t, names[i], len);
+        r->piv_names[i] = t;
+        t += len;
     }
     r->nparams = n;
+    r->npiv = (int)nnames;
     return r;
 }
 
 int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *params,
                   size_t n, m2m_rows **out) {
     *out = NULL;
-    m2m_rows *r = rows_new(db, params, n);
+    m2m_rows *r = rows_new(db, params, n, NULL, 0);
     if (!r) {
         if (own_stmt)
             db->drv->finalize(db, st);
@@ -77,28 +108,13 @@ int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *par
     return M2M_OK;
 }
 
-static int copy_pivot_names(m2m_rows *r, const m2m_query *q) {
-    r->npiv = (int)q->nwith;
-    if (!q->nwith)
-        return M2M_OK;
-    r->piv_names = m2m__calloc(q->nwith, sizeof *r->piv_names);
-    if (!r->piv_names)
-        return M2M_NOMEM;
-    for (size_t i = 0; i < q->nwith; i++)
-        if (!(r->piv_names[i] = m2m__strdup(q->with[i])))
-            return M2M_NOMEM;
-    return M2M_OK;
-}
-
 int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, size_t n,
                   m2m_rows **out) {
     m2m_db *db = q->rel->db;
     *out = NULL;
-    m2m_rows *r = rows_new(db, params, n);
-    if (!r || copy_pivot_names(r, q)) {
-        m2m_rows_free(r);
+    m2m_rows *r = rows_new(db, params, n, q->with, q->nwith);
+    if (!r)
         return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
-    }
     int rc = db->drv->cursor_open(db, st, r->params, n, &r->cur);
     if (rc) {
         m2m_rows_free(r);
@@ -115,9 +131,8 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
 int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out) {
     m2m_db *db = q->rel->db;
     *out = NULL;
-    m2m_rows *r = rows_new(db, NULL, 0);
-    if (!r || copy_pivot_names(r, q)) {
-        m2m_rows_free(r);
+    m2m_rows *r = rows_new(db, NULL, 0, q->with, q->nwith);
+    if (!r) {
         m2m__memrows_free(mem);
         return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
     }
@@ -150,10 +165,6 @@ void m2m_rows_free(m2m_rows *r) {
         db->drv->finalize(db, r->own);
     if (r->rel)
         r->rel->cache[r->entry].inuse--;
-    m2m__values_free(r->params, r->nparams);
-    for (int i = 0; r->piv_names && i < r->npiv; i++)
-        m2m__free(r->piv_names[i]);
-    m2m__free(r->piv_names);
     m2m__memrows_free(r->mem);
     m2m__free(r);
 }
