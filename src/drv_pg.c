@@ -750,13 +750,18 @@ static void pg_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias
     m2m__buf_addf(b, "unnest($%d::%s) AS %s(value)", param, pg_array_type(type), alias);
 }
 
-/* = ANY(array) is an index scan over the given keys; NOT IN a hashed
- * subplan, where <> ALL(array) would compare each row with every id. */
+/* = ANY(array) is an index scan over the given keys. The rows not given
+ * are a NOT EXISTS over the unnested array, which plans as a hash anti
+ * join even in a generic plan; NOT IN (subquery) turns into a plain
+ * subplan rescanned per row once the ids outgrow work_mem, and <> ALL
+ * compares each row with every id: both quadratic for a million ids. */
 static void pg_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
                       bool negate) {
     if (negate)
-        m2m__buf_addf(b, "%s NOT IN (SELECT unnest($%d::%s))", expr, param,
-                      pg_array_type(type));
+        m2m__buf_addf(b,
+                      "NOT EXISTS (SELECT 1 FROM unnest($%d::%s) AS m2m__i(value)"
+                      " WHERE m2m__i.value = %s)",
+                      param, pg_array_type(type), expr);
     else
         m2m__buf_addf(b, "%s = ANY($%d::%s)", expr, param, pg_array_type(type));
 }
