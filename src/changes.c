@@ -39,9 +39,7 @@ int m2m__collect_row(void *arg, m2m__cursor *row) {
     int l = c->list, col = 0;
     if (l == M2M__TAGGED) {
         m2m_value tag = c->db->drv->cursor_value(row, 0);
-        l = tag.type == M2M_TINT    ? (int)tag.i
-            : tag.type == M2M_TTEXT ? atoi(tag.s)
-                                    : -1;
+        l = tag.type == M2M_TINT ? (int)tag.i : tag.type == M2M_TTEXT ? atoi(tag.s) : -1;
         if (l != M2M__ATTACHED && l != M2M__DETACHED)
             return m2m__set_error(c->db, M2M_ERROR, "internal: bad report row");
         col = 1;

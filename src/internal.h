@@ -191,7 +191,7 @@ void m2m__note_exec(m2m_db *db, const char *sql);
  * the ids as one array and the values as plain parameters. */
 enum { M2M__MAX_PIVOT = 62 };
 #define M2M__NO_RETURNING (1ULL << 63)
-#define M2M__FLAT (1ULL << 62)
+#define M2M__FLAT         (1ULL << 62)
 
 /* A statement built once for a relation and kept prepared: writes are keyed
  * by (op, column mask) so their SQL is never rebuilt; reads by their text. */

@@ -182,8 +182,11 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
             M2M_OK) {
         m2m__collect col = {db, tmp, M2M__ATTACHED};
         m2m_value p = m2m__ids_param(all);
-        m2m__step s = {
-            .stmt = dst, .params = &p, .nparams = 1, .on_row = m2m__collect_row, .arg = &col};
+        m2m__step s = {.stmt = dst,
+                       .params = &p,
+                       .nparams = 1,
+                       .on_row = m2m__collect_row,
+                       .arg = &col};
         if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
             char buf[40];
             snprintf(found, sizeof found, "%.100s",
@@ -382,8 +385,9 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
     c->need_detached = true;
     const m2m__ids *all = m2m__input_all_ids(in);
     m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
-    int rc = all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
-                 : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    int rc =
+        all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
+            : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     if (rc == M2M_OK)
         rc = flush(c);
     if (rc)
@@ -407,10 +411,11 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
 static int body_detach(opctx *c, const call *k, m2m__input *in) {
     const m2m__ids *all = k->all ? NULL : m2m__input_all_ids(in);
     m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
-    int rc = k->all ? add_checked(c, S_COUNT_ALL, S_DELETE_ALL, 0, NULL, NULL, 0,
-                                  M2M__DETACHED)
-             : all  ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
-                    : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    int rc =
+        k->all
+            ? add_checked(c, S_COUNT_ALL, S_DELETE_ALL, 0, NULL, NULL, 0, M2M__DETACHED)
+        : all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
+              : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
         rc = flush_last(c, flags);
@@ -430,7 +435,8 @@ static int body_update(opctx *c, const call *k, m2m__input *in) {
                 vals[nv++] = k->cols[j].value;
     const m2m__ids *all = m2m__input_all_ids(in);
     m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
-    rc = all ? add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, &data, vals, nv, M2M__UPDATED)
+    rc = all ? add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, &data, vals, nv,
+                           M2M__UPDATED)
              : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     if (rc == M2M_OK)
         rc = flush_last(c, 0);

@@ -62,8 +62,8 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
 
 /* Run steps[from..n) and empty the queue. */
 static int flush_from(m2m__op *op, size_t from) {
-    int rc = op->n > from ? op->db->drv->run(op->db, op->steps + from, op->n - from)
-                          : M2M_OK;
+    int rc =
+        op->n > from ? op->db->drv->run(op->db, op->steps + from, op->n - from) : M2M_OK;
     op->n = 0;
     op->begin_pending = false;
     return rc;

@@ -270,17 +270,17 @@ TEST(text_ids_with_array_syntax_are_data) {
            "INSERT INTO a VALUES ('x');"
            "INSERT INTO b VALUES ('q\"1'), ('s\\2'), ('c,3'), ('{4}'), ('NULL'),"
            " (' 5 '), (''), ('[6]');");
-    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "a",
-                                                    .parent_key = "k",
-                                                    .parent_key_type = M2M_TTEXT,
-                                                    .related_table = "b",
-                                                    .related_key = "k",
-                                                    .related_key_type = M2M_TTEXT,
-                                                    .pivot_table = "ab",
-                                                    .foreign_pivot_key = "a_k",
-                                                    .related_pivot_key = "b_k",
-                                                    .pivot_columns =
-                                                        (const char *[]){"note", NULL}});
+    m2m_relation *rel =
+        fx_open(&(m2m_relation_def){.parent_table = "a",
+                                    .parent_key = "k",
+                                    .parent_key_type = M2M_TTEXT,
+                                    .related_table = "b",
+                                    .related_key = "k",
+                                    .related_key_type = M2M_TTEXT,
+                                    .pivot_table = "ab",
+                                    .foreign_pivot_key = "a_k",
+                                    .related_pivot_key = "b_k",
+                                    .pivot_columns = (const char *[]){"note", NULL}});
     const m2m_opts note = {.pivot = (const m2m_col[]){COLT("note", "n")}, .npivot = 1};
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(rel, M2M_TEXT("x"),
@@ -308,7 +308,8 @@ TEST(text_ids_with_array_syntax_are_data) {
     m2m_changes_free(ch);
     assert_string_equal(t_rows("SELECT '<' || b_k || '>', note FROM ab ORDER BY b_k"),
                         "<>|u,< 5 >|n,<q\"1>|u");
-    T_OK(m2m_detach(rel, M2M_TEXT("x"), FX_VALS(M2M_TEXT(" 5 "), M2M_TEXT("5")), NULL, &ch));
+    T_OK(m2m_detach(rel, M2M_TEXT("x"), FX_VALS(M2M_TEXT(" 5 "), M2M_TEXT("5")), NULL,
+                    &ch));
     assert_int_equal(ch->ndetached, 1);
     m2m_changes_free(ch);
     assert_string_equal(t_rows("SELECT count(*) FROM ab"), "2");
