@@ -229,21 +229,27 @@ TEST(bad_wrong_id_type) {
     m2m_relation_close(rel);
 }
 
+/* a -> b over ab, all keys text. */
+static m2m_relation *ab_text(const char *const *pivot_columns) {
+    return fx_open(&(m2m_relation_def){.parent_table = "a",
+                                       .parent_key = "k",
+                                       .parent_key_type = M2M_TTEXT,
+                                       .related_table = "b",
+                                       .related_key = "k",
+                                       .related_key_type = M2M_TTEXT,
+                                       .pivot_table = "ab",
+                                       .foreign_pivot_key = "a_k",
+                                       .related_pivot_key = "b_k",
+                                       .pivot_columns = pivot_columns});
+}
+
 TEST(bad_int_id_on_text_relation) {
     t_exec("CREATE TABLE a(k TEXT PRIMARY KEY); CREATE TABLE b(k TEXT PRIMARY KEY);"
            "CREATE TABLE ab(a_k TEXT NOT NULL REFERENCES a(k), b_k TEXT NOT NULL "
            "REFERENCES b(k),"
            " PRIMARY KEY(a_k, b_k));"
            "INSERT INTO a VALUES ('x'); INSERT INTO b VALUES ('1'), ('y');");
-    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "a",
-                                                    .parent_key = "k",
-                                                    .parent_key_type = M2M_TTEXT,
-                                                    .related_table = "b",
-                                                    .related_key = "k",
-                                                    .related_key_type = M2M_TTEXT,
-                                                    .pivot_table = "ab",
-                                                    .foreign_pivot_key = "a_k",
-                                                    .related_pivot_key = "b_k"});
+    m2m_relation *rel = ab_text(NULL);
     assert_int_equal(m2m_attach(rel, M2M_TEXT("x"), FX_ITEMS(IT(1)), NULL, NULL),
                      M2M_TYPE);
     assert_int_equal(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITT("1")), NULL, NULL),
@@ -270,17 +276,7 @@ TEST(text_ids_with_array_syntax_are_data) {
            "INSERT INTO a VALUES ('x');"
            "INSERT INTO b VALUES ('q\"1'), ('s\\2'), ('c,3'), ('{4}'), ('NULL'),"
            " (' 5 '), (''), ('[6]');");
-    m2m_relation *rel =
-        fx_open(&(m2m_relation_def){.parent_table = "a",
-                                    .parent_key = "k",
-                                    .parent_key_type = M2M_TTEXT,
-                                    .related_table = "b",
-                                    .related_key = "k",
-                                    .related_key_type = M2M_TTEXT,
-                                    .pivot_table = "ab",
-                                    .foreign_pivot_key = "a_k",
-                                    .related_pivot_key = "b_k",
-                                    .pivot_columns = (const char *[]){"note", NULL}});
+    m2m_relation *rel = ab_text((const char *[]){"note", NULL});
     const m2m_opts note = {.pivot = (const m2m_col[]){COLT("note", "n")}, .npivot = 1};
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(rel, M2M_TEXT("x"),
