@@ -33,7 +33,7 @@ typedef struct pg_conn {
     char *num;       /* 32 bytes per parameter for printed numbers */
     size_t pcap;
     m2m__buf arrays; /* array literals of the M2M__TIDS parameters */
-    bool synced; /* the current batch's sync result has been read */
+    bool synced;     /* the current batch's sync result has been read */
 } pg_conn;
 
 struct m2m__stmt {

@@ -294,7 +294,8 @@ static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
     (void)type;
     if (negate)
         m2m__buf_addf(
-            b, "NOT EXISTS (SELECT 1 FROM m2m_ids($%d) AS m2m__i WHERE m2m__i.value = %s)",
+            b,
+            "NOT EXISTS (SELECT 1 FROM m2m_ids($%d) AS m2m__i WHERE m2m__i.value = %s)",
             param, expr);
     else
         m2m__buf_addf(b, "%s IN (SELECT value FROM m2m_ids($%d))", expr, param);

@@ -89,7 +89,7 @@ static int cmp_ptr(const void *x, const void *y) {
 
 /* The sorted view, built on the first lookup of each binding. */
 static int sorted(m2m__sq_ids *a) {
-    if (a->sorted)
+    if (a->sorted || a->n == 0) /* qsort takes no NULL array */
         return SQLITE_OK;
     if (a->n > a->cap) {
         const m2m_value **o = m2m__realloc(a->ord, a->n * sizeof *o);
