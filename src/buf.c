@@ -57,7 +57,7 @@ void m2m__buf_ident(m2m__buf *b, const char *ident) {
 void m2m__buf_json_value(m2m__buf *b, m2m_value v) {
     switch (v.type) {
         case M2M_TINT: {
-            /* Ids are the bulk of every JSON parameter: no printf here. */
+            /* Ids are the bulk of JSON rows and id arrays: no printf here. */
             char tmp[24], *e = tmp + sizeof tmp, *p = e;
             uint64_t u = v.i < 0 ? 0 - (uint64_t)v.i : (uint64_t)v.i;
             do

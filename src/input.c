@@ -1,5 +1,6 @@
 /* Turning a call's ids and pivot data into validated, deduplicated rows,
- * encoded as one JSON parameter per set of columns given. */
+ * encoded as one parameter per set of columns given: an id array when the
+ * rows share their values, else JSON rows. */
 #include "input.h"
 
 #include <string.h>
@@ -188,17 +189,24 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
 }
 
 /* The value an item stores in column ix: its own, else shared, else scope. */
+/* The value cols give to column name, if they name it. */
+static bool col_value(const m2m_col *cols, size_t n, const char *name, m2m_value *v) {
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(cols[k].name, name) == 0) {
+            *v = cols[k].value;
+            return true;
+        }
+    return false;
+}
+
 static m2m_value item_value(const m2m__input *in, const m2m_item *it, size_t ix) {
     const m2m_relation *rel = in->rel;
+    m2m_value v = M2M_NULL;
     if (rel->scope_mask & (1ULL << ix))
         return rel->scope_vals[ix];
-    for (size_t k = 0; k < it->npivot; k++)
-        if (strcmp(it->pivot[k].name, rel->cols[ix]) == 0)
-            return it->pivot[k].value;
-    for (size_t k = 0; k < in->nshared; k++)
-        if (strcmp(in->shared[k].name, rel->cols[ix]) == 0)
-            return in->shared[k].value;
-    return M2M_NULL;
+    if (!col_value(it->pivot, it->npivot, rel->cols[ix], &v))
+        col_value(in->shared, in->nshared, rel->cols[ix], &v);
+    return v;
 }
 
 static void json_key(m2m__buf *b, const char *k) {
@@ -315,19 +323,16 @@ const m2m__ids *m2m__input_all_ids(m2m__input *in) {
     return &in->allarr;
 }
 
-size_t m2m__input_shared_vals(const m2m__input *in, uint64_t mask, m2m_value *out) {
-    const m2m_relation *rel = in->rel;
-    size_t n = 0;
+size_t m2m__cols_values(const m2m_relation *rel, const m2m_col *cols, size_t n,
+                        uint64_t mask, m2m_value *out) {
+    size_t nv = 0;
     for (size_t ix = 0; ix < rel->ncols; ix++) {
         if (!(mask & (1ULL << ix)) || rel->scope_mask & (1ULL << ix))
             continue;
-        out[n] = M2M_NULL;
-        for (size_t k = 0; k < in->nshared; k++)
-            if (strcmp(in->shared[k].name, rel->cols[ix]) == 0)
-                out[n] = in->shared[k].value;
-        n++;
+        out[nv] = M2M_NULL;
+        col_value(cols, n, rel->cols[ix], &out[nv++]);
     }
-    return n;
+    return nv;
 }
 
 void m2m__input_clear_groups(m2m__input *in) {

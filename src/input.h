@@ -46,16 +46,18 @@ int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *m
 int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
                      const m2m_opts *opts, m2m__input *in);
 int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input *in);
-/* (Re)build the JSON groups, leaving out ids in skip (may be NULL). */
+/* (Re)build the groups, leaving out ids in skip (may be NULL). */
 int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip);
 void m2m__input_clear_groups(m2m__input *in);
 /* The array parameter of every unique id (skip ignored), or NULL on oom. */
 const m2m__ids *m2m__input_all_ids(m2m__input *in);
 /* The parameter a group's rows travel in: its id array or JSON rows. */
 m2m_value m2m__group_param(const m2m__group *g);
-/* The values a flat group stores in the columns of mask that the scope
- * does not fix, in column order; returns their number. */
-size_t m2m__input_shared_vals(const m2m__input *in, uint64_t mask, m2m_value *out);
+/* The values cols give to the columns of mask that the scope does not fix
+ * (NULL for those they do not name), in column order; returns their number.
+ * With the shared pivot data: what every row of a flat group stores. */
+size_t m2m__cols_values(const m2m_relation *rel, const m2m_col *cols, size_t n,
+                        uint64_t mask, m2m_value *out);
 void m2m__input_free(m2m__input *in);
 
 int m2m__valset_init(m2m__valset *s, const m2m_value *vals, size_t n);

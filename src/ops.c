@@ -98,6 +98,29 @@ static int add_checked(opctx *c, int count_kind, int kind, uint64_t mask,
     return add(c, kind, mask, data, vals, nvals, list, NULL);
 }
 
+/* Queue kind over every id of the input (count_kind checks it under RLS). */
+static int add_all_ids(opctx *c, int count_kind, int kind, uint64_t mask, m2m__input *in,
+                       const m2m_value *vals, size_t nvals, int list) {
+    const m2m__ids *all = m2m__input_all_ids(in);
+    if (!all)
+        return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory", c->rel->pivot_table);
+    m2m_value data = m2m__ids_param(all);
+    return add_checked(c, count_kind, kind, mask, &data, vals, nvals, list);
+}
+
+/* Queue kind over the rows of group g, a flat group with the values its
+ * rows share; count_kind 0: no RLS check. */
+static int add_group(opctx *c, int count_kind, int kind, m2m__input *in, size_t g,
+                     uint64_t mask, int list) {
+    m2m_value vals[M2M__MAX_PIVOT];
+    size_t nv = mask & M2M__FLAT
+                    ? m2m__cols_values(c->rel, in->shared, in->nshared, mask, vals)
+                    : 0;
+    m2m_value data = m2m__group_param(&in->groups[g]);
+    return count_kind ? add_checked(c, count_kind, kind, mask, &data, vals, nv, list)
+                      : add(c, kind, mask, &data, vals, nv, list, NULL);
+}
+
 /* Run what is queued; then check that RLS hid nothing from the DML. */
 static int flush(opctx *c) {
     int rc = m2m__op_flush(&c->op);
@@ -293,25 +316,28 @@ typedef struct call {
 
 static int run_insert_groups(opctx *c, m2m__input *in) {
     for (size_t g = 0; g < in->ngroups; g++) {
-        m2m_value vals[M2M__MAX_PIVOT];
-        uint64_t m = in->groups[g].mask;
-        size_t nv = m & M2M__FLAT ? m2m__input_shared_vals(in, m, vals) : 0;
-        m2m_value data = m2m__group_param(&in->groups[g]);
-        int rc = add(c, S_INSERT, m, &data, vals, nv, M2M__ATTACHED, NULL);
+        int rc = add_group(c, 0, S_INSERT, in, g, in->groups[g].mask, M2M__ATTACHED);
         if (rc)
             return rc;
     }
     return M2M_OK;
 }
 
-static int body_attach(opctx *c, const call *k, m2m__input *in) {
-    int flags = k->opts ? k->opts->flags : 0;
-    int rc = run_insert_groups(c, in);
-    if (rc == M2M_OK && (rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
+/* Send the last statements of an operation that inserts, then finish; a
+ * foreign key failure is named once the operation is rolled back. */
+static int finish_inserts(opctx *c, int flags, m2m__input *in) {
+    int rc = flush_last(c, flags);
+    if (rc == M2M_CONSTRAINT) {
         m2m__op_abort(&c->op);
         diagnose_fk(c, in);
     }
     return rc ? rc : finish(c, flags, NULL);
+}
+
+static int body_attach(opctx *c, const call *k, m2m__input *in) {
+    int flags = k->opts ? k->opts->flags : 0;
+    int rc = run_insert_groups(c, in);
+    return rc ? rc : finish_inserts(c, flags, in);
 }
 
 static int body_sync(opctx *c, const call *k, m2m__input *in) {
@@ -330,52 +356,29 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
                 "was changed",
                 c->rel->pivot_table, k->opts->if_version, now);
     }
-    if (!(flags & M2M_KEEP)) {
-        const m2m__ids *all = m2m__input_all_ids(in);
-        m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
-        rc = all ? add_checked(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0, &data, NULL, 0,
-                               M2M__DETACHED)
-                 : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
-        if (rc)
-            return rc;
-    }
+    if (!(flags & M2M_KEEP) && (rc = add_all_ids(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0,
+                                                 in, NULL, 0, M2M__DETACHED)))
+        return rc;
     if (flags & M2M_UPDATE_EXISTING) {
         for (size_t g = 0; g < in->ngroups; g++) {
             uint64_t m = in->groups[g].mask & ~c->rel->scope_mask;
-            m2m_value vals[M2M__MAX_PIVOT];
-            size_t nv = m & M2M__FLAT ? m2m__input_shared_vals(in, m, vals) : 0;
-            m2m_value data = m2m__group_param(&in->groups[g]);
-            if ((m & ~M2M__FLAT) &&
-                (rc = add_checked(c, S_COUNT_UPDATE_FROM, S_UPDATE_FROM, m, &data, vals,
-                                  nv, M2M__UPDATED)))
+            if ((m & ~M2M__FLAT) && (rc = add_group(c, S_COUNT_UPDATE_FROM, S_UPDATE_FROM,
+                                                    in, g, m, M2M__UPDATED)))
                 return rc;
         }
     }
     if ((rc = run_insert_groups(c, in)))
         return rc;
     flags |= k->opts && k->opts->if_version ? M2M__IF_VERSION : 0;
-    if ((rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
-        m2m__op_abort(&c->op);
-        diagnose_fk(c, in);
-    }
-    return rc ? rc : finish(c, flags, NULL);
+    return finish_inserts(c, flags, in);
 }
 
 /* Toggle as one statement: when the backend lets DELETE and INSERT share
  * one (dml_cte), the rows share their values, and no RLS check must count
  * between the two. */
 static int toggle_one(opctx *c, const call *k, m2m__input *in) {
-    m2m_value vals[M2M__MAX_PIVOT];
-    uint64_t m = in->groups[0].mask;
-    size_t nv = m2m__input_shared_vals(in, m, vals);
-    m2m_value data = m2m__group_param(&in->groups[0]);
-    int rc = add(c, S_TOGGLE, m, &data, vals, nv, M2M__TAGGED, NULL);
-    int flags = k->opts ? k->opts->flags : 0;
-    if (rc == M2M_OK && (rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
-        m2m__op_abort(&c->op);
-        diagnose_fk(c, in);
-    }
-    return rc ? rc : finish(c, flags, NULL);
+    int rc = add_group(c, 0, S_TOGGLE, in, 0, in->groups[0].mask, M2M__TAGGED);
+    return rc ? rc : finish_inserts(c, k->opts ? k->opts->flags : 0, in);
 }
 
 static int body_toggle(opctx *c, const call *k, m2m__input *in) {
@@ -383,11 +386,7 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
         !in->nskipped && in->groups[0].mask & M2M__FLAT)
         return toggle_one(c, k, in);
     c->need_detached = true;
-    const m2m__ids *all = m2m__input_all_ids(in);
-    m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
-    int rc =
-        all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
-            : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    int rc = add_all_ids(c, S_COUNT_IN, S_DELETE_IN, 0, in, NULL, 0, M2M__DETACHED);
     if (rc == M2M_OK)
         rc = flush(c);
     if (rc)
@@ -398,24 +397,16 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
         return m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     rc = m2m__input_encode(in, c->parent, &gone);
     m2m__valset_free(&gone);
-    int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
         rc = run_insert_groups(c, in);
-    if (rc == M2M_OK && (rc = flush_last(c, flags)) == M2M_CONSTRAINT) {
-        m2m__op_abort(&c->op);
-        diagnose_fk(c, in);
-    }
-    return rc ? rc : finish(c, flags, NULL);
+    return rc ? rc : finish_inserts(c, k->opts ? k->opts->flags : 0, in);
 }
 
 static int body_detach(opctx *c, const call *k, m2m__input *in) {
-    const m2m__ids *all = k->all ? NULL : m2m__input_all_ids(in);
-    m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
     int rc =
         k->all
             ? add_checked(c, S_COUNT_ALL, S_DELETE_ALL, 0, NULL, NULL, 0, M2M__DETACHED)
-        : all ? add_checked(c, S_COUNT_IN, S_DELETE_IN, 0, &data, NULL, 0, M2M__DETACHED)
-              : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+            : add_all_ids(c, S_COUNT_IN, S_DELETE_IN, 0, in, NULL, 0, M2M__DETACHED);
     int flags = k->opts ? k->opts->flags : 0;
     if (rc == M2M_OK)
         rc = flush_last(c, flags);
@@ -428,16 +419,8 @@ static int body_update(opctx *c, const call *k, m2m__input *in) {
     if (rc)
         return rc;
     m2m_value vals[M2M__MAX_PIVOT];
-    size_t nv = 0;
-    for (size_t ix = 0; ix < c->rel->ncols; ix++)
-        for (size_t j = 0; j < k->ncols && (mask >> ix & 1); j++)
-            if (strcmp(k->cols[j].name, c->rel->cols[ix]) == 0)
-                vals[nv++] = k->cols[j].value;
-    const m2m__ids *all = m2m__input_all_ids(in);
-    m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
-    rc = all ? add_checked(c, S_COUNT_IN, S_UPDATE_SET, mask, &data, vals, nv,
-                           M2M__UPDATED)
-             : m2m__set_error(c->db, M2M_NOMEM, "out of memory");
+    size_t nv = m2m__cols_values(c->rel, k->cols, k->ncols, mask, vals);
+    rc = add_all_ids(c, S_COUNT_IN, S_UPDATE_SET, mask, in, vals, nv, M2M__UPDATED);
     if (rc == M2M_OK)
         rc = flush_last(c, 0);
     return rc ? rc : finish(c, 0, NULL);
