@@ -301,6 +301,35 @@ static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
         m2m__buf_addf(b, "%s IN (SELECT value FROM m2m_ids($%d))", expr, param);
 }
 
+/* Does a unique index of table (its primary key included) cover exactly
+ * columns a and b? Asked once per relation, while its first insert is
+ * built; an error answers no. */
+static bool sq_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
+    const char *dot = strchr(table, '.');
+    m2m__buf q = {0};
+    m2m__buf_addf(&q,
+                  "SELECT count(*) FROM pragma_index_list(?1%s) AS l"
+                  " WHERE l.\"unique\" AND NOT l.partial"
+                  " AND (SELECT count(*) FROM pragma_index_info(l.name%s)) = 2"
+                  " AND (SELECT count(*) FROM pragma_index_info(l.name%s) AS c"
+                  " WHERE c.name IN (?3, ?4)) = 2",
+                  dot ? ", ?2" : "", dot ? ", ?2" : "", dot ? ", ?2" : "");
+    sqlite3_stmt *st = NULL;
+    bool yes = false;
+    if (!q.oom && sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL) == SQLITE_OK) {
+        const char *name = dot ? dot + 1 : table;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (dot)
+            sqlite3_bind_text(st, 2, table, (int)(dot - table), SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, a, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, b, -1, SQLITE_STATIC);
+        yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    }
+    sqlite3_finalize(st);
+    m2m__buf_free(&q);
+    return yes;
+}
+
 const m2m__driver m2m__sqlite_driver = {
     .version = 1,
     .name = "sqlite",
@@ -324,6 +353,7 @@ const m2m__driver m2m__sqlite_driver = {
     .batch_is_txn = false,
     .input_rows = sq_input_rows,
     .lock_sql = NULL,
+    .pair_unique = sq_pair_unique,
     .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",
     .int_key_type = "INTEGER",
     .text_type = "TEXT",

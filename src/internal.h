@@ -141,6 +141,11 @@ typedef struct m2m__driver {
      * transaction, with $1 the int key of the pivot table and $2 the parent;
      * NULL when the backend serializes writers anyway (SQLite). */
     const char *lock_sql;
+    /* Does a unique index of table cover exactly columns a and b? Then an
+     * insert needs no NOT EXISTS: on SQLite that subquery on the table being
+     * written makes it stage the rows in a temporary table first. NULL:
+     * always keep it. */
+    bool (*pair_unique)(m2m_db *db, const char *table, const char *a, const char *b);
     const char *now_sql;        /* current timestamp expression */
     const char *int_key_type;   /* DDL type of integer keys */
     const char *text_type;      /* DDL type of text columns */
@@ -220,6 +225,7 @@ struct m2m_relation {
     bool owner_read_all;
     int strategy;
     int32_t lock_key; /* per pivot table, for the PostgreSQL advisory lock */
+    int pair_unique;  /* (fk, rk) unique in the pivot: 0 not asked, 1 no, 2 yes */
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;

@@ -20,6 +20,7 @@ typedef struct opctx {
     m2m__report *rep;
     bool collect;       /* the caller or a callback wants the ids */
     bool need_detached; /* toggle: the detached ids decide what to attach */
+    m2m__ids gone;      /* toggle: those ids, the parameter of its DELETE */
     m2m__collect lists[4];
     m2m__intval counts[8];
     m2m__step *count_step[8], *dml_step[8];
@@ -386,14 +387,27 @@ static int body_toggle(opctx *c, const call *k, m2m__input *in) {
         !in->nskipped && in->groups[0].mask & M2M__FLAT)
         return toggle_one(c, k, in);
     c->need_detached = true;
-    int rc = add_all_ids(c, S_COUNT_IN, S_DELETE_IN, 0, in, NULL, 0, M2M__DETACHED);
+    /* With one writer at a time (no lock_sql: SQLite) a SELECT in the
+     * transaction finds exactly the rows the DELETE will take, and costs
+     * less than DELETE ... RETURNING, which gathers its rows in a temporary
+     * table first. */
+    bool select_first = !c->db->drv->lock_sql;
+    int rc = add_all_ids(c, S_COUNT_IN, select_first ? S_SELECT_IN : S_DELETE_IN, 0, in,
+                         NULL, 0, M2M__DETACHED);
     if (rc == M2M_OK)
         rc = flush(c);
     if (rc)
         return rc;
+    c->gone = (m2m__ids){c->rep->ch.detached, c->rep->ch.ndetached};
+    if (select_first && c->gone.n) {
+        m2m_value data = m2m__ids_param(&c->gone);
+        rc = add(c, S_DELETE_IN, M2M__NO_RETURNING, &data, NULL, 0, -1, NULL);
+        if (rc)
+            return rc;
+    }
     /* What was just detached must not come back: attach only the rest. */
     m2m__valset gone;
-    if (m2m__valset_init(&gone, c->rep->ch.detached, c->rep->ch.ndetached))
+    if (m2m__valset_init(&gone, c->gone.v, c->gone.n))
         return m2m__set_error(c->db, M2M_NOMEM, "out of memory");
     rc = m2m__input_encode(in, c->parent, &gone);
     m2m__valset_free(&gone);

@@ -79,6 +79,16 @@ static void insert_value(m2m__buf *b, const m2m_relation *rel, uint64_t mask, si
     m2m__buf_addf(b, "$%d", rel->scope_mask & (1ULL << i) ? sno : (*vno)++);
 }
 
+static bool pair_unique(m2m_relation *rel) {
+    const m2m__driver *drv = rel->db->drv;
+    if (!rel->pair_unique)
+        rel->pair_unique = drv->pair_unique && drv->pair_unique(rel->db, rel->pivot_table,
+                                                                rel->fk, rel->rk)
+                               ? 2
+                               : 1;
+    return rel->pair_unique == 2;
+}
+
 static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     bool flat = mask & M2M__FLAT;
     const char *cols[M2M__MAX_PIVOT + 3];
@@ -134,7 +144,14 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
         m2m__buf_add(b, " AS i");
     }
     /* The NOT EXISTS makes attach duplicate-safe without a unique index;
-     * ON CONFLICT covers writers that do not take m2m's lock. */
+     * ON CONFLICT covers writers that do not take m2m's lock. SQLite needs
+     * the WHERE before ON CONFLICT to parse it as an upsert; it names $1
+     * so that every insert takes the same parameters. */
+    if (pair_unique(rel)) {
+        m2m__buf_add(b, " WHERE $1 IS NOT NULL ON CONFLICT DO NOTHING");
+        returning_rk(b, rel, mask);
+        return M2M_OK;
+    }
     m2m__buf_add(b, " WHERE NOT EXISTS (SELECT 1 FROM ");
     m2m__buf_ident(b, rel->pivot_table);
     m2m__buf_add(b, " AS x WHERE ");
@@ -186,6 +203,24 @@ static int b_delete(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
 static int b_count(m2m_relation *rel, int kind, m2m__buf *b) {
     pivot_as_t(b, rel, "SELECT count(*) FROM ");
     where_set(b, rel, kind);
+    return M2M_OK;
+}
+
+/* Driven by the ids, one index lookup each: on SQLite "IN (SELECT ...)"
+ * would first copy them into a temporary index. */
+static int b_select_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    m2m__buf_add(b, "SELECT ");
+    col(b, "t", rel->rk);
+    m2m__buf_add(b, " FROM ");
+    ids(b, rel, 2, "i");
+    pivot_as_t(b, rel, " CROSS JOIN ");
+    int pno = 3;
+    m2m__buf_add(b, " WHERE ");
+    where_parent(b, rel, "t", &pno);
+    m2m__buf_add(b, " AND ");
+    col(b, "t", rel->rk);
+    m2m__buf_add(b, " = i.value");
     return M2M_OK;
 }
 
@@ -408,6 +443,8 @@ m2m__build_fn m2m__builder(int kind) {
             return b_diag_related;
         case S_DIAG_PARENT:
             return b_diag_parent;
+        case S_SELECT_IN:
+            return b_select_in;
     }
     return NULL;
 }

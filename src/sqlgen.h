@@ -24,7 +24,8 @@ enum {
     S_TOGGLE,       /* mask as S_INSERT (flat): delete and insert in one */
     S_VERSION,      /* the parent's rows for the digest (no $2) */
     S_DIAG_RELATED, /* $1 ids array: the first id missing from related */
-    S_DIAG_PARENT   /* $1 parent: does it exist */
+    S_DIAG_PARENT,  /* $1 parent: does it exist */
+    S_SELECT_IN     /* the ids of the given rows that exist */
 };
 
 m2m__build_fn m2m__builder(int kind);

@@ -3,6 +3,8 @@
  * rejection that names the id and attaches nothing. */
 #include "fixtures.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ROWS(parent)                                                                     \
@@ -158,6 +160,66 @@ TEST(attach_duplicate_safe_without_unique_index) {
     assert_string_equal(t_rows("SELECT user_id, role_id FROM loose ORDER BY 1, 2"),
                         "1|1,1|3,2|1");
     m2m_relation_close(rel);
+}
+
+/* Remembers whether an INSERT into the pivot used NOT EXISTS. */
+static void insert_trace(void *arg, const char *sql) {
+    if (strncmp(sql, "INSERT", 6) == 0)
+        *(int *)arg = strstr(sql, "NOT EXISTS") ? 1 : 0;
+}
+
+/* Attach stays duplicate-free whatever unique index the pivot has. On
+ * SQLite a unique index on exactly the two keys lets the insert rely on ON
+ * CONFLICT alone; a wider or partial one does not, and NOT EXISTS stays.
+ * PostgreSQL always keeps it. */
+TEST(attach_duplicate_safe_by_unique_index_shape) {
+    static const struct {
+        const char *index;
+        const char *pivot;
+        int sqlite_not_exists;
+    } cases[] = {
+        {"CREATE UNIQUE INDEX ix ON piv(role_id, user_id)", "piv", 0},
+        {"CREATE UNIQUE INDEX ix ON piv(user_id, role_id, note)", "piv", 1},
+        {"CREATE UNIQUE INDEX ix ON piv(user_id, role_id) WHERE note IS NOT NULL", "piv",
+         1},
+        {"CREATE UNIQUE INDEX ix ON piv(role_id, user_id)", NULL, 0}, /* schema.piv */
+    };
+    bool pg = strcmp(t_backend, "pg") == 0;
+    static const char *const cols[] = {"note", NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        t_exec("DROP TABLE IF EXISTS piv; DROP TABLE IF EXISTS users;"
+               " DROP TABLE IF EXISTS roles;"
+               "CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
+               "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
+               "CREATE TABLE piv(user_id BIGINT NOT NULL REFERENCES users(id),"
+               " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT);"
+               "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');"
+               "INSERT INTO roles VALUES (1, 'a'), (2, 'b'), (3, 'c');");
+        t_exec(cases[i].index);
+        char qualified[96];
+        snprintf(qualified, sizeof qualified, "%s.piv", fx_schema());
+        const char *pivot = cases[i].pivot ? cases[i].pivot : qualified;
+        m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                                        .related_table = "roles",
+                                                        .pivot_table = pivot,
+                                                        .foreign_pivot_key = "user_id",
+                                                        .related_pivot_key = "role_id",
+                                                        .pivot_columns = cols});
+        int not_exists = -1;
+        m2m_trace(t_db(), insert_trace, &not_exists);
+        m2m_changes *ch = NULL;
+        T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, NULL));
+        T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3), IT(1)), NULL, &ch));
+        m2m_trace(t_db(), NULL, NULL);
+        assert_string_equal(FX_ATT(ch), "3");
+        m2m_changes_free(ch);
+        assert_string_equal(t_rows("SELECT user_id, role_id FROM piv ORDER BY 1, 2"),
+                            "1|1,1|2,1|3");
+        if (not_exists != (pg ? 1 : cases[i].sqlite_not_exists))
+            fail_msg("case %zu (%s on %s): NOT EXISTS %d", i, cases[i].index, pivot,
+                     not_exists);
+        m2m_relation_close(rel);
+    }
 }
 
 TEST(attach_duplicate_ids_in_one_call) {

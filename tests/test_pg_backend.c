@@ -51,7 +51,10 @@ TEST(pg_sync_cost_independent_of_size) {
         assert_int_equal(big.round_trips, 0);
     }
 
-    /* Toggling 10,000 ids off costs what toggling 10 does. */
+    /* Toggling 10,000 ids costs what toggling 10 does, when both detach
+     * some and attach the rest (SQLite skips a DELETE or INSERT with
+     * nothing to do). */
+    T_OK(m2m_attach(rel, M2M_INT(2), ten, 5, NULL, NULL));
     m2m_stats_reset(db);
     T_OK(m2m_toggle(rel, M2M_INT(2), ten, 10, NULL, NULL));
     m2m_stats_get(db, &small);
@@ -63,7 +66,7 @@ TEST(pg_sync_cost_independent_of_size) {
         assert_in_range(big.round_trips, 1, 2);
     assert_string_equal(
         t_rows("SELECT user_id, count(*) FROM role_user GROUP BY 1 ORDER BY 1"),
-        "1|9990,2|10");
+        "1|9990,2|5");
     free(ten);
     free(many);
     m2m_relation_close(rel);
