@@ -5,7 +5,7 @@
 #include <string.h>
 
 static bool buf_reserve(m2m__buf *b, size_t extra) {
-    if (b->oom)
+    if (b->oom || b->off)
         return false;
     if (extra > SIZE_MAX - b->len - 1 ||
         m2m__grow((void **)&b->p, &b->cap, b->len + extra + 1, 1) != M2M_OK) {
@@ -26,6 +26,8 @@ void m2m__buf_addn(m2m__buf *b, const char *s, size_t n) {
 void m2m__buf_add(m2m__buf *b, const char *s) { m2m__buf_addn(b, s, strlen(s)); }
 
 void m2m__buf_addf(m2m__buf *b, const char *fmt, ...) {
+    if (b->off)
+        return;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);

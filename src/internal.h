@@ -27,6 +27,7 @@ typedef struct m2m__buf {
     char *p;
     size_t len, cap;
     bool oom;
+    bool off; /* appends are dropped: a builder run only for its parameters */
 } m2m__buf;
 void m2m__buf_add(m2m__buf *b, const char *s);
 void m2m__buf_addn(m2m__buf *b, const char *s, size_t n);
@@ -204,6 +205,8 @@ typedef struct m2m__cached {
     int op;
     uint64_t mask;
     char *sql;
+    char *shape; /* reads: the query shape that built sql (query.c) */
+    size_t nshape;
     m2m__stmt *stmt;
     int inuse; /* held by an open cursor: reads prepare another copy */
 } m2m__cached;
@@ -243,6 +246,12 @@ int m2m__rel_stmt(m2m_relation *rel, int op, uint64_t mask, m2m__build_fn build,
 /* The prepared statement for a read's SQL text (owned by the cache); *entry
  * is the cache entry, to mark while a cursor streams from it. */
 int m2m__rel_stmt_sql(m2m_relation *rel, const char *sql, m2m__stmt **out, size_t *entry);
+/* The read statement built for a query shape: M2M_NOTFOUND (no error set)
+ * when none was; remember the shape of cache entry once it is built. */
+int m2m__rel_stmt_shape(m2m_relation *rel, const char *shape, size_t n, m2m__stmt **out,
+                        size_t *entry);
+void m2m__rel_remember_shape(m2m_relation *rel, size_t entry, const char *shape,
+                             size_t n);
 
 /* ---- txn.c: one operation's transaction ---- */
 typedef struct m2m__op {

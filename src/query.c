@@ -299,10 +299,11 @@ typedef struct sqlq {
     size_t nj, capj;
 } sqlq;
 
-/* One allocation for the usual read's text instead of doubling from 8. */
-static void sqlq_init(sqlq *s) {
-    *s = (sqlq){0};
-    if (m2m__grow((void **)&s->b.p, &s->b.cap, 512, 1))
+/* One allocation for the usual read's text instead of doubling from 8;
+ * without text, the builder runs only to gather the parameters. */
+static void sqlq_init(sqlq *s, bool text) {
+    *s = (sqlq){.b.off = !text};
+    if (text && m2m__grow((void **)&s->b.p, &s->b.cap, 512, 1))
         s->b.oom = true;
 }
 
@@ -460,12 +461,82 @@ static void order_by(sqlq *s, const m2m_query *q) {
     qcol(s, "p", q->rel->rk);
 }
 
-static int prepare(m2m_query *q, sqlq *s, m2m__stmt **st, size_t *entry) {
+/* The SQL text of a read depends on its shape only: the kinds, operators
+ * and columns of its filters, its with and order columns, whether it has a
+ * limit; not on the values. Reads of a known shape (W1's P5 runs 2,000)
+ * skip building the text. A shape longer than cap is not cached (0). */
+typedef struct shape {
+    char p[256];
+    size_t n;
+    bool full;
+} shape;
+
+static void kput(shape *k, const void *v, size_t n) {
+    if (k->full || n > sizeof k->p - k->n) {
+        k->full = true;
+        return;
+    }
+    memcpy(k->p + k->n, v, n);
+    k->n += n;
+}
+
+static void kstr(shape *k, const char *s) { kput(k, s, strlen(s) + 1); }
+
+static void kint(shape *k, size_t v) { kput(k, &v, sizeof v); }
+
+static size_t shape_of(const m2m_query *q, char kind, shape *k) {
+    k->n = 0;
+    k->full = false;
+    kput(k, &kind, 1);
+    kint(k, q->many);
+    kint(k, q->nfilters);
+    for (size_t i = 0; i < q->nfilters; i++) {
+        const m2m__filter *f = &q->filters[i];
+        kint(k, (size_t)f->kind << 2 | (size_t)f->or << 1 | f->pivot);
+        kstr(k, f->op ? f->op : "");
+        kstr(k, f->col);
+    }
+    kint(k, q->nwith);
+    for (size_t i = 0; i < q->nwith; i++)
+        kstr(k, q->with[i]);
+    kint(k, q->norders);
+    for (size_t i = 0; i < q->norders; i++) {
+        kint(k, (size_t)q->orders[i].dir << 1 | q->orders[i].pivot);
+        kstr(k, q->orders[i].col);
+    }
+    kint(k, q->limit >= 0 || q->offset > 0);
+    return k->full ? 0 : k->n;
+}
+
+static const shape unshaped; /* reads whose text is always built */
+
+/* Find the statement of shape k (0: uncached), or say the text is needed:
+ * *text true. */
+static int find_shape(m2m_query *q, const shape *k, m2m__stmt **st, size_t *entry,
+                      bool *text) {
+    *text = true;
+    if (!k->n)
+        return M2M_OK;
+    int rc = m2m__rel_stmt_shape(q->rel, k->p, k->n, st, entry);
+    if (rc == M2M_NOTFOUND)
+        return M2M_OK;
+    *text = rc != M2M_OK;
+    return rc;
+}
+
+/* The statement of the text just built (when it was), remembered under its
+ * shape. */
+static int prepare(m2m_query *q, sqlq *s, const shape *k, m2m__stmt **st, size_t *entry) {
     m2m_db *db = q->rel->db;
-    if (s->b.oom || !s->b.p)
+    if (s->b.oom || (!s->b.off && !s->b.p))
         return m2m__set_error(db, M2M_NOMEM, "%s: out of memory building a query",
                               q->rel->pivot_table);
-    return m2m__rel_stmt_sql(q->rel, s->b.p, st, entry);
+    if (s->b.off)
+        return M2M_OK;
+    int rc = m2m__rel_stmt_sql(q->rel, s->b.p, st, entry);
+    if (rc == M2M_OK && k->n)
+        m2m__rel_remember_shape(q->rel, *entry, k->p, k->n);
+    return rc;
 }
 
 /* Related columns are checked by the database (at prepare on SQLite, at
@@ -531,8 +602,15 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
      * reads through the two-query path, which runs to completion. */
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
         return read_rc(q, m2m__query_two(q, false, NULL, out));
+    shape k;
+    shape_of(q, 'g', &k);
+    m2m__stmt *st;
+    size_t entry;
+    bool text;
+    if ((rc = find_shape(q, &k, &st, &entry, &text)))
+        return rc;
     sqlq s;
-    sqlq_init(&s);
+    sqlq_init(&s, text);
     m2m__buf_add(&s.b, "SELECT ");
     qcol(&s, "p", q->rel->fk);
     m2m__buf_add(&s.b, ", r.*");
@@ -546,9 +624,7 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
         ph(&s, " LIMIT ", param(&s, M2M_INT(q->limit >= 0 ? q->limit : INT64_MAX)));
         ph(&s, " OFFSET ", param(&s, M2M_INT(q->offset)));
     }
-    m2m__stmt *st;
-    size_t entry;
-    rc = prepare(q, &s, &st, &entry);
+    rc = prepare(q, &s, &k, &st, &entry);
     if (rc == M2M_OK)
         rc = m2m__rows_rel(q, st, entry, s.params, s.np, out);
     sqlq_free(&s);
@@ -566,7 +642,15 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
         return M2M_OK;
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
         return read_rc(q, m2m__query_two(q, true, out, NULL));
-    sqlq s = {0};
+    shape k;
+    shape_of(q, 'c', &k);
+    m2m__stmt *st;
+    size_t entry;
+    bool text;
+    if ((rc = find_shape(q, &k, &st, &entry, &text)))
+        return rc;
+    sqlq s;
+    sqlq_init(&s, text);
     m2m__buf_add(&s.b, "SELECT count(*)");
     /* Order does not change a count, but a bad order column must fail here
      * as it does in get: referencing it lets the database check it. */
@@ -577,9 +661,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
             m2m__buf_add(&s.b, ")");
         }
     join_from_where(&s, q);
-    m2m__stmt *st;
-    size_t entry;
-    rc = prepare(q, &s, &st, &entry);
+    rc = prepare(q, &s, &k, &st, &entry);
     m2m_db *db = q->rel->db;
     if (rc == M2M_OK) {
         m2m_value v = M2M_NULL;
@@ -718,7 +800,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     filters(&s1, q, true);
     m2m__stmt *st;
     size_t entry;
-    if ((rc = prepare(q, &s1, &st, &entry)))
+    if ((rc = prepare(q, &s1, &unshaped, &st, &entry)))
         goto done;
     m2m__step step = {.stmt = st,
                       .params = s1.params,
@@ -748,7 +830,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
         json_rows(&s2, db, rel->related_table, rel->related_key, keys, m->npiv_rows);
         m2m__free(keys);
         filters(&s2, q, false);
-        if ((rc = prepare(q, &s2, &st, &entry)))
+        if ((rc = prepare(q, &s2, &unshaped, &st, &entry)))
             goto done;
         rc2.names = &m->rel_names;
         step = (m2m__step){.stmt = st,

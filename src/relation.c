@@ -23,6 +23,7 @@ void m2m_relation_close(m2m_relation *rel) {
     for (size_t i = 0; i < rel->ncache; i++) {
         rel->db->drv->finalize(rel->db, rel->cache[i].stmt);
         m2m__free(rel->cache[i].sql);
+        m2m__free(rel->cache[i].shape);
     }
     m2m__free(rel->cache);
     rel_free_strings(rel);
@@ -371,7 +372,8 @@ static int cache_put(m2m_relation *rel, int op, uint64_t mask, char *sql,
         m2m__free(sql);
         return rc;
     }
-    rel->cache[rel->ncache++] = (m2m__cached){op, mask, sql, st, 0};
+    rel->cache[rel->ncache++] =
+        (m2m__cached){.op = op, .mask = mask, .sql = sql, .stmt = st};
     *out = st;
     return M2M_OK;
 }
@@ -409,4 +411,30 @@ int m2m__rel_stmt_sql(m2m_relation *rel, const char *sql, m2m__stmt **out,
         return m2m__set_error(rel->db, M2M_NOMEM, "out of memory caching a statement");
     *entry = rel->ncache;
     return cache_put(rel, -1, 0, copy, out);
+}
+
+int m2m__rel_stmt_shape(m2m_relation *rel, const char *shape, size_t n, m2m__stmt **out,
+                        size_t *entry) {
+    for (size_t i = 0; i < rel->ncache; i++) {
+        m2m__cached *c = &rel->cache[i];
+        if (c->op != -1 || c->nshape != n || memcmp(c->shape, shape, n) != 0)
+            continue;
+        if (!c->inuse) {
+            *out = c->stmt;
+            *entry = i;
+            return M2M_OK;
+        }
+        return m2m__rel_stmt_sql(rel, c->sql, out, entry);
+    }
+    return M2M_NOTFOUND;
+}
+
+/* Out of memory here only loses the shortcut. */
+void m2m__rel_remember_shape(m2m_relation *rel, size_t entry, const char *shape,
+                             size_t n) {
+    m2m__cached *c = &rel->cache[entry];
+    if (c->shape || !(c->shape = m2m__malloc(n)))
+        return;
+    memcpy(c->shape, shape, n);
+    c->nshape = n;
 }

@@ -4,6 +4,7 @@
  * (fx_read_both asserts JOIN and TWO_QUERY return the same sequence). */
 #include "fixtures.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static m2m_relation *seeded(void) {
@@ -301,6 +302,38 @@ TEST(read_limit_offset) {
     assert_string_equal(IDS(b_offset_past), "");
     assert_string_equal(IDS(b_offset_only), "2,1");
     assert_string_equal(IDS(b_limit_filtered), "3,4");
+    m2m_relation_close(rel);
+}
+
+/* Reads of one shape share their SQL text; a second round of the same
+ * shapes with other values prepares nothing and returns what a fresh
+ * relation returns. */
+TEST(read_shapes_reuse_text_not_values) {
+    static const fx_build_fn shapes[] = {
+        b_in,           b_not_in,         b_in_ints,  b_in_empty,   b_between,
+        b_between_text, b_limit,          b_or_pivot, b_or_related, b_order_name_desc,
+        b_null,         b_limit_filtered, b_name_eq,  b_name_like};
+    enum { N = sizeof shapes / sizeof shapes[0] };
+    m2m_relation *rel = seeded();
+    char first[N][2][256];
+    for (size_t i = 0; i < N; i++)
+        for (int64_t room = 1; room <= 2; room++)
+            snprintf(first[i][room - 1], sizeof first[i][0], "%s",
+                     fx_read_both(rel, M2M_INT(room), shapes[i], 1));
+    m2m_stats_reset(t_db());
+    for (size_t i = N; i-- > 0;)
+        for (int64_t room = 2; room >= 1; room--)
+            assert_string_equal(fx_read_both(rel, M2M_INT(room), shapes[i], 1),
+                                first[i][room - 1]);
+    m2m_stats st = {0};
+    m2m_stats_get(t_db(), &st);
+    assert_int_equal(st.prepared, 0);
+    assert_true(st.executed >= 2 * N);
+    m2m_relation_close(rel);
+    /* A fresh relation (empty cache) agrees with the first round. */
+    rel = fx_rel_members(NULL, 0);
+    for (size_t i = 0; i < N; i++)
+        assert_string_equal(fx_read_both(rel, M2M_INT(1), shapes[i], 1), first[i][0]);
     m2m_relation_close(rel);
 }
 
