@@ -510,18 +510,19 @@ static size_t shape_of(const m2m_query *q, char kind, shape *k) {
 
 static const shape unshaped; /* reads whose text is always built */
 
-/* Find the statement of shape k (0: uncached), or say the text is needed:
- * *text true. */
-static int find_shape(m2m_query *q, const shape *k, m2m__stmt **st, size_t *entry,
-                      bool *text) {
-    *text = true;
-    if (!k->n)
-        return M2M_OK;
-    int rc = m2m__rel_stmt_shape(q->rel, k->p, k->n, st, entry);
-    if (rc == M2M_NOTFOUND)
-        return M2M_OK;
-    *text = rc != M2M_OK;
-    return rc;
+/* Start a read of the given kind: find the statement of its shape, and
+ * set s to build the text only when that shape is new. */
+static int start_read(m2m_query *q, char kind, shape *k, sqlq *s, m2m__stmt **st,
+                      size_t *entry) {
+    bool text = true;
+    if (shape_of(q, kind, k)) {
+        int rc = m2m__rel_stmt_shape(q->rel, k->p, k->n, st, entry);
+        if (rc != M2M_OK && rc != M2M_NOTFOUND)
+            return rc;
+        text = rc == M2M_NOTFOUND;
+    }
+    sqlq_init(s, text);
+    return M2M_OK;
 }
 
 /* The statement of the text just built (when it was), remembered under its
@@ -603,14 +604,11 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
         return read_rc(q, m2m__query_two(q, false, NULL, out));
     shape k;
-    shape_of(q, 'g', &k);
+    sqlq s;
     m2m__stmt *st;
     size_t entry;
-    bool text;
-    if ((rc = find_shape(q, &k, &st, &entry, &text)))
+    if ((rc = start_read(q, 'g', &k, &s, &st, &entry)))
         return rc;
-    sqlq s;
-    sqlq_init(&s, text);
     m2m__buf_add(&s.b, "SELECT ");
     qcol(&s, "p", q->rel->fk);
     m2m__buf_add(&s.b, ", r.*");
@@ -643,14 +641,11 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
         return read_rc(q, m2m__query_two(q, true, out, NULL));
     shape k;
-    shape_of(q, 'c', &k);
+    sqlq s;
     m2m__stmt *st;
     size_t entry;
-    bool text;
-    if ((rc = find_shape(q, &k, &st, &entry, &text)))
+    if ((rc = start_read(q, 'c', &k, &s, &st, &entry)))
         return rc;
-    sqlq s;
-    sqlq_init(&s, text);
     m2m__buf_add(&s.b, "SELECT count(*)");
     /* Order does not change a count, but a bad order column must fail here
      * as it does in get: referencing it lets the database check it. */
