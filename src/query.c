@@ -464,7 +464,7 @@ static void order_by(sqlq *s, const m2m_query *q) {
 /* The SQL text of a read depends on its shape only: the kinds, operators
  * and columns of its filters, its with and order columns, whether it has a
  * limit; not on the values. Reads of a known shape (W1's P5 runs 2,000)
- * skip building the text. A shape longer than cap is not cached (0). */
+ * skip building the text. A shape longer than p is not cached (n = 0). */
 typedef struct shape {
     char p[256];
     size_t n;
@@ -505,7 +505,9 @@ static size_t shape_of(const m2m_query *q, char kind, shape *k) {
         kstr(k, q->orders[i].col);
     }
     kint(k, q->limit >= 0 || q->offset > 0);
-    return k->full ? 0 : k->n;
+    if (k->full)
+        k->n = 0; /* a cut key could name another shape: never remember it */
+    return k->n;
 }
 
 static const shape unshaped; /* reads whose text is always built */

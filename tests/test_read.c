@@ -337,6 +337,30 @@ TEST(read_shapes_reuse_text_not_values) {
     m2m_relation_close(rel);
 }
 
+/* Shapes too long to key (here 21 filters) are built every time and still
+ * keep apart. */
+static void long_or(m2m_query *q, int64_t rank) {
+    for (int i = 0; i < 20; i++) {
+        if (i)
+            T_OK(m2m_query_or(q));
+        T_OK(m2m_query_where_pivot(q, "role", "=", M2M_TEXT("nobody")));
+    }
+    T_OK(m2m_query_or(q));
+    T_OK(m2m_query_where_pivot(q, "rank", "=", M2M_INT(rank)));
+}
+static void b_long_rank5(m2m_query *q) { long_or(q, 5); }
+static void b_long_rank3(m2m_query *q) { long_or(q, 3); }
+
+TEST(read_long_shapes_built_each_time) {
+    m2m_relation *rel = seeded();
+    for (int round = 0; round < 2; round++) {
+        assert_string_equal(IDS(b_long_rank5), "3");
+        assert_string_equal(IDS(b_long_rank3), "1");
+        assert_string_equal(IDS(b_name_eq), "3");
+    }
+    m2m_relation_close(rel);
+}
+
 static int64_t count_of(m2m_relation *rel, int64_t parent, fx_build_fn b, int strategy) {
     m2m_query *q = NULL;
     T_OK(m2m_query_new(rel, M2M_INT(parent), &q));
