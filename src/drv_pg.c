@@ -766,6 +766,39 @@ static void pg_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
         m2m__buf_addf(b, "%s = ANY($%d::%s)", expr, param, pg_array_type(type));
 }
 
+/* Does a valid, immediate, non-partial unique index of table (its primary
+ * key included) have exactly columns a and b as keys? One round trip, once
+ * per relation, while its first insert is built. Not asked while a cursor
+ * holds the connection or a caller's transaction is open (a failure there
+ * would abort it); the insert then keeps its NOT EXISTS. */
+static int pg_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
+    pg_conn *c = conn(db);
+    if (db->cursor_busy || db->in_txn || PQstatus(c->pg) != CONNECTION_OK)
+        return -1;
+    m2m__buf name = {0};
+    m2m__buf_ident(&name, table);
+    if (name.oom)
+        return -1;
+    const char *pv[3] = {name.p, a, b};
+    PGresult *res = PQexecParams(
+        c->pg,
+        "SELECT count(*) FROM pg_index i"
+        " JOIN pg_attribute a0 ON a0.attrelid = i.indrelid AND a0.attnum = i.indkey[0]"
+        " JOIN pg_attribute a1 ON a1.attrelid = i.indrelid AND a1.attnum = i.indkey[1]"
+        " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate"
+        " AND i.indisvalid AND i.indpred IS NULL AND i.indnkeyatts = 2"
+        " AND ((a0.attname = $2 AND a1.attname = $3) OR (a0.attname = $3 AND a1.attname "
+        "= $2))",
+        3, NULL, pv, NULL, NULL, 0);
+    db->stats.round_trips++;
+    int yes = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+                  ? strcmp(PQgetvalue(res, 0, 0), "0") != 0
+                  : -1;
+    PQclear(res);
+    m2m__buf_free(&name);
+    return yes;
+}
+
 const m2m__driver m2m__pg_driver = {
     .version = 1,
     .name = "postgresql",
@@ -789,6 +822,7 @@ const m2m__driver m2m__pg_driver = {
     .batch_is_txn = true,
     .input_rows = pg_input_rows,
     .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
+    .pair_unique = pg_pair_unique,
     .now_sql = "now()",
     .int_key_type = "BIGINT",
     .text_type = "TEXT",

@@ -304,7 +304,7 @@ static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
 /* Does a unique index of table (its primary key included) cover exactly
  * columns a and b? Asked once per relation, while its first insert is
  * built; an error answers no. */
-static bool sq_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
+static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
     const char *dot = strchr(table, '.');
     m2m__buf q = {0};
     m2m__buf_addf(&q,

@@ -143,10 +143,11 @@ typedef struct m2m__driver {
      * NULL when the backend serializes writers anyway (SQLite). */
     const char *lock_sql;
     /* Does a unique index of table cover exactly columns a and b? Then an
-     * insert needs no NOT EXISTS: on SQLite that subquery on the table being
-     * written makes it stage the rows in a temporary table first. NULL:
-     * always keep it. */
-    bool (*pair_unique)(m2m_db *db, const char *table, const char *a, const char *b);
+     * insert needs no NOT EXISTS: ON CONFLICT alone skips the pairs present
+     * (on SQLite that subquery on the table being written also makes it
+     * stage the rows in a temporary table first). 1 yes, 0 no, -1 could not
+     * ask now (ask again later); NULL: always keep the NOT EXISTS. */
+    int (*pair_unique)(m2m_db *db, const char *table, const char *a, const char *b);
     const char *now_sql;        /* current timestamp expression */
     const char *int_key_type;   /* DDL type of integer keys */
     const char *text_type;      /* DDL type of text columns */

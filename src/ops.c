@@ -341,6 +341,14 @@ static int body_attach(opctx *c, const call *k, m2m__input *in) {
     return rc ? rc : finish_inserts(c, flags, in);
 }
 
+/* Can sync or toggle delete and insert in one statement? When the backend
+ * lets DELETE and INSERT share one (dml_cte), the rows share their values,
+ * and no RLS check must count between the two. */
+static bool one_statement(const opctx *c, const m2m__input *in) {
+    return c->db->drv->dml_cte && !c->rel->owner_column && in->ngroups == 1 &&
+           !in->nskipped && in->groups[0].mask & M2M__FLAT;
+}
+
 static int body_sync(opctx *c, const call *k, m2m__input *in) {
     int flags = k->opts ? k->opts->flags : 0;
     int rc;
@@ -356,6 +364,11 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
                 "%s: the set changed since version %.20s (now %s); nothing "
                 "was changed",
                 c->rel->pivot_table, k->opts->if_version, now);
+    }
+    if (one_statement(c, in) && !(flags & (M2M_KEEP | M2M_UPDATE_EXISTING))) {
+        flags |= k->opts && k->opts->if_version ? M2M__IF_VERSION : 0;
+        rc = add_group(c, 0, S_SYNC, in, 0, in->groups[0].mask, M2M__TAGGED);
+        return rc ? rc : finish_inserts(c, flags, in);
     }
     if (!(flags & M2M_KEEP) && (rc = add_all_ids(c, S_COUNT_NOT_IN, S_DELETE_NOT_IN, 0,
                                                  in, NULL, 0, M2M__DETACHED)))
@@ -374,18 +387,11 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
     return finish_inserts(c, flags, in);
 }
 
-/* Toggle as one statement: when the backend lets DELETE and INSERT share
- * one (dml_cte), the rows share their values, and no RLS check must count
- * between the two. */
-static int toggle_one(opctx *c, const call *k, m2m__input *in) {
-    int rc = add_group(c, 0, S_TOGGLE, in, 0, in->groups[0].mask, M2M__TAGGED);
-    return rc ? rc : finish_inserts(c, k->opts ? k->opts->flags : 0, in);
-}
-
 static int body_toggle(opctx *c, const call *k, m2m__input *in) {
-    if (c->db->drv->dml_cte && !c->rel->owner_column && in->ngroups == 1 &&
-        !in->nskipped && in->groups[0].mask & M2M__FLAT)
-        return toggle_one(c, k, in);
+    if (one_statement(c, in)) {
+        int rc = add_group(c, 0, S_TOGGLE, in, 0, in->groups[0].mask, M2M__TAGGED);
+        return rc ? rc : finish_inserts(c, k->opts ? k->opts->flags : 0, in);
+    }
     c->need_detached = true;
     /* With one writer at a time (no lock_sql: SQLite) a SELECT in the
      * transaction finds exactly the rows the DELETE will take, and costs

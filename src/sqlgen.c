@@ -81,15 +81,20 @@ static void insert_value(m2m__buf *b, const m2m_relation *rel, uint64_t mask, si
 
 static bool pair_unique(m2m_relation *rel) {
     const m2m__driver *drv = rel->db->drv;
-    if (!rel->pair_unique)
-        rel->pair_unique = drv->pair_unique && drv->pair_unique(rel->db, rel->pivot_table,
-                                                                rel->fk, rel->rk)
-                               ? 2
-                               : 1;
+    if (!rel->pair_unique) {
+        int yes = drv->pair_unique
+                      ? drv->pair_unique(rel->db, rel->pivot_table, rel->fk, rel->rk)
+                      : 0;
+        if (yes < 0)
+            return false; /* not now; the next statement built asks again */
+        rel->pair_unique = yes ? 2 : 1;
+    }
     return rel->pair_unique == 2;
 }
 
-static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+/* gone: the CTE of rows deleted in the same statement (toggle), whose ids
+ * must not come back; ON CONFLICT does not see those rows as conflicts. */
+static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__buf *b) {
     bool flat = mask & M2M__FLAT;
     const char *cols[M2M__MAX_PIVOT + 3];
     size_t n = 0;
@@ -145,10 +150,25 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     }
     /* The NOT EXISTS makes attach duplicate-safe without a unique index;
      * ON CONFLICT covers writers that do not take m2m's lock. SQLite needs
-     * the WHERE before ON CONFLICT to parse it as an upsert; it names $1
-     * so that every insert takes the same parameters. */
+     * a WHERE before ON CONFLICT to parse it as an upsert. Rows from JSON
+     * name $1 there, so that every insert takes the same parameters and
+     * PostgreSQL can type it; ids are never NULL. */
+    if (gone) {
+        m2m__buf_addf(b, " WHERE NOT EXISTS (SELECT 1 FROM %s WHERE %s.", gone, gone);
+        m2m__buf_ident(b, rel->rk);
+        m2m__buf_add(b, " = i.value) ON CONFLICT DO NOTHING");
+        returning_rk(b, rel, mask);
+        return M2M_OK;
+    }
     if (pair_unique(rel)) {
-        m2m__buf_add(b, " WHERE $1 IS NOT NULL ON CONFLICT DO NOTHING");
+        m2m__buf_add(b, " WHERE ");
+        if (flat)
+            m2m__buf_add(b, "i.value IS NOT NULL");
+        else {
+            col(b, "i", rel->fk);
+            m2m__buf_add(b, " = $1");
+        }
+        m2m__buf_add(b, " ON CONFLICT DO NOTHING");
         returning_rk(b, rel, mask);
         return M2M_OK;
     }
@@ -166,6 +186,10 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     m2m__buf_add(b, ") ON CONFLICT DO NOTHING");
     returning_rk(b, rel, mask);
     return M2M_OK;
+}
+
+static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    return insert_rows(rel, mask, NULL, b);
 }
 
 /* The WHERE of the delete/count family: the parent's rows, all or those
@@ -359,15 +383,18 @@ static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     return M2M_OK;
 }
 
-/* Toggle in one statement (drivers with dml_cte): delete the given rows
- * that exist, insert the others. The INSERT sees the rows as they were
- * before the statement, so its NOT EXISTS skips exactly the deleted ones.
- * With RETURNING, rows are (list, id): M2M__DETACHED or M2M__ATTACHED. */
-static int b_toggle(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+/* Delete and insert in one statement (drivers with dml_cte): toggle
+ * deletes the given rows that exist, sync the rows not given. The INSERT
+ * sees the rows as they were before the statement; toggle's NOT EXISTS
+ * therefore skips exactly the deleted ones, and sync's deletes touch no
+ * given id. With RETURNING, rows are (list, id): M2M__DETACHED or
+ * M2M__ATTACHED. */
+static int delete_insert(m2m_relation *rel, int del, uint64_t mask, m2m__buf *b) {
+    bool toggle = del == S_DELETE_IN;
     m2m__buf_add(b, "WITH d AS (");
-    b_delete(rel, S_DELETE_IN, mask & M2M__NO_RETURNING, b);
+    b_delete(rel, del, toggle ? 0 : mask & M2M__NO_RETURNING, b);
     m2m__buf_add(b, mask & M2M__NO_RETURNING ? ") " : "), a AS (");
-    b_insert(rel, mask, b);
+    insert_rows(rel, mask, toggle ? "d" : NULL, b);
     if (mask & M2M__NO_RETURNING)
         return M2M_OK;
     m2m__buf_addf(b, ") SELECT %d, ", M2M__DETACHED);
@@ -376,6 +403,14 @@ static int b_toggle(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     m2m__buf_ident(b, rel->rk);
     m2m__buf_add(b, " FROM a");
     return M2M_OK;
+}
+
+static int b_toggle(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    return delete_insert(rel, S_DELETE_IN, mask, b);
+}
+
+static int b_sync(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    return delete_insert(rel, S_DELETE_NOT_IN, mask, b);
 }
 
 static int b_version(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
@@ -445,6 +480,8 @@ m2m__build_fn m2m__builder(int kind) {
             return b_diag_parent;
         case S_SELECT_IN:
             return b_select_in;
+        case S_SYNC:
+            return b_sync;
     }
     return NULL;
 }
