@@ -9,6 +9,7 @@
  *   w1 --impl NAME BACKEND TARGET [U]       one implementation, printing the
  *        W1 output protocol (IMPL/PHASE/CHECK lines).
  *        --phases P1,P2,... runs only those phases (in order; for profiling).
+ *        --cpu adds "CPU <phase> <client s> <server backend s or ->" lines.
  *   w1 --scale BACKEND TARGET               P1/P2/P6 at U = 200, 2000, 20000
  *        and for one parent with 1,000,000 related ids; time and peak RSS of
  *        each phase, each phase in its own process.
@@ -37,6 +38,7 @@ typedef struct mm {
     m2m_item *items;
     m2m_value *vals;
     uint64_t sink;
+    long server_pid; /* PostgreSQL backend, for its CPU time */
 } mm;
 
 static void mm_check(mm *h, int rc, const char *what) {
@@ -65,6 +67,12 @@ static void *mm_open(const w1_target *t, const w1_case *c) {
         char sql[128];
         snprintf(sql, sizeof sql, "SET search_path TO %s", t->schema);
         mm_check(h, m2m_exec(h->db, sql), "search_path");
+        m2m_rows *r = NULL;
+        mm_check(h, m2m_sql(h->db, "SELECT pg_backend_pid()", NULL, 0, &r),
+                 "backend pid");
+        if (m2m_rows_next(r) == M2M_ROW)
+            h->server_pid = (long)m2m_rows_value(r, 0).i;
+        m2m_rows_free(r);
     }
     static const char *const pivot_cols[] = {"granted_by", NULL};
     m2m_relation_def def = {
@@ -196,9 +204,12 @@ static void mm_describe(void *hv, char *buf, size_t size) {
                  PQlibVersion());
 }
 
-static const w1_impl w1_m2m_sqlite = {"m2m",    W1_SQLITE, mm_open,
-                                      mm_phase, mm_close,  mm_describe};
-static const w1_impl w1_m2m_pg = {"m2m", W1_PG, mm_open, mm_phase, mm_close, mm_describe};
+static long mm_server_pid(void *hv) { return ((mm *)hv)->server_pid; }
+
+static const w1_impl w1_m2m_sqlite = {"m2m",    W1_SQLITE,   mm_open, mm_phase,
+                                      mm_close, mm_describe, NULL};
+static const w1_impl w1_m2m_pg = {"m2m",    W1_PG,       mm_open,      mm_phase,
+                                  mm_close, mm_describe, mm_server_pid};
 
 static const w1_impl *const w1_impls_sqlite[] = {&w1_m2m_sqlite, &w1_raw_sqlite};
 static const w1_impl *const w1_impls_pg[] = {&w1_m2m_pg, &w1_raw_pg, &w1_raw_pg_set};
@@ -211,6 +222,7 @@ typedef struct w1_opts {
     const char *target; /* path, conninfo, or "-" */
     int fresh_dir;      /* sqlite: a new temp dir per run */
     int recreate;       /* sqlite: remove the file before each run */
+    int cpu;            /* single mode: also print CPU lines */
 } w1_opts;
 
 static int w1_is_sqlite_file(const char *path) {
@@ -306,9 +318,13 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
     for (int p = 0; p < W1_NPHASES; p++) {
         if (!(c->phases & (1u << p)))
             continue;
-        double t0 = w1_now();
+        long spid = im->server_pid ? im->server_pid(h) : 0;
+        double s0 = w1_task_cpu(spid), c0 = w1_cpu_now(), t0 = w1_now();
         im->phase(h, c, p, &res->stmts[p], &res->trips[p], &res->rows[p]);
         res->sec[p] = w1_now() - t0;
+        res->cpu[p] = w1_cpu_now() - c0;
+        double s1 = w1_task_cpu(spid);
+        res->srv[p] = s0 >= 0 && s1 >= 0 ? s1 - s0 : -1;
         if (proto) {
             if (res->rows[p] >= 0)
                 printf("PHASE %s %.6f %" PRIu64 " %" PRId64 "\n", w1_phase_name[p],
@@ -316,6 +332,10 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
             else
                 printf("PHASE %s %.6f %" PRIu64 " -\n", w1_phase_name[p], res->sec[p],
                        res->stmts[p]);
+            if (o->cpu && res->srv[p] >= 0)
+                printf("CPU %s %.6f %.6f\n", w1_phase_name[p], res->cpu[p], res->srv[p]);
+            else if (o->cpu)
+                printf("CPU %s %.6f -\n", w1_phase_name[p], res->cpu[p]);
         }
         if (w1_checked[p]) {
             if (csq)
@@ -375,6 +395,68 @@ static double w1_median(double *v, int n) {
 }
 
 static const char *w1_backend_name(int b) { return b == W1_SQLITE ? "sqlite" : "pg"; }
+
+/* CPU seconds each implementation spent per phase, the client process's and
+ * (PostgreSQL) its server backend's: the work behind the times, which
+ * varies less from run to run than the times do on a shared machine. */
+static void w1_print_cpu(const w1_result *res, const w1_impl *const *impls, int nimpl,
+                         int runs, const char *be, int64_t users) {
+    double cli[W1_MAX_IMPLS][W1_NPHASES], srv[W1_MAX_IMPLS][W1_NPHASES],
+        tot[W1_MAX_IMPLS][W1_NPHASES];
+    double *tmp = w1_xmalloc((size_t)runs * sizeof *tmp);
+    int have_srv = 1;
+    for (int i = 0; i < nimpl; i++)
+        for (int p = 0; p < W1_NPHASES; p++) {
+            double *out[3] = {&cli[i][p], &srv[i][p], &tot[i][p]};
+            for (int k = 0; k < 3; k++) {
+                for (int r = 0; r < runs; r++) {
+                    const w1_result *x = &res[r * nimpl + i];
+                    have_srv &= x->srv[p] >= 0;
+                    tmp[r] = k == 0   ? x->cpu[p]
+                             : k == 1 ? x->srv[p]
+                                      : x->cpu[p] + x->srv[p];
+                }
+                *out[k] = w1_median(tmp, runs);
+            }
+        }
+    free(tmp);
+    if (!have_srv)
+        for (int i = 0; i < nimpl; i++)
+            for (int p = 0; p < W1_NPHASES; p++)
+                tot[i][p] = cli[i][p], srv[i][p] = 0;
+    printf("W1 %s U=%" PRId64 " runs=%d: median CPU seconds per phase, %s\n", be, users,
+           runs, have_srv ? "client + server backend" : "client (in process)");
+    printf("%-5s", "phase");
+    for (int i = 0; i < nimpl; i++)
+        printf(" %10s", impls[i]->name);
+    printf(" %9s", "m2m/best");
+    if (have_srv) {
+        printf("  client:");
+        for (int i = 0; i < nimpl; i++)
+            printf(" %9s", impls[i]->name);
+    }
+    printf("\n");
+    for (int p = 0; p < W1_NPHASES; p++) {
+        double best = tot[1][p];
+        for (int i = 2; i < nimpl; i++)
+            if (tot[i][p] < best)
+                best = tot[i][p];
+        printf("%-5s", w1_phase_name[p]);
+        for (int i = 0; i < nimpl; i++)
+            printf(" %10.4f", tot[i][p]);
+        printf(" %8.2fx", tot[0][p] / best);
+        if (have_srv) {
+            printf("        ");
+            for (int i = 0; i < nimpl; i++)
+                printf(" %9.4f", cli[i][p]);
+        }
+        printf("\n");
+    }
+    for (int p = 0; p < W1_NPHASES; p++)
+        for (int i = 0; i < nimpl; i++)
+            printf("CPU %s %" PRId64 " %s %s %.6f %.6f\n", be, users, w1_phase_name[p],
+                   impls[i]->name, cli[i][p], srv[i][p]);
+}
 
 /* Compare mode: all implementations of the backend, runs times, interleaved. */
 static int w1_compare(const w1_opts *o, int64_t users, int runs) {
@@ -460,6 +542,7 @@ static int w1_compare(const w1_opts *o, int64_t users, int runs) {
             printf("RESULT %s %" PRId64 " %s %s %.6f %" PRIu64 " %" PRIu64 "\n", be,
                    users, w1_phase_name[p], impls[i]->name, med[i][p], res[i].stmts[p],
                    res[i].trips[p]);
+    w1_print_cpu(res, impls, nimpl, runs, be, users);
     for (int p = 0; p < W1_NPHASES; p++)
         if (res[0].checked[p])
             w1_print_check(w1_phase_name[p], res[0].check[p]);
@@ -584,18 +667,18 @@ static int w1_scale(const w1_opts *o) {
 /* ---- main ---- */
 
 static int w1_usage(void) {
-    fprintf(stderr,
-            "usage: w1 [--runs R] sqlite|pg TARGET [U]\n"
-            "       w1 --impl m2m|raw|raw-set [--phases P1,P2,..] sqlite|pg TARGET [U]\n"
-            "       w1 --scale sqlite|pg TARGET\n"
-            "TARGET: sqlite database file or '-' (fresh temp dir);"
-            " pg conninfo or '-' ($M2M_TEST_PG)\n");
+    fprintf(stderr, "usage: w1 [--runs R] sqlite|pg TARGET [U]\n"
+                    "       w1 --impl m2m|raw|raw-set [--phases P1,P2,..] [--cpu] "
+                    "sqlite|pg TARGET [U]\n"
+                    "       w1 --scale sqlite|pg TARGET\n"
+                    "TARGET: sqlite database file or '-' (fresh temp dir);"
+                    " pg conninfo or '-' ($M2M_TEST_PG)\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     const char *impl = NULL;
-    int runs = 5, scale = 0, i = 1;
+    int runs = 5, scale = 0, cpu = 0, i = 1;
     unsigned phases = (1u << W1_NPHASES) - 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--impl") == 0 && i + 1 < argc)
@@ -611,12 +694,14 @@ int main(int argc, char **argv) {
                 return w1_usage();
         } else if (strcmp(argv[i], "--scale") == 0)
             scale = 1;
+        else if (strcmp(argv[i], "--cpu") == 0)
+            cpu = 1;
         else
             return w1_usage();
     }
     if (argc - i < 2 || argc - i > 3 || runs < 1)
         return w1_usage();
-    w1_opts o = {0};
+    w1_opts o = {.cpu = cpu};
     if (strcmp(argv[i], "sqlite") == 0)
         o.backend = W1_SQLITE;
     else if (strcmp(argv[i], "pg") == 0)

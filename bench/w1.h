@@ -93,6 +93,8 @@ typedef struct w1_result {
     int64_t check[W1_NPHASES][W1_NCHECK];
     int checked[W1_NPHASES];
     long rss_before_kb[W1_NPHASES], rss_peak_kb[W1_NPHASES];
+    double cpu[W1_NPHASES]; /* CPU seconds of this process (the client) */
+    double srv[W1_NPHASES]; /* ...of its server backend; -1 in process or unknown */
 } w1_result;
 
 /* Where the data lives. sqlite: path of the database file. pg: conninfo and
@@ -127,6 +129,26 @@ static double w1_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of this process: the client's work, SQLite's included. */
+static double w1_cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of another local process (a PostgreSQL backend), from the
+ * scheduler's nanosecond account; -1 when it cannot be read. */
+static double w1_task_cpu(long pid) {
+    char path[64];
+    unsigned long long ns;
+    snprintf(path, sizeof path, "/proc/%ld/schedstat", pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    int ok = f && fscanf(f, "%llu", &ns) == 1;
+    if (f)
+        fclose(f);
+    return ok ? (double)ns * 1e-9 : -1;
 }
 
 static long w1_rss_now_kb(void) {
@@ -381,6 +403,8 @@ typedef struct w1_impl {
     void (*close)(void *h);
     /* Free text for the IMPL line. */
     void (*describe)(void *h, char *buf, size_t size);
+    /* Process id of the server backend serving h; NULL in process. */
+    long (*server_pid)(void *h);
 } w1_impl;
 
 #endif /* M2M_BENCH_W1_H */

@@ -279,9 +279,11 @@ static void rpg_describe(void *hv, char *buf, size_t size) {
                     : "one execution per id, one transaction per user");
 }
 
-static const w1_impl w1_raw_pg = {"raw",     W1_PG,     rpg_open_plain,
-                                  rpg_phase, rpg_close, rpg_describe};
-static const w1_impl w1_raw_pg_set = {"raw-set", W1_PG,     rpg_open_set,
-                                      rpg_phase, rpg_close, rpg_describe};
+static long rpg_server_pid(void *hv) { return PQbackendPID(((rpg *)hv)->pg); }
+
+static const w1_impl w1_raw_pg = {"raw",     W1_PG,        rpg_open_plain, rpg_phase,
+                                  rpg_close, rpg_describe, rpg_server_pid};
+static const w1_impl w1_raw_pg_set = {"raw-set", W1_PG,        rpg_open_set,  rpg_phase,
+                                      rpg_close, rpg_describe, rpg_server_pid};
 
 #endif /* M2M_BENCH_W1_RAW_PG_H */

@@ -217,7 +217,7 @@ static void rsq_describe(void *hv, char *buf, size_t size) {
              sqlite3_libversion());
 }
 
-static const w1_impl w1_raw_sqlite = {"raw",     W1_SQLITE, rsq_open,
-                                      rsq_phase, rsq_close, rsq_describe};
+static const w1_impl w1_raw_sqlite = {"raw",     W1_SQLITE,    rsq_open, rsq_phase,
+                                      rsq_close, rsq_describe, NULL};
 
 #endif /* M2M_BENCH_W1_RAW_SQLITE_H */
