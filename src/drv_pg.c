@@ -777,8 +777,10 @@ static int pg_pair_unique(m2m_db *db, const char *table, const char *a, const ch
         return -1;
     m2m__buf name = {0};
     m2m__buf_ident(&name, table);
-    if (name.oom)
+    if (name.oom) {
+        m2m__buf_free(&name);
         return -1;
+    }
     const char *pv[3] = {name.p, a, b};
     PGresult *res = PQexecParams(
         c->pg,

@@ -297,6 +297,8 @@ typedef struct sqlq {
     size_t np, capp;
     char **jsons;
     size_t nj, capj;
+    m2m__ids sets[2]; /* key sets bound as id arrays (their values borrowed) */
+    int nsets;
 } sqlq;
 
 /* One allocation for the usual read's text instead of doubling from 8;
@@ -356,6 +358,30 @@ static void json_rows(sqlq *s, m2m_db *db, const char *table, const char *colnam
     m2m__buf_free(&t);
 }
 
+/* "alias.col IN <the key set vals>", the n values all of type: one id
+ * array parameter, as the writes send ids, read by m2m_ids on SQLite and
+ * = ANY on PostgreSQL. vals must outlive the statement's run (a cursor
+ * copies them). */
+static void key_set(sqlq *s, const m2m_relation *rel, const char *alias, const char *col,
+                    const m2m_value *vals, size_t n, m2m_type type) {
+    if (s->nsets == (int)(sizeof s->sets / sizeof s->sets[0])) {
+        s->b.oom = true; /* cannot happen: a read has at most one key set */
+        return;
+    }
+    m2m__ids *set = &s->sets[s->nsets++];
+    *set = (m2m__ids){vals, n};
+    int p = param(s, m2m__ids_param(set));
+    m2m__buf e = {0};
+    m2m__buf_add(&e, alias);
+    m2m__buf_addn(&e, ".", 1);
+    m2m__buf_ident(&e, col);
+    if (e.oom)
+        s->b.oom = true;
+    else
+        rel->db->drv->ids_in(&s->b, e.p, p, type, false);
+    m2m__buf_free(&e);
+}
+
 /* SQL text is rebuilt on every get (the statement cache is keyed by it), so
  * the pieces are appended without printf: P5 of W1 builds 2,000 of them. */
 static void qcol(sqlq *s, const char *alias, const char *col) {
@@ -379,11 +405,10 @@ static void ph(sqlq *s, const char *pre, int n) {
 /* p.fk = $n (or IN the parents' key set), and the scope. */
 static void parent_cond(sqlq *s, const m2m_query *q) {
     const m2m_relation *rel = q->rel;
-    qcol(s, "p", rel->fk);
     if (q->many) {
-        m2m__buf_add(&s->b, " IN ");
-        json_rows(s, rel->db, rel->pivot_table, rel->fk, q->parents, q->nparents);
+        key_set(s, rel, "p", rel->fk, q->parents, q->nparents, rel->parent_type);
     } else {
+        qcol(s, "p", rel->fk);
         ph(s, " = ", param(s, q->parents[0]));
     }
     for (size_t i = 0; i < rel->ncols; i++) {
@@ -772,6 +797,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     collect_rows pc = {.db = db}, rc2 = {.db = db};
     sqlq s1 = {0}, s2 = {0};
     size_t *perm = NULL, *tmp = NULL;
+    m2m_value *keys = NULL; /* the related key set, bound by s2 */
     if (!m && rc == M2M_OK)
         rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
     if (rc)
@@ -812,7 +838,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     pc.vals = NULL;
     if (m->npiv_rows) {
         /* 2. Related rows whose key is in the pivot rows' key set. */
-        m2m_value *keys = m2m__calloc(m->npiv_rows, sizeof *keys);
+        keys = m2m__calloc(m->npiv_rows, sizeof *keys);
         if (!keys) {
             rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
             goto done;
@@ -822,10 +848,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
         m2m__buf_add(&s2.b, "SELECT r.* FROM ");
         m2m__buf_ident(&s2.b, rel->related_table);
         m2m__buf_add(&s2.b, " AS r WHERE ");
-        qcol(&s2, "r", rel->related_key);
-        m2m__buf_add(&s2.b, " IN ");
-        json_rows(&s2, db, rel->related_table, rel->related_key, keys, m->npiv_rows);
-        m2m__free(keys);
+        key_set(&s2, rel, "r", rel->related_key, keys, m->npiv_rows, rel->related_type);
         filters(&s2, q, false);
         if ((rc = prepare(q, &s2, &unshaped, &st, &entry)))
             goto done;
@@ -942,6 +965,7 @@ done:
     m2m__memrows_free(m);
     m2m__free(perm);
     m2m__free(tmp);
+    m2m__free(keys);
     sqlq_free(&s1);
     sqlq_free(&s2);
     return rc;

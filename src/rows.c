@@ -47,36 +47,70 @@ void m2m__values_free(m2m_value *v, size_t n) {
 /* The cursor, its parameters (SQLite binds their text without copying)
  * and its with-pivot names share one allocation: W1's P5 opens 2,000
  * cursors, and each piece on its own was a malloc and a free. */
+static size_t text_size(m2m_value v) {
+    return v.type == M2M_TTEXT ? strlen(v.s ? v.s : "") + 1 : 0;
+}
+
+/* Copy v's text into *t, advancing it. */
+static m2m_value copy_text(m2m_value v, char **t) {
+    if (v.type == M2M_TTEXT) {
+        const char *src = v.s ? v.s : "";
+        size_t len = strlen(src) + 1;
+        memcpy(*t, src, len);
+        v.s = *t;
+        *t += len;
+    }
+    return v;
+}
+
+/* One allocation holds the cursor, its own copy of the parameters (an id
+ * array's values included: SQLite reads them while the cursor steps) and
+ * the pivot names, so the rows outlive the query that made them. */
 static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
                           char *const *names, size_t nnames) {
     if (n > SIZE_MAX / 64 || nnames > SIZE_MAX / 64)
         return NULL;
-    size_t text = 0;
-    for (size_t i = 0; i < n; i++)
-        if (params[i].type == M2M_TTEXT)
-            text += strlen(params[i].s ? params[i].s : "") + 1;
+    size_t text = 0, nsets = 0, nids = 0;
+    for (size_t i = 0; i < n; i++) {
+        text += text_size(params[i]);
+        if ((int)params[i].type == M2M__TIDS) {
+            const m2m__ids *a = (const m2m__ids *)(const void *)params[i].s;
+            nsets++;
+            nids += a->n;
+            for (size_t k = 0; k < a->n; k++)
+                text += text_size(a->v[k]);
+        }
+    }
     for (size_t i = 0; i < nnames; i++)
         text += strlen(names[i]) + 1;
-    size_t head = (sizeof(m2m_rows) + _Alignof(m2m_value) - 1) / _Alignof(m2m_value) *
-                  _Alignof(m2m_value);
-    size_t size = head + n * sizeof(m2m_value) + nnames * sizeof(char *) + text;
+    size_t al = _Alignof(m2m_value);
+    size_t head = (sizeof(m2m_rows) + al - 1) / al * al;
+    size_t set = (sizeof(m2m__ids) + al - 1) / al * al;
+    if (nids > (SIZE_MAX - text) / 64 - n - nsets)
+        return NULL;
+    size_t size = head + (n + nids) * sizeof(m2m_value) + nsets * set +
+                  nnames * sizeof(char *) + text;
     m2m_rows *r = m2m__calloc(1, size);
     if (!r)
         return NULL;
     r->db = db;
     r->params = (m2m_value *)(void *)((char *)r + head);
-    r->piv_names = (char **)(void *)(r->params + n);
-    char *t = (char *)(r->piv_names + nnames);
+    char *at = (char *)(r->params + n); /* id arrays, then names, then text */
+    char *t = at + nsets * set + nids * sizeof(m2m_value) + nnames * sizeof(char *);
     for (size_t i = 0; i < n; i++) {
-        r->params[i] = params[i];
-        if (params[i].type == M2M_TTEXT) {
-            const char *src = params[i].s ? params[i].s : "";
-            size_t len = strlen(src) + 1;
-            memcpy(t, src, len);
-            r->params[i].s = t;
-            t += len;
+        r->params[i] = copy_text(params[i], &t);
+        if ((int)params[i].type == M2M__TIDS) {
+            const m2m__ids *a = (const m2m__ids *)(const void *)params[i].s;
+            m2m__ids *c = (m2m__ids *)(void *)at;
+            m2m_value *v = (m2m_value *)(void *)(at + set);
+            for (size_t k = 0; k < a->n; k++)
+                v[k] = copy_text(a->v[k], &t);
+            *c = (m2m__ids){v, a->n};
+            r->params[i] = m2m__ids_param(c);
+            at += set + a->n * sizeof(m2m_value);
         }
     }
+    r->piv_names = (char **)(void *)at;
     for (size_t i = 0; i < nnames; i++) {
         size_t len = strlen(names[i]) + 1;
         memcpy(t, names[i], len);

@@ -116,6 +116,39 @@ TEST(define_text_uuid_keys_all_operations) {
     m2m_relation_close(rel);
 }
 
+/* Eager loads send the parents (and, two-query, the related keys) as one id
+ * array. The rows keep their own copy: they are read here after the query
+ * and the caller's parent strings are gone, with a parent given twice and
+ * one without rows. */
+TEST(define_text_keys_eager_rows_outlive_query) {
+    m2m_relation *rel = open_uuid_rel();
+    T_OK(m2m_attach(rel, M2M_TEXT(ANN), FX_ITEMS(ITT("role-admin"), ITT("role-editor")),
+                    NULL, NULL));
+    T_OK(m2m_attach(rel, M2M_TEXT(BOB), FX_ITEMS(ITT("role-editor")), NULL, NULL));
+    for (int strategy = M2M_JOIN; strategy <= M2M_TWO_QUERY; strategy++) {
+        char *names[4] = {strdup(BOB), strdup(ANN), strdup("no-such-user"), strdup(BOB)};
+        m2m_value *parents = calloc(4, sizeof *parents);
+        assert_non_null(parents);
+        for (int i = 0; i < 4; i++)
+            parents[i] = M2M_TEXT(names[i]);
+        m2m_query *q = NULL;
+        T_OK(m2m_query_new_many(rel, parents, 4, &q));
+        T_OK(m2m_query_strategy(q, strategy));
+        m2m_rows *rows = NULL;
+        T_OK(m2m_query_get(q, &rows));
+        m2m_query_free(q);
+        for (int i = 0; i < 4; i++) {
+            memset(names[i], 'x', strlen(names[i]));
+            free(names[i]);
+        }
+        free(parents);
+        assert_string_equal(fx_rows_str(rows, 1),
+                            BOB ":2|role-editor|editor|~," ANN
+                                ":1|role-admin|admin|~," ANN ":2|role-editor|editor|~");
+    }
+    m2m_relation_close(rel);
+}
+
 TEST(define_schema_qualified_names) {
     fx_users_roles();
     const char *s = fx_schema();
