@@ -236,6 +236,36 @@ TEST(attach_duplicate_safe_by_unique_index_shape) {
     }
 }
 
+/* Inside a caller's transaction PostgreSQL is not asked about the index
+ * (a failing catalog query would abort that transaction): the insert keeps
+ * NOT EXISTS, the transaction's work commits whole, and a later insert of
+ * another column set asks. SQLite asks at once. */
+TEST(attach_in_transaction_keeps_not_exists_until_asked) {
+    fx_users_roles();
+    m2m_relation *rel = fx_rel_roles();
+    bool pg = strcmp(t_backend, "pg") == 0;
+    int not_exists = -1;
+    m2m_trace(t_db(), insert_trace, &not_exists);
+    T_OK(m2m_begin(t_db()));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, NULL));
+    T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(2)), NULL, NULL));
+    T_OK(m2m_commit(t_db()));
+    assert_int_equal(not_exists, pg ? 1 : 0);
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(
+        rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "x")}, .npivot = 1},
+        &ch));
+    m2m_trace(t_db(), NULL, NULL);
+    assert_int_equal(not_exists, 0);
+    assert_string_equal(FX_ATT(ch), "3");
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT user_id, role_id, granted_by FROM role_user"
+                               " ORDER BY 1, 2"),
+                        "1|1|~,1|2|~,1|3|x,2|2|~");
+    m2m_relation_close(rel);
+}
+
 TEST(attach_duplicate_ids_in_one_call) {
     fx_users_roles();
     m2m_relation *rel = fx_rel_roles();
