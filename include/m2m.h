@@ -372,8 +372,10 @@ M2M_API int m2m_query_limit(m2m_query *q, int64_t limit, int64_t offset);
 M2M_API int m2m_query_strategy(m2m_query *q, int strategy);
 
 /* Run the query. Rows come ordered by the order-by columns, then by parent
- * and related id, so both strategies return the same sequence. JOIN streams;
- * TWO_QUERY holds the rows of the query in memory, and so does every read
+ * and related id, so both strategies return the same sequence. JOIN streams
+ * (on PostgreSQL a result of at most 500 rows is taken whole, which costs
+ * less per row; see docs/backends.md); TWO_QUERY holds the rows of the
+ * query in memory, and so does every read
  * under a JWT session (it runs inside the transaction that sets the claims).
  * On PostgreSQL one cursor at a time may be open per db: free it before the
  * next call. Free rows before closing their relation. Limit and offset do

@@ -50,6 +50,7 @@ struct m2m__cursor {
     PGresult *res; /* current row's result (or the final one, for names) */
     int row;       /* row of res: 0 when streaming, any in run() callbacks */
     bool primed;   /* res holds the first row, not yet handed out */
+    bool whole;    /* res holds the whole result; row is the current one */
     bool done;     /* the statement's results are all read */
     bool holding;  /* this cursor owns db->cursor_busy */
 };
@@ -527,14 +528,17 @@ static void cursor_drain(pg_conn *c) {
     finish_pipeline(c);
 }
 
-/* Cursors read one row at a time (single-row mode), so memory stays at one
- * row whatever the result size. The statement runs as a one-query pipeline:
- * libpq 15 leaves single-row mode armed after the query, and only the
- * advance past it to the sync disarms it for the next batch. The first
- * result is read at open so that errors surface there and column names are
- * known before the first row. */
+/* Streaming cursors read one row at a time (single-row mode), so memory
+ * stays at one row whatever the result size. The statement runs as a
+ * one-query pipeline: libpq 15 leaves single-row mode armed after the
+ * query, and only the advance past it to the sync disarms it for the next
+ * batch. The first result is read at open so that errors surface there and
+ * column names are known before the first row. A whole cursor takes the
+ * result in one piece (no per-row copy) and drops it when it holds more
+ * than whole rows; it still holds the connection until read or closed, so
+ * that the one-cursor rule does not depend on the size of a result. */
 static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n,
-                          m2m__cursor **out) {
+                          size_t whole, m2m__cursor **out) {
     pg_conn *c = conn(db);
     PGresult *res = NULL;
     char name[32];
@@ -582,7 +586,7 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
         stmt_name(name, sizeof name, s->num);
         sent = PQsendQueryPrepared(c->pg, name, (int)n, c->pv, NULL, NULL, 0);
     }
-    if (!sent || !PQsetSingleRowMode(c->pg) || !PQpipelineSync(c->pg)) {
+    if (!sent || (!whole && !PQsetSingleRowMode(c->pg)) || !PQpipelineSync(c->pg)) {
         rc = pg_fail(db, NULL);
         goto exit;
     }
@@ -595,6 +599,19 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
             cur->primed = true;
             break;
         case PGRES_TUPLES_OK:
+            if (whole)
+                note_rows(db, PQntuples(res));
+            if (whole && (size_t)PQntuples(res) > whole) {
+                rc = M2M__MORE;
+                goto exit;
+            }
+            if (whole && PQntuples(res) > 0) {
+                cur->whole = true;
+                cur->row = -1;
+                break;
+            }
+            cur->done = true;
+            break;
         case PGRES_COMMAND_OK:
             cur->done = true;
             break;
@@ -603,9 +620,9 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
             goto exit;
     }
     cur->res = res;
-    if (cur->done) {
+    if (cur->done || cur->whole)
         cursor_drain(c);
-    } else {
+    if (!cur->done) {
         cur->holding = true;
         db->cursor_busy = true;
     }
@@ -634,6 +651,12 @@ static int pg_cursor_next(m2m__cursor *cur) {
     }
     if (cur->done)
         return M2M_DONE;
+    if (cur->whole) {
+        if (++cur->row < PQntuples(cur->res))
+            return M2M_ROW;
+        release(cur);
+        return M2M_DONE;
+    }
     pg_conn *c = conn(cur->db);
     PGresult *res = PQgetResult(c->pg);
     ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -677,8 +700,8 @@ static int64_t pg_int(const char *v) {
 
 static m2m_value pg_cursor_value(m2m__cursor *cur, int i) {
     PGresult *res = cur->res;
-    if (!res || i < 0 || i >= PQnfields(res) || cur->row >= PQntuples(res) ||
-        PQgetisnull(res, cur->row, i))
+    if (!res || i < 0 || i >= PQnfields(res) || cur->row < 0 ||
+        cur->row >= PQntuples(res) || PQgetisnull(res, cur->row, i))
         return M2M_NULL;
     const char *v = PQgetvalue(res, cur->row, i);
     switch (PQftype(res, i)) {
@@ -703,7 +726,9 @@ static m2m_value pg_cursor_value(m2m__cursor *cur, int i) {
 static void pg_cursor_close(m2m__cursor *cur) {
     if (!cur)
         return;
-    if (cur->holding) {
+    if (cur->holding && cur->whole) {
+        release(cur); /* its pipeline is already read */
+    } else if (cur->holding) {
         pg_conn *c = conn(cur->db);
         if (!cur->db->in_txn) {
             PGcancel *cancel = PQgetCancel(c->pg);
@@ -824,6 +849,7 @@ const m2m__driver m2m__pg_driver = {
     .batch_is_txn = true,
     .input_rows = pg_input_rows,
     .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
+    .whole_rows = 500,
     .pair_unique = pg_pair_unique,
     .now_sql = "now()",
     .int_key_type = "BIGINT",

@@ -205,7 +205,8 @@ static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
 }
 
 static int sq_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n,
-                          m2m__cursor **out) {
+                          size_t whole, m2m__cursor **out) {
+    (void)whole; /* stepping costs the same either way: always stream */
     *out = NULL;
     int rc = sq_bind(db, s, p, n);
     if (rc)

@@ -60,6 +60,9 @@ int m2m__value_cmp(m2m_value a, m2m_value b);
 int m2m__set_error(m2m_db *db, int rc, const char *fmt, ...) M2M__PRINTF(3, 4);
 void m2m__clear_error(m2m_db *db);
 
+/* cursor_open in whole mode: the result holds more rows than asked for. */
+enum { M2M__MORE = 0x7fff };
+
 /* ---- drivers ---- */
 /* An array parameter: a m2m_value of type M2M__TIDS whose s points to a
  * m2m__ids. Drivers bind it whole (SQLite through the m2m_ids table-valued
@@ -106,9 +109,11 @@ typedef struct m2m__driver {
     /* Run steps in order, stopping at the first error (whose code it
      * returns, message set on db). PostgreSQL sends them in one pipeline. */
     int (*run)(m2m_db *db, m2m__step *steps, size_t n);
-    /* Streaming read of one statement. */
+    /* Read of one statement. whole = 0 streams the rows; whole > 0 takes
+     * the result in one piece, or, when it holds more than whole rows,
+     * drops it and returns M2M__MORE. */
     int (*cursor_open)(m2m_db *db, m2m__stmt *st, const m2m_value *params, size_t n,
-                       m2m__cursor **out);
+                       size_t whole, m2m__cursor **out);
     int (*cursor_next)(m2m__cursor *c); /* M2M_ROW, M2M_DONE or error */
     int (*cursor_ncols)(m2m__cursor *c);
     const char *(*cursor_name)(m2m__cursor *c, int i);
@@ -142,6 +147,10 @@ typedef struct m2m__driver {
      * transaction, with $1 the int key of the pivot table and $2 the parent;
      * NULL when the backend serializes writers anyway (SQLite). */
     const char *lock_sql;
+    /* Reads whose result may hold at most this many rows are worth taking
+     * whole (0: always stream): per row, PostgreSQL's single-row mode
+     * copies the result's description into a result of its own. */
+    size_t whole_rows;
     /* Does a unique index of table cover exactly columns a and b? Then an
      * insert needs no NOT EXISTS: ON CONFLICT alone skips the pairs present
      * (on SQLite that subquery on the table being written also makes it
@@ -210,6 +219,7 @@ typedef struct m2m__cached {
     size_t nshape;
     m2m__stmt *stmt;
     int inuse; /* held by an open cursor: reads prepare another copy */
+    bool big;  /* reads: a result outgrew the driver's whole_rows (query.c) */
 } m2m__cached;
 
 struct m2m_relation {

@@ -509,7 +509,7 @@ static void kstr(shape *k, const char *s) { kput(k, s, strlen(s) + 1); }
 
 static void kint(shape *k, size_t v) { kput(k, &v, sizeof v); }
 
-static size_t shape_of(const m2m_query *q, char kind, shape *k) {
+static size_t shape_of(const m2m_query *q, char kind, int limited, shape *k) {
     k->n = 0;
     k->full = false;
     kput(k, &kind, 1);
@@ -529,7 +529,7 @@ static size_t shape_of(const m2m_query *q, char kind, shape *k) {
         kint(k, (size_t)q->orders[i].dir << 1 | q->orders[i].pivot);
         kstr(k, q->orders[i].col);
     }
-    kint(k, q->limit >= 0 || q->offset > 0);
+    kint(k, (size_t)limited);
     if (k->full)
         k->n = 0; /* a cut key could name another shape: never remember it */
     return k->n;
@@ -539,10 +539,10 @@ static const shape unshaped; /* reads whose text is always built */
 
 /* Start a read of the given kind: find the statement of its shape, and
  * set s to build the text only when that shape is new. */
-static int start_read(m2m_query *q, char kind, shape *k, sqlq *s, m2m__stmt **st,
-                      size_t *entry) {
+static int start_read(m2m_query *q, char kind, int limited, shape *k, sqlq *s,
+                      m2m__stmt **st, size_t *entry) {
     bool text = true;
-    if (shape_of(q, kind, k)) {
+    if (shape_of(q, kind, limited, k)) {
         int rc = m2m__rel_stmt_shape(q->rel, k->p, k->n, st, entry);
         if (rc != M2M_OK && rc != M2M_NOTFOUND)
             return rc;
@@ -616,6 +616,50 @@ static int auth_begin(m2m_query *q, m2m__op *op) {
     return rc ? rc : m2m__op_flush(op);
 }
 
+/* The JOIN read. whole = 0 streams. whole > 0 takes the result in one
+ * piece, which costs a streaming driver less per row (see whole_rows): when
+ * the caller's limit is at most whole, or, without limit or offset, as a
+ * probe with LIMIT whole + 1 written into the SQL (a constant, so that the
+ * planner sees no smaller limit than the rows it expects and plans as for
+ * the whole read). A probe's result that reaches whole + 1 rows is dropped
+ * (M2M__MORE) and its shape marked big, so its next reads stream at once. */
+static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
+    int limited = q->limit >= 0 || q->offset > 0 ? 1 : whole ? 2 : 0;
+    shape k;
+    sqlq s;
+    m2m__stmt *st;
+    size_t entry;
+    int rc = start_read(q, 'g', limited, &k, &s, &st, &entry);
+    if (rc)
+        return rc;
+    if (limited == 2 && s.b.off && q->rel->cache[entry].big) {
+        sqlq_free(&s);
+        return M2M__MORE;
+    }
+    m2m__buf_add(&s.b, "SELECT ");
+    qcol(&s, "p", q->rel->fk);
+    m2m__buf_add(&s.b, ", r.*");
+    for (size_t i = 0; i < q->nwith; i++) {
+        m2m__buf_add(&s.b, ", ");
+        qcol(&s, "p", q->with[i]);
+    }
+    join_from_where(&s, q);
+    order_by(&s, q);
+    if (limited == 1) {
+        ph(&s, " LIMIT ", param(&s, M2M_INT(q->limit >= 0 ? q->limit : INT64_MAX)));
+        ph(&s, " OFFSET ", param(&s, M2M_INT(q->offset)));
+    } else if (limited == 2) {
+        m2m__buf_addf(&s.b, " LIMIT %zu", whole + 1);
+    }
+    rc = prepare(q, &s, &k, &st, &entry);
+    if (rc == M2M_OK)
+        rc = m2m__rows_rel(q, st, entry, s.params, s.np, whole, out);
+    if (rc == M2M__MORE)
+        q->rel->cache[entry].big = true;
+    sqlq_free(&s);
+    return rc;
+}
+
 int m2m_query_get(m2m_query *q, m2m_rows **out) {
     if (out)
         *out = NULL;
@@ -630,29 +674,12 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
      * reads through the two-query path, which runs to completion. */
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
         return read_rc(q, m2m__query_two(q, false, NULL, out));
-    shape k;
-    sqlq s;
-    m2m__stmt *st;
-    size_t entry;
-    if ((rc = start_read(q, 'g', &k, &s, &st, &entry)))
-        return rc;
-    m2m__buf_add(&s.b, "SELECT ");
-    qcol(&s, "p", q->rel->fk);
-    m2m__buf_add(&s.b, ", r.*");
-    for (size_t i = 0; i < q->nwith; i++) {
-        m2m__buf_add(&s.b, ", ");
-        qcol(&s, "p", q->with[i]);
-    }
-    join_from_where(&s, q);
-    order_by(&s, q);
-    if (q->limit >= 0 || q->offset > 0) {
-        ph(&s, " LIMIT ", param(&s, M2M_INT(q->limit >= 0 ? q->limit : INT64_MAX)));
-        ph(&s, " OFFSET ", param(&s, M2M_INT(q->offset)));
-    }
-    rc = prepare(q, &s, &k, &st, &entry);
-    if (rc == M2M_OK)
-        rc = m2m__rows_rel(q, st, entry, s.params, s.np, out);
-    sqlq_free(&s);
+    size_t whole = q->rel->db->drv->whole_rows;
+    bool fits = q->limit >= 0 && (uint64_t)q->limit <= whole;
+    rc = whole && ((q->limit < 0 && q->offset == 0) || fits) ? get_join(q, whole, out)
+                                                             : M2M__MORE;
+    if (rc == M2M__MORE)
+        rc = get_join(q, 0, out);
     return read_rc(q, rc);
 }
 
@@ -671,7 +698,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     sqlq s;
     m2m__stmt *st;
     size_t entry;
-    if ((rc = start_read(q, 'c', &k, &s, &st, &entry)))
+    if ((rc = start_read(q, 'c', 0, &k, &s, &st, &entry)))
         return rc;
     m2m__buf_add(&s.b, "SELECT count(*)");
     /* Order does not change a count, but a bad order column must fail here
@@ -688,7 +715,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     if (rc == M2M_OK) {
         m2m_value v = M2M_NULL;
         m2m__cursor *c = NULL;
-        rc = db->drv->cursor_open(db, st, s.params, s.np, &c);
+        rc = db->drv->cursor_open(db, st, s.params, s.np, 1, &c); /* one row */
         if (rc == M2M_OK && (rc = db->drv->cursor_next(c)) == M2M_ROW) {
             v = db->drv->cursor_value(c, 0);
             *out = v.type == M2M_TINT    ? v.i

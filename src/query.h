@@ -56,7 +56,7 @@ typedef struct m2m__memrows {
 /* A cursor over a relation read: column 0 the parent, then nrel related
  * columns, then npiv pivot columns; or over memory rows. */
 int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t cache_entry, m2m_value *params,
-                  size_t n, m2m_rows **out);
+                  size_t n, size_t whole, m2m_rows **out);
 int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out);
 void m2m__memrows_free(m2m__memrows *m);
 

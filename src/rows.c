@@ -133,7 +133,7 @@ int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *par
     }
     r->raw = true;
     r->own = own_stmt ? st : NULL;
-    int rc = db->drv->cursor_open(db, st, r->params, n, &r->cur);
+    int rc = db->drv->cursor_open(db, st, r->params, n, 0, &r->cur);
     if (rc) {
         m2m_rows_free(r);
         return rc;
@@ -143,13 +143,13 @@ int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *par
 }
 
 int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, size_t n,
-                  m2m_rows **out) {
+                  size_t whole, m2m_rows **out) {
     m2m_db *db = q->rel->db;
     *out = NULL;
     m2m_rows *r = rows_new(db, params, n, q->with, q->nwith);
     if (!r)
         return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
-    int rc = db->drv->cursor_open(db, st, r->params, n, &r->cur);
+    int rc = db->drv->cursor_open(db, st, r->params, n, whole, &r->cur);
     if (rc) {
         m2m_rows_free(r);
         return rc;
