@@ -29,12 +29,12 @@ tmp="$OUT.tmp"
     echo
     "$w1" --runs "$RUNS" sqlite - "$U"
     echo
-    scripts/with-pg.sh "$w1" --runs "$RUNS" pg - "$U"
+    env -u M2M_TEST_PG M2M_PG_DEFAULTS=1 scripts/with-pg.sh "$w1" --runs "$RUNS" pg - "$U"
     if [ "${SCALE:-0}" = 1 ]; then
         echo
         "$w1" --scale sqlite -
         echo
-        scripts/with-pg.sh "$w1" --scale pg -
+        env -u M2M_TEST_PG M2M_PG_DEFAULTS=1 scripts/with-pg.sh "$w1" --scale pg -
     fi
 } >"$tmp"
 mv "$tmp" "$OUT"

@@ -7,6 +7,7 @@
 # key=value connection string; the script exits with CMD's status. If the
 # server cannot start the run fails: tests are never skipped for lack of one.
 # With M2M_TEST_PG already set, CMD simply runs against that server.
+# M2M_PG_DEFAULTS=1 starts the server with its default settings.
 set -u
 
 if [ "$#" -eq 0 ]; then
@@ -71,10 +72,13 @@ as_pg "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C \
     >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; fail "initdb failed"; }
 
 # Unix socket in the temp dir only; durability off because the data is thrown
-# away, which makes the tests' many small transactions fast.
+# away, which makes the tests' many small transactions fast. With
+# M2M_PG_DEFAULTS=1 (the benchmark: W1 asks for the server's defaults) every
+# other setting keeps its default.
+settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+[ "${M2M_PG_DEFAULTS:-0}" = 1 ] && settings=""
 as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-c listen_addresses='' \
--c unix_socket_directories='$tmp' -p $PORT -c fsync=off -c synchronous_commit=off \
--c full_page_writes=off -c max_connections=200" start >/dev/null 2>&1 ||
+-c unix_socket_directories='$tmp' -p $PORT $settings" start >/dev/null 2>&1 ||
     fail "the server did not start"
 started=1
 
