@@ -396,6 +396,19 @@ static double w1_median(double *v, int n) {
 
 static const char *w1_backend_name(int b) { return b == W1_SQLITE ? "sqlite" : "pg"; }
 
+/* Print phase p's row of a table: each implementation's value, then m2m
+ * (implementation 0) over the best baseline. */
+static void w1_print_values(const double (*v)[W1_NPHASES], int nimpl, int p) {
+    double best = v[1][p];
+    for (int i = 2; i < nimpl; i++)
+        if (v[i][p] < best)
+            best = v[i][p];
+    printf("%-5s", w1_phase_name[p]);
+    for (int i = 0; i < nimpl; i++)
+        printf(" %10.4f", v[i][p]);
+    printf(" %8.2fx", v[0][p] / best);
+}
+
 /* CPU seconds each implementation spent per phase, the client process's and
  * (PostgreSQL) its server backend's: the work behind the times, which
  * varies less from run to run than the times do on a shared machine. */
@@ -437,14 +450,7 @@ static void w1_print_cpu(const w1_result *res, const w1_impl *const *impls, int 
     }
     printf("\n");
     for (int p = 0; p < W1_NPHASES; p++) {
-        double best = tot[1][p];
-        for (int i = 2; i < nimpl; i++)
-            if (tot[i][p] < best)
-                best = tot[i][p];
-        printf("%-5s", w1_phase_name[p]);
-        for (int i = 0; i < nimpl; i++)
-            printf(" %10.4f", tot[i][p]);
-        printf(" %8.2fx", tot[0][p] / best);
+        w1_print_values((const double(*)[W1_NPHASES])tot, nimpl, p);
         if (have_srv) {
             printf("        ");
             for (int i = 0; i < nimpl; i++)
@@ -516,14 +522,7 @@ static int w1_compare(const w1_opts *o, int64_t users, int runs) {
         printf(" %12s", "trips:m2m");
     printf("\n");
     for (int p = 0; p < W1_NPHASES; p++) {
-        double best = med[1][p];
-        for (int i = 2; i < nimpl; i++)
-            if (med[i][p] < best)
-                best = med[i][p];
-        printf("%-5s", w1_phase_name[p]);
-        for (int i = 0; i < nimpl; i++)
-            printf(" %10.4f", med[i][p]);
-        printf(" %8.2fx", med[0][p] / best);
+        w1_print_values((const double(*)[W1_NPHASES])med, nimpl, p);
         if (nimpl > 2)
             printf(" %8.2fx", med[0][p] / med[1][p]);
         printf("        ");
