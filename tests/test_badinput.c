@@ -4,6 +4,7 @@
  * pivot table as it was and sets a message. */
 #include "fixtures.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static m2m_relation *seeded(void) {
@@ -310,6 +311,29 @@ TEST(text_ids_with_array_syntax_are_data) {
     m2m_changes_free(ch);
     assert_string_equal(t_rows("SELECT count(*) FROM ab"), "2");
     assert_string_equal(t_rows("SELECT count(*) FROM b"), "8");
+    /* Eager loads send the parents (and, two-query, the related keys) as
+     * one array too. */
+    t_exec("INSERT INTO a VALUES ('{y,\"z\"}'), ('NULL')");
+    T_OK(m2m_attach(rel, M2M_TEXT("{y,\"z\"}"), FX_ITEMS(ITT("c,3"), ITT("[6]")), NULL,
+                    NULL));
+    T_OK(m2m_attach(rel, M2M_TEXT("NULL"), FX_ITEMS(ITT("{4}")), NULL, NULL));
+    const m2m_value parents[] = {M2M_TEXT("{y,\"z\"}"), M2M_TEXT("NULL"), M2M_TEXT("x")};
+    for (int strategy = M2M_JOIN; strategy <= M2M_TWO_QUERY; strategy++) {
+        m2m_query *q = NULL;
+        T_OK(m2m_query_new_many(rel, parents, 3, &q));
+        T_OK(m2m_query_strategy(q, strategy));
+        m2m_rows *rows = NULL;
+        T_OK(m2m_query_get(q, &rows));
+        char got[256] = "";
+        while (m2m_rows_next(rows) == M2M_ROW) {
+            size_t len = strlen(got);
+            snprintf(got + len, sizeof got - len, "%s=%s;", m2m_rows_parent(rows).s,
+                     m2m_rows_get(rows, "k").s);
+        }
+        m2m_rows_free(rows);
+        m2m_query_free(q);
+        assert_string_equal(got, "NULL={4};x=;x=q\"1;{y,\"z\"}=[6];{y,\"z\"}=c,3;");
+    }
     m2m_relation_close(rel);
 }
 
