@@ -56,17 +56,21 @@ void m2m__buf_ident(m2m__buf *b, const char *ident) {
     m2m__buf_add(b, "\"");
 }
 
+char *m2m__int_text(char *end, int64_t v) {
+    char *p = end;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
 void m2m__buf_json_value(m2m__buf *b, m2m_value v) {
     switch (v.type) {
         case M2M_TINT: {
-            /* Ids are the bulk of JSON rows and id arrays: no printf here. */
-            char tmp[24], *e = tmp + sizeof tmp, *p = e;
-            uint64_t u = v.i < 0 ? 0 - (uint64_t)v.i : (uint64_t)v.i;
-            do
-                *--p = (char)('0' + u % 10);
-            while (u /= 10);
-            if (v.i < 0)
-                *--p = '-';
+            char tmp[24], *e = tmp + sizeof tmp, *p = m2m__int_text(e, v.i);
             m2m__buf_addn(b, p, (size_t)(e - p));
             return;
         }

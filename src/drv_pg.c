@@ -269,8 +269,12 @@ static void pg_finalize(m2m_db *db, m2m__stmt *s) {
     m2m__free(s);
 }
 
-static void stmt_name(char *out, size_t size, uint64_t num) {
-    snprintf(out, size, "m2m_%llu", (unsigned long long)num);
+/* m2m_<num> into out, which holds at least 25 bytes. */
+static void stmt_name(char *out, uint64_t num) {
+    char tmp[24], *e = tmp + sizeof tmp, *p = m2m__int_text(e, (int64_t)num);
+    memcpy(out, "m2m_", 4);
+    memcpy(out + 4, p, (size_t)(e - p));
+    out[4 + (e - p)] = '\0';
 }
 
 /* Parameters of steps as text (NULL for M2M_TNULL), all converted before
@@ -338,7 +342,8 @@ static int pg_params(m2m_db *db, m2m__step *steps, size_t n) {
             char *slot = c->num + i * 32;
             c->pv[i] = slot;
             if (v.type == M2M_TINT) {
-                snprintf(slot, 32, "%lld", (long long)v.i);
+                slot[31] = '\0';
+                c->pv[i] = m2m__int_text(slot + 31, v.i);
             } else if (v.type == M2M_TREAL) {
                 snprintf(slot, 32, "%.17g", v.d);
             } else if ((int)v.type == M2M__TIDS) {
@@ -420,14 +425,14 @@ static int send_batch(m2m_db *db, m2m__step *steps, size_t n, size_t *nsent,
         m2m__stmt *s = steps[k].stmt;
         if (s->gen != c->gen) {
             s->num = ++c->seq;
-            stmt_name(name, sizeof name, s->num);
+            stmt_name(name, s->num);
             if (!PQsendPrepare(c->pg, name, s->sql, 0, NULL))
                 return pg_fail(db, NULL);
             s->gen = c->gen;
             s->batch = c->batch;
             s->step = k;
         }
-        stmt_name(name, sizeof name, s->num);
+        stmt_name(name, s->num);
         if (!PQsendQueryPrepared(c->pg, name, (int)steps[k].nparams, pv, NULL, NULL, 0))
             return pg_fail(db, NULL);
         pv += steps[k].nparams;
@@ -435,7 +440,7 @@ static int send_batch(m2m_db *db, m2m__step *steps, size_t n, size_t *nsent,
     }
     for (size_t d = 0; d < c->ndead && d < MAX_DEALLOC; d++) {
         char sql[48];
-        stmt_name(name, sizeof name, c->dead[d]);
+        stmt_name(name, c->dead[d]);
         snprintf(sql, sizeof sql, "DEALLOCATE %s", name);
         if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
             return pg_fail(db, NULL);
@@ -560,7 +565,7 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
      * server); a second read prepares it for good. */
     if (s->gen != c->gen && s->read_once) {
         uint64_t num = ++c->seq;
-        stmt_name(name, sizeof name, num);
+        stmt_name(name, num);
         res = PQprepare(c->pg, name, s->sql, 0, NULL);
         db->stats.round_trips++;
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -583,7 +588,7 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
         s->read_once = true;
         sent = PQsendQueryParams(c->pg, s->sql, (int)n, NULL, c->pv, NULL, NULL, 0);
     } else {
-        stmt_name(name, sizeof name, s->num);
+        stmt_name(name, s->num);
         sent = PQsendQueryPrepared(c->pg, name, (int)n, c->pv, NULL, NULL, 0);
     }
     if (!sent || (!whole && !PQsetSingleRowMode(c->pg)) || !PQpipelineSync(c->pg)) {

@@ -37,6 +37,11 @@ void m2m__buf_addf(m2m__buf *b, const char *fmt, ...) M2M__PRINTF(2, 3);
 void m2m__buf_ident(m2m__buf *b, const char *ident);
 /* Append a value as a JSON scalar (numbers, escaped strings, null). */
 void m2m__buf_json_value(m2m__buf *b, m2m_value v);
+/* The decimal text of v written so that it ends just before end (no NUL;
+ * at most 20 chars); returns where it starts. Ids, placeholders and
+ * statement names are printed on hot paths, where printf cost more than
+ * the rest of the work. */
+char *m2m__int_text(char *end, int64_t v);
 /* Take the string (NUL-terminated) out of b, or NULL on oom. b is reset. */
 char *m2m__buf_take(m2m__buf *b);
 void m2m__buf_free(m2m__buf *b);

@@ -365,8 +365,8 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
                 "was changed",
                 c->rel->pivot_table, k->opts->if_version, now);
     }
+    flags |= k->opts && k->opts->if_version ? M2M__IF_VERSION : 0;
     if (one_statement(c, in) && !(flags & (M2M_KEEP | M2M_UPDATE_EXISTING))) {
-        flags |= k->opts && k->opts->if_version ? M2M__IF_VERSION : 0;
         rc = add_group(c, 0, S_SYNC, in, 0, in->groups[0].mask, M2M__TAGGED);
         return rc ? rc : finish_inserts(c, flags, in);
     }
@@ -383,7 +383,6 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
     }
     if ((rc = run_insert_groups(c, in)))
         return rc;
-    flags |= k->opts && k->opts->if_version ? M2M__IF_VERSION : 0;
     return finish_inserts(c, flags, in);
 }
 

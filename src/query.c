@@ -392,11 +392,7 @@ static void qcol(sqlq *s, const char *alias, const char *col) {
 
 /* Append pre, then the placeholder $n of parameter n. */
 static void ph(sqlq *s, const char *pre, int n) {
-    char tmp[16], *e = tmp + sizeof tmp, *p = e;
-    unsigned u = n > 0 ? (unsigned)n : 0;
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
+    char tmp[24], *e = tmp + sizeof tmp, *p = m2m__int_text(e, n);
     *--p = '$';
     m2m__buf_add(&s->b, pre);
     m2m__buf_addn(&s->b, p, (size_t)(e - p));

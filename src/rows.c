@@ -44,9 +44,6 @@ void m2m__values_free(m2m_value *v, size_t n) {
     m2m__free(v);
 }
 
-/* The cursor, its parameters (SQLite binds their text without copying)
- * and its with-pivot names share one allocation: W1's P5 opens 2,000
- * cursors, and each piece on its own was a malloc and a free. */
 static size_t text_size(m2m_value v) {
     return v.type == M2M_TTEXT ? strlen(v.s ? v.s : "") + 1 : 0;
 }
@@ -63,9 +60,11 @@ static m2m_value copy_text(m2m_value v, char **t) {
     return v;
 }
 
-/* One allocation holds the cursor, its own copy of the parameters (an id
- * array's values included: SQLite reads them while the cursor steps) and
- * the pivot names, so the rows outlive the query that made them. */
+/* The cursor, its own copy of the parameters (SQLite binds their text
+ * without copying and reads an id array's values while the cursor steps)
+ * and its with-pivot names share one allocation, so the rows outlive the
+ * query that made them: W1's P5 opens 2,000 cursors, and each piece on its
+ * own was a malloc and a free. */
 static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
                           char *const *names, size_t nnames) {
     if (n > SIZE_MAX / 64 || nnames > SIZE_MAX / 64)
@@ -86,7 +85,7 @@ static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
     size_t al = _Alignof(m2m_value);
     size_t head = (sizeof(m2m_rows) + al - 1) / al * al;
     size_t set = (sizeof(m2m__ids) + al - 1) / al * al;
-    if (nids > (SIZE_MAX - text) / 64 - n - nsets)
+    if (nids > SIZE_MAX / 64)
         return NULL;
     size_t size = head + (n + nids) * sizeof(m2m_value) + nsets * set +
                   nnames * sizeof(char *) + text;
