@@ -53,7 +53,17 @@ struct m2m__cursor {
     bool whole;    /* res holds the whole result; row is the current one */
     bool done;     /* the statement's results are all read */
     bool holding;  /* this cursor owns db->cursor_busy */
+    int nrows, ncols; /* of res */
+    /* Each column's value kind, found on its first read: PQftype and the
+     * type switch per value cost more than the value (W1's P5). */
+    unsigned char kind[32];
 };
+
+static void set_res(m2m__cursor *cur, PGresult *res) {
+    cur->res = res;
+    cur->nrows = res ? PQntuples(res) : 0;
+    cur->ncols = res ? PQnfields(res) : 0;
+}
 
 static pg_conn *conn(m2m_db *db) { return (pg_conn *)db->conn; }
 
@@ -474,7 +484,8 @@ static int read_step(m2m_db *db, m2m__step *sp, size_t k, int rc) {
         int nrows = PQntuples(res);
         note_rows(db, nrows);
         sp->changes = nrows;
-        m2m__cursor cur = {.db = db, .res = res};
+        m2m__cursor cur = {.db = db};
+        set_res(&cur, res);
         for (int r = 0; sp->on_row && r < nrows && !rc; r++) {
             cur.row = r;
             rc = sp->on_row(sp->arg, &cur);
@@ -624,7 +635,7 @@ static int pg_cursor_open(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n
             rc = pg_fail(db, res);
             goto exit;
     }
-    cur->res = res;
+    set_res(cur, res);
     if (cur->done || cur->whole)
         cursor_drain(c);
     if (!cur->done) {
@@ -657,7 +668,7 @@ static int pg_cursor_next(m2m__cursor *cur) {
     if (cur->done)
         return M2M_DONE;
     if (cur->whole) {
-        if (++cur->row < PQntuples(cur->res))
+        if (++cur->row < cur->nrows)
             return M2M_ROW;
         release(cur);
         return M2M_DONE;
@@ -667,7 +678,7 @@ static int pg_cursor_next(m2m__cursor *cur) {
     ExecStatusType est = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (est == PGRES_SINGLE_TUPLE) {
         PQclear(cur->res);
-        cur->res = res;
+        set_res(cur, res);
         return M2M_ROW;
     }
     int rc = M2M_DONE;
@@ -703,21 +714,44 @@ static int64_t pg_int(const char *v) {
     return *v == '-' ? -(int64_t)u : (int64_t)u;
 }
 
-static m2m_value pg_cursor_value(m2m__cursor *cur, int i) {
-    PGresult *res = cur->res;
-    if (!res || i < 0 || i >= PQnfields(res) || cur->row < 0 ||
-        cur->row >= PQntuples(res) || PQgetisnull(res, cur->row, i))
-        return M2M_NULL;
-    const char *v = PQgetvalue(res, cur->row, i);
-    switch (PQftype(res, i)) {
+enum { K_UNSET, K_INT, K_REAL, K_BOOL, K_TEXT };
+
+static unsigned char kind_of(Oid type) {
+    switch (type) {
         case OID_INT2:
         case OID_INT4:
         case OID_INT8:
-            return M2M_INT(pg_int(v));
+            return K_INT;
         case OID_FLOAT4:
         case OID_FLOAT8:
-            return M2M_REAL(strtod(v, NULL));
+            return K_REAL;
         case OID_BOOL:
+            return K_BOOL;
+        default:
+            return K_TEXT;
+    }
+}
+
+static m2m_value pg_cursor_value(m2m__cursor *cur, int i) {
+    PGresult *res = cur->res;
+    if (i < 0 || i >= cur->ncols || cur->row < 0 || cur->row >= cur->nrows ||
+        PQgetisnull(res, cur->row, i))
+        return M2M_NULL;
+    const char *v = PQgetvalue(res, cur->row, i);
+    unsigned char k = K_UNSET;
+    if ((size_t)i < sizeof cur->kind) {
+        k = cur->kind[i];
+        if (k == K_UNSET)
+            k = cur->kind[i] = kind_of(PQftype(res, i));
+    } else {
+        k = kind_of(PQftype(res, i));
+    }
+    switch (k) {
+        case K_INT:
+            return M2M_INT(pg_int(v));
+        case K_REAL:
+            return M2M_REAL(strtod(v, NULL));
+        case K_BOOL:
             return M2M_INT(v[0] == 't');
         default:
             return M2M_TEXT(v);

@@ -632,9 +632,13 @@ static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
         sqlq_free(&s);
         return M2M__MORE;
     }
+    /* One parent is not selected: the rows answer it from the parameter. */
     m2m__buf_add(&s.b, "SELECT ");
-    qcol(&s, "p", q->rel->fk);
-    m2m__buf_add(&s.b, ", r.*");
+    if (q->many) {
+        qcol(&s, "p", q->rel->fk);
+        m2m__buf_add(&s.b, ", ");
+    }
+    m2m__buf_add(&s.b, "r.*");
     for (size_t i = 0; i < q->nwith; i++) {
         m2m__buf_add(&s.b, ", ");
         qcol(&s, "p", q->with[i]);

@@ -53,8 +53,9 @@ typedef struct m2m__memrows {
     size_t nout;
 } m2m__memrows;
 
-/* A cursor over a relation read: column 0 the parent, then nrel related
- * columns, then npiv pivot columns; or over memory rows. */
+/* A cursor over a relation read: the parent (eager loads only; one
+ * parent is params[0]), then nrel related columns, then npiv pivot
+ * columns; or over memory rows. */
 int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t cache_entry, m2m_value *params,
                   size_t n, size_t whole, m2m_rows **out);
 int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out);

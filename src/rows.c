@@ -13,6 +13,8 @@ struct m2m_rows {
     m2m_value *params; /* kept alive while the statement runs (in this block) */
     size_t nparams;
     bool raw;
+    int base; /* cursor column of the first related (or raw) column */
+    bool parent_param; /* one parent: params[0], not a column (base 0) */
     int nrel, npiv;
     char **piv_names; /* copies of the query's with-pivot names (in this block) */
     m2m__memrows *mem;
@@ -156,7 +158,9 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     r->rel = q->rel;
     r->entry = entry;
     q->rel->cache[entry].inuse++;
-    r->nrel = db->drv->cursor_ncols(r->cur) - 1 - r->npiv;
+    r->base = q->many ? 1 : 0;
+    r->parent_param = !q->many;
+    r->nrel = db->drv->cursor_ncols(r->cur) - r->base - r->npiv;
     *out = r;
     return M2M_OK;
 }
@@ -240,7 +244,7 @@ const char *m2m_rows_name(m2m_rows *r, int i) {
         return NULL;
     if (r->mem)
         return r->mem->rel_names[i];
-    return r->db->drv->cursor_name(r->cur, r->raw ? i : i + 1);
+    return r->db->drv->cursor_name(r->cur, r->base + i);
 }
 
 m2m_value m2m_rows_value(m2m_rows *r, int i) {
@@ -248,7 +252,7 @@ m2m_value m2m_rows_value(m2m_rows *r, int i) {
         return M2M_NULL;
     if (r->mem)
         return r->mem->rel[r->mem->out_r[r->pos] * r->mem->rel_width + (size_t)i];
-    return r->db->drv->cursor_value(r->cur, r->raw ? i : i + 1);
+    return r->db->drv->cursor_value(r->cur, r->base + i);
 }
 
 m2m_value m2m_rows_get(m2m_rows *r, const char *col) {
@@ -270,7 +274,7 @@ m2m_value m2m_rows_pivot_value(m2m_rows *r, int i) {
         return M2M_NULL;
     if (r->mem)
         return r->mem->piv[r->mem->out_p[r->pos] * r->mem->piv_width + 2 + (size_t)i];
-    return r->db->drv->cursor_value(r->cur, 1 + r->nrel + i);
+    return r->db->drv->cursor_value(r->cur, r->base + r->nrel + i);
 }
 
 m2m_value m2m_rows_pivot(m2m_rows *r, const char *col) {
@@ -285,5 +289,5 @@ m2m_value m2m_rows_parent(m2m_rows *r) {
         return M2M_NULL;
     if (r->mem)
         return r->mem->piv[r->mem->out_p[r->pos] * r->mem->piv_width];
-    return r->db->drv->cursor_value(r->cur, 0);
+    return r->parent_param ? r->params[0] : r->db->drv->cursor_value(r->cur, 0);
 }
