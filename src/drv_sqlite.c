@@ -15,7 +15,8 @@ struct m2m__stmt {
 struct m2m__cursor {
     m2m__stmt *st;
     m2m_db *db;
-    m2m_value cur; /* scratch for cursor_value */
+    m2m_value cur;    /* scratch for cursor_value */
+    sqlite3_value *v; /* a deleted row's value (pre-update hook), or NULL */
 };
 
 static sqlite3 *conn(m2m_db *db) { return (sqlite3 *)db->conn; }
@@ -175,6 +176,45 @@ static int sq_bind(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
     return M2M_OK;
 }
 
+#ifdef M2M_HAVE_PREUPDATE
+/* The rows a step's statement deletes, handed to its on_row as they go.
+ * Only the statement's own deletes count (depth 0): not those of triggers
+ * or foreign-key actions. */
+typedef struct deleted {
+    m2m__step *sp;
+    m2m__cursor *cur;
+    int rc;
+} deleted;
+
+static void on_delete(void *arg, sqlite3 *db, int op, const char *zdb, const char *table,
+                      sqlite3_int64 key1, sqlite3_int64 key2) {
+    (void)zdb, (void)table, (void)key1, (void)key2;
+    deleted *d = arg;
+    if (op != SQLITE_DELETE || d->rc || sqlite3_preupdate_depth(db) != 0)
+        return;
+    if (sqlite3_preupdate_old(db, d->sp->deleted_col - 1, &d->cur->v) != SQLITE_OK) {
+        d->rc = m2m__set_error(d->cur->db, M2M_ERROR, "internal: deleted row unreadable");
+        return;
+    }
+    d->rc = d->sp->on_row(d->sp->arg, d->cur);
+    d->cur->v = NULL;
+}
+
+/* SQLite allows one writer per connection, and m2m owns its connection's
+ * hook: it is set for the step only. */
+static int sq_step_deleting(m2m_db *db, m2m__step *sp, m2m__cursor *cur) {
+    deleted d = {sp, cur, M2M_OK};
+    sqlite3_preupdate_hook(conn(db), on_delete, &d);
+    int src = sqlite3_step(sp->stmt->st);
+    sqlite3_preupdate_hook(conn(db), NULL, NULL);
+    if (d.rc) {
+        sqlite3_reset(sp->stmt->st);
+        return d.rc;
+    }
+    return src == SQLITE_ROW ? M2M_ERROR : src == SQLITE_DONE ? M2M_OK : -src;
+}
+#endif
+
 static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
     for (size_t k = 0; k < n; k++) {
         m2m__step *sp = &steps[k];
@@ -186,6 +226,21 @@ static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
         m2m__cursor cur = {.st = s, .db = db};
         int64_t rows = 0;
         int src;
+#ifdef M2M_HAVE_PREUPDATE
+        if (sp->deleted_col > 0 && sp->on_row) {
+            rc = sq_step_deleting(db, sp, &cur);
+            if (rc > 0)
+                return rc;
+            if (rc < 0) {
+                rc = sq_error(db, -rc, "execute");
+                sqlite3_reset(s->st);
+                return rc;
+            }
+            sp->changes = sqlite3_changes64(conn(db));
+            sqlite3_reset(s->st);
+            continue;
+        }
+#endif
         while ((src = sqlite3_step(s->st)) == SQLITE_ROW) {
             rows++;
             if (sp->on_row && (rc = sp->on_row(sp->arg, &cur)) != M2M_OK) {
@@ -243,7 +298,9 @@ static const char *sq_cursor_name(m2m__cursor *c, int i) {
  * value). Reading the unprotected value is safe: an m2m_db is used by one
  * thread at a time. */
 static m2m_value sq_cursor_value(m2m__cursor *c, int i) {
-    sqlite3_value *v = sqlite3_column_value(c->st->st, i);
+    if (c->v && i != 0)
+        return M2M_NULL;
+    sqlite3_value *v = c->v ? c->v : sqlite3_column_value(c->st->st, i);
     switch (sqlite3_value_type(v)) {
         case SQLITE_INTEGER:
             return M2M_INT(sqlite3_value_int64(v));
@@ -331,6 +388,34 @@ static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const ch
     return yes;
 }
 
+#ifdef M2M_HAVE_PREUPDATE
+/* The index of col among table's columns for the pre-update hook; -1 when
+ * not found, or when the table has generated columns: some SQLite versions
+ * count the hook's columns in storage order, where those move. */
+static int sq_deleted_col(m2m_db *db, const char *table, const char *col) {
+    const char *dot = strchr(table, '.');
+    m2m__buf q = {0};
+    m2m__buf_addf(&q,
+                  "SELECT max(CASE WHEN name = ?3 THEN cid END), max(hidden)"
+                  " FROM pragma_table_xinfo(?1%s)",
+                  dot ? ", ?2" : "");
+    sqlite3_stmt *st = NULL;
+    int at = -1;
+    if (!q.oom && sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, dot ? dot + 1 : table, -1, SQLITE_STATIC);
+        if (dot)
+            sqlite3_bind_text(st, 2, table, (int)(dot - table), SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+            sqlite3_column_int(st, 1) == 0)
+            at = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    m2m__buf_free(&q);
+    return at;
+}
+#endif
+
 const m2m__driver m2m__sqlite_driver = {
     .version = 1,
     .name = "sqlite",
@@ -355,6 +440,9 @@ const m2m__driver m2m__sqlite_driver = {
     .input_rows = sq_input_rows,
     .lock_sql = NULL,
     .pair_unique = sq_pair_unique,
+#ifdef M2M_HAVE_PREUPDATE
+    .deleted_col = sq_deleted_col,
+#endif
     .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",
     .int_key_type = "INTEGER",
     .text_type = "TEXT",

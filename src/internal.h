@@ -96,6 +96,9 @@ typedef struct m2m__step {
     size_t nparams;
     int (*on_row)(void *arg, m2m__cursor *row);
     void *arg;
+    /* > 0 (drivers with deleted_col): on_row sees, as its column 0, column
+     * deleted_col - 1 of each row the statement deletes, with no RETURNING. */
+    int deleted_col;
     int64_t changes; /* OUT */
 } m2m__step;
 
@@ -162,6 +165,11 @@ typedef struct m2m__driver {
      * stage the rows in a temporary table first). 1 yes, 0 no, -1 could not
      * ask now (ask again later); NULL: always keep the NOT EXISTS. */
     int (*pair_unique)(m2m_db *db, const char *table, const char *a, const char *b);
+    /* The index of col among table's columns, when the driver can report a
+     * DELETE's rows without RETURNING (m2m__step.deleted_col; SQLite's
+     * pre-update hook: RETURNING gathers its rows in a temporary table
+     * first). -1: it cannot; NULL: never. */
+    int (*deleted_col)(m2m_db *db, const char *table, const char *col);
     const char *now_sql;        /* current timestamp expression */
     const char *int_key_type;   /* DDL type of integer keys */
     const char *text_type;      /* DDL type of text columns */
@@ -245,6 +253,7 @@ struct m2m_relation {
     int strategy;
     int32_t lock_key; /* per pivot table, for the PostgreSQL advisory lock */
     int pair_unique;  /* (fk, rk) unique in the pivot: 0 not asked, 1 no, 2 yes */
+    int rk_col;       /* drv->deleted_col of rk: 0 not asked, -1 none, else index + 1 */
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;

@@ -386,19 +386,50 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
     return finish_inserts(c, flags, in);
 }
 
+/* The column index of rk for drv->deleted_col, asked once per relation;
+ * -1: rows cannot be reported that way. Not under RLS, where DELETE is
+ * counted against a check. */
+static int rk_col(m2m_relation *rel) {
+    if (!rel->rk_col) {
+        int at = rel->db->drv->deleted_col && !rel->owner_column
+                     ? rel->db->drv->deleted_col(rel->db, rel->pivot_table, rel->rk)
+                     : -1;
+        rel->rk_col = at >= 0 ? at + 1 : -1;
+    }
+    return rel->rk_col - (rel->rk_col > 0);
+}
+
 static int body_toggle(opctx *c, const call *k, m2m__input *in) {
     if (one_statement(c, in)) {
         int rc = add_group(c, 0, S_TOGGLE, in, 0, in->groups[0].mask, M2M__TAGGED);
         return rc ? rc : finish_inserts(c, k->opts ? k->opts->flags : 0, in);
     }
     c->need_detached = true;
-    /* With one writer at a time (no lock_sql: SQLite) a SELECT in the
-     * transaction finds exactly the rows the DELETE will take, and costs
-     * less than DELETE ... RETURNING, which gathers its rows in a temporary
-     * table first. */
-    bool select_first = !c->db->drv->lock_sql;
-    int rc = add_all_ids(c, S_COUNT_IN, select_first ? S_SELECT_IN : S_DELETE_IN, 0, in,
+    /* The ids the DELETE takes decide what to insert. A driver that can
+     * report deleted rows without RETURNING (SQLite's pre-update hook)
+     * needs nothing else; without it, with one writer at a time (no
+     * lock_sql: SQLite), a SELECT in the transaction finds exactly the rows
+     * the DELETE will take, and costs less than DELETE ... RETURNING, which
+     * gathers its rows in a temporary table first. */
+    int col = rk_col(c->rel);
+    bool select_first = !c->db->drv->lock_sql && col < 0;
+    int rc;
+    if (col >= 0) {
+        const m2m__ids *all = m2m__input_all_ids(in);
+        m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
+        m2m__step *s = NULL;
+        rc = all ? add(c, S_DELETE_IN, M2M__NO_RETURNING, &data, NULL, 0, -1, &s)
+                 : m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory",
+                                  c->rel->pivot_table);
+        if (rc == M2M_OK) {
+            s->on_row = m2m__collect_row;
+            s->arg = &c->lists[M2M__DETACHED];
+            s->deleted_col = col + 1;
+        }
+    } else {
+        rc = add_all_ids(c, S_COUNT_IN, select_first ? S_SELECT_IN : S_DELETE_IN, 0, in,
                          NULL, 0, M2M__DETACHED);
+    }
     if (rc == M2M_OK)
         rc = flush(c);
     if (rc)
