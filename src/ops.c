@@ -147,10 +147,12 @@ static int flush(opctx *c) {
  * their results before the commit (no before-callback, version or RLS
  * check), COMMIT goes in the same batch: one round trip on PostgreSQL. A
  * failing statement stops the batch before the COMMIT, so the operation
- * still rolls back whole. */
+ * still rolls back whole. A report is the exception on PostgreSQL, which
+ * runs a batch whole: one that runs out of memory while it is built must
+ * still find the transaction open, so COMMIT waits for it. */
 static int flush_last(opctx *c, int flags) {
     bool fuse = !c->rel->before && !(flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) &&
-                c->nchecks == 0;
+                c->nchecks == 0 && !(c->collect && c->db->drv->batch_is_txn);
     if (!fuse || !c->op.open)
         return flush(c);
     int rc = m2m__op_commit(&c->op);
