@@ -359,32 +359,41 @@ static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
         m2m__buf_addf(b, "%s IN (SELECT value FROM m2m_ids($%d))", expr, param);
 }
 
+/* A query on the pragmas of table (maybe "schema.table"): sql names the
+ * table ?1 and, where it writes %s, gets ", ?2", the schema; ?3 and ?4 are
+ * bound to a and b. NULL on error. */
+static sqlite3_stmt *table_query(m2m_db *db, const char *sql, const char *table,
+                                 const char *a, const char *b) {
+    const char *dot = strchr(table, '.');
+    const char *schema = dot ? ", ?2" : "";
+    m2m__buf q = {0};
+    m2m__buf_addf(&q, sql, schema, schema, schema);
+    sqlite3_stmt *st = NULL;
+    if (!q.oom && sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, dot ? dot + 1 : table, -1, SQLITE_STATIC);
+        if (dot)
+            sqlite3_bind_text(st, 2, table, (int)(dot - table), SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, a, -1, SQLITE_STATIC);
+        if (b)
+            sqlite3_bind_text(st, 4, b, -1, SQLITE_STATIC);
+    }
+    m2m__buf_free(&q);
+    return st;
+}
+
 /* Does a unique index of table (its primary key included) cover exactly
  * columns a and b? Asked once per relation, while its first insert is
  * built; an error answers no. */
 static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
-    const char *dot = strchr(table, '.');
-    m2m__buf q = {0};
-    m2m__buf_addf(&q,
-                  "SELECT count(*) FROM pragma_index_list(?1%s) AS l"
-                  " WHERE l.\"unique\" AND NOT l.partial"
-                  " AND (SELECT count(*) FROM pragma_index_info(l.name%s)) = 2"
-                  " AND (SELECT count(*) FROM pragma_index_info(l.name%s) AS c"
-                  " WHERE c.name IN (?3, ?4)) = 2",
-                  dot ? ", ?2" : "", dot ? ", ?2" : "", dot ? ", ?2" : "");
-    sqlite3_stmt *st = NULL;
-    bool yes = false;
-    if (!q.oom && sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL) == SQLITE_OK) {
-        const char *name = dot ? dot + 1 : table;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        if (dot)
-            sqlite3_bind_text(st, 2, table, (int)(dot - table), SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, a, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, b, -1, SQLITE_STATIC);
-        yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-    }
+    sqlite3_stmt *st = table_query(db,
+                                   "SELECT count(*) FROM pragma_index_list(?1%s) AS l"
+                                   " WHERE l.\"unique\" AND NOT l.partial"
+                                   " AND (SELECT count(*) FROM pragma_index_info(l.name%s)) = 2"
+                                   " AND (SELECT count(*) FROM pragma_index_info(l.name%s) AS c"
+                                   " WHERE c.name IN (?3, ?4)) = 2",
+                                   table, a, b);
+    bool yes = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
     sqlite3_finalize(st);
-    m2m__buf_free(&q);
     return yes;
 }
 
@@ -393,25 +402,15 @@ static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const ch
  * not found, or when the table has generated columns: some SQLite versions
  * count the hook's columns in storage order, where those move. */
 static int sq_deleted_col(m2m_db *db, const char *table, const char *col) {
-    const char *dot = strchr(table, '.');
-    m2m__buf q = {0};
-    m2m__buf_addf(&q,
-                  "SELECT max(CASE WHEN name = ?3 THEN cid END), max(hidden)"
-                  " FROM pragma_table_xinfo(?1%s)",
-                  dot ? ", ?2" : "");
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = table_query(db,
+                                   "SELECT max(CASE WHEN name = ?3 THEN cid END), max(hidden)"
+                                   " FROM pragma_table_xinfo(?1%s)",
+                                   table, col, NULL);
     int at = -1;
-    if (!q.oom && sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, dot ? dot + 1 : table, -1, SQLITE_STATIC);
-        if (dot)
-            sqlite3_bind_text(st, 2, table, (int)(dot - table), SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, col, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
-            sqlite3_column_int(st, 1) == 0)
-            at = sqlite3_column_int(st, 0);
-    }
+    if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+        sqlite3_column_int(st, 1) == 0)
+        at = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    m2m__buf_free(&q);
     return at;
 }
 #endif
