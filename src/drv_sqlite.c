@@ -200,18 +200,21 @@ static void on_delete(void *arg, sqlite3 *db, int op, const char *zdb, const cha
     d->cur->v = NULL;
 }
 
-/* SQLite allows one writer per connection, and m2m owns its connection's
- * hook: it is set for the step only. */
+/* Step a statement without RETURNING whose deleted rows go to sp->on_row.
+ * m2m owns its connection's hook: it is set for this one step only. */
 static int sq_step_deleting(m2m_db *db, m2m__step *sp, m2m__cursor *cur) {
     deleted d = {sp, cur, M2M_OK};
     sqlite3_preupdate_hook(conn(db), on_delete, &d);
     int src = sqlite3_step(sp->stmt->st);
     sqlite3_preupdate_hook(conn(db), NULL, NULL);
-    if (d.rc) {
-        sqlite3_reset(sp->stmt->st);
-        return d.rc;
-    }
-    return src == SQLITE_ROW ? M2M_ERROR : src == SQLITE_DONE ? M2M_OK : -src;
+    int rc = d.rc;
+    if (!rc && src == SQLITE_ROW)
+        rc = m2m__set_error(db, M2M_ERROR, "internal: rows from a deleting step");
+    else if (!rc && src != SQLITE_DONE)
+        rc = sq_error(db, src, "execute");
+    sp->changes = sqlite3_changes64(conn(db));
+    sqlite3_reset(sp->stmt->st);
+    return rc;
 }
 #endif
 
@@ -228,16 +231,8 @@ static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
         int src;
 #ifdef M2M_HAVE_PREUPDATE
         if (sp->deleted_col > 0 && sp->on_row) {
-            rc = sq_step_deleting(db, sp, &cur);
-            if (rc > 0)
+            if ((rc = sq_step_deleting(db, sp, &cur)))
                 return rc;
-            if (rc < 0) {
-                rc = sq_error(db, -rc, "execute");
-                sqlite3_reset(s->st);
-                return rc;
-            }
-            sp->changes = sqlite3_changes64(conn(db));
-            sqlite3_reset(s->st);
             continue;
         }
 #endif
