@@ -47,12 +47,12 @@ struct m2m__stmt {
 
 struct m2m__cursor {
     m2m_db *db;
-    PGresult *res; /* current row's result (or the final one, for names) */
-    int row;       /* row of res: 0 when streaming, any in run() callbacks */
-    bool primed;   /* res holds the first row, not yet handed out */
-    bool whole;    /* res holds the whole result; row is the current one */
-    bool done;     /* the statement's results are all read */
-    bool holding;  /* this cursor owns db->cursor_busy */
+    PGresult *res;    /* current row's result (or the final one, for names) */
+    int row;          /* row of res: 0 when streaming, any in run() callbacks */
+    bool primed;      /* res holds the first row, not yet handed out */
+    bool whole;       /* res holds the whole result; row is the current one */
+    bool done;        /* the statement's results are all read */
+    bool holding;     /* this cursor owns db->cursor_busy */
     int nrows, ncols; /* of res */
     /* Each column's value kind, found on its first read: PQftype and the
      * type switch per value cost more than the value (W1's P5). */

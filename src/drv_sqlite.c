@@ -380,13 +380,14 @@ static sqlite3_stmt *table_query(m2m_db *db, const char *sql, const char *table,
  * columns a and b? Asked once per relation, while its first insert is
  * built; an error answers no. */
 static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
-    sqlite3_stmt *st = table_query(db,
-                                   "SELECT count(*) FROM pragma_index_list(?1%s) AS l"
-                                   " WHERE l.\"unique\" AND NOT l.partial"
-                                   " AND (SELECT count(*) FROM pragma_index_info(l.name%s)) = 2"
-                                   " AND (SELECT count(*) FROM pragma_index_info(l.name%s) AS c"
-                                   " WHERE c.name IN (?3, ?4)) = 2",
-                                   table, a, b);
+    sqlite3_stmt *st =
+        table_query(db,
+                    "SELECT count(*) FROM pragma_index_list(?1%s) AS l"
+                    " WHERE l.\"unique\" AND NOT l.partial"
+                    " AND (SELECT count(*) FROM pragma_index_info(l.name%s)) = 2"
+                    " AND (SELECT count(*) FROM pragma_index_info(l.name%s) AS c"
+                    " WHERE c.name IN (?3, ?4)) = 2",
+                    table, a, b);
     bool yes = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
     sqlite3_finalize(st);
     return yes;
@@ -397,13 +398,14 @@ static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const ch
  * not found, or when the table has generated columns: some SQLite versions
  * count the hook's columns in storage order, where those move. */
 static int sq_deleted_col(m2m_db *db, const char *table, const char *col) {
-    sqlite3_stmt *st = table_query(db,
-                                   "SELECT max(CASE WHEN name = ?3 THEN cid END), max(hidden)"
-                                   " FROM pragma_table_xinfo(?1%s)",
-                                   table, col, NULL);
+    sqlite3_stmt *st =
+        table_query(db,
+                    "SELECT max(CASE WHEN name = ?3 THEN cid END), max(hidden)"
+                    " FROM pragma_table_xinfo(?1%s)",
+                    table, col, NULL);
     int at = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
-        sqlite3_column_int(st, 1) == 0)
+    if (st && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) == SQLITE_INTEGER && sqlite3_column_int(st, 1) == 0)
         at = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return at;

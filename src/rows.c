@@ -13,7 +13,7 @@ struct m2m_rows {
     m2m_value *params; /* kept alive while the statement runs (in this block) */
     size_t nparams;
     bool raw;
-    int base; /* cursor column of the first related (or raw) column */
+    int base;          /* cursor column of the first related (or raw) column */
     bool parent_param; /* one parent: params[0], not a column (base 0) */
     int nrel, npiv;
     char **piv_names; /* copies of the query's with-pivot names (in this block) */

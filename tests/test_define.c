@@ -155,8 +155,8 @@ TEST(define_text_keys_eager_rows_outlive_query) {
         memset(ann, 'x', strlen(ann));
         free(ann);
         assert_int_equal(m2m_rows_ncols(rows), 3);
-        assert_string_equal(fx_rows_str(rows, 1), ANN ":1|role-admin|admin|~," ANN
-                                                      ":2|role-editor|editor|~");
+        assert_string_equal(fx_rows_str(rows, 1),
+                            ANN ":1|role-admin|admin|~," ANN ":2|role-editor|editor|~");
     }
     m2m_relation_close(rel);
 }

@@ -88,10 +88,9 @@ static int do_sync(m2m_relation *rel, m2m_changes **ch) {
  * pre-update hook, whose report can run out of memory mid-statement),
  * attaches 4. */
 static int do_toggle(m2m_relation *rel, m2m_changes **ch) {
-    return m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4), IT(1)),
-                      &(m2m_opts){.pivot = (const m2m_col[]){COLT("role", "admin")},
-                                  .npivot = 1},
-                      ch);
+    return m2m_toggle(
+        rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4), IT(1)),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("role", "admin")}, .npivot = 1}, ch);
 }
 
 #define TOGGLED "1|2|member|2,1|4|admin|~,2|1|member|4"

@@ -178,7 +178,8 @@ TEST(stats_report_commits_after_it_is_built) {
             m2m_changes_free(ch);
         }
         /* PostgreSQL: lock and toggle (+ BEGIN, COMMIT with a report). */
-        if (pg && (st.executed != (report ? 4u : 2u) || st.round_trips != (report ? 2u : 1u)))
+        if (pg &&
+            (st.executed != (report ? 4u : 2u) || st.round_trips != (report ? 2u : 1u)))
             fail_msg("report %d: %llu statements, %llu round trips", report,
                      (unsigned long long)st.executed, (unsigned long long)st.round_trips);
     }

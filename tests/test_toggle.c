@@ -105,31 +105,37 @@ TEST(toggle_reports_deleted_rows_of_any_table_shape) {
     const char *gen = pg ? "g BIGINT GENERATED ALWAYS AS (role_id * 2) STORED,"
                          : "g INTEGER GENERATED ALWAYS AS (role_id * 2) VIRTUAL,";
     char with_gen[512];
-    snprintf(with_gen, sizeof with_gen,
-             "CREATE TABLE piv(note TEXT, %s role_id BIGINT NOT NULL REFERENCES roles(id),"
-             " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(user_id, role_id))",
-             gen);
+    snprintf(
+        with_gen, sizeof with_gen,
+        "CREATE TABLE piv(note TEXT, %s role_id BIGINT NOT NULL REFERENCES roles(id),"
+        " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(user_id, role_id))",
+        gen);
     const char *shapes[] = {
         "CREATE TABLE piv(user_id BIGINT NOT NULL REFERENCES users(id),"
         " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT,"
         " PRIMARY KEY(user_id, role_id))",
-        pg ? "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES roles(id),"
-             " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, user_id))"
-           : "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES roles(id),"
-             " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, user_id))"
+        pg ? "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES "
+             "roles(id),"
+             " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, "
+             "user_id))"
+           : "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES "
+             "roles(id),"
+             " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, "
+             "user_id))"
              " WITHOUT ROWID",
         with_gen,
     };
     static const char *const cols[] = {"note", NULL};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        t_exec("DROP TABLE IF EXISTS piv; DROP TABLE IF EXISTS users;"
-               " DROP TABLE IF EXISTS roles; DROP TABLE IF EXISTS audit;"
-               "CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
-               "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
-               "CREATE TABLE audit(id BIGINT PRIMARY KEY);"
-               "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');"
-               "INSERT INTO roles VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (9, 'z');"
-               "INSERT INTO audit VALUES (1), (2)");
+        t_exec(
+            "DROP TABLE IF EXISTS piv; DROP TABLE IF EXISTS users;"
+            " DROP TABLE IF EXISTS roles; DROP TABLE IF EXISTS audit;"
+            "CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
+            "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
+            "CREATE TABLE audit(id BIGINT PRIMARY KEY);"
+            "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');"
+            "INSERT INTO roles VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (9, 'z');"
+            "INSERT INTO audit VALUES (1), (2)");
         t_exec(shapes[i]);
         if (pg)
             t_exec("CREATE FUNCTION piv_gone() RETURNS trigger LANGUAGE plpgsql AS $$"
@@ -152,10 +158,10 @@ TEST(toggle_reports_deleted_rows_of_any_table_shape) {
                                                         .pivot_columns = cols});
         m2m_changes *ch = NULL;
         m2m_stats_reset(t_db());
-        T_OK(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(2), IT(4), IT(1)),
-                        &(m2m_opts){.pivot = (const m2m_col[]){COLT("note", "new")},
-                                    .npivot = 1},
-                        &ch));
+        T_OK(m2m_toggle(
+            rel, M2M_INT(1), FX_ITEMS(IT(3), IT(2), IT(4), IT(1)),
+            &(m2m_opts){.pivot = (const m2m_col[]){COLT("note", "new")}, .npivot = 1},
+            &ch));
         if (strcmp(FX_DET(ch), "1,2") != 0 || strcmp(FX_ATT(ch), "3,4") != 0)
             fail_msg("shape %zu: detached %s, attached %s", i, FX_DET(ch), FX_ATT(ch));
         m2m_changes_free(ch);
@@ -165,16 +171,17 @@ TEST(toggle_reports_deleted_rows_of_any_table_shape) {
         if (!pg)
             assert_int_equal(fx_executed(), i == 2 ? 5 : 4);
 #endif
-        assert_string_equal(t_rows("SELECT user_id, role_id, note FROM piv ORDER BY 1, 2"),
-                            "1|3|new,1|4|new,2|2|s");
+        assert_string_equal(
+            t_rows("SELECT user_id, role_id, note FROM piv ORDER BY 1, 2"),
+            "1|3|new,1|4|new,2|2|s");
         assert_string_equal(t_rows("SELECT id FROM audit"), "2");
         /* Nothing present: all attached, nothing reported detached. */
         T_OK(m2m_toggle(rel, M2M_INT(2), FX_ITEMS(IT(1)), NULL, &ch));
         assert_string_equal(FX_ATT(ch), "1");
         assert_int_equal(ch->ndetached, 0);
         m2m_changes_free(ch);
-        assert_string_equal(t_rows("SELECT role_id FROM piv WHERE user_id = 2 ORDER BY 1"),
-                            "1,2");
+        assert_string_equal(
+            t_rows("SELECT role_id FROM piv WHERE user_id = 2 ORDER BY 1"), "1,2");
         m2m_relation_close(rel);
         if (pg)
             t_exec("DROP TABLE piv; DROP FUNCTION piv_gone()");
