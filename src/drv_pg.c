@@ -692,9 +692,7 @@ static int pg_cursor_next(m2m__cursor *cur) {
     return rc;
 }
 
-static int pg_cursor_ncols(m2m__cursor *cur) {
-    return cur->res ? PQnfields(cur->res) : 0;
-}
+static int pg_cursor_ncols(m2m__cursor *cur) { return cur->ncols; }
 
 static const char *pg_cursor_name(m2m__cursor *cur, int i) {
     return cur->res ? PQfname(cur->res, i) : NULL;

@@ -37,6 +37,23 @@ static m2m_value *arena_take(opctx *c, size_t n) {
     return p;
 }
 
+/* The column index of rk for drv->deleted_col, asked once per relation;
+ * -1: a DELETE's rows cannot be reported that way. Not under RLS, where a
+ * DELETE is counted against a check. */
+static int rk_col(m2m_relation *rel) {
+    if (!rel->rk_col) {
+        int at = rel->db->drv->deleted_col && !rel->owner_column
+                     ? rel->db->drv->deleted_col(rel->db, rel->pivot_table, rel->rk)
+                     : -1;
+        rel->rk_col = at >= 0 ? at + 1 : -1;
+    }
+    return rel->rk_col - (rel->rk_col > 0);
+}
+
+static bool deletes(int kind) {
+    return kind == S_DELETE_IN || kind == S_DELETE_ALL || kind == S_DELETE_NOT_IN;
+}
+
 /* Queue statement kind with params [$1 parent, $2 ids or rows?, scope...,
  * vals...]
  * and, when list >= 0, collect its rows into that report list. */
@@ -45,8 +62,10 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
     m2m_relation *rel = c->rel;
     bool want = list >= 0 && (c->collect || (c->need_detached && list == M2M__DETACHED));
     /* Nobody wants the ids: the statement without RETURNING is cheaper
-     * (on SQLite RETURNING builds a temporary table). */
-    if (list >= 0 && !want)
+     * (on SQLite RETURNING builds a temporary table). A DELETE whose rows
+     * the driver reports by itself (deleted_col) needs none either. */
+    int hooked = want && deletes(kind) ? rk_col(rel) : -1;
+    if ((list >= 0 && !want) || hooked >= 0)
         mask |= M2M__NO_RETURNING;
     m2m__stmt *st;
     int rc = m2m__rel_stmt(rel, kind, mask, m2m__builder(kind), &st);
@@ -68,6 +87,7 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
                                want ? &c->lists[list] : NULL);
     if (!s)
         return m2m__set_error(c->db, M2M_ERROR, "internal: too many statements queued");
+    s->deleted_col = hooked + 1;
     if (out)
         *out = s;
     return M2M_OK;
@@ -388,50 +408,21 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
     return finish_inserts(c, flags, in);
 }
 
-/* The column index of rk for drv->deleted_col, asked once per relation;
- * -1: rows cannot be reported that way. Not under RLS, where DELETE is
- * counted against a check. */
-static int rk_col(m2m_relation *rel) {
-    if (!rel->rk_col) {
-        int at = rel->db->drv->deleted_col && !rel->owner_column
-                     ? rel->db->drv->deleted_col(rel->db, rel->pivot_table, rel->rk)
-                     : -1;
-        rel->rk_col = at >= 0 ? at + 1 : -1;
-    }
-    return rel->rk_col - (rel->rk_col > 0);
-}
-
 static int body_toggle(opctx *c, const call *k, m2m__input *in) {
     if (one_statement(c, in)) {
         int rc = add_group(c, 0, S_TOGGLE, in, 0, in->groups[0].mask, M2M__TAGGED);
         return rc ? rc : finish_inserts(c, k->opts ? k->opts->flags : 0, in);
     }
     c->need_detached = true;
-    /* The ids the DELETE takes decide what to insert. A driver that can
-     * report deleted rows without RETURNING (SQLite's pre-update hook)
-     * needs nothing else; without it, with one writer at a time (no
+    /* The ids the DELETE takes decide what to insert. A driver that reports
+     * a DELETE's rows without RETURNING (deleted_col: SQLite's pre-update
+     * hook) needs nothing else; without it, with one writer at a time (no
      * lock_sql: SQLite), a SELECT in the transaction finds exactly the rows
      * the DELETE will take, and costs less than DELETE ... RETURNING, which
      * gathers its rows in a temporary table first. */
-    int col = rk_col(c->rel);
-    bool select_first = !c->db->drv->lock_sql && col < 0;
-    int rc;
-    if (col >= 0) {
-        const m2m__ids *all = m2m__input_all_ids(in);
-        m2m_value data = all ? m2m__ids_param(all) : M2M_NULL;
-        m2m__step *s = NULL;
-        rc = all ? add(c, S_DELETE_IN, M2M__NO_RETURNING, &data, NULL, 0, -1, &s)
-                 : m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory",
-                                  c->rel->pivot_table);
-        if (rc == M2M_OK) {
-            s->on_row = m2m__collect_row;
-            s->arg = &c->lists[M2M__DETACHED];
-            s->deleted_col = col + 1;
-        }
-    } else {
-        rc = add_all_ids(c, S_COUNT_IN, select_first ? S_SELECT_IN : S_DELETE_IN, 0, in,
+    bool select_first = !c->db->drv->lock_sql && rk_col(c->rel) < 0;
+    int rc = add_all_ids(c, S_COUNT_IN, select_first ? S_SELECT_IN : S_DELETE_IN, 0, in,
                          NULL, 0, M2M__DETACHED);
-    }
     if (rc == M2M_OK)
         rc = flush(c);
     if (rc)
