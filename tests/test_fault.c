@@ -57,6 +57,15 @@ static long disarm(void) {
 
 enum { MAX_K = 20000 };
 
+/* A fault loop ended by itself after k runs, and the allocator hook is
+ * live: some allocation failed and was reported. */
+static void faults_ran(long k, long failures) {
+    if (k >= MAX_K)
+        fail_msg("faults still firing after %d allocations", MAX_K);
+    if (failures == 0)
+        fail_msg("no injected fault produced an error (%ld runs)", k);
+}
+
 #define INITIAL                                                                          \
     "DELETE FROM room_members;"                                                          \
     "INSERT INTO room_members(room_id, user_id, role, rank) VALUES"                      \
@@ -160,11 +169,7 @@ static void oom_op(const fault_op *op, int persistent, int warm) {
         if (!fired)
             break;
     }
-    if (k >= MAX_K)
-        fail_msg("faults still firing after %d allocations", MAX_K);
-    /* The allocator hook is live: some allocation failed and was reported. */
-    if (failures == 0)
-        fail_msg("no injected fault produced an error (%ld runs)", k);
+    faults_ran(k, failures);
 }
 
 TEST(fault_oom_sync_transient) { oom_op(&sync_op, 0, 0); }
@@ -226,10 +231,7 @@ TEST(fault_oom_open_and_read) {
         if (!fired)
             break;
     }
-    if (k >= MAX_K)
-        fail_msg("faults still firing after %d allocations", MAX_K);
-    if (failures == 0)
-        fail_msg("no injected fault produced an error (%ld runs)", k);
+    faults_ran(k, failures);
     assert_string_equal(ALL_ROWS(), "1|1|admin|1,1|2|member|2,1|3|member|3,2|1|member|4");
 }
 
