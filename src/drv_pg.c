@@ -817,9 +817,8 @@ static void pg_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias
  * join even in a generic plan; NOT IN (subquery) turns into a plain
  * subplan rescanned per row once the ids outgrow work_mem, and <> ALL
  * compares each row with every id: both quadratic for a million ids. */
-static void pg_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
-                      bool negate) {
-    if (negate)
+static void pg_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, int form) {
+    if (form == M2M__NOT_IN)
         m2m__buf_addf(b,
                       "NOT EXISTS (SELECT 1 FROM unnest($%d::%s) AS m2m__i(value)"
                       " WHERE m2m__i.value = %s)",

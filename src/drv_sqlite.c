@@ -339,17 +339,18 @@ static void sq_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias
 }
 
 /* IN copies the ids into a temporary b-tree, then seeks the pivot's index
- * once per id: best when the ids are few among the parent's rows. NOT IN
- * must visit every row of the parent anyway; a correlated NOT EXISTS looks
- * each up in m2m_ids' sorted view, without the copy. */
-static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type,
-                      bool negate) {
+ * once per id: best for few ids spread among the parent's rows. The span
+ * form scans the parent's rows between the least and greatest id instead,
+ * testing each with m2m_has: for ids close together, about as many rows as
+ * ids, and no copy. NOT IN must visit every row of the parent anyway, and
+ * tests each the same way. */
+static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, int form) {
     (void)type;
-    if (negate)
-        m2m__buf_addf(
-            b,
-            "NOT EXISTS (SELECT 1 FROM m2m_ids($%d) AS m2m__i WHERE m2m__i.value = %s)",
-            param, expr);
+    if (form == M2M__NOT_IN)
+        m2m__buf_addf(b, "NOT m2m_has($%d, %s)", param, expr);
+    else if (form == M2M__IN_SPAN)
+        m2m__buf_addf(b, "%s BETWEEN m2m_lo($%d) AND m2m_hi($%d) AND m2m_has($%d, %s)",
+                      expr, param, param, param, expr);
     else
         m2m__buf_addf(b, "%s IN (SELECT value FROM m2m_ids($%d))", expr, param);
 }
@@ -389,6 +390,20 @@ static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const ch
                     " WHERE c.name IN (?3, ?4)) = 2",
                     table, a, b);
     bool yes = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* A range finds integer ids in a column of any affinity but TEXT, which
+ * would compare them as text ('10' < '9'). An error answers no. */
+static int sq_span_col(m2m_db *db, const char *table, const char *col) {
+    sqlite3_stmt *st =
+        table_query(db,
+                    "SELECT type LIKE '%%INT%%' OR NOT (type LIKE '%%CHAR%%'"
+                    " OR type LIKE '%%CLOB%%' OR type LIKE '%%TEXT%%')"
+                    " FROM pragma_table_xinfo(?1%s) WHERE name = ?3",
+                    table, col, NULL);
+    bool yes = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return yes;
 }
@@ -436,6 +451,7 @@ const m2m__driver m2m__sqlite_driver = {
     .input_rows = sq_input_rows,
     .lock_sql = NULL,
     .pair_unique = sq_pair_unique,
+    .span_col = sq_span_col,
 #ifdef M2M_HAVE_PREUPDATE
     .deleted_col = sq_deleted_col,
 #endif

@@ -77,6 +77,12 @@ typedef struct m2m__ids {
     const m2m_value *v; /* ids of one key type, borrowed */
     size_t n;
 } m2m__ids;
+/* The forms of drv->ids_in. */
+enum { M2M__IN, M2M__NOT_IN, M2M__IN_SPAN };
+/* Are the ids integers whose span (max - min) is narrow against their
+ * number, so that scanning the parent's rows in that span costs about what
+ * looking each id up would? */
+bool m2m__ids_narrow(const m2m__ids *a);
 static inline m2m_value m2m__ids_param(const m2m__ids *a) {
     m2m_value v = {.type = (m2m_type)M2M__TIDS};
     v.s = (const char *)(const void *)a;
@@ -136,9 +142,15 @@ typedef struct m2m__driver {
      * (m2m__ids). Append a FROM item over that parameter $param, named
      * alias, whose one column "value" holds the ids (of key type type). */
     void (*ids_from)(m2m__buf *b, int param, m2m_type type, const char *alias);
-    /* Append "expr IN <ids $param>" (NOT IN when negate): the membership
-     * test the backend plans best for small and huge sets. */
-    void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, bool negate);
+    /* Append "expr IN <ids $param>" (form M2M__NOT_IN: NOT IN), the
+     * membership test the backend plans best for small and huge sets; form
+     * M2M__IN_SPAN (only where span_col allows it) for integer ids of a
+     * narrow span (m2m__ids_narrow): a range scan of that span instead. */
+    void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, int form);
+    /* Does col of table compare with integer ids as a number, so that a range
+     * over their span finds its rows (SQLite: not TEXT affinity)? 1 yes, 0
+     * no; NULL: the backend has no M2M__IN_SPAN form. */
+    int (*span_col)(m2m_db *db, const char *table, const char *col);
     /* DELETE and INSERT may share one statement through WITH (PostgreSQL):
      * toggle is then one statement. */
     bool dml_cte;
@@ -214,13 +226,16 @@ struct m2m_db {
 void m2m__note_exec(m2m_db *db, const char *sql);
 
 /* ---- relations (relation.c) ---- */
-/* Bits 62 and 63 of a statement's column mask are not columns. 63 asks
+/* Bits 61 to 63 of a statement's column mask are not columns. 63 asks
  * for the variant without RETURNING (sqlgen.c), used when no one wants the
  * ids; 62 for the variant whose rows all store the same values, which take
  * the ids as one array and the values as plain parameters. */
-enum { M2M__MAX_PIVOT = 62 };
+enum { M2M__MAX_PIVOT = 61 };
 #define M2M__NO_RETURNING (1ULL << 63)
 #define M2M__FLAT         (1ULL << 62)
+/* Bit 61: the statement's ids are integers of a narrow span; its membership
+ * test is drv->ids_in's M2M__IN_SPAN form. */
+#define M2M__SPAN (1ULL << 61)
 
 /* A statement built once for a relation and kept prepared: writes are keyed
  * by (op, column mask) so their SQL is never rebuilt; reads by their text. */
@@ -254,6 +269,7 @@ struct m2m_relation {
     int32_t lock_key; /* per pivot table, for the PostgreSQL advisory lock */
     int pair_unique;  /* (fk, rk) unique in the pivot: 0 not asked, 1 no, 2 yes */
     int rk_col;       /* drv->deleted_col of rk: 0 not asked, -1 none, else index + 1 */
+    int rk_span;      /* drv->span_col of rk: 0 not asked, 1 no, 2 yes */
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;

@@ -54,6 +54,21 @@ static bool deletes(int kind) {
     return kind == S_DELETE_IN || kind == S_DELETE_ALL || kind == S_DELETE_NOT_IN;
 }
 
+/* May kind's ids take the span form (M2M__SPAN)? For the statements whose
+ * $2 they are and which test membership in them, when the driver has the
+ * form and rk compares as a number; asked once per relation. */
+static bool spans(m2m_relation *rel, int kind, uint64_t mask) {
+    bool in_ids =
+        kind == S_DELETE_IN || kind == S_COUNT_IN || kind == S_UPDATE_SET ||
+        ((kind == S_UPDATE_FROM || kind == S_COUNT_UPDATE_FROM) && mask & M2M__FLAT);
+    if (!in_ids || !rel->db->drv->span_col)
+        return false;
+    if (!rel->rk_span)
+        rel->rk_span =
+            rel->db->drv->span_col(rel->db, rel->pivot_table, rel->rk) > 0 ? 2 : 1;
+    return rel->rk_span == 2;
+}
+
 /* Queue statement kind with params [$1 parent, $2 ids or rows?, scope...,
  * vals...]
  * and, when list >= 0, collect its rows into that report list. */
@@ -67,6 +82,9 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
     int hooked = want && deletes(kind) ? rk_col(rel) : -1;
     if ((list >= 0 && !want) || hooked >= 0)
         mask |= M2M__NO_RETURNING;
+    if (data && data->type == (m2m_type)M2M__TIDS && spans(rel, kind, mask) &&
+        m2m__ids_narrow((const m2m__ids *)(const void *)data->s))
+        mask |= M2M__SPAN;
     m2m__stmt *st;
     int rc = m2m__rel_stmt(rel, kind, mask, m2m__builder(kind), &st);
     if (rc)

@@ -378,7 +378,7 @@ static void key_set(sqlq *s, const m2m_relation *rel, const char *alias, const c
     if (e.oom)
         s->b.oom = true;
     else
-        rel->db->drv->ids_in(&s->b, e.p, p, type, false);
+        rel->db->drv->ids_in(&s->b, e.p, p, type, M2M__IN);
     m2m__buf_free(&e);
 }
 

@@ -193,8 +193,9 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 }
 
 /* The WHERE of the delete/count family: the parent's rows, all or those
- * whose id is (not) in the ids array $2. */
-static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
+ * whose id is (not) in the ids array $2 (M2M__SPAN in mask: in its span
+ * form). */
+static void where_set(m2m__buf *b, const m2m_relation *rel, int kind, uint64_t mask) {
     int pno = (kind == S_DELETE_ALL || kind == S_COUNT_ALL) ? 2 : 3;
     m2m__buf_add(b, " WHERE ");
     where_parent(b, rel, "t", &pno);
@@ -203,8 +204,11 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind) {
     m2m__buf_add(b, " AND ");
     m2m__buf t = {0};
     col(&t, "t", rel->rk);
+    bool in = kind == S_DELETE_IN || kind == S_COUNT_IN;
     rel->db->drv->ids_in(b, t.p ? t.p : "", 2, rel->related_type,
-                         !(kind == S_DELETE_IN || kind == S_COUNT_IN));
+                         !in                ? M2M__NOT_IN
+                         : mask & M2M__SPAN ? M2M__IN_SPAN
+                                            : M2M__IN);
     if (t.oom)
         b->oom = true;
     m2m__buf_free(&t);
@@ -219,14 +223,14 @@ static void pivot_as_t(m2m__buf *b, const m2m_relation *rel, const char *verb) {
 
 static int b_delete(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
     pivot_as_t(b, rel, "DELETE FROM ");
-    where_set(b, rel, kind);
+    where_set(b, rel, kind, mask);
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
 
-static int b_count(m2m_relation *rel, int kind, m2m__buf *b) {
+static int b_count(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
     pivot_as_t(b, rel, "SELECT count(*) FROM ");
-    where_set(b, rel, kind);
+    where_set(b, rel, kind, mask);
     return M2M_OK;
 }
 
@@ -258,16 +262,13 @@ static int b_delete_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
     return b_delete(rel, S_DELETE_NOT_IN, m, b);
 }
 static int b_count_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    (void)m;
-    return b_count(rel, S_COUNT_IN, b);
+    return b_count(rel, S_COUNT_IN, m, b);
 }
 static int b_count_all(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    (void)m;
-    return b_count(rel, S_COUNT_ALL, b);
+    return b_count(rel, S_COUNT_ALL, m, b);
 }
 static int b_count_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    (void)m;
-    return b_count(rel, S_COUNT_NOT_IN, b);
+    return b_count(rel, S_COUNT_NOT_IN, m, b);
 }
 
 /* SET list "c" = <src>."c" (or $k) for the columns of mask, and updated_at. */
@@ -320,7 +321,7 @@ static void differ(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int vno)
  * t.rk = i.rk AND (values differ). */
 static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
     if (mask & M2M__FLAT) {
-        where_set(b, rel, S_DELETE_IN);
+        where_set(b, rel, S_DELETE_IN, mask);
         differ(b, rel, mask, 3 + count_scope(rel));
         return;
     }
@@ -378,7 +379,7 @@ static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     int vno = 3 + count_scope(rel);
     pivot_as_t(b, rel, "UPDATE ");
     set_list(b, rel, mask, &vno);
-    where_set(b, rel, S_DELETE_IN);
+    where_set(b, rel, S_DELETE_IN, mask);
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
@@ -422,7 +423,7 @@ static int b_version(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
         col(b, "t", rel->cols[i]);
     }
     pivot_as_t(b, rel, " FROM ");
-    where_set(b, rel, S_DELETE_ALL);
+    where_set(b, rel, S_DELETE_ALL, 0);
     return M2M_OK;
 }
 

@@ -1,4 +1,4 @@
-/* The m2m_ids table-valued function of the SQLite backend (sqlite_ids.c). */
+/* The id array functions of the SQLite backend (sqlite_ids.c). */
 #ifndef M2M_SQLITE_IDS_H
 #define M2M_SQLITE_IDS_H
 
@@ -8,17 +8,23 @@
 
 #define M2M__SQ_IDS_TYPE "m2m_ids"
 
-/* What a statement binds to m2m_ids(?): the ids, and a sorted view of
- * them that lookups build once per binding and later bindings reuse. */
+/* What a statement binds to m2m_ids(?) and m2m_has(?, key): the ids, and
+ * the lookup view of m2m_has, built on its first call after each binding
+ * in buffers later bindings reuse: a bitmap over [lo, hi] when the ids are
+ * integers of a narrow span, else the ids sorted for binary search. */
 typedef struct m2m__sq_ids {
     const m2m_value *v;
     size_t n;
+    int view; /* 0 not built, else VIEW_BITS or VIEW_SORTED (sqlite_ids.c) */
+    bool ints;
+    int64_t lo, hi; /* ints: the bounds */
+    unsigned char *bits;
+    size_t bcap;
     const m2m_value **ord;
     size_t cap;
-    bool sorted;
 } m2m__sq_ids;
 
-/* Make m2m_ids available on a connection. */
+/* Make m2m_ids, m2m_has, m2m_lo and m2m_hi available on a connection. */
 int m2m__sq_ids_register(sqlite3 *h);
 /* Point a at ids (borrowed) for the next run of its statement. */
 void m2m__sq_ids_bind(m2m__sq_ids *a, const m2m__ids *ids);
