@@ -54,9 +54,8 @@ static void assert_rows(const model *m) {
             if (m->gb[u][id])
                 len += (size_t)snprintf(want + len, sizeof want - len, "%s%d|%s",
                                         len ? "," : "", id, m->gb[u][id]);
-        assert_string_equal(fx_pivot_rows("role_user", "user_id", "role_id", "granted_by",
-                                          u),
-                            want);
+        assert_string_equal(
+            fx_pivot_rows("role_user", "user_id", "role_id", "granted_by", u), want);
     }
 }
 
@@ -79,7 +78,8 @@ static m2m_item *items_of(const int64_t *set, size_t n) {
 /* Update, toggle (when every id exists) and detach user 1's rows of set,
  * checking each report and the rows of both users against the model;
  * span: the form SQLite should use. */
-static void run_set(m2m_relation *rel, model *m, const int64_t *set, size_t n, bool span) {
+static void run_set(m2m_relation *rel, model *m, const int64_t *set, size_t n,
+                    bool span) {
     bool all_known = true;
     for (size_t i = 0; i < n; i++)
         all_known &= known(set[i]);
@@ -90,7 +90,8 @@ static void run_set(m2m_relation *rel, model *m, const int64_t *set, size_t n, b
     m2m_changes *ch = NULL;
 
     const char *want = pick(m, 1, set, n, true);
-    T_OK(m2m_update_pivot(rel, M2M_INT(1), ids, n, FX_COLS(COLT("granted_by", "upd")), &ch));
+    T_OK(m2m_update_pivot(rel, M2M_INT(1), ids, n, FX_COLS(COLT("granted_by", "upd")),
+                          &ch));
     assert_string_equal(FX_UPD(ch), want);
     m2m_changes_free(ch);
     for (size_t i = 0; i < n; i++)
@@ -150,10 +151,11 @@ static m2m_relation *seeded(model *m) {
             set[n++] = id;
     m2m_item *items = items_of(set, n);
     for (int u = 1; u <= USERS; u++) {
-        T_OK(m2m_attach(rel, M2M_INT(u), items, n,
-                        &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "seed")},
-                                    .npivot = 1},
-                        NULL));
+        T_OK(
+            m2m_attach(rel, M2M_INT(u), items, n,
+                       &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "seed")},
+                                   .npivot = 1},
+                       NULL));
         for (size_t i = 0; i < n; i++)
             m->gb[u][set[i]] = "seed";
     }
@@ -162,18 +164,19 @@ static m2m_relation *seeded(model *m) {
     return rel;
 }
 
-#define SET(...) ((const int64_t[]){__VA_ARGS__}), (sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+#define SET(...)                                                                         \
+    ((const int64_t[]){__VA_ARGS__}), (sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 
 TEST(span_and_in_change_the_same_rows) {
     model m;
     m2m_relation *rel = seeded(&m);
     run_set(rel, &m, SET(100, 101, 102, 103, 104, 105, 106, 107, 108, 109), true);
-    run_set(rel, &m, SET(20, 20, 21, 23, 24), true);          /* duplicates */
-    run_set(rel, &m, SET(-3, -2, 1, 2), true);                /* below every row */
-    run_set(rel, &m, SET(298, 299, 300, 301, 302), true);     /* past the last */
-    run_set(rel, &m, SET(1, 150, 299), false);                /* spread out */
-    run_set(rel, &m, SET(5, 7, INT64_MAX), false);            /* span overflows */
-    run_set(rel, &m, SET(INT64_MIN, INT64_MIN + 1), true);    /* no rows there */
+    run_set(rel, &m, SET(20, 20, 21, 23, 24), true);       /* duplicates */
+    run_set(rel, &m, SET(-3, -2, 1, 2), true);             /* below every row */
+    run_set(rel, &m, SET(298, 299, 300, 301, 302), true);  /* past the last */
+    run_set(rel, &m, SET(1, 150, 299), false);             /* spread out */
+    run_set(rel, &m, SET(5, 7, INT64_MAX), false);         /* span overflows */
+    run_set(rel, &m, SET(INT64_MIN, INT64_MIN + 1), true); /* no rows there */
     run_set(rel, &m, SET(40, 41, 42, 43, 44, 45, 46, 47), true);
     m2m_relation_close(rel);
 }
@@ -198,8 +201,8 @@ TEST(sync_not_given_by_bitmap_and_by_sorted_view) {
             for (size_t i = 0; i < 10; i++)
                 given |= sets[s][i] == id;
             if (m.gb[1][id] && !given) {
-                len += (size_t)snprintf(det + len, sizeof det - len, "%s%d", len ? "," : "",
-                                        id);
+                len += (size_t)snprintf(det + len, sizeof det - len, "%s%d",
+                                        len ? "," : "", id);
                 m.gb[1][id] = NULL;
             }
         }
@@ -231,17 +234,18 @@ TEST(span_follows_the_key_column_affinity) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         bool text = i >= 4;
         char ddl[512];
-        snprintf(ddl, sizeof ddl,
-                 "DROP TABLE IF EXISTS kp; DROP TABLE IF EXISTS users;"
-                 " DROP TABLE IF EXISTS roles;"
-                 "CREATE TABLE users(id INTEGER PRIMARY KEY);"
-                 "CREATE TABLE roles(id INTEGER PRIMARY KEY);"
-                 "INSERT INTO users VALUES (1);"
-                 "INSERT INTO roles VALUES (8), (9), (10), (11), (12);"
-                 "CREATE TABLE kp(user_id INTEGER NOT NULL, role_id %s NOT NULL,"
-                 " note TEXT, PRIMARY KEY(user_id, role_id));"
-                 "INSERT INTO kp VALUES (1, 8, 'a'), (1, 9, 'a'), (1, 10, 'a'), (1, 11, 'a')",
-                 types[i]);
+        snprintf(
+            ddl, sizeof ddl,
+            "DROP TABLE IF EXISTS kp; DROP TABLE IF EXISTS users;"
+            " DROP TABLE IF EXISTS roles;"
+            "CREATE TABLE users(id INTEGER PRIMARY KEY);"
+            "CREATE TABLE roles(id INTEGER PRIMARY KEY);"
+            "INSERT INTO users VALUES (1);"
+            "INSERT INTO roles VALUES (8), (9), (10), (11), (12);"
+            "CREATE TABLE kp(user_id INTEGER NOT NULL, role_id %s NOT NULL,"
+            " note TEXT, PRIMARY KEY(user_id, role_id));"
+            "INSERT INTO kp VALUES (1, 8, 'a'), (1, 9, 'a'), (1, 10, 'a'), (1, 11, 'a')",
+            types[i]);
         t_exec(ddl);
         static const char *const cols[] = {"note", NULL};
         m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
@@ -264,11 +268,13 @@ TEST(span_follows_the_key_column_affinity) {
         m2m_changes_free(ch);
         m2m_trace(t_db(), NULL, NULL);
         if (!text)
-            assert_string_equal(t_rows("SELECT role_id = CAST(role_id AS INTEGER), role_id,"
-                                       " note FROM kp ORDER BY role_id"),
-                                "1|9|u,1|11|a");
+            assert_string_equal(
+                t_rows("SELECT role_id = CAST(role_id AS INTEGER), role_id,"
+                       " note FROM kp ORDER BY role_id"),
+                "1|9|u,1|11|a");
         if (f.span != (text ? 0 : 2) || f.in != (text ? 2 : 0))
-            fail_msg("role_id %s: %d statements by span, %d by IN", types[i], f.span, f.in);
+            fail_msg("role_id %s: %d statements by span, %d by IN", types[i], f.span,
+                     f.in);
         m2m_relation_close(rel);
     }
 }
