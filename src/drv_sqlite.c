@@ -356,14 +356,14 @@ static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, i
 }
 
 /* A query on the pragmas of table (maybe "schema.table"): sql names the
- * table ?1 and, where it writes %s, gets ", ?2", the schema; ?3 and ?4 are
- * bound to a and b. NULL on error. */
+ * table ?1 and, where it writes %s (up to four times), gets ", ?2", the
+ * schema; ?3 and ?4 are bound to a and b. NULL on error. */
 static sqlite3_stmt *table_query(m2m_db *db, const char *sql, const char *table,
                                  const char *a, const char *b) {
     const char *dot = strchr(table, '.');
     const char *schema = dot ? ", ?2" : "";
     m2m__buf q = {0};
-    m2m__buf_addf(&q, sql, schema, schema, schema);
+    m2m__buf_addf(&q, sql, schema, schema, schema, schema);
     sqlite3_stmt *st = NULL;
     if (!q.oom && sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, dot ? dot + 1 : table, -1, SQLITE_STATIC);
@@ -395,14 +395,20 @@ static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const ch
 }
 
 /* A range finds integer ids in a column of any affinity but TEXT, which
- * would compare them as text ('10' < '9'). An error answers no. */
-static int sq_span_col(m2m_db *db, const char *table, const char *col) {
-    sqlite3_stmt *st =
-        table_query(db,
-                    "SELECT type LIKE '%%INT%%' OR NOT (type LIKE '%%CHAR%%'"
-                    " OR type LIKE '%%CLOB%%' OR type LIKE '%%TEXT%%')"
-                    " FROM pragma_table_xinfo(?1%s) WHERE name = ?3",
-                    table, col, NULL);
+ * would compare them as text ('10' < '9'), and reads only the parent's
+ * rows through an index on (fk, rk, ...); one on (rk, fk) would read every
+ * parent's rows in the span. An error answers no. */
+static int sq_span_ok(m2m_db *db, const char *table, const char *fk, const char *rk) {
+    sqlite3_stmt *st = table_query(
+        db,
+        "SELECT (SELECT type LIKE '%%INT%%' OR NOT (type LIKE '%%CHAR%%'"
+        " OR type LIKE '%%CLOB%%' OR type LIKE '%%TEXT%%')"
+        " FROM pragma_table_xinfo(?1%s) WHERE name = ?4)"
+        " AND EXISTS (SELECT 1 FROM pragma_index_list(?1%s) AS l"
+        " WHERE NOT l.partial"
+        " AND (SELECT name FROM pragma_index_info(l.name%s) WHERE seqno = 0) = ?3"
+        " AND (SELECT name FROM pragma_index_info(l.name%s) WHERE seqno = 1) = ?4)",
+        table, fk, rk);
     bool yes = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return yes;
@@ -451,7 +457,7 @@ const m2m__driver m2m__sqlite_driver = {
     .input_rows = sq_input_rows,
     .lock_sql = NULL,
     .pair_unique = sq_pair_unique,
-    .span_col = sq_span_col,
+    .span_ok = sq_span_ok,
 #ifdef M2M_HAVE_PREUPDATE
     .deleted_col = sq_deleted_col,
 #endif

@@ -144,13 +144,15 @@ typedef struct m2m__driver {
     void (*ids_from)(m2m__buf *b, int param, m2m_type type, const char *alias);
     /* Append "expr IN <ids $param>" (form M2M__NOT_IN: NOT IN), the
      * membership test the backend plans best for small and huge sets; form
-     * M2M__IN_SPAN (only where span_col allows it) for integer ids of a
+     * M2M__IN_SPAN (only where span_ok allows it) for integer ids of a
      * narrow span (m2m__ids_narrow): a range scan of that span instead. */
     void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, int form);
-    /* Does col of table compare with integer ids as a number, so that a range
-     * over their span finds its rows (SQLite: not TEXT affinity)? 1 yes, 0
-     * no; NULL: the backend has no M2M__IN_SPAN form. */
-    int (*span_col)(m2m_db *db, const char *table, const char *col);
+    /* Can a range over the span of integer ids in column rk of table find
+     * a parent's rows: does rk compare them as numbers (SQLite: not TEXT
+     * affinity), and does an index lead with fk, rk, so that the range
+     * reads that parent's rows only? 1 yes, 0 no; NULL: the backend has no
+     * M2M__IN_SPAN form. */
+    int (*span_ok)(m2m_db *db, const char *table, const char *fk, const char *rk);
     /* DELETE and INSERT may share one statement through WITH (PostgreSQL):
      * toggle is then one statement. */
     bool dml_cte;
@@ -269,7 +271,7 @@ struct m2m_relation {
     int32_t lock_key; /* per pivot table, for the PostgreSQL advisory lock */
     int pair_unique;  /* (fk, rk) unique in the pivot: 0 not asked, 1 no, 2 yes */
     int rk_col;       /* drv->deleted_col of rk: 0 not asked, -1 none, else index + 1 */
-    int rk_span;      /* drv->span_col of rk: 0 not asked, 1 no, 2 yes */
+    int rk_span;      /* drv->span_ok of (fk, rk): 0 not asked, 1 no, 2 yes */
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;

@@ -56,16 +56,17 @@ static bool deletes(int kind) {
 
 /* May kind's ids take the span form (M2M__SPAN)? For the statements whose
  * $2 they are and which test membership in them, when the driver has the
- * form and rk compares as a number; asked once per relation. */
+ * form and the pivot suits it (span_ok, asked once per relation). */
 static bool spans(m2m_relation *rel, int kind, uint64_t mask) {
     bool in_ids =
         kind == S_DELETE_IN || kind == S_COUNT_IN || kind == S_UPDATE_SET ||
         ((kind == S_UPDATE_FROM || kind == S_COUNT_UPDATE_FROM) && mask & M2M__FLAT);
-    if (!in_ids || !rel->db->drv->span_col)
+    if (!in_ids || !rel->db->drv->span_ok)
         return false;
     if (!rel->rk_span)
         rel->rk_span =
-            rel->db->drv->span_col(rel->db, rel->pivot_table, rel->rk) > 0 ? 2 : 1;
+            rel->db->drv->span_ok(rel->db, rel->pivot_table, rel->fk, rel->rk) > 0 ? 2
+                                                                                   : 1;
     return rel->rk_span == 2;
 }
 
