@@ -323,22 +323,28 @@ const m2m__ids *m2m__input_all_ids(m2m__input *in) {
     return &in->allarr;
 }
 
+bool m2m__ids_bounds(const m2m__ids *a, int64_t *lo, int64_t *hi) {
+    if (a->n == 0)
+        return false;
+    *lo = *hi = a->v[0].i;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->v[i].type != M2M_TINT)
+            return false;
+        *lo = a->v[i].i < *lo ? a->v[i].i : *lo;
+        *hi = a->v[i].i > *hi ? a->v[i].i : *hi;
+    }
+    return true;
+}
+
 /* A scan of the span reads at most span + 1 of the parent's rows (its
  * pairs are unique), each one cheap test. SQLite's IN instead copies the
  * ids into a temporary b-tree, about 20 k instructions before the first
  * of its per-id seeks. Up to 8 rows per id, plus 64, keep the scan within
  * that cost; sparser ids take IN. */
 bool m2m__ids_narrow(const m2m__ids *a) {
-    if (a->n == 0 || a->v[0].type != M2M_TINT)
-        return false;
-    int64_t lo = a->v[0].i, hi = lo;
-    for (size_t i = 1; i < a->n; i++) {
-        if (a->v[i].type != M2M_TINT)
-            return false;
-        lo = a->v[i].i < lo ? a->v[i].i : lo;
-        hi = a->v[i].i > hi ? a->v[i].i : hi;
-    }
-    return (uint64_t)hi - (uint64_t)lo < 64 + 8 * (uint64_t)a->n;
+    int64_t lo, hi;
+    return m2m__ids_bounds(a, &lo, &hi) &&
+           (uint64_t)hi - (uint64_t)lo < 64 + 8 * (uint64_t)a->n;
 }
 
 size_t m2m__cols_values(const m2m_relation *rel, const m2m_col *cols, size_t n,

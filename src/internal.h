@@ -79,6 +79,9 @@ typedef struct m2m__ids {
 } m2m__ids;
 /* The forms of drv->ids_in. */
 enum { M2M__IN, M2M__NOT_IN, M2M__IN_SPAN };
+/* Are there ids, all integers? Then *lo and *hi are the least and the
+ * greatest. */
+bool m2m__ids_bounds(const m2m__ids *a, int64_t *lo, int64_t *hi);
 /* Are the ids integers whose span (max - min) is narrow against their
  * number, so that scanning the parent's rows in that span costs about what
  * looking each id up would? */

@@ -182,13 +182,7 @@ static int view_sorted(m2m__sq_ids *a) {
 static int view(m2m__sq_ids *a) {
     if (a->view)
         return SQLITE_OK;
-    a->ints = a->n > 0;
-    for (size_t i = 0; i < a->n && a->ints; i++) {
-        int64_t x = a->v[i].i;
-        a->ints = a->v[i].type == M2M_TINT;
-        a->lo = i == 0 || x < a->lo ? x : a->lo;
-        a->hi = i == 0 || x > a->hi ? x : a->hi;
-    }
+    a->ints = m2m__ids_bounds(&(m2m__ids){a->v, a->n}, &a->lo, &a->hi);
     return a->ints && bitmap_fits(a) ? view_bits(a) : view_sorted(a);
 }
 
