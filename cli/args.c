@@ -51,6 +51,12 @@ int args_id(const char *s, bool text, m2m_value *out, char *err) {
     if (!*s)
         return conf_fail(err, "empty id");
     if (text) {
+        size_t n = strlen(s), badat = conf_text_bad(s, n);
+        if (badat < n)
+            return conf_fail(err,
+                             "byte 0x%02x at column %zu of id '%s': ids must be UTF-8 "
+                             "text without control characters",
+                             (unsigned char)s[badat], badat + 1, s);
         *out = M2M_TEXT(s);
         return 0;
     }
@@ -121,6 +127,12 @@ static int keep_str(args_items *l, char *s) {
 
 int args_add(args_items *l, const char *arg, bool text, bool data, char *err) {
     size_t len = strlen(arg);
+    size_t badat = conf_text_bad(arg, len);
+    if (badat < len)
+        return conf_fail(err,
+                         "byte 0x%02x at column %zu of '%s': ids and pivot data must be "
+                         "UTF-8 text without control characters",
+                         (unsigned char)arg[badat], badat + 1, arg);
     char *s = malloc(len + 1);
     if (!s || keep_str(l, s)) {
         free(s);
@@ -164,6 +176,13 @@ int args_read(args_items *l, FILE *f, bool text, bool data, char *err) {
     errno = 0;
     while ((got = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        /* The line would end at the NUL: refuse it rather than cut the id. */
+        const char *nul = memchr(line, '\0', (size_t)got);
+        if (nul) {
+            rc = conf_fail(err, "stdin line %zu: a NUL byte at column %zu", lineno,
+                           (size_t)(nul - line) + 1);
+            break;
+        }
         char *s = strip(line);
         if (!*s)
             continue;

@@ -27,10 +27,12 @@ int args_id(const char *s, bool text, m2m_value *out, char *err);
  * 0 or -1. */
 int args_cols(char *s, m2m_col **cols, size_t *n, char *err);
 
-/* Add "ID" or, when data is allowed, "ID:col=value,...". 0 or -1. */
+/* Add "ID" or, when data is allowed, "ID:col=value,...". Control characters
+ * (but tab) and invalid UTF-8 are refused. 0 or -1. */
 int args_add(args_items *l, const char *arg, bool text, bool data, char *err);
 
-/* Add one item per non-blank line of f (same syntax as args_add). 0 or -1. */
+/* Add one item per non-blank line of f (same syntax as args_add); a NUL byte
+ * in a line is refused. 0, or -1 with the line number in err. */
 int args_read(args_items *l, FILE *f, bool text, bool data, char *err);
 
 /* The ids alone, as a new array (free() it), or NULL when there are none or

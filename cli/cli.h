@@ -44,7 +44,7 @@ typedef struct cli_order {
 typedef struct cli_opts {
     cli_cmd cmd;
     const char *cmdname;
-    bool help, json, all, keep, update_existing, inverse;
+    bool help, json, all, keep, update_existing, inverse, allow_empty;
     const char *db, *config, *rel, *if_version, *role;
     int strategy;   /* -1: the relation's default */
     conf_spec spec; /* fields given on the command line */
@@ -79,27 +79,37 @@ const char *help_name(cli_cmd cmd);
 /* out.c: one place for errors and both output formats. */
 extern bool out_json;
 /* Print "m2m: what" (plus ": " and the library's message when db is given)
- * on stderr and, with --json, an error document on stdout. Returns the exit
- * code for rc (CLI_USAGE when rc is M2M_OK: a usage error). */
+ * on stderr and, with --json, an error document on stdout. Both are escaped
+ * (out_escape), so an id cannot forge a line or a terminal escape. Returns
+ * the exit code for rc (CLI_USAGE when rc is M2M_OK: a usage error). */
 int out_error(int rc, m2m_db *db, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int out_exit_code(int rc);
+/* s made printable, C-style, into dst (cap > 0 bytes, always terminated, cut
+ * at a whole escape): backslash, \n, \r, \t, \xNN for other control
+ * characters (C1 too) and for bytes that are not UTF-8. Returns its length. */
+size_t out_escape(char *dst, size_t cap, const char *s);
 /* A value for a table cell ("NULL" for NULL). buf holds numbers. */
 const char *out_text(m2m_value v, char *buf, size_t cap);
 json_t *out_jvalue(m2m_value v); /* new reference, NULL on out of memory */
 /* Print doc on stdout as one line and release it. CLI_OK or CLI_FAIL. */
 int out_json_doc(json_t *doc);
 
-/* A table buffered to align its columns. */
+/* A text table printed as it fills: rows are held OUT_WINDOW at a time and
+ * each window is aligned to the widest cell seen so far, so memory does not
+ * grow with the number of rows. Cells are escaped. */
+#define OUT_WINDOW 1024
 typedef struct out_table {
     size_t ncols, ncells, cap;
-    char **cells; /* row by row, the header first */
-    bool oom;
+    char **cells; /* the rows of the window, the header first */
+    size_t *width;
+    bool oom, ioerr;
 } out_table;
 void out_table_init(out_table *t, size_t ncols);
 /* Append a cell; rows fill left to right. */
 void out_table_cell(out_table *t, const char *s);
-/* Print and free. CLI_OK, or CLI_FAIL on out of memory. */
+/* Print the rest and free. CLI_OK, or CLI_FAIL on out of memory or a write
+ * error. */
 int out_table_print(out_table *t);
 void out_table_free(out_table *t);
 

@@ -96,7 +96,8 @@ static void header_cells(out_table *t, m2m_rows *rows, bool many) {
 }
 
 /* Stream rows: JSON rows are written as they come (the document is closed
- * even when the cursor fails midway); a table is buffered to align it. */
+ * even when the cursor fails midway); a table is aligned a window of rows at
+ * a time (out_table). */
 static int print_rows(const cli_opts *o, const cli_input *in, m2m_rows *rows,
                       m2m_db *db) {
     bool many = o->cmd == CMD_LOAD;
@@ -154,9 +155,10 @@ static int print_rows(const cli_opts *o, const cli_input *in, m2m_rows *rows,
         return fflush(stdout) ? CLI_FAIL : CLI_OK;
     }
     if (!n) {
-        out_table_free(&t);
-        printf("(no rows for %s %s)\n", many ? "these parents" : "parent",
-               many ? "" : out_text(in->parent, buf, sizeof buf));
+        char shown[256];
+        out_escape(shown, sizeof shown,
+                   many ? "" : out_text(in->parent, buf, sizeof buf));
+        printf("(no rows for %s %s)\n", many ? "these parents" : "parent", shown);
         return CLI_OK;
     }
     return out_table_print(&t);

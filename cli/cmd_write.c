@@ -4,8 +4,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
-/* Ids shown per list on a terminal; JSON always has them all. */
+/* Ids shown per list on a terminal; into a pipe or a file, and in JSON,
+ * every id is printed. */
 #define SHOW_MAX 20
 
 static json_t *jlist(const m2m_value *v, size_t n) {
@@ -19,13 +21,16 @@ static json_t *jlist(const m2m_value *v, size_t n) {
     return a;
 }
 
-static void print_list(const char *what, const m2m_value *v, size_t n) {
-    char buf[64];
+static void print_list(const char *what, const m2m_value *v, size_t n, bool tty) {
+    char buf[64], shown[1024];
+    size_t max = tty && n > SHOW_MAX ? SHOW_MAX : n;
     printf("%-9s %zu", what, n);
-    for (size_t i = 0; i < n && i < SHOW_MAX; i++)
-        printf("%s%s", i ? " " : "  ", out_text(v[i], buf, sizeof buf));
-    if (n > SHOW_MAX)
-        printf(" ... (%zu more)", n - SHOW_MAX);
+    for (size_t i = 0; i < max; i++) {
+        out_escape(shown, sizeof shown, out_text(v[i], buf, sizeof buf));
+        printf("%s%s", i ? " " : "  ", shown);
+    }
+    if (max < n)
+        printf(" ... (%zu more)", n - max);
     putchar('\n');
 }
 
@@ -45,12 +50,13 @@ static int report(const char *name, const m2m_changes *ch) {
         return out_json_doc(doc);
     }
     int op = ch->op;
+    bool tty = isatty(STDOUT_FILENO);
     if (op == M2M_OP_ATTACH || op == M2M_OP_SYNC || op == M2M_OP_TOGGLE)
-        print_list("attached", ch->attached, ch->nattached);
+        print_list("attached", ch->attached, ch->nattached, tty);
     if (op == M2M_OP_DETACH || op == M2M_OP_SYNC || op == M2M_OP_TOGGLE)
-        print_list("detached", ch->detached, ch->ndetached);
+        print_list("detached", ch->detached, ch->ndetached, tty);
     if (op == M2M_OP_SYNC || op == M2M_OP_UPDATE)
-        print_list("updated", ch->updated, ch->nupdated);
+        print_list("updated", ch->updated, ch->nupdated, tty);
     if (ch->version[0])
         printf("%-9s %s\n", "version", ch->version);
     return fflush(stdout) ? CLI_FAIL : CLI_OK;

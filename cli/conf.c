@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,52 @@ static void trim(const char **s, size_t *n) {
         (*s)++, (*n)--;
     while (*n && isspace((unsigned char)(*s)[*n - 1]))
         (*n)--;
+}
+
+size_t conf_utf8_len(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len;
+    uint32_t cp, min;
+    if (!n)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        len = 2, cp = s[0] & 0x1F, min = 0x80;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        len = 3, cp = s[0] & 0x0F, min = 0x800;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        len = 4, cp = s[0] & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+size_t conf_text_bad(const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t') || c == 0x7F)
+                return i;
+            i++;
+            continue;
+        }
+        size_t len = conf_utf8_len(s + i, n - i);
+        /* C1 controls (U+0080..U+009F) act as terminal escapes too. */
+        if (!len || (c == 0xC2 && (unsigned char)s[i + 1] < 0xA0))
+            return i;
+        i += len;
+    }
+    return n;
 }
 
 bool conf_ident_ok(const char *s, bool allow_schema) {
@@ -415,6 +462,93 @@ oom:
     return -1;
 }
 
+/* Fields of a section that a key sets, for finding a key given twice. The
+ * list keys (pivot_columns, scope) set none: they may repeat. */
+enum {
+    F_PIVOT,
+    F_PARENT,
+    F_PKEY,
+    F_RELATED,
+    F_RKEY,
+    F_FK,
+    F_RK,
+    F_TS,
+    F_PID,
+    F_OWNER,
+    F_ORA,
+    F_PTYPE,
+    F_RTYPE,
+    F_DB,
+    F_COUNT
+};
+
+static const char *const field_names[F_COUNT] = {"pivot table",       "parent table",
+                                                 "parent key",        "related table",
+                                                 "related key",       "foreign pivot key",
+                                                 "related pivot key", "timestamps",
+                                                 "pivot id",          "owner column",
+                                                 "owner_read_all",    "parent key type",
+                                                 "related key type",  "db"};
+
+/* The fields key sets: a bit mask (0 for list and unknown keys). */
+static unsigned key_fields(const char *key, const char *val) {
+    static const struct {
+        const char *key;
+        unsigned fields;
+    } t[] = {
+        {"pivot", 1u << F_PIVOT},
+        {"parent_key", 1u << F_PKEY},
+        {"related_key", 1u << F_RKEY},
+        {"foreign_pivot_key", 1u << F_FK},
+        {"related_pivot_key", 1u << F_RK},
+        {"timestamps", 1u << F_TS},
+        {"pivot_id", 1u << F_PID},
+        {"owner", 1u << F_OWNER},
+        {"owner_read_all", 1u << F_ORA},
+        {"key_type", 1u << F_PTYPE | 1u << F_RTYPE},
+        {"parent_key_type", 1u << F_PTYPE},
+        {"related_key_type", 1u << F_RTYPE},
+        {"db", 1u << F_DB},
+    };
+    bool colon = strchr(val, ':') != NULL;
+    if (!strcmp(key, "parent"))
+        return 1u << F_PARENT | (colon ? 1u << F_PKEY : 0);
+    if (!strcmp(key, "related"))
+        return 1u << F_RELATED | (colon ? 1u << F_RKEY : 0);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(key, t[i].key))
+            return t[i].fields;
+    return 0;
+}
+
+/* Where each field of the current section was set: the line and the key. */
+typedef struct seen_fields {
+    size_t line[F_COUNT];
+    char key[F_COUNT][32];
+} seen_fields;
+
+/* Record the fields key sets on line; -1 with a message when one is set. */
+static int mark_fields(seen_fields *seen, const char *key, const char *val,
+                       const char *section, size_t line, char *err) {
+    unsigned f = key_fields(key, val);
+    for (int i = 0; i < F_COUNT; i++) {
+        if (!(f & 1u << i))
+            continue;
+        if (seen->line[i]) {
+            const char *in = section ? " in [" : "", *end = section ? "]" : "";
+            if (!strcmp(seen->key[i], key))
+                return conf_fail(err, "key '%s' given twice%s%s%s (first on line %zu)",
+                                 key, in, section ? section : "", end, seen->line[i]);
+            return conf_fail(err, "key '%s' sets the %s that '%s' on line %zu set%s%s%s",
+                             key, field_names[i], seen->key[i], seen->line[i], in,
+                             section ? section : "", end);
+        }
+        seen->line[i] = line;
+        snprintf(seen->key[i], sizeof seen->key[i], "%s", key);
+    }
+    return 0;
+}
+
 /* Add an empty section named name[0..n). */
 static conf_spec *add_section(conf_file *cf, const char *name, size_t n, char *err) {
     conf_spec *grown = realloc(cf->specs, (cf->nspecs + 1) * sizeof *grown);
@@ -433,19 +567,28 @@ static conf_spec *add_section(conf_file *cf, const char *name, size_t n, char *e
     return s;
 }
 
-int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
+int conf_parse(const char *text, size_t len, conf_file *out, size_t *errline, char *err) {
     conf_spec *cur = NULL;
     size_t lineno = 0;
     char key[64], val[1024];
+    seen_fields top = {0}, sec = {0};
     memset(out, 0, sizeof *out);
-    if (memchr(text, '\0', len))
-        return conf_fail(err, "config contains a NUL byte");
+    *errline = 0;
     for (size_t pos = 0; pos < len;) {
         const char *line = text + pos;
         const char *nl = memchr(line, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - line) : len - pos;
         pos += n + (nl != NULL);
-        lineno++;
+        *errline = ++lineno;
+        size_t body = n && line[n - 1] == '\r' ? n - 1 : n; /* CRLF files */
+        size_t badat = conf_text_bad(line, body);
+        if (badat < body) {
+            conf_fail(err,
+                      "byte 0x%02x at column %zu: the config must be UTF-8 text "
+                      "without control characters",
+                      (unsigned char)line[badat], badat + 1);
+            goto bad;
+        }
         trim(&line, &n);
         if (!n || line[0] == '#' || line[0] == ';')
             continue;
@@ -453,34 +596,33 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
             const char *name = line + 1;
             size_t nn = n - 1;
             if (line[n - 1] != ']' || n < 3) {
-                conf_fail(err, "line %zu: a section header is [name]", lineno);
+                conf_fail(err, "a section header is [name]");
                 goto bad;
             }
             nn--;
             trim(&name, &nn);
             if (nn >= sizeof key || !nn) {
-                conf_fail(err, "line %zu: bad section name", lineno);
+                conf_fail(err, "bad section name");
                 goto bad;
             }
             memcpy(key, name, nn);
             key[nn] = '\0';
             if (!conf_ident_ok(key, false)) {
-                conf_fail(err,
-                          "line %zu: section name '%s' must be letters, digits and _",
-                          lineno, key);
+                conf_fail(err, "section name '%s' must be letters, digits and _", key);
                 goto bad;
             }
             if (conf_find(out, key)) {
-                conf_fail(err, "line %zu: section [%s] appears twice", lineno, key);
+                conf_fail(err, "section [%s] appears twice", key);
                 goto bad;
             }
             if (!(cur = add_section(out, name, nn, err)))
                 goto bad;
+            memset(&sec, 0, sizeof sec);
             continue;
         }
         const char *eq = memchr(line, '=', n);
         if (!eq) {
-            conf_fail(err, "line %zu: expected key = value or [section]", lineno);
+            conf_fail(err, "expected key = value or [section]");
             goto bad;
         }
         const char *k = line, *v = eq + 1;
@@ -488,7 +630,7 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
         trim(&k, &kl);
         trim(&v, &vl);
         if (!kl || kl >= sizeof key || vl >= sizeof val) {
-            conf_fail(err, "line %zu: key or value too long or empty", lineno);
+            conf_fail(err, "key or value too long or empty");
             goto bad;
         }
         memcpy(key, k, kl);
@@ -497,20 +639,19 @@ int conf_parse(const char *text, size_t len, conf_file *out, char *err) {
         val[vl] = '\0';
         if (!cur) {
             if (strcmp(key, "db")) {
-                conf_fail(err, "line %zu: '%s' outside a [section] (only db may be)",
-                          lineno, key);
+                conf_fail(err, "'%s' outside a [section] (only db may be)", key);
                 goto bad;
             }
-            if (set_str(&out->db, val, vl, err))
+            if (mark_fields(&top, key, val, NULL, lineno, err) ||
+                set_str(&out->db, val, vl, err))
                 goto bad;
             continue;
         }
-        char why[CONF_ERRLEN];
-        if (conf_spec_set(cur, key, val, why)) {
-            conf_fail(err, "line %zu: %s", lineno, why);
+        if (mark_fields(&sec, key, val, cur->name, lineno, err) ||
+            conf_spec_set(cur, key, val, err))
             goto bad;
-        }
     }
+    *errline = 0;
     return 0;
 bad:
     conf_free(out);

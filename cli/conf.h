@@ -49,9 +49,21 @@ int conf_spec_set(conf_spec *spec, const char *key, const char *value, char *err
 /* Check required fields and identifiers. 0 or -1 with a message in err. */
 int conf_spec_check(const conf_spec *spec, char *err);
 
-/* Parse a config text of len bytes (NUL bytes are an error). On failure out
- * is empty and err says which line and what is wrong. */
-int conf_parse(const char *text, size_t len, conf_file *out, char *err);
+/* Parse a config text of len bytes. A key given twice in a section (or two
+ * keys setting the same field, such as parent = t:k and parent_key) is an
+ * error; the list keys pivot_columns and scope may repeat. Control
+ * characters other than tab (NUL included) and invalid UTF-8 are errors. On
+ * failure out is empty, *line is the line at fault (0 when none) and err says
+ * what is wrong. */
+int conf_parse(const char *text, size_t len, conf_file *out, size_t *line, char *err);
+
+/* Length of the valid UTF-8 sequence starting s[0..n), 1 to 4; 0 when s
+ * starts an invalid one (overlong, surrogate, above U+10FFFF, cut short). */
+size_t conf_utf8_len(const char *s, size_t n);
+
+/* Offset of the first byte of s[0..n) that is not text: a control
+ * character other than tab (C0, DEL, C1) or invalid UTF-8. n when all is. */
+size_t conf_text_bad(const char *s, size_t n);
 
 /* The named section, or NULL. */
 conf_spec *conf_find(conf_file *cf, const char *name);

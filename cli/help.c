@@ -18,13 +18,15 @@ static const struct {
      "Detach the given ids, or every id with --all. Reports the ids detached.\n"
      "  m2m detach 1 8\n  m2m detach 1 --all\n"},
     {CMD_SYNC, "sync",
-     "sync PARENT ID[:col=value,...]... [--keep] [--update-existing] [--if-version V]",
+     "sync PARENT ID[:col=value,...]... [--keep] [--update-existing] [--if-version V]\n"
+     "       [--allow-empty]",
      "Make PARENT's set exactly the given ids: attach the missing, detach the\n"
      "others (not with --keep). Pivot data goes to new rows, and to kept rows\n"
      "too with --update-existing. --if-version fails with exit 5, changing\n"
      "nothing, unless the set still has version V (from `m2m version`).\n"
-     "Use - to read the ids from stdin, one per line (an empty stdin makes the\n"
-     "set empty). Reports attached, detached and updated ids and the version.\n"
+     "Use - to read the ids from stdin, one per line. An empty stdin is refused\n"
+     "(it would detach every id) unless --allow-empty says the set may become\n"
+     "empty. Reports attached, detached and updated ids and the version.\n"
      "  m2m sync 1 7 8 9\n  seq 1 100000 | m2m sync 1 -\n"},
     {CMD_TOGGLE, "toggle", "toggle PARENT ID[:col=value,...]... [--data col=value]...",
      "Attach the ids not attached and detach the ones that are (like/follow\n"
@@ -108,6 +110,7 @@ static const char common_help[] =
     "  --json                   print one JSON document\n"
     "  -h, --help               help (m2m COMMAND --help for a command)\n"
     "  --version                print the version\n"
+    "Reports show at most 20 ids per list on a terminal, all of them otherwise.\n"
     "Exit codes: 0 ok, 1 usage error, 2 not found, 3 denied, 4 constraint,\n"
     "5 version conflict, 6 other failure.\n";
 

@@ -57,8 +57,11 @@ static int resolve_spec(const cli_opts *o, conf_file *cf, conf_spec *spec) {
         if (!text)
             return out_error(M2M_OK, NULL, "cannot read config '%s': %s", path,
                              strerror(errno));
-        int bad = conf_parse(text, len, cf, err);
+        size_t line;
+        int bad = conf_parse(text, len, cf, &line, err);
         free(text);
+        if (bad && line)
+            return out_error(M2M_OK, NULL, "%s:%zu: %s", path, line, err);
         if (bad)
             return out_error(M2M_OK, NULL, "%s: %s", path, err);
     }
@@ -133,6 +136,12 @@ static int parse_input(const cli_opts *o, bool ptext, bool rtext, cli_input *in)
         if ((rc = add_operand(in, o->pos[i], rtext, data, &used_stdin)))
             return rc;
     }
+    /* An empty stdin (an empty grep upstream) would detach the whole set. */
+    if (o->cmd == CMD_SYNC && used_stdin && !in->items.n && !o->allow_empty)
+        return out_error(M2M_OK, NULL,
+                         "sync: stdin gave no ids, which would detach every id of "
+                         "parent %s: add --allow-empty to mean it",
+                         o->pos[0]);
     if (o->cmd != CMD_UPDATE)
         return CLI_OK;
     if (!collen || (!in->items.n && !used_stdin))

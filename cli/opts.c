@@ -30,6 +30,7 @@ enum {
     O_KEEP,
     O_UPDATE_EXISTING,
     O_IF_VERSION,
+    O_ALLOW_EMPTY,
     O_WITH_PIVOT,
     O_WHERE,
     O_WHERE_PIVOT,
@@ -74,6 +75,7 @@ static const struct {
     [O_KEEP] = {"keep", false, CMD_BIT(CMD_SYNC)},
     [O_UPDATE_EXISTING] = {"update-existing", false, CMD_BIT(CMD_SYNC)},
     [O_IF_VERSION] = {"if-version", true, CMD_BIT(CMD_SYNC)},
+    [O_ALLOW_EMPTY] = {"allow-empty", false, CMD_BIT(CMD_SYNC)},
     [O_WITH_PIVOT] = {"with-pivot", true, R_ROWS},
     [O_WHERE] = {"where", true, R_FILT},
     [O_WHERE_PIVOT] = {"where-pivot", true, R_FILT},
@@ -189,6 +191,9 @@ static int apply(cli_opts *o, int id, char *v, char *err) {
             return 0;
         case O_IF_VERSION:
             o->if_version = v;
+            return 0;
+        case O_ALLOW_EMPTY:
+            o->allow_empty = true;
             return 0;
         case O_ROLE:
             o->role = v;

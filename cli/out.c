@@ -31,32 +31,86 @@ int out_exit_code(int rc) {
     }
 }
 
+size_t out_escape(char *dst, size_t cap, const char *s) {
+    size_t o = 0, n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        char hex[5];
+        const char *put = hex;
+        size_t k = 1, adv = 1;
+        if (c == '\\' || c == '\n' || c == '\r' || c == '\t') {
+            hex[0] = '\\';
+            hex[1] = c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+            k = 2;
+        } else if (c >= 0x20 && c < 0x7F) {
+            put = s + i;
+        } else {
+            size_t len = c >= 0x80 ? conf_utf8_len(s + i, n - i) : 0;
+            if (len && !(c == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
+                put = s + i;
+                k = adv = len;
+            } else {
+                snprintf(hex, sizeof hex, "\\x%02x", c);
+                k = 4;
+            }
+        }
+        if (o + k >= cap)
+            break;
+        memcpy(dst + o, put, k);
+        o += k;
+        i += adv;
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+/* A new escaped copy of s, trailing white space dropped; NULL on out of
+ * memory. */
+static char *escaped(const char *s) {
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+        n--;
+    char *cut = malloc(n + 1), *e = malloc(4 * n + 1);
+    if (cut && e) {
+        memcpy(cut, s, n);
+        cut[n] = '\0';
+        out_escape(e, 4 * n + 1, cut);
+    } else {
+        free(e);
+        e = NULL;
+    }
+    free(cut);
+    return e;
+}
+
 int out_error(int rc, m2m_db *db, const char *fmt, ...) {
-    char what[512];
+    char raw[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
     const char *msg = db ? m2m_errmsg(db) : NULL;
     if (msg && !*msg)
         msg = NULL;
     if (!msg && rc != M2M_OK)
         msg = m2m_errstr(rc);
-    /* Keep the report on one line even if the backend's text has newlines. */
-    fprintf(stderr, "m2m: %s", what);
-    if (msg) {
-        fputs(": ", stderr);
-        for (const char *p = msg; *p; p++)
-            fputc(*p == '\n' || *p == '\r' ? ' ' : *p, stderr);
+    char *what = escaped(raw), *detail = msg ? escaped(msg) : NULL;
+    if (!what || (msg && !detail)) {
+        free(what);
+        free(detail);
+        fputs("m2m: out of memory\n", stderr);
+        return CLI_FAIL;
     }
-    fputc('\n', stderr);
+    fprintf(stderr, "m2m: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
     int code = out_exit_code(rc);
     if (out_json) {
         json_t *doc = json_pack("{s:{s:s, s:s, s:s?, s:i}}", "error", "code",
                                 rc == M2M_OK ? "usage" : m2m_errname(rc), "message", what,
-                                "detail", msg, "exit", code);
+                                "detail", detail, "exit", code);
         out_json_doc(doc);
     }
+    free(what);
+    free(detail);
     return code;
 }
 
@@ -96,35 +150,8 @@ int out_json_doc(json_t *doc) {
 void out_table_init(out_table *t, size_t ncols) {
     memset(t, 0, sizeof *t);
     t->ncols = ncols ? ncols : 1;
-}
-
-void out_table_cell(out_table *t, const char *s) {
-    size_t used = t->ncells;
-    if (t->oom)
-        return;
-    if (used == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 64;
-        char **g = realloc(t->cells, nc * sizeof *g);
-        if (!g) {
-            t->oom = true;
-            return;
-        }
-        t->cells = g;
-        t->cap = nc;
-    }
-    char *c = strdup(s ? s : "");
-    if (!c) {
+    if (!(t->width = calloc(t->ncols, sizeof *t->width)))
         t->oom = true;
-        return;
-    }
-    t->cells[t->ncells++] = c;
-}
-
-void out_table_free(out_table *t) {
-    for (size_t i = 0; i < t->ncells; i++)
-        free(t->cells[i]);
-    free(t->cells);
-    memset(t, 0, sizeof *t);
 }
 
 /* Width in terminal columns, counting UTF-8 continuation bytes as zero. */
@@ -135,35 +162,86 @@ static size_t width(const char *s) {
     return w;
 }
 
+/* Print the whole rows held, aligned to the widest cells seen so far, and
+ * keep a last partial row. */
+static void flush_rows(out_table *t) {
+    size_t whole = t->ncells - t->ncells % t->ncols;
+    for (size_t i = 0; i < whole; i++) {
+        size_t cw = width(t->cells[i]);
+        if (cw > t->width[i % t->ncols])
+            t->width[i % t->ncols] = cw;
+    }
+    for (size_t i = 0; i < whole; i++) {
+        size_t col = i % t->ncols;
+        fputs(t->cells[i], stdout);
+        if (col + 1 < t->ncols)
+            for (size_t k = width(t->cells[i]); k < t->width[col] + 2; k++)
+                fputc(' ', stdout);
+        else
+            fputc('\n', stdout);
+        free(t->cells[i]);
+    }
+    if (ferror(stdout))
+        t->ioerr = true;
+    memmove(t->cells, t->cells + whole, (t->ncells - whole) * sizeof *t->cells);
+    t->ncells -= whole;
+}
+
+void out_table_cell(out_table *t, const char *s) {
+    if (t->oom)
+        return;
+    if (t->ncells == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 64;
+        char **g = realloc(t->cells, nc * sizeof *g);
+        if (!g) {
+            t->oom = true;
+            return;
+        }
+        t->cells = g;
+        t->cap = nc;
+    }
+    s = s ? s : "";
+    size_t cap = 4 * strlen(s) + 1;
+    char *c = malloc(cap);
+    if (!c) {
+        t->oom = true;
+        return;
+    }
+    out_escape(c, cap, s);
+    t->cells[t->ncells++] = c;
+    if (t->ncells == OUT_WINDOW * t->ncols)
+        flush_rows(t);
+}
+
+void out_table_free(out_table *t) {
+    for (size_t i = 0; i < t->ncells; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t->width);
+    memset(t, 0, sizeof *t);
+}
+
 int out_table_print(out_table *t) {
     int rc = CLI_OK;
-    size_t *w = calloc(t->ncols, sizeof *w);
-    if (t->oom || !w) {
+    if (t->oom) {
         fputs("m2m: out of memory\n", stderr);
         rc = CLI_FAIL;
         goto done;
     }
-    for (size_t i = 0; i < t->ncells; i++) {
-        size_t cw = width(t->cells[i]);
-        if (cw > w[i % t->ncols])
-            w[i % t->ncols] = cw;
+    /* A last row cut short (out of cells) is completed with empty cells. */
+    while (!t->oom && t->ncells % t->ncols)
+        out_table_cell(t, "");
+    if (t->oom) {
+        fputs("m2m: out of memory\n", stderr);
+        rc = CLI_FAIL;
+        goto done;
     }
-    for (size_t i = 0; i < t->ncells; i++) {
-        size_t col = i % t->ncols;
-        bool last = col + 1 == t->ncols || i + 1 == t->ncells;
-        fputs(t->cells[i], stdout);
-        if (!last)
-            for (size_t k = width(t->cells[i]); k < w[col] + 2; k++)
-                fputc(' ', stdout);
-        else
-            fputc('\n', stdout);
-    }
-    if (fflush(stdout)) {
+    flush_rows(t);
+    if (t->ioerr || fflush(stdout)) {
         fputs("m2m: cannot write the output\n", stderr);
         rc = CLI_FAIL;
     }
 done:
-    free(w);
     out_table_free(t);
     return rc;
 }

@@ -149,6 +149,18 @@ bad() {
     [ "$(snapshot)" = "$before" ] || fail "m2m $*: changed the database"
 }
 
+# bad_in INPUT EXPECTED_EXIT ARGS...: as bad, with stdin from the file INPUT.
+bad_in() {
+    before=$(snapshot)
+    run_in "$@"
+    checks=$((checks + 1))
+    lines=$(wc -l <"$tmp/err")
+    { [ "$lines" -eq 1 ] && grep -q '^m2m: ' "$tmp/err"; } ||
+        fail "m2m ${*#* } <$1: stderr is not one 'm2m: ...' line: $(cat "$tmp/err")"
+    [ "$(snapshot)" = "$before" ] || fail "m2m $* <$1: changed the database"
+    return 0
+}
+
 members() { sql "SELECT user_id FROM room_members WHERE room_id = $1 ORDER BY user_id" | tr '\n' ' ' | sed 's/ $//'; }
 
 # ---- help and version ----------------------------------------------------
@@ -217,14 +229,40 @@ printf '3\n\n5:role=x\n' >"$tmp/ids"
 run_in "$tmp/ids" 0 $rel --json sync 3 - && json '(.attached | sort) == [3,5]'
 db "SELECT role FROM room_members WHERE room_id = 3 AND user_id = 5" "x"
 : >"$tmp/empty"
-run_in "$tmp/empty" 0 $rel --json sync 3 - && json '(.detached | sort) == [3,5]' "sync from empty stdin"
+# An empty stdin would wipe the set: refused, unless --allow-empty says so.
+bad_in "$tmp/empty" 1 $rel sync 3 - && has "$tmp/err" "--allow-empty"
+[ "$(members 3)" = "3 5" ] || fail "sync from an empty stdin changed the set: $(members 3)"
+printf '\n  \n' >"$tmp/blank"
+bad_in "$tmp/blank" 1 $rel --json sync 3 - && json '.error.code == "usage"' "empty stdin error"
+run_in "$tmp/blank" 0 $rel --json sync 3 4 - && json '.attached == [4] and (.detached | sort) == [3,5]' "stdin plus an operand"
+run_in "$tmp/ids" 0 $rel --json sync 3 - && json '(.attached | sort) == [3,5] and .detached == [4]'
+run_in "$tmp/empty" 0 $rel --json sync 3 - --allow-empty && json '(.detached | sort) == [3,5]' "sync from empty stdin"
+[ "$(members 3)" = "" ] || fail "sync --allow-empty left $(members 3)"
+bad 1 $rel attach 3 1 --allow-empty
 
 # 100,000 ids through a pipe.
 sql "INSERT INTO users SELECT * FROM ($series) t WHERE t.i > 5" >/dev/null
 seq 1 100000 >"$tmp/many"
 run_in "$tmp/many" 0 $rel --json sync 3 - --data role=bulk && json '(.attached | length) == 100000'
 db "SELECT COUNT(*) FROM room_members WHERE room_id = 3 AND role = 'bulk'" "100000"
-run 0 $rel detach 3 --all && has "$tmp/out" "detached  100000" && has "$tmp/out" "more)"
+# The text list streams: its columns are aligned within a bounded window of
+# rows, so a long name far down does not widen the first rows.
+sql "INSERT INTO users VALUES (100001, '$(printf '%0120d' 0)')" >/dev/null
+run 0 $rel attach 3 100001 >/dev/null
+run 0 $rel list 3 --order id && lines=$(wc -l <"$tmp/out")
+[ "$lines" -eq 100002 ] || fail "list of 100001 rows printed $lines lines"
+checks=$((checks + 1))
+[ "$(sed -n 2p "$tmp/out")" = "1     ann    bulk" ] ||
+    fail "the first rows are aligned to a later row: '$(sed -n 2p "$tmp/out")'"
+has "$tmp/out" "100001  $(printf '%0120d' 0)  NULL"
+# Reports list every id when stdout is not a terminal, at most 20 on one.
+checks=$((checks + 1))
+script -qec "'$bin' $rel detach 3 100001 $(seq -s ' ' 1 30)" /dev/null </dev/null >"$tmp/tty" 2>&1
+grep -q 'detached  31  .* \.\.\. (11 more)' "$tmp/tty" || fail "terminal report not cut: $(head -c 300 "$tmp/tty")"
+run 0 $rel detach 3 --all && has "$tmp/out" "detached  99970  31 32"
+checks=$((checks + 1))
+grep -q "more)" "$tmp/out" && fail "a report into a pipe was cut"
+[ "$(wc -w <"$tmp/out")" -eq $((99970 + 4)) ] || fail "a report into a pipe lacks ids"
 
 # ---- detach --------------------------------------------------------------
 run 0 $rel --json detach 1 5 && json '.detached == [5]'
@@ -303,6 +341,42 @@ fi
 (unset M2M_DB; "$bin" $rel count 1 >"$tmp/out" 2>"$tmp/err")
 [ $? -eq 1 ] || fail "no database: want exit 1"
 has "$tmp/err" "no database"
+
+# ---- hostile input: echoed escaped, bad bytes refused with their line ----
+nl='
+'
+esc=$(printf '\033')
+bad 1 $rel attach 1 "7${nl}m2m: all good"
+has "$tmp/err" "'7\\nm2m: all good': ids and pivot data must be UTF-8"
+bad 1 $rel attach "1${esc}[2J" 2 && has "$tmp/err" "'1\\x1b[2J'"
+bad 1 $rel --json attach 1 "7${nl}x" && json '.error.message | test("7\\\\nx")' "escaped message"
+bad 1 $rel --text-ids list "a${esc}b" && has "$tmp/err" "parent: byte 0x1b at column 2 of id 'a\\x1bb'"
+bad 1 $rel --rel "a${esc}]0;title" count 1
+grep -q "$esc" "$tmp/err" && fail "an escape byte reached stderr"
+has "$tmp/err" '\x1b]0;title'
+# A NUL inside a stdin line would cut the id: the line is refused.
+printf '1\n2\0009\n3\n' >"$tmp/nul"
+bad_in "$tmp/nul" 1 $rel sync 1 - && has "$tmp/err" "stdin line 2"
+printf 'a\n\377b\n' >"$tmp/latin1"
+bad_in "$tmp/latin1" 1 $rel --text-ids attach 1 - && has "$tmp/err" "stdin line 2"
+printf '1\n2\n3\0334\n' >"$tmp/ctl"
+bad_in "$tmp/ctl" 1 $rel --text-ids attach 1 - && has "$tmp/err" "stdin line 3"
+has "$tmp/err" '\x1b'
+# A key given twice in a section is refused with file:line.
+printf '[members]\npivot = room_members\nparent = rooms\npivot = other\n' >"$tmp/dup.conf"
+bad 1 --config "$tmp/dup.conf" count 1
+has "$tmp/err" "$tmp/dup.conf:4: key 'pivot' given twice in [members] (first on line 2)"
+printf '[members]\nparent = rooms:id\nparent_key = id\n' >"$tmp/dup2.conf"
+bad 1 --config "$tmp/dup2.conf" count 1 && has "$tmp/err" "dup2.conf:3:"
+printf 'db = x\ndb = y\n[m]\n' >"$tmp/dup3.conf"
+bad 1 --config "$tmp/dup3.conf" count 1 && has "$tmp/err" "dup3.conf:2: key 'db' given twice"
+printf '[members]\npivot = room_members\n# ok\001\n' >"$tmp/ctl.conf"
+bad 1 --config "$tmp/ctl.conf" count 1 && has "$tmp/err" "ctl.conf:3:"
+# List keys may repeat: they add to the list.
+sed 's/^pivot_columns = role$/pivot_columns = role\npivot_columns = role2/' "$tmp/m2m.conf" >"$tmp/list.conf"
+sql "ALTER TABLE room_members ADD COLUMN role2 TEXT" >/dev/null
+run 0 --config "$tmp/list.conf" --rel members --json list 1 --limit 1 &&
+    json '.rows[0].pivot | keys == ["role","role2"]' "repeated pivot_columns"
 
 # ---- rls -----------------------------------------------------------------
 if [ "$backend" = sqlite ]; then

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void specs(const char *text, size_t size) {
     char err[CONF_ERRLEN];
     conf_file cf;
-    if (conf_parse(text, size, &cf, err))
+    size_t line;
+    if (conf_parse(text, size, &cf, &line, err))
         return;
     for (size_t i = 0; i < cf.nspecs; i++) {
         conf_spec merged = {0};
