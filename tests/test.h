@@ -1,6 +1,7 @@
 /* Test harness: cmocka assertions, self-registering tests, and a fresh
- * database per test on the backend chosen by `m2m_tests --backend NAME`.
- * Test bodies use only m2m.h and these helpers, never backend-specific code. */
+ * database per test on the backend chosen by `m2m_tests --backend NAME`,
+ * each test in its own process (runner.c). Test bodies use only m2m.h and
+ * these helpers, never backend-specific code. */
 #ifndef M2M_TEST_H
 #define M2M_TEST_H
 
@@ -15,19 +16,42 @@
 #include "m2m.h"
 
 typedef void (*t_fn)(void **state);
-void t_register(const char *name, t_fn fn, const char *file);
 
-/* TEST(name) { ... } defines and registers a test. */
-#define TEST(name)                                                                       \
+/* The backends a test runs on. A test that cannot apply to a backend says so
+ * where it is registered, so the exceptions are explicit and reviewable
+ * (grep TEST_ONLY); the runner lists the others as not applicable. A test
+ * that skips at run time instead fails the run. */
+#define T_ON_sqlite 1u
+#define T_ON_pg     2u
+#define T_ON_ALL    (T_ON_sqlite | T_ON_pg)
+void t_register(const char *name, t_fn fn, const char *file, unsigned backends);
+
+/* TEST(name) { ... } defines and registers a test run on every backend. */
+#define TEST(name) T_DEFINE(name, T_ON_ALL)
+/* TEST_ONLY(pg, name) { ... }: a test that applies to one backend only
+ * (sqlite or pg); say why in its comment. */
+#define TEST_ONLY(backend, name) T_DEFINE(name, T_ON_##backend)
+
+#define T_DEFINE(name, backends)                                                         \
     static void name(void);                                                              \
     static void name##_run(void **s) {                                                   \
         (void)s;                                                                         \
         name();                                                                          \
     }                                                                                    \
     __attribute__((constructor)) static void name##_reg(void) {                          \
-        t_register(#name, name##_run, __FILE__);                                         \
+        t_register(#name, name##_run, __FILE__, backends);                               \
     }                                                                                    \
     static void name(void)
+
+/* Ends the current test as skipped and prints why. A skip fails the run
+ * (`make check` must not pass by not testing): a test that does not apply
+ * to a backend is declared with TEST_ONLY instead. cmocka's skip() lands
+ * here too. */
+void t_skip_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define t_skip(...) t_skip_at(__FILE__, __LINE__, __VA_ARGS__)
+#undef skip
+#define skip() t_skip_at(__FILE__, __LINE__, "skip() without a reason")
 
 /* "sqlite" or "pg". */
 extern const char *t_backend;

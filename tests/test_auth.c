@@ -247,9 +247,7 @@ static const char *visible(scen *s, int64_t parent) {
 
 /* ---- SQLite: not supported ---- */
 
-TEST(auth_sqlite_notsup) {
-    if (strcmp(t_backend, "sqlite") != 0)
-        return;
+TEST_ONLY(sqlite, auth_sqlite_notsup) {
     char *tok = tok_for("7");
     m2m_jwt_config cfg = hs_cfg();
     assert_int_equal(m2m_auth_jwt(t_db(), tok, &cfg), M2M_NOTSUP);
@@ -265,9 +263,7 @@ TEST(auth_sqlite_notsup) {
 
 /* ---- token verification, no database work ---- */
 
-TEST(auth_args) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_args) {
     m2m_jwt_config cfg = hs_cfg();
     char *tok = tok_for("7");
     assert_int_equal(m2m_auth_jwt(NULL, tok, &cfg), M2M_MISUSE);
@@ -309,9 +305,7 @@ typedef struct bad_token {
 /* Every token here is refused with M2M_DENIED and its reason, a session
  * set before is dropped, and the database is unchanged afterwards: the
  * user's operations are refused before any SQL runs. */
-TEST(auth_bad_tokens) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_bad_tokens) {
     scen s;
     scen_setup(&s, 1);
     long long now = now_s();
@@ -409,9 +403,7 @@ TEST(auth_bad_tokens) {
 }
 
 /* The leeway accepts a clock a little behind or ahead, no more. */
-TEST(auth_leeway) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_leeway) {
     long long now = now_s();
     m2m_jwt_config cfg = hs_cfg();
     cfg.leeway = 60;
@@ -438,9 +430,7 @@ TEST(auth_leeway) {
 }
 
 /* RS256 with a public key; the public key never works as an HMAC secret. */
-TEST(auth_rs256) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_rs256) {
     char payload[128];
     snprintf(payload, sizeof payload, "{\"sub\":\"alice\",\"exp\":%lld}", now_s() + 600);
     char *rs = sign(JWT_ALG_RS256, RSA_PRIVATE, strlen(RSA_PRIVATE), payload);
@@ -482,9 +472,7 @@ TEST(auth_rs256) {
 
 /* ---- policies ---- */
 
-TEST(auth_rls_install) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_rls_install) {
     fx_rooms();
     char role[64];
     snprintf(role, sizeof role, "r_%s", t_rows("SELECT current_schema()"));
@@ -574,9 +562,7 @@ TEST(auth_rls_install) {
 }
 
 /* A failing install (an owner column that does not exist) changes nothing. */
-TEST(auth_rls_install_atomic) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_rls_install_atomic) {
     fx_rooms();
     m2m_relation_def def = members_def(0);
     def.owner_column = "owner";
@@ -598,9 +584,7 @@ TEST(auth_rls_install_atomic) {
 
 /* ---- what user 7 may do ---- */
 
-TEST(auth_own_membership) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_own_membership) {
     scen s;
     scen_setup(&s, 1);
     m2m_changes *ch = NULL;
@@ -699,9 +683,7 @@ TEST(auth_own_membership) {
 /* Reads: owner-only shows a user their own rows; open reads show all. With
  * owner-only reads another user's row is invisible, so detaching it finds
  * nothing to detach: it succeeds with a count of 0 and changes nothing. */
-TEST(auth_reads) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_reads) {
     scen s;
     scen_setup(&s, 0);
     t_exec("INSERT INTO room_members VALUES (1,7,'member'),(1,9,'member')");
@@ -734,9 +716,7 @@ TEST(auth_reads) {
 
 /* A "role" claim picks the database role, as PostgREST does; a role claim
  * that is not a plain identifier is ignored for the configured one. */
-TEST(auth_role_claim) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_role_claim) {
     scen s;
     scen_setup(&s, 1);
     m2m_jwt_config cfg = hs_cfg();
@@ -766,9 +746,7 @@ TEST(auth_role_claim) {
 
 /* A text owner column and schema-qualified names: the owner is compared as
  * text, and grants and policies land on the qualified tables. */
-TEST(auth_text_owner) {
-    if (strcmp(t_backend, "pg") != 0)
-        return;
+TEST_ONLY(pg, auth_text_owner) {
     t_exec(
         "CREATE TABLE tags(id BIGINT PRIMARY KEY);"
         "CREATE TABLE accounts(handle TEXT PRIMARY KEY);"

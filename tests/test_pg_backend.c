@@ -144,9 +144,7 @@ TEST(pg_small_results_whole_large_stream) {
 }
 
 /* A million related rows stream through one cursor holding one row. */
-TEST(pg_stream_million_rows_bounded_memory) {
-    if (!is_pg())
-        return;
+TEST_ONLY(pg, pg_stream_million_rows_bounded_memory) {
     t_exec(
         "CREATE TABLE big_parent(id BIGINT PRIMARY KEY);"
         "CREATE TABLE big_item(id BIGINT PRIMARY KEY, name TEXT);"
@@ -247,9 +245,7 @@ static int cut_connection(void *arg, const m2m_changes *planned) {
     return 0;
 }
 
-TEST(pg_lost_connection_reported_and_reconnect) {
-    if (!is_pg())
-        return;
+TEST_ONLY(pg, pg_lost_connection_reported_and_reconnect) {
     fx_users_roles();
     m2m_relation *rel = fx_rel_roles();
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, NULL));

@@ -228,9 +228,7 @@ TEST(sync_not_given_by_bitmap_and_by_sorted_view) {
  * the related key, where a range would read every parent's rows in it.
  * (Affinity is SQLite's; PostgreSQL types the keys strictly. How integer
  * ids match a TEXT key column is not this test's subject: docs/backends.md.) */
-TEST(span_follows_the_key_column_affinity_and_index) {
-    if (strcmp(t_backend, "sqlite") != 0)
-        skip();
+TEST_ONLY(sqlite, span_follows_the_key_column_affinity_and_index) {
     static const struct {
         const char *type, *key;
         bool span, text;
