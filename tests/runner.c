@@ -241,6 +241,9 @@ static void t_body(void **state) {
  * one cmocka run of one test with the per-test database, and exit() rather
  * than _exit() so a sanitizer's leak check runs for this test. */
 static void t_child(const char *out) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -309,6 +312,7 @@ static int t_run_one(const t_entry *e, const t_opts *o, char *why, size_t whylen
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, whylen, "fork: %s", strerror(errno));
+        printf("[ FAIL ] %s: %s\n", e->name, why);
         return T_FAIL;
     }
     if (pid == 0)

@@ -23,7 +23,15 @@ TEST(st_segv) { raise(SIGSEGV); }
 
 TEST(st_abort) { abort(); }
 
+/* Writes its process id to $ST_PIDFILE, so the script can tell whether a
+ * runner that is killed takes its test along. */
 TEST(st_hang) {
+    const char *path = getenv("ST_PIDFILE");
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (f) {
+        fprintf(f, "%ld\n", (long)getpid());
+        fclose(f);
+    }
     for (;;)
         pause();
 }

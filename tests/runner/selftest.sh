@@ -83,6 +83,36 @@ run 1 --timeout 1 st_hang
 has '^  FAILED  st_hang: timed out after 1 s'
 envs=
 
+# A runner that is killed kills the test it is running. (A zombie waiting
+# for its new parent to reap it is dead.)
+alive() {
+    if [ -r "/proc/$1/stat" ]; then
+        ! grep -q ') Z' "/proc/$1/stat"
+    else
+        kill -0 "$1" 2>/dev/null
+    fi
+}
+ST_PIDFILE=$tmp/pid "$bin" --timeout 60 --exact st_hang >"$out" 2>&1 &
+runner=$!
+i=0
+while [ ! -s "$tmp/pid" ] && [ "$i" -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+kill -TERM "$runner"
+wait "$runner" 2>/dev/null
+child=$(cat "$tmp/pid" 2>/dev/null)
+i=0
+while [ -n "$child" ] && alive "$child" && [ "$i" -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+if [ -z "$child" ] || alive "$child"; then
+    echo "FAIL: the test process (${child:-no pid written}) outlived its killed runner"
+    [ -n "$child" ] && kill -KILL "$child"
+    bad=1
+fi
+
 # --stop ends the run at the first test that does not pass.
 run 1 --stop st_
 has ' 1 passed, 1 failed, 0 skipped, [0-9]+ not run \(--stop\);'
