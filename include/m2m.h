@@ -96,7 +96,7 @@ typedef struct m2m_value {
 #define M2M_REAL(x) ((m2m_value){.type = M2M_TREAL, .d = (double)(x)})
 #define M2M_TEXT(x) ((m2m_value){.type = M2M_TTEXT, .s = (x)})
 
-/* The text of a value as m2m prints and digests it: integers in decimal,
+/* The text of a value as m2m prints it (messages, CLI): integers in decimal,
  * reals with 17 significant digits, text as is, "NULL" for null. Writes into
  * buf (32 bytes suffice) and returns buf, or v.s for text. */
 M2M_API const char *m2m_value_text(m2m_value v, char *buf, size_t size);
@@ -240,7 +240,10 @@ M2M_API int m2m_relation_create_pivot(m2m_relation *rel);
  * ---------------------------------------------------------------------- */
 enum { M2M_OP_ATTACH = 1, M2M_OP_DETACH, M2M_OP_SYNC, M2M_OP_TOGGLE, M2M_OP_UPDATE };
 
-#define M2M_VERSION_LEN 17 /* 16 hex digits and NUL */
+/* A set's version: the SHA-256 of its rows, 64 lower-case hex digits and
+ * NUL. (It grew from 16 digits in 0.2.0: the old digest could give two
+ * different sets one version.) */
+#define M2M_VERSION_LEN 65
 
 /* What one operation changed. Values are owned by the report. Ids appear in
  * the order the database returned them. */
@@ -315,8 +318,9 @@ M2M_API int m2m_update_pivot(m2m_relation *rel, m2m_value parent, const m2m_valu
                              size_t n, const m2m_col *cols, size_t ncols,
                              m2m_changes **out);
 
-/* The current version of parent's set: an order-independent digest of the
- * related ids and their pivot column values. */
+/* The current version of parent's set: an order-independent SHA-256 digest
+ * of the related ids and their pivot column values (the encoding is in
+ * docs/guide.md), the same for the same rows on every backend. */
 M2M_API int m2m_version(m2m_relation *rel, m2m_value parent,
                         char out[M2M_VERSION_LEN] /* OUT */);
 

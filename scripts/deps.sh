@@ -2,7 +2,7 @@
 # Install the Debian packages the build and the tests need, when missing.
 # Runs apt-get as root, or through sudo.
 set -e
-pkgs="build-essential cmake pkg-config libsqlite3-dev libpq-dev postgresql-15 \
+pkgs="build-essential cmake pkg-config libsqlite3-dev libssl-dev libpq-dev postgresql-15 \
 libjansson-dev libjwt-dev libcmocka-dev postgresql-client-15 sqlite3 jq clang clang-format \
 libclang-rt-14-dev"
 missing=""

@@ -1,4 +1,4 @@
-/* Change reports and set digests (versions). */
+/* Change reports. */
 #include "input.h"
 
 #include <stdio.h>
@@ -60,37 +60,6 @@ int m2m__int_row(void *arg, m2m__cursor *row) {
                                  : 0;
     c->seen = true;
     return M2M_OK;
-}
-
-/* Each row hashes to 64 bits; the sum of the hashes does not depend on the
- * order rows come in. Values hash by their text, so both backends agree. */
-int m2m__digest_row(void *arg, m2m__cursor *row) {
-    m2m__digest *d = arg;
-    const m2m__driver *drv = d->db->drv;
-    int n = drv->cursor_ncols(row);
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (int i = 0; i < n; i++) {
-        char buf[40];
-        m2m_value v = drv->cursor_value(row, i);
-        const char *t = v.type == M2M_TNULL ? "\x01" : m2m_value_text(v, buf, sizeof buf);
-        for (const unsigned char *p = (const unsigned char *)t; *p; p++)
-            h = (h ^ *p) * 0x100000001b3ULL;
-        h = (h ^ 0x1f) * 0x100000001b3ULL;
-    }
-    /* Finalize (splitmix64) so that sums of similar rows do not cancel. */
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    d->sum += h;
-    d->count++;
-    return M2M_OK;
-}
-
-void m2m__digest_hex(const m2m__digest *d, char out[M2M_VERSION_LEN]) {
-    uint64_t v = d->sum ^ (d->count * 0x9e3779b97f4a7c15ULL);
-    snprintf(out, M2M_VERSION_LEN, "%016llx", (unsigned long long)v);
 }
 
 m2m__report *m2m__report_copy(const m2m__report *src) {

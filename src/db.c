@@ -81,6 +81,7 @@ int m2m_close(m2m_db *db) {
         db->drv->close(db);
     pending_free(db);
     m2m_auth_clear(db);
+    m2m__digest_free(db);
     m2m__free(db->errmsg);
     m2m__free(db);
     return M2M_OK;

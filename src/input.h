@@ -88,12 +88,15 @@ typedef struct m2m__intval {
     bool seen;
 } m2m__intval;
 int m2m__int_row(void *arg, m2m__cursor *row);
-/* Digest of a set, fed row by row; arg is a m2m__digest. */
+/* ---- digest.c ---- */
+/* Digest of a set (its version), fed row by row; arg is a m2m__digest,
+ * initialized {.db = db}. One digest at a time per connection. */
 typedef struct m2m__digest {
     m2m_db *db;
-    uint64_t sum, count;
+    uint64_t count;
 } m2m__digest;
 int m2m__digest_row(void *arg, m2m__cursor *row);
-void m2m__digest_hex(const m2m__digest *d, char out[M2M_VERSION_LEN]);
+/* The version of the rows fed: 64 hex digits; M2M_OK or M2M_NOMEM. */
+int m2m__digest_hex(const m2m__digest *d, char out[M2M_VERSION_LEN]);
 
 #endif

@@ -206,7 +206,10 @@ extern const m2m__driver m2m__pg_driver;
 
 /* ---- the connection ---- */
 enum { M2M__NFIXED_MAX = 8 };
-typedef struct m2m__pending m2m__pending; /* after-commit callbacks */
+typedef struct m2m__pending m2m__pending;           /* after-commit callbacks */
+typedef struct m2m__digest_state m2m__digest_state; /* digest.c */
+/* Free what version digests keep on db (digest.c). */
+void m2m__digest_free(m2m_db *db);
 
 struct m2m_db {
     const m2m__driver *drv;
@@ -223,7 +226,8 @@ struct m2m_db {
     char *auth_claims;
     char *auth_role;
     char *auth_sub;
-    bool cursor_busy; /* a streaming cursor holds the connection */
+    bool cursor_busy;          /* a streaming cursor holds the connection */
+    m2m__digest_state *digest; /* reused by every version digest */
     m2m__stmt *fixed[M2M__NFIXED_MAX];
 };
 

@@ -319,9 +319,9 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
             rel->pivot_table);
     m2m__digest d;
     if (flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) {
-        if ((rc = version_step(c, &d)) || (rc = flush(c)))
+        if ((rc = version_step(c, &d)) || (rc = flush(c)) ||
+            (rc = m2m__digest_hex(&d, c->rep->ch.version)))
             return rc;
-        m2m__digest_hex(&d, c->rep->ch.version);
     }
     if (c->op.open && (rc = m2m__op_commit(&c->op)))
         return rc;
@@ -396,13 +396,13 @@ static int body_sync(opctx *c, const call *k, m2m__input *in) {
     if (k->opts && k->opts->if_version) {
         m2m__digest d;
         char now[M2M_VERSION_LEN];
-        if ((rc = version_step(c, &d)) || (rc = flush(c)))
+        if ((rc = version_step(c, &d)) || (rc = flush(c)) ||
+            (rc = m2m__digest_hex(&d, now)))
             return rc;
-        m2m__digest_hex(&d, now);
         if (strcmp(now, k->opts->if_version) != 0)
             return m2m__set_error(
                 c->db, M2M_CONFLICT,
-                "%s: the set changed since version %.20s (now %s); nothing "
+                "%s: the set changed since version %.64s (now %s); nothing "
                 "was changed",
                 c->rel->pivot_table, k->opts->if_version, now);
     }
@@ -642,6 +642,5 @@ int m2m_version(m2m_relation *rel, m2m_value parent, char out[M2M_VERSION_LEN]) 
         return m2m__set_error(db, M2M_MISUSE, "a result cursor is still open");
     if ((rc = db->drv->run(db, &s, 1)))
         return rc;
-    m2m__digest_hex(&d, out);
-    return M2M_OK;
+    return m2m__digest_hex(&d, out);
 }

@@ -178,7 +178,7 @@ run 0 $rel create-pivot && has "$tmp/out" "done"
 db "SELECT COUNT(*) FROM room_members" "0"
 
 # ---- attach --------------------------------------------------------------
-run 0 $rel --json attach 1 1:role=admin && json '.command == "attach" and .attached == [1] and .detached == [] and (.version | length) == 16'
+run 0 $rel --json attach 1 1:role=admin && json '.command == "attach" and .attached == [1] and .detached == [] and (.version | length) == 64'
 run 0 $rel --json attach 1 2 3 --data role=member && json '(.attached | sort) == [2,3]'
 run 0 $rel --json attach 1 2 && json '.attached == []' "duplicate attach"
 run 0 $rel --json attach 1 4:role=moderator --pivot role=member && json '.attached == [4]'
@@ -216,7 +216,7 @@ db "SELECT role FROM room_members WHERE room_id = 1 AND user_id = 5" "member"
 # ---- version and sync ----------------------------------------------------
 run 0 $rel version 1 && v1=$(cat "$tmp/out")
 run 0 $rel --json version 1 && json ".version == \"$v1\""
-run 0 $rel --json sync 1 1 2 3 && json '.detached == [5] and .attached == [] and (.version|length) == 16'
+run 0 $rel --json sync 1 1 2 3 && json '.detached == [5] and .attached == [] and (.version|length) == 64'
 [ "$(members 1)" = "1 2 3" ] || fail "sync 1 1 2 3 left $(members 1)"
 bad 5 $rel sync 1 1 --if-version "$v1"
 run 0 $rel version 1 && v2=$(cat "$tmp/out")

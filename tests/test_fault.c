@@ -140,7 +140,7 @@ static void oom_op(const fault_op *op, int persistent, int warm) {
             assert_string_equal(FX_ATT(ch), op->attached);
             assert_string_equal(FX_DET(ch), op->detached);
             assert_string_equal(FX_UPD(ch), op->updated);
-            assert_int_equal(strlen(ch->version), op->version ? 16 : 0);
+            assert_int_equal(strlen(ch->version), op->version ? M2M_VERSION_LEN - 1 : 0);
             m2m_changes_free(ch);
             assert_string_equal(ALL_ROWS(), op->rows);
             free(snap);
