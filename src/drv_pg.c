@@ -820,8 +820,8 @@ static void pg_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias
 static void pg_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, int form) {
     if (form == M2M__NOT_IN)
         m2m__buf_addf(b,
-                      "NOT EXISTS (SELECT 1 FROM unnest($%d::%s) AS m2m__i(value)"
-                      " WHERE m2m__i.value = %s)",
+                      "NOT EXISTS (SELECT 1 FROM unnest($%d::%s) AS \"m2m-i\"(value)"
+                      " WHERE \"m2m-i\".value = %s)",
                       param, pg_array_type(type), expr);
     else
         m2m__buf_addf(b, "%s = ANY($%d::%s)", expr, param, pg_array_type(type));

@@ -9,7 +9,7 @@ struct m2m__stmt {
     const char *sql;
     int *idx; /* sqlite parameter index of $1..$n */
     int nidx;
-    m2m__sq_ids ids; /* its id array parameter, bound to m2m_ids(?) */
+    m2m__sq_ids ids; /* its id array parameter, bound to "m2m-ids"(?) */
 };
 
 struct m2m__cursor {
@@ -335,7 +335,7 @@ static void sq_input_rows(m2m__buf *b, const char *table, int param,
 
 static void sq_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias) {
     (void)type;
-    m2m__buf_addf(b, "m2m_ids($%d) AS %s", param, alias);
+    m2m__buf_addf(b, M2M__SQ_IDS_SQL "($%d) AS %s", param, alias);
 }
 
 /* IN copies the ids into a temporary b-tree, then seeks the pivot's index
@@ -352,7 +352,8 @@ static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, i
         m2m__buf_addf(b, "%s BETWEEN m2m_lo($%d) AND m2m_hi($%d) AND m2m_has($%d, %s)",
                       expr, param, param, param, expr);
     else
-        m2m__buf_addf(b, "%s IN (SELECT value FROM m2m_ids($%d))", expr, param);
+        m2m__buf_addf(b, "%s IN (SELECT value FROM " M2M__SQ_IDS_SQL "($%d))", expr,
+                      param);
 }
 
 /* A query on the pragmas of table (maybe "schema.table"): sql names the

@@ -359,7 +359,7 @@ static void json_rows(sqlq *s, m2m_db *db, const char *table, const char *colnam
 }
 
 /* "alias.col IN <the key set vals>", the n values all of type: one id
- * array parameter, as the writes send ids, read by m2m_ids on SQLite and
+ * array parameter, as the writes send ids, read by "m2m-ids" on SQLite and
  * = ANY on PostgreSQL. vals must outlive the statement's run (a cursor
  * copies them). */
 static void key_set(sqlq *s, const m2m_relation *rel, const char *alias, const char *col,

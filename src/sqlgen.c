@@ -6,6 +6,13 @@
 
 #include <string.h>
 
+/* Names m2m gives its own subqueries and columns. Each holds a '-', which
+ * no identifier of a definition may (m2m__ident_ok), so none can capture a
+ * user's table or column, whatever the user names them. */
+#define M2M__KEY_ALIAS "\"m2m-key\""
+#define M2M__GONE      "\"m2m-gone\""
+#define M2M__ADDED     "\"m2m-added\""
+
 static void col(m2m__buf *b, const char *alias, const char *name) {
     m2m__buf_addf(b, "%s.", alias);
     m2m__buf_ident(b, name);
@@ -333,7 +340,7 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
             cols[n++] = rel->cols[i];
     m2m__buf_add(b, " FROM (SELECT ");
     col(b, "j", rel->rk);
-    m2m__buf_add(b, " AS \"m2m__key\"");
+    m2m__buf_add(b, " AS " M2M__KEY_ALIAS);
     for (size_t k = 1; k < n; k++) {
         m2m__buf_add(b, ", ");
         col(b, "j", cols[k]);
@@ -345,7 +352,7 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     where_parent(b, rel, "t", &pno);
     m2m__buf_add(b, " AND ");
     col(b, "t", rel->rk);
-    m2m__buf_add(b, " = i.\"m2m__key\"");
+    m2m__buf_add(b, " = i." M2M__KEY_ALIAS);
     differ(b, rel, mask, 0);
 }
 
@@ -392,17 +399,17 @@ static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
  * M2M__ATTACHED. */
 static int delete_insert(m2m_relation *rel, int del, uint64_t mask, m2m__buf *b) {
     bool toggle = del == S_DELETE_IN;
-    m2m__buf_add(b, "WITH d AS (");
+    m2m__buf_add(b, "WITH " M2M__GONE " AS (");
     b_delete(rel, del, toggle ? 0 : mask & M2M__NO_RETURNING, b);
-    m2m__buf_add(b, mask & M2M__NO_RETURNING ? ") " : "), a AS (");
-    insert_rows(rel, mask, toggle ? "d" : NULL, b);
+    m2m__buf_add(b, mask & M2M__NO_RETURNING ? ") " : "), " M2M__ADDED " AS (");
+    insert_rows(rel, mask, toggle ? M2M__GONE : NULL, b);
     if (mask & M2M__NO_RETURNING)
         return M2M_OK;
     m2m__buf_addf(b, ") SELECT %d, ", M2M__DETACHED);
     m2m__buf_ident(b, rel->rk);
-    m2m__buf_addf(b, " FROM d UNION ALL SELECT %d, ", M2M__ATTACHED);
+    m2m__buf_addf(b, " FROM " M2M__GONE " UNION ALL SELECT %d, ", M2M__ATTACHED);
     m2m__buf_ident(b, rel->rk);
-    m2m__buf_add(b, " FROM a");
+    m2m__buf_add(b, " FROM " M2M__ADDED);
     return M2M_OK;
 }
 

@@ -2,7 +2,7 @@
  * (sqlite3_bind_pointer) so that ids reach SQLite without being printed
  * to JSON and parsed back:
  *
- * - m2m_ids(?), a table-valued function, yields them in call order
+ * - "m2m-ids"(?), a table-valued function, yields them in call order
  *   (inserts report in that order);
  * - m2m_has(?, key) tests membership per row, where IN (subquery) would
  *   first copy the ids into a temporary b-tree;
@@ -283,7 +283,7 @@ int m2m__sq_ids_register(sqlite3 *h) {
         rc = sqlite3_create_function_v2(h, "m2m_hi", 1, f, (void *)h, bound_fn, NULL,
                                         NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_create_module_v2(h, "m2m_ids", &ids_module, NULL, NULL);
+        rc = sqlite3_create_module_v2(h, M2M__SQ_IDS_MODULE, &ids_module, NULL, NULL);
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /* Membership in the given ids, in each form a backend writes it. On SQLite
  * integer ids close together are found by a range scan of their span
- * (m2m_has), others by IN over m2m_ids, and the rows not given by NOT
+ * (m2m_has), others by IN over "m2m-ids", and the rows not given by NOT
  * m2m_has over a bitmap or a sorted view: every form must change exactly
  * the rows the ids name, and report them. */
 #include "fixtures.h"
@@ -25,7 +25,7 @@ typedef struct forms {
 static void form_trace(void *arg, const char *sql) {
     forms *f = arg;
     f->span += strstr(sql, "BETWEEN m2m_lo(") != NULL;
-    f->in += strstr(sql, "IN (SELECT value FROM m2m_ids(") != NULL;
+    f->in += strstr(sql, "IN (SELECT value FROM \"m2m-ids\"(") != NULL;
 }
 
 static bool known(int64_t id) { return id >= 1 && id <= MAXID; }
