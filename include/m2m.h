@@ -220,6 +220,17 @@ typedef struct m2m_relation_def {
     int strategy;             /* M2M_JOIN or M2M_TWO_QUERY */
 } m2m_relation_def;
 
+/* Check def and open the relation. M2M_INVALID, before any SQL, for a bad
+ * identifier or a definition that cannot work (the two pivot keys, pivot_id
+ * and the timestamps not five distinct columns, an extra or scope column
+ * that is one of them, a pivot column listed twice, a scope value of no
+ * valid type, NaN or infinite). Then one catalog query: M2M_NOTFOUND names
+ * the parent or related table, or any column the definition names, that
+ * does not exist; M2M_TYPE a key holding integers when its key type is
+ * M2M_TTEXT, or text when M2M_TINT. The pivot table alone may not exist
+ * yet (m2m_relation_create_pivot makes it): it is then checked at the
+ * relation's first read or write, which fail with M2M_NOTFOUND while it is
+ * missing. No name is reserved. */
 M2M_API int m2m_relation_open(m2m_db *db, const m2m_relation_def *def,
                               m2m_relation **out /* OUT: m2m_relation_close() */);
 /* The inverse relation (related becomes parent), e.g. roles -> users from
@@ -230,9 +241,11 @@ M2M_API void m2m_relation_close(m2m_relation *rel);
 M2M_API m2m_db *m2m_relation_db(const m2m_relation *rel);
 
 /* Create the pivot table if it does not exist: the two keys as composite
- * primary key, foreign keys ON DELETE CASCADE, an index on the related key,
+ * primary key, foreign keys ON DELETE CASCADE, an index on the related key
+ * (named "<pivot>_<key>_<8 hex digits>_idx", unique and at most 63 bytes),
  * extra columns (TEXT), timestamps and the own id column. Parent and related
- * tables must exist. Runs in one transaction. */
+ * tables must exist (M2M_NOTFOUND); an existing pivot table is left as it
+ * is. Runs in one transaction. */
 M2M_API int m2m_relation_create_pivot(m2m_relation *rel);
 
 /* ------------------------------------------------------------------------
@@ -288,7 +301,9 @@ typedef struct m2m_opts {
  *  - takes ids of one type (the relation's key type), duplicates allowed;
  *  - on success stores a new report in *out when out is not NULL.
  * Errors: M2M_MISUSE (NULL handle), M2M_INVALID (unknown pivot column, NULL
- * id), M2M_TYPE (id of the wrong type), M2M_CONSTRAINT (a foreign key rejected
+ * id, a pivot value that is NaN or infinite: the backends would store it
+ * apart), M2M_TYPE (id of the wrong type), M2M_NOTFOUND (a table or column
+ * gone from the database), M2M_CONSTRAINT (a foreign key rejected
  * an id; the message names it), M2M_DENIED, M2M_BUSY, M2M_CONNECTION, ... */
 
 /* Attach items not yet attached; already attached ones are skipped (also on

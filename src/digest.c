@@ -139,3 +139,7 @@ int m2m__digest_hex(const m2m__digest *d, char out[M2M_VERSION_LEN]) {
     out[2 * ROW_LEN] = '\0';
     return M2M_OK;
 }
+
+int m2m__sha256(const void *p, size_t n, unsigned char out[32]) {
+    return EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL) ? M2M_OK : M2M_NOMEM;
+}

@@ -862,6 +862,63 @@ static int pg_pair_unique(m2m_db *db, const char *table, const char *a, const ch
     return yes;
 }
 
+/* Columns of the tables in one round trip; to_regclass resolves each name
+ * as the SQL will (search_path, quoting) and is NULL, not an error, for a
+ * table or schema that does not exist. */
+static int pg_columns(m2m_db *db, const char *const *tables, size_t n,
+                      void (*on_col)(void *arg, size_t t, const char *name, char kind),
+                      void *arg) {
+    pg_conn *c = conn(db);
+    if (db->cursor_busy)
+        return M2M__LATER;
+    int rc = pg_check_usable(db);
+    if (rc)
+        return rc;
+    m2m__buf q = {0}, names[3] = {{0}};
+    const char *pv[3];
+    if (n > 3)
+        return m2m__set_error(db, M2M_ERROR, "internal: too many tables to describe");
+    m2m__buf_add(&q, "SELECT t.n, a.attname, CASE WHEN a.attname IS NULL THEN NULL"
+                     " WHEN y.typcategory = 'N' THEN 'i' WHEN y.typcategory = 'S'"
+                     " THEN 't' ELSE '?' END FROM (VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        m2m__buf_ident(&names[i], tables[i]);
+        pv[i] = names[i].p;
+        m2m__buf_addf(&q, "%s($%zu::text, %zu)", i ? ", " : "", i + 1, i);
+    }
+    m2m__buf_add(&q, ") AS t(name, n) JOIN pg_class r ON r.oid = to_regclass(t.name)"
+                     " LEFT JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0"
+                     " AND NOT a.attisdropped"
+                     " LEFT JOIN pg_type y ON y.oid = a.atttypid");
+    bool oom = q.oom;
+    for (size_t i = 0; i < n; i++)
+        oom |= names[i].oom;
+    if (oom) {
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory describing tables");
+    } else {
+        m2m__note_exec(db, q.p);
+        db->stats.round_trips++;
+        PGresult *res = PQexecParams(c->pg, q.p, (int)n, NULL, pv, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            rc = pg_fail(db, res);
+        } else {
+            for (int r = 0; r < PQntuples(res); r++) {
+                size_t t = (size_t)atoi(PQgetvalue(res, r, 0));
+                if (t >= n)
+                    continue;
+                on_col(arg, t, NULL, 0);
+                if (!PQgetisnull(res, r, 1))
+                    on_col(arg, t, PQgetvalue(res, r, 1), PQgetvalue(res, r, 2)[0]);
+            }
+        }
+        PQclear(res);
+    }
+    m2m__buf_free(&q);
+    for (size_t i = 0; i < n; i++)
+        m2m__buf_free(&names[i]);
+    return rc;
+}
+
 const m2m__driver m2m__pg_driver = {
     .version = 1,
     .name = "postgresql",
@@ -887,6 +944,7 @@ const m2m__driver m2m__pg_driver = {
     .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
     .whole_rows = 500,
     .pair_unique = pg_pair_unique,
+    .columns = pg_columns,
     .now_sql = "now()",
     .int_key_type = "BIGINT",
     .text_type = "TEXT",

@@ -62,7 +62,8 @@ static int sq_error(m2m_db *db, int src, const char *what) {
     }
     const char *msg = db->conn ? sqlite3_errmsg(conn(db)) : sqlite3_errstr(src);
     if (rc == M2M_ERROR &&
-        (strstr(msg, "no such table") || strstr(msg, "no such column")))
+        (strstr(msg, "no such table") || strstr(msg, "no such column") ||
+         strstr(msg, "has no column named")))
         rc = M2M_NOTFOUND;
     return m2m__set_error(db, rc, "%s: %s", what, msg);
 }
@@ -434,6 +435,73 @@ static int sq_deleted_col(m2m_db *db, const char *table, const char *col) {
 }
 #endif
 
+/* The kind of a declared type by SQLite's affinity rules. */
+static char type_kind(const char *type) {
+    char up[64];
+    size_t i = 0;
+    for (; type && type[i] && i < sizeof up - 1; i++)
+        up[i] = (char)(type[i] >= 'a' && type[i] <= 'z' ? type[i] - 32 : type[i]);
+    up[i] = '\0';
+    if (strstr(up, "INT"))
+        return 'i';
+    if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"))
+        return 't';
+    return '?';
+}
+
+/* Columns of the tables in one query over pragma_table_info, which looks a
+ * plain name up as the SQL does (temp, main, then attached schemas). A
+ * schema that is not attached would fail the whole query: its table is
+ * left out (it does not exist). */
+static int sq_columns(m2m_db *db, const char *const *tables, size_t n,
+                      void (*on_col)(void *arg, size_t t, const char *name, char kind),
+                      void *arg) {
+    m2m__buf q = {0};
+    size_t asked = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *dot = strchr(tables[i], '.');
+        if (dot) {
+            char schema[64];
+            snprintf(schema, sizeof schema, "%.*s", (int)(dot - tables[i]), tables[i]);
+            if (sqlite3_db_readonly(conn(db), schema) < 0)
+                continue;
+        }
+        m2m__buf_addf(&q, "%sSELECT %zu, name, type FROM pragma_table_info(?%zu",
+                      asked++ ? " UNION ALL " : "", i, 2 * i + 1);
+        if (dot)
+            m2m__buf_addf(&q, ", ?%zu", 2 * i + 2);
+        m2m__buf_add(&q, ")");
+    }
+    if (!asked)
+        return M2M_OK;
+    if (q.oom) {
+        m2m__buf_free(&q);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory describing tables");
+    }
+    m2m__note_exec(db, q.p);
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL);
+    m2m__buf_free(&q);
+    for (size_t i = 0; src == SQLITE_OK && i < n; i++) {
+        const char *dot = strchr(tables[i], '.');
+        sqlite3_bind_text(st, (int)(2 * i + 1), dot ? dot + 1 : tables[i], -1,
+                          SQLITE_STATIC);
+        if (dot)
+            sqlite3_bind_text(st, (int)(2 * i + 2), tables[i], (int)(dot - tables[i]),
+                              SQLITE_STATIC);
+    }
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t t = (size_t)sqlite3_column_int(st, 0);
+        on_col(arg, t, NULL, 0);
+        on_col(arg, t, (const char *)sqlite3_column_text(st, 1),
+               type_kind((const char *)sqlite3_column_text(st, 2)));
+        src = SQLITE_OK;
+    }
+    int rc = src == SQLITE_DONE ? M2M_OK : sq_error(db, src, "describe tables");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const m2m__driver m2m__sqlite_driver = {
     .version = 1,
     .name = "sqlite",
@@ -459,6 +527,9 @@ const m2m__driver m2m__sqlite_driver = {
     .lock_sql = NULL,
     .pair_unique = sq_pair_unique,
     .span_ok = sq_span_ok,
+    .columns = sq_columns,
+    .names_nocase = true,
+    .ddl_local_names = true,
 #ifdef M2M_HAVE_PREUPDATE
     .deleted_col = sq_deleted_col,
 #endif

@@ -3,6 +3,7 @@
  * rows share their values, else JSON rows. */
 #include "input.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char *type_name(m2m_type t) {
@@ -16,6 +17,11 @@ int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type wan
     if (v.type == M2M_TNULL || (v.type == M2M_TTEXT && !v.s))
         return m2m__set_error(rel->db, M2M_INVALID, "%s: %s id is NULL", rel->pivot_table,
                               what);
+    if (v.type < M2M_TNULL || v.type > M2M_TTEXT)
+        return m2m__set_error(rel->db, M2M_TYPE,
+                              "%s: %s id has no valid type (type %d) but the "
+                              "relation's %s key is %s",
+                              rel->pivot_table, what, (int)v.type, what, type_name(want));
     if (v.type != want) {
         char buf[40];
         return m2m__set_error(rel->db, M2M_TYPE,
@@ -46,10 +52,24 @@ static int user_col(m2m_relation *rel, const m2m_col *c, int *ix) {
         return m2m__set_error(rel->db, M2M_INVALID,
                               "%s: pivot column '%s' has a NULL text", rel->pivot_table,
                               c->name);
-    if (c->value.type < M2M_TNULL || c->value.type > M2M_TTEXT)
-        return m2m__set_error(rel->db, M2M_INVALID,
-                              "%s: pivot column '%s' has a bad type", rel->pivot_table,
-                              c->name);
+    return m2m__pivot_value_ok(rel->db, rel->pivot_table, c->name, c->value);
+}
+
+/* NaN and infinities are stored as NULL, "Inf" or "nan" depending on the
+ * backend and the path a value takes: refused everywhere instead. */
+int m2m__pivot_value_ok(m2m_db *db, const char *where, const char *col, m2m_value v) {
+    if (v.type < M2M_TNULL || v.type > M2M_TTEXT)
+        return m2m__set_error(db, M2M_INVALID,
+                              "%s: pivot column '%s' has no valid type (type %d)", where,
+                              col, (int)v.type);
+    if (v.type == M2M_TREAL && !isfinite(v.d))
+        return m2m__set_error(db, M2M_INVALID,
+                              "%s: pivot column '%s' is %s: only finite numbers can be "
+                              "stored alike on every backend",
+                              where, col,
+                              isnan(v.d) ? "NaN"
+                              : v.d > 0  ? "infinity"
+                                         : "-infinity");
     return M2M_OK;
 }
 

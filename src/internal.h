@@ -59,6 +59,15 @@ uint64_t m2m__value_hash(m2m_value v);
 /* Byte-order comparison used by in-memory sorts: NULL < numbers < text. */
 int m2m__value_cmp(m2m_value a, m2m_value b);
 
+/* ---- digest.c ---- */
+/* SHA-256 of n bytes at p: M2M_OK, or M2M_NOMEM (nothing set on a db). */
+int m2m__sha256(const void *p, size_t n, unsigned char out[32]);
+
+/* ---- input.c ---- */
+/* Can v be stored in pivot column col: a valid type, and a finite number?
+ * M2M_OK, or M2M_INVALID set on db naming where and col. */
+int m2m__pivot_value_ok(m2m_db *db, const char *where, const char *col, m2m_value v);
+
 /* ---- error.c ---- */
 /* The one error funnel: records rc and the formatted message on db; returns
  * rc. db may be NULL (then only rc is returned). */
@@ -67,10 +76,12 @@ void m2m__clear_error(m2m_db *db);
 
 /* cursor_open in whole mode: the result holds more rows than asked for. */
 enum { M2M__MORE = 0x7fff };
+/* drv->columns: not now, ask again later. */
+enum { M2M__LATER = 0x7ffe };
 
 /* ---- drivers ---- */
 /* An array parameter: a m2m_value of type M2M__TIDS whose s points to a
- * m2m__ids. Drivers bind it whole (SQLite through the m2m_ids table-valued
+ * m2m__ids. Drivers bind it whole (SQLite through the "m2m-ids" table-valued
  * function, PostgreSQL as an array literal); it never reaches users. */
 enum { M2M__TIDS = 0x100 };
 typedef struct m2m__ids {
@@ -187,6 +198,19 @@ typedef struct m2m__driver {
      * pre-update hook: RETURNING gathers its rows in a temporary table
      * first). -1: it cannot; NULL: never. */
     int (*deleted_col)(m2m_db *db, const char *table, const char *col);
+    /* The columns of tables (validated identifiers, maybe schema-qualified,
+     * resolved as the SQL resolves them) in one query: on_col(arg, t, name,
+     * kind) for each column of tables[t], and once with name NULL for each
+     * table that exists. kind: 'i' integer, 't' text, '?' other. M2M_OK,
+     * an error (set on db), or M2M__LATER (nothing set) when it cannot ask
+     * now: a cursor holds the connection. */
+    int (*columns)(m2m_db *db, const char *const *tables, size_t n,
+                   void (*on_col)(void *arg, size_t t, const char *name, char kind),
+                   void *arg);
+    bool names_nocase; /* names compare ignoring ASCII case (SQLite) */
+    /* DDL qualifies an index's name, not its table, with the schema, and
+     * a foreign key names its table without one (SQLite). */
+    bool ddl_local_names;
     const char *now_sql;        /* current timestamp expression */
     const char *int_key_type;   /* DDL type of integer keys */
     const char *text_type;      /* DDL type of text columns */
@@ -279,6 +303,7 @@ struct m2m_relation {
     int pair_unique;  /* (fk, rk) unique in the pivot: 0 not asked, 1 no, 2 yes */
     int rk_col;       /* drv->deleted_col of rk: 0 not asked, -1 none, else index + 1 */
     int rk_span;      /* drv->span_ok of (fk, rk): 0 not asked, 1 no, 2 yes */
+    bool checked;     /* tables and columns verified (relcheck.c) */
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;
@@ -286,6 +311,13 @@ struct m2m_relation {
     size_t ncache, capcache;
 };
 
+/* Verify the definition against the database (one catalog query): the
+ * tables and every named column exist (else M2M_NOTFOUND), keys hold the
+ * declared id types (else M2M_TYPE). A missing pivot table is an error
+ * only when pivot_needed; *pivot_exists (may be NULL) tells. Sets
+ * rel->checked once all is verified; M2M_OK without it when the driver
+ * cannot ask now. */
+int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists);
 /* Index of a writable pivot column, or -1. */
 int m2m__rel_col(const m2m_relation *rel, const char *name);
 /* The prepared statement for (op, mask), its SQL made by build() on first

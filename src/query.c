@@ -596,6 +596,10 @@ static int check_ready(m2m_query *q) {
                               q->rel->pivot_table, q->rel->owner_column);
     if (default_with(q))
         return m2m__set_error(db, M2M_NOMEM, "out of memory");
+    /* A pivot missing when the relation was opened is M2M_NOTFOUND, not a
+     * bad query. */
+    if (!q->rel->checked)
+        return m2m__rel_check(q->rel, true, NULL);
     return M2M_OK;
 }
 

@@ -2,6 +2,7 @@
  * per-relation cache of prepared statements. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void rel_free_strings(m2m_relation *r) {
@@ -55,10 +56,19 @@ static int ident_field(m2m_db *db, const char *what, const char *v, const char *
     return *dst ? M2M_OK : m2m__set_error(db, M2M_NOMEM, "relation: out of memory");
 }
 
-static int add_col(m2m_relation *r, const char *name, bool *added) {
+/* A pivot column of the definition, once (scope columns may repeat a
+ * declared pivot column: listed says whether name is a pivot_columns
+ * entry, which may not repeat). */
+static int add_col(m2m_relation *r, const char *name, bool listed, bool *added) {
     *added = false;
-    if (m2m__rel_col(r, name) >= 0)
+    if (m2m__rel_col(r, name) >= 0) {
+        if (listed)
+            return m2m__set_error(r->db, M2M_INVALID,
+                                  "relation: pivot column '%s' is listed twice in "
+                                  "pivot_columns",
+                                  name);
         return M2M_OK;
+    }
     if (r->ncols == M2M__MAX_PIVOT)
         return m2m__set_error(r->db, M2M_INVALID, "relation: more than %d pivot columns",
                               M2M__MAX_PIVOT);
@@ -86,6 +96,22 @@ static int check_reserved(m2m_relation *r, const char *name) {
     return M2M_OK;
 }
 
+/* The columns m2m manages (the keys, the own id, the timestamps) are
+ * distinct: one column cannot hold two of them. */
+static int check_managed(m2m_relation *r) {
+    const char *what[] = {"foreign_pivot_key", "related_pivot_key", "pivot_id",
+                          "created_at", "updated_at"};
+    const char *name[] = {r->fk, r->rk, r->pivot_id, r->timestamps ? r->created_at : NULL,
+                          r->timestamps ? r->updated_at : NULL};
+    for (size_t i = 0; i < 5; i++)
+        for (size_t j = 0; j < i; j++)
+            if (name[i] && name[j] && strcmp(name[i], name[j]) == 0)
+                return m2m__set_error(r->db, M2M_INVALID,
+                                      "relation: %s and %s are both '%s'", what[j],
+                                      what[i], name[i]);
+    return M2M_OK;
+}
+
 static int32_t name_hash(const char *s) {
     uint32_t h = 2166136261u;
     for (; *s; s++)
@@ -93,7 +119,18 @@ static int32_t name_hash(const char *s) {
     return (int32_t)(h & 0x7fffffff);
 }
 
+static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
+                    m2m_relation **out);
+
+/* The definition is checked against the database, except that the pivot
+ * table may not exist yet (m2m_relation_create_pivot makes it): then it is
+ * checked at first use. */
 int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **out) {
+    return rel_open(db, def, true, out);
+}
+
+static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
+                    m2m_relation **out) {
     if (out)
         *out = NULL;
     if (!db)
@@ -124,12 +161,6 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
         (rc = ident_field(db, "related_pivot_key", def->related_pivot_key, NULL, false,
                           &r->rk)))
         goto fail;
-    if (strcmp(r->fk, r->rk) == 0) {
-        rc = m2m__set_error(
-            db, M2M_INVALID,
-            "relation: foreign_pivot_key and related_pivot_key are both '%s'", r->fk);
-        goto fail;
-    }
     r->parent_type = def->parent_key_type ? def->parent_key_type : M2M_TINT;
     r->related_type = def->related_key_type ? def->related_key_type : M2M_TINT;
     if (!key_type_ok(r->parent_type) || !key_type_ok(r->related_type)) {
@@ -150,6 +181,8 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
     if (def->owner_column && (rc = ident_field(db, "owner_column", def->owner_column,
                                                NULL, false, &r->owner_column)))
         goto fail;
+    if ((rc = check_managed(r)))
+        goto fail;
     r->owner_read_all = def->owner_read_all != 0;
     if (def->strategy != M2M_JOIN && def->strategy != M2M_TWO_QUERY) {
         rc = m2m__set_error(db, M2M_INVALID, "relation: unknown strategy %d",
@@ -165,7 +198,7 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
                 "relation: pivot_columns entry '%.80s' is not a valid identifier", *c);
             goto fail;
         }
-        if ((rc = check_reserved(r, *c)) || (rc = add_col(r, *c, &added)))
+        if ((rc = check_reserved(r, *c)) || (rc = add_col(r, *c, true, &added)))
             goto fail;
     }
     r->nextra = r->ncols;
@@ -189,7 +222,9 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
                                 "relation: scope column '%s' needs a value", sc->name);
             goto fail;
         }
-        if ((rc = check_reserved(r, sc->name)) || (rc = add_col(r, sc->name, &added)))
+        if ((rc = m2m__pivot_value_ok(db, "relation: scope", sc->name, sc->value)) ||
+            (rc = check_reserved(r, sc->name)) ||
+            (rc = add_col(r, sc->name, false, &added)))
             goto fail;
         int ix = m2m__rel_col(r, sc->name);
         if (r->scope_mask & (1ULL << ix)) {
@@ -204,6 +239,8 @@ int m2m_relation_open(m2m_db *db, const m2m_relation_def *def, m2m_relation **ou
         r->scope_mask |= 1ULL << ix;
     }
     r->lock_key = name_hash(r->pivot_table);
+    if (check && (rc = m2m__rel_check(r, false, NULL)))
+        goto fail;
     *out = r;
     return M2M_OK;
 fail:
@@ -246,7 +283,11 @@ int m2m_relation_inverse(const m2m_relation *rel, m2m_relation **out) {
         .owner_read_all = rel->owner_read_all,
         .strategy = rel->strategy,
     };
-    return m2m_relation_open(db, &def, out);
+    /* The same tables and columns: verified if rel was. */
+    int rc = rel_open(db, &def, false, out);
+    if (rc == M2M_OK)
+        (*out)->checked = rel->checked;
+    return rc;
 }
 
 int m2m_relation_on_change(m2m_relation *rel, m2m_before_fn before, m2m_after_fn after,
@@ -259,30 +300,45 @@ int m2m_relation_on_change(m2m_relation *rel, m2m_before_fn before, m2m_after_fn
     return M2M_OK;
 }
 
+/* A table named in DDL where the backend wants it without its schema. */
+static const char *ddl_table(const m2m__driver *d, const char *table) {
+    const char *dot = strchr(table, '.');
+    return dot && d->ddl_local_names ? dot + 1 : table;
+}
+
+/* The index on the related key: the pivot's own name (no schema) and the
+ * key, cut to fit, then 8 hex digits of the SHA-256 of both names, which
+ * tell apart pairs whose joined or cut names meet (a_b + c_d and a_b_c +
+ * d), within the 63 bytes PostgreSQL keeps of a name. */
+static int index_name(const m2m_relation *rel, char out[64]) {
+    const char *dot = strchr(rel->pivot_table, '.');
+    const char *table = dot ? dot + 1 : rel->pivot_table;
+    char full[128];
+    int n = snprintf(full, sizeof full, "%s%c%s", table, 0, rel->rk);
+    unsigned char h[32];
+    if (m2m__sha256(full, (size_t)n, h))
+        return M2M_NOMEM;
+    snprintf(out, 64, "%.50s", table);
+    size_t len = strlen(out);
+    snprintf(out + len, 64 - len, "_%s", rel->rk);
+    out[50] = '\0';
+    len = strlen(out);
+    snprintf(out + len, 64 - len, "_%02x%02x%02x%02x_idx", h[0], h[1], h[2], h[3]);
+    return M2M_OK;
+}
+
 int m2m_relation_create_pivot(m2m_relation *rel) {
     if (!rel)
         return M2M_MISUSE;
     m2m_db *db = rel->db;
     m2m__clear_error(db);
     const m2m__driver *d = db->drv;
-    /* SQLite accepts foreign keys to tables that do not exist; say so now. */
-    const char *need[] = {rel->parent_table, rel->related_table};
-    for (int i = 0; i < 2; i++) {
-        m2m__buf q = {0};
-        m2m__buf_add(&q, "SELECT 1 FROM ");
-        m2m__buf_ident(&q, need[i]);
-        m2m__buf_add(&q, " WHERE 1 = 0");
-        m2m__stmt *st = NULL;
-        int rc = q.oom ? m2m__set_error(db, M2M_NOMEM, "create pivot: out of memory")
-                       : d->prepare(db, q.p, &st);
-        m2m__buf_free(&q);
-        if (st)
-            d->finalize(db, st);
-        if (rc)
-            return m2m__set_error(db, rc == M2M_NOMEM ? rc : M2M_NOTFOUND,
-                                  "create pivot table %s: table %s does not exist",
-                                  rel->pivot_table, need[i]);
-    }
+    /* Parent and related must exist (SQLite would accept foreign keys to
+     * tables that do not); an existing pivot is left as it is. */
+    bool exists = false;
+    int rc = m2m__rel_check(rel, false, &exists);
+    if (rc || exists)
+        return rc;
     const char *pt = rel->parent_type == M2M_TINT ? d->int_key_type : d->text_type;
     const char *rt = rel->related_type == M2M_TINT ? d->int_key_type : d->text_type;
     m2m__buf b = {0};
@@ -295,13 +351,13 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     }
     m2m__buf_ident(&b, rel->fk);
     m2m__buf_addf(&b, " %s NOT NULL REFERENCES ", pt);
-    m2m__buf_ident(&b, rel->parent_table);
+    m2m__buf_ident(&b, ddl_table(d, rel->parent_table));
     m2m__buf_add(&b, "(");
     m2m__buf_ident(&b, rel->parent_key);
     m2m__buf_add(&b, ") ON DELETE CASCADE, ");
     m2m__buf_ident(&b, rel->rk);
     m2m__buf_addf(&b, " %s NOT NULL REFERENCES ", rt);
-    m2m__buf_ident(&b, rel->related_table);
+    m2m__buf_ident(&b, ddl_table(d, rel->related_table));
     m2m__buf_add(&b, "(");
     m2m__buf_ident(&b, rel->related_key);
     m2m__buf_add(&b, ") ON DELETE CASCADE");
@@ -322,10 +378,18 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     m2m__buf_add(&b, ", ");
     m2m__buf_ident(&b, rel->rk);
     m2m__buf_add(&b, ")); CREATE INDEX IF NOT EXISTS ");
-    /* Index name: pivot table's own name (no schema) plus the column. */
+    char idx[64];
+    if ((rc = index_name(rel, idx))) {
+        m2m__buf_free(&b);
+        return m2m__set_error(db, rc, "create pivot: out of memory");
+    }
     const char *dot = strchr(rel->pivot_table, '.');
-    m2m__buf_addf(&b, "\"%s_%s_idx\" ON ", dot ? dot + 1 : rel->pivot_table, rel->rk);
-    m2m__buf_ident(&b, rel->pivot_table);
+    if (dot && d->ddl_local_names)
+        m2m__buf_addf(&b, "\"%.*s\".", (int)(dot - rel->pivot_table), rel->pivot_table);
+    m2m__buf_ident(&b, idx);
+    m2m__buf_add(&b, " ON ");
+    m2m__buf_ident(&b, d->ddl_local_names ? ddl_table(d, rel->pivot_table)
+                                          : rel->pivot_table);
     m2m__buf_add(&b, " (");
     m2m__buf_ident(&b, rel->rk);
     m2m__buf_add(&b, ");");
@@ -343,7 +407,7 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     m2m__free(ddl);
     if (!script)
         return m2m__set_error(db, M2M_NOMEM, "create pivot: out of memory");
-    int rc = d->exec_script(db, script);
+    rc = d->exec_script(db, script);
     m2m__free(script);
     if (rc != M2M_OK) {
         char *msg = m2m__strdup(db->errmsg);
@@ -385,8 +449,11 @@ int m2m__rel_stmt(m2m_relation *rel, int op, uint64_t mask, m2m__build_fn build,
             *out = rel->cache[i].stmt;
             return M2M_OK;
         }
+    int rc;
+    if (!rel->checked && (rc = m2m__rel_check(rel, true, NULL)))
+        return rc;
     m2m__buf b = {0};
-    int rc = build(rel, mask, &b);
+    rc = build(rel, mask, &b);
     if (rc != M2M_OK) {
         m2m__buf_free(&b);
         return rc;
@@ -406,6 +473,9 @@ int m2m__rel_stmt_sql(m2m_relation *rel, const char *sql, m2m__stmt **out,
             *entry = i;
             return M2M_OK;
         }
+    int rc;
+    if (!rel->checked && (rc = m2m__rel_check(rel, true, NULL)))
+        return rc;
     char *copy = m2m__strdup(sql);
     if (!copy)
         return m2m__set_error(rel->db, M2M_NOMEM, "out of memory caching a statement");

@@ -3,6 +3,7 @@
  * table creation, timestamps and the own pivot id column. */
 #include "fixtures.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,9 +318,11 @@ TEST(define_valid_identifiers_accepted) {
            "CREATE TABLE p_(a_1 BIGINT NOT NULL REFERENCES \"_Users9\"(id),"
            " \"B2\" BIGINT NOT NULL REFERENCES \"R\"(id), PRIMARY KEY(a_1, \"B2\"));"
            "INSERT INTO \"_Users9\" VALUES (1); INSERT INTO \"R\" VALUES (7);");
-    char name63[64];
+    char name63[64], ddl[128];
     memset(name63, 'z', 63);
     name63[63] = '\0';
+    snprintf(ddl, sizeof ddl, "CREATE TABLE %s(id BIGINT PRIMARY KEY)", name63);
+    t_exec(ddl);
     m2m_relation *rel = NULL;
     /* 63 characters is the longest accepted name (PostgreSQL's limit). */
     T_OK(m2m_relation_open(t_db(),
@@ -481,25 +484,24 @@ TEST(define_create_pivot_text_keys) {
 }
 
 TEST(define_create_pivot_all_or_nothing) {
-    /* The parent table is missing: PostgreSQL refuses the foreign key, SQLite
-     * accepts it (foreign keys are checked on use). Either way nothing is
-     * half-made: on failure the table does not exist, on success it works
-     * once the parent exists. */
-    t_exec("CREATE TABLE roles(id BIGINT PRIMARY KEY); INSERT INTO roles VALUES (1)");
+    /* The parent table is dropped after the relation was opened: both
+     * backends refuse (SQLite would accept a foreign key to a table that
+     * does not exist) and nothing is made. */
+    t_exec("CREATE TABLE roles(id BIGINT PRIMARY KEY); INSERT INTO roles VALUES (1);"
+           "CREATE TABLE users(id BIGINT PRIMARY KEY);");
     m2m_relation *rel = open_created(0, NULL);
-    int rc = m2m_relation_create_pivot(rel);
+    t_exec("DROP TABLE users");
+    T_RC(M2M_NOTFOUND, m2m_relation_create_pivot(rel));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "users"));
     m2m_rows *rows = NULL;
-    int exists = m2m_sql(t_db(), "SELECT COUNT(*) FROM made", NULL, 0, &rows) == M2M_OK;
+    assert_int_not_equal(m2m_sql(t_db(), "SELECT COUNT(*) FROM made", NULL, 0, &rows),
+                         M2M_OK);
     m2m_rows_free(rows);
-    if (rc != M2M_OK) {
-        assert_true(strlen(m2m_errmsg(t_db())) > 0);
-        assert_false(exists);
-    } else {
-        assert_true(exists);
-        t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY); INSERT INTO users VALUES (1)");
-        T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
-        assert_string_equal(t_rows("SELECT user_id, role_id FROM made"), "1|1");
-    }
+    /* Once the parent exists, the pivot is made and works. */
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY); INSERT INTO users VALUES (1)");
+    T_OK(m2m_relation_create_pivot(rel));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM made"), "1|1");
     m2m_relation_close(rel);
 }
 
@@ -583,5 +585,319 @@ TEST(define_pivot_id_filled) {
     T_OK(m2m_toggle(rel, M2M_INT(12), FX_ITEMS(IT(45)), NULL, NULL));
     assert_string_equal(t_rows("SELECT pid, user_id, role_id FROM made ORDER BY 2, 3"),
                         "1_3|1|3,1_45|1|45,12_3|12|3,12_45|12|45");
+    m2m_relation_close(rel);
+}
+
+TEST(define_clashing_columns_rejected_before_sql) {
+    fx_users_roles();
+    char *snap = fx_snap("role_user");
+    const m2m_relation_def ok = {.parent_table = "users",
+                                 .related_table = "roles",
+                                 .pivot_table = "role_user",
+                                 .foreign_pivot_key = "user_id",
+                                 .related_pivot_key = "role_id"};
+    m2m_relation_def d = ok;
+    d.timestamps = 1;
+    d.created_at = d.updated_at = "granted_by";
+    expect_invalid(d, "updated_at", "granted_by");
+    d = ok;
+    d.timestamps = 1;
+    d.updated_at = "created_at"; /* the default name of created_at */
+    expect_invalid(d, "updated_at", "created_at");
+    d = ok;
+    d.pivot_id = "user_id";
+    expect_invalid(d, "pivot_id", "user_id");
+    d = ok;
+    d.pivot_id = "role_id";
+    expect_invalid(d, "pivot_id", "role_id");
+    d = ok;
+    d.timestamps = 1;
+    d.created_at = "user_id";
+    expect_invalid(d, "created_at", "user_id");
+    d = ok;
+    d.timestamps = 1;
+    d.updated_at = "role_id";
+    expect_invalid(d, "updated_at", "role_id");
+    d = ok;
+    d.timestamps = 1;
+    d.pivot_id = "updated_at";
+    expect_invalid(d, "pivot_id", "updated_at");
+    /* A pivot column listed twice. */
+    const char *twice[] = {"granted_by", "assigned_at", "granted_by", NULL};
+    d = ok;
+    d.pivot_columns = twice;
+    expect_invalid(d, "pivot_columns", "granted_by");
+    /* Scope values of no valid type, or numbers the backends store apart. */
+    const m2m_col badtype[] = {{.name = "granted_by", .value = {.type = (m2m_type)9}}};
+    d = ok;
+    d.scope = badtype;
+    d.nscope = 1;
+    expect_invalid(d, "scope", "granted_by");
+    const double odd[] = {NAN, INFINITY, -INFINITY};
+    for (int i = 0; i < 3; i++) {
+        const m2m_col sc[] = {COL("granted_by", M2M_REAL(odd[i]))};
+        d = ok;
+        d.scope = sc;
+        d.nscope = 1;
+        expect_invalid(d, "scope", "granted_by");
+    }
+    fx_assert_snap("role_user", snap);
+}
+
+TEST(define_nan_and_infinite_pivot_values_rejected) {
+    fx_rooms();
+    m2m_relation *rel = fx_rel_members(NULL, 0);
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(1, COL("role", M2M_REAL(1.5)))), NULL,
+                    NULL));
+    const double odd[] = {NAN, INFINITY, -INFINITY};
+    for (int i = 0; i < 3; i++) {
+        char *snap = fx_snap("room_members");
+        m2m_changes *ch = NULL;
+        const m2m_col c[] = {COL("role", M2M_REAL(odd[i]))};
+        T_RC(M2M_INVALID, m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(2, c[0])), NULL, &ch));
+        assert_null(ch);
+        assert_non_null(strstr(m2m_errmsg(t_db()), "role"));
+        T_RC(M2M_INVALID, m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2)),
+                                     &(m2m_opts){.pivot = c, .npivot = 1}, NULL));
+        assert_non_null(strstr(m2m_errmsg(t_db()), "role"));
+        T_RC(M2M_INVALID, m2m_sync(rel, M2M_INT(1), FX_ITEMS(ITP(1, c[0])),
+                                   &(m2m_opts){.flags = M2M_UPDATE_EXISTING}, NULL));
+        T_RC(M2M_INVALID,
+             m2m_toggle(rel, M2M_INT(1), FX_ITEMS(ITP(3, c[0])), NULL, NULL));
+        T_RC(M2M_INVALID,
+             m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(1)), c, 1, &ch));
+        assert_null(ch);
+        assert_int_equal(m2m_errcode(t_db()), M2M_INVALID);
+        assert_non_null(strstr(m2m_errmsg(t_db()), "role"));
+        fx_assert_snap("room_members", snap);
+    }
+    assert_string_equal(fx_pivot_rows("room_members", "room_id", "user_id", "role", 1),
+                        "1|1.5");
+    m2m_relation_close(rel);
+}
+
+TEST(define_same_failure_same_code) {
+    fx_users_roles();
+    m2m_relation *rel = fx_rel_roles();
+    /* A parent id of no valid type is named as such, not as "NULL". */
+    char *snap = fx_snap("role_user");
+    m2m_value bad = {.type = (m2m_type)7};
+    T_RC(M2M_TYPE, m2m_attach(rel, bad, FX_ITEMS(IT(1)), NULL, NULL));
+    const char *msg = m2m_errmsg(t_db());
+    assert_null(strstr(msg, "NULL"));
+    assert_non_null(strstr(msg, "parent id"));
+    assert_non_null(strstr(msg, "7"));
+    T_RC(M2M_TYPE, m2m_detach(rel, M2M_INT(1), (const m2m_value[]){bad}, 1, NULL, NULL));
+    msg = m2m_errmsg(t_db());
+    assert_null(strstr(msg, "NULL"));
+    assert_non_null(strstr(msg, "related id"));
+    T_RC(M2M_TYPE, m2m_attach(rel, M2M_REAL(1.5), FX_ITEMS(IT(1)), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "1.5"));
+    /* A pivot column dropped after the relation was opened. */
+    t_exec("ALTER TABLE role_user DROP COLUMN assigned_at");
+    fx_assert_snap("role_user", snap);
+    snap = fx_snap("role_user");
+    T_RC(M2M_NOTFOUND,
+         m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(1, COLT("assigned_at", "now"))), NULL,
+                    NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "assigned_at"));
+    fx_assert_snap("role_user", snap);
+    m2m_relation_close(rel);
+}
+
+/* m2m_relation_open must fail with want, naming name in its message. */
+static void expect_open_fails(m2m_relation_def def, int want, const char *name) {
+    m2m_relation *rel = (m2m_relation *)&def;
+    int rc = m2m_relation_open(t_db(), &def, &rel);
+    if (rc != want)
+        fail_msg("'%s': got %s (%s), expected %s", name, m2m_errname(rc),
+                 m2m_errmsg(t_db()), m2m_errname(want));
+    assert_null(rel);
+    assert_int_equal(m2m_errcode(t_db()), want);
+    if (!strstr(m2m_errmsg(t_db()), name))
+        fail_msg("message does not name '%s': %s", name, m2m_errmsg(t_db()));
+}
+
+TEST(define_checked_against_the_database) {
+    fx_users_roles();
+    t_exec("CREATE TABLE tags(slug TEXT PRIMARY KEY);"
+           "CREATE TABLE user_tags(user_id BIGINT NOT NULL, tag BIGINT NOT NULL);");
+    char *snap = fx_snap("role_user");
+    static const char *const cols[] = {"granted_by", "assigned_at", NULL};
+    const m2m_relation_def ok = {.parent_table = "users",
+                                 .related_table = "roles",
+                                 .pivot_table = "role_user",
+                                 .foreign_pivot_key = "user_id",
+                                 .related_pivot_key = "role_id",
+                                 .pivot_columns = cols};
+    /* A good definition costs one catalog query; its inverse none. */
+    m2m_stats_reset(t_db());
+    m2m_relation *rel = fx_open(&ok), *inv = NULL;
+    assert_int_equal(fx_executed(), 1);
+    m2m_stats_reset(t_db());
+    T_OK(m2m_relation_inverse(rel, &inv));
+    assert_int_equal(fx_executed(), 0);
+    m2m_relation_close(inv);
+    m2m_relation_close(rel);
+    m2m_relation_def d = ok;
+    d.parent_table = "userz";
+    expect_open_fails(d, M2M_NOTFOUND, "userz");
+    d = ok;
+    d.related_table = "rolez";
+    expect_open_fails(d, M2M_NOTFOUND, "rolez");
+    d = ok;
+    d.parent_key = "uid";
+    expect_open_fails(d, M2M_NOTFOUND, "uid");
+    d = ok;
+    d.related_key = "rid";
+    expect_open_fails(d, M2M_NOTFOUND, "rid");
+    d = ok;
+    d.foreign_pivot_key = "usr_id";
+    expect_open_fails(d, M2M_NOTFOUND, "usr_id");
+    d = ok;
+    d.related_pivot_key = "rol_id";
+    expect_open_fails(d, M2M_NOTFOUND, "rol_id");
+    const char *typo[] = {"granted_by", "asigned_at", NULL};
+    d = ok;
+    d.pivot_columns = typo;
+    expect_open_fails(d, M2M_NOTFOUND, "asigned_at");
+    const m2m_col scope[] = {COLT("kind", "x")};
+    d = ok;
+    d.scope = scope;
+    d.nscope = 1;
+    expect_open_fails(d, M2M_NOTFOUND, "kind");
+    d = ok;
+    d.timestamps = 1;
+    expect_open_fails(d, M2M_NOTFOUND, "created_at");
+    d = ok;
+    d.pivot_id = "pid";
+    expect_open_fails(d, M2M_NOTFOUND, "pid");
+    d = ok;
+    d.owner_column = "owner";
+    expect_open_fails(d, M2M_NOTFOUND, "owner");
+    /* Key types: integer ids on a text key, text ids on integer keys. */
+    d = ok;
+    d.parent_key_type = M2M_TTEXT;
+    expect_open_fails(d, M2M_TYPE, "id");
+    d = ok;
+    d.related_table = "tags";
+    d.related_key = "slug";
+    expect_open_fails(d, M2M_TYPE, "slug");
+    d.related_key_type = M2M_TTEXT;
+    d.pivot_table = "user_tags";
+    d.related_pivot_key = "tag";
+    d.pivot_columns = NULL;
+    expect_open_fails(d, M2M_TYPE, "tag");
+    fx_assert_snap("role_user", snap);
+}
+
+TEST(define_missing_pivot_allowed_until_used) {
+    fx_users_roles();
+    m2m_relation *rel = open_created(0, NULL);
+    /* The pivot does not exist yet: every use says so. */
+    T_RC(M2M_NOTFOUND, m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "made"));
+    m2m_query *q = NULL;
+    T_OK(m2m_query_new(rel, M2M_INT(1), &q));
+    int64_t n = -1;
+    T_RC(M2M_NOTFOUND, m2m_query_count(q, &n));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "made"));
+    m2m_query_free(q);
+    char v[M2M_VERSION_LEN];
+    T_RC(M2M_NOTFOUND, m2m_version(rel, M2M_INT(1), v));
+    /* Once created, the relation works. */
+    T_OK(m2m_relation_create_pivot(rel));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(2, COLT("note", "n"))), NULL, NULL));
+    assert_string_equal(t_rows("SELECT user_id, role_id, note FROM made"), "1|2|n");
+    m2m_relation_close(rel);
+    /* A pivot made by someone else without a declared column is found out
+     * at first use. */
+    static const char *const note[] = {"note", NULL};
+    rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                      .related_table = "roles",
+                                      .pivot_table = "made2",
+                                      .foreign_pivot_key = "user_id",
+                                      .related_pivot_key = "role_id",
+                                      .pivot_columns = note});
+    t_exec("CREATE TABLE made2(user_id BIGINT, role_id BIGINT)");
+    T_RC(M2M_NOTFOUND, m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "note"));
+    assert_int_equal(fx_count("made2"), 0);
+    m2m_relation_close(rel);
+}
+
+/* The names of the indexes on table other than its primary key's. */
+static const char *index_names(const char *table) {
+    char sql[512];
+    if (strcmp(m2m_backend(t_db()), "sqlite") == 0)
+        snprintf(sql, sizeof sql,
+                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '%s'"
+                 " AND sql IS NOT NULL ORDER BY name",
+                 table);
+    else
+        snprintf(
+            sql, sizeof sql,
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = '\"%s\"'::regclass AND NOT i.indisprimary"
+            " ORDER BY 1",
+            table);
+    return t_rows(sql);
+}
+
+static void create_pivot_named(const char *table, const char *rk) {
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                                    .related_table = "roles",
+                                                    .pivot_table = table,
+                                                    .foreign_pivot_key = "user_id",
+                                                    .related_pivot_key = rk});
+    T_OK(m2m_relation_create_pivot(rel));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL));
+    m2m_relation_close(rel);
+}
+
+TEST(define_create_pivot_index_names_unique_and_valid) {
+    fx_users_roles();
+    /* "a_b" + "c_d" and "a_b_c" + "d" once made one index name. */
+    create_pivot_named("a_b", "c_d");
+    create_pivot_named("a_b_c", "d");
+    char first[256];
+    snprintf(first, sizeof first, "%s", index_names("a_b"));
+    const char *second = index_names("a_b_c");
+    assert_int_equal(strchr(first, ',') == NULL, 1);
+    assert_true(strlen(first) > 0 && strlen(second) > 0 && !strchr(second, ','));
+    assert_string_not_equal(first, second);
+    /* Names of 63 bytes differing only at their end. */
+    char t1[64], t2[64], rk[64];
+    memset(t1, 'p', 63);
+    t1[63] = '\0';
+    memcpy(t2, t1, 64);
+    t2[62] = 'q';
+    memset(rk, 'r', 63);
+    rk[63] = '\0';
+    create_pivot_named(t1, rk);
+    create_pivot_named(t2, rk);
+    snprintf(first, sizeof first, "%s", index_names(t1));
+    second = index_names(t2);
+    assert_true(strlen(first) > 0 && strlen(first) <= 63 && !strchr(first, ','));
+    assert_true(strlen(second) > 0 && strlen(second) <= 63 && !strchr(second, ','));
+    assert_string_not_equal(first, second);
+    /* An existing pivot is left as it is: no second index. */
+    create_pivot_named("a_b", "c_d");
+    assert_int_equal(strchr(index_names("a_b"), ',') == NULL, 1);
+    /* Schema-qualified names: the index goes with its table. */
+    char users[160], roles[160], pivot[160];
+    snprintf(users, sizeof users, "%s.users", fx_schema());
+    snprintf(roles, sizeof roles, "%s.roles", fx_schema());
+    snprintf(pivot, sizeof pivot, "%s.sq", fx_schema());
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = users,
+                                                    .related_table = roles,
+                                                    .pivot_table = pivot,
+                                                    .foreign_pivot_key = "user_id",
+                                                    .related_pivot_key = "role_id"});
+    T_OK(m2m_relation_create_pivot(rel));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3)), NULL, NULL));
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM sq"), "1|3");
+    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(9)), NULL, NULL));
+    assert_true(strlen(index_names("sq")) > 0);
     m2m_relation_close(rel);
 }

@@ -31,8 +31,8 @@ static m2m_relation *open_named(const char *table, const char *extra, bool uniqu
 
 static const char *rows_of(const char *table, const char *extra) {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT u, r, note, \"%s\" FROM \"%s\" ORDER BY u, r", extra,
-             table);
+    snprintf(sql, sizeof sql, "SELECT u, r, note, \"%s\" FROM \"%s\" ORDER BY u, r",
+             extra, table);
     return t_rows(sql);
 }
 
@@ -56,15 +56,15 @@ static void every_write_on(const char *table, const char *extra, bool unique) {
     m2m_changes_free(ch);
     T_OK(m2m_toggle(rel, M2M_INT(2), FX_ITEMS(IT(1)), NULL, NULL));
     /* Sync writing per-item data to kept rows. */
-    T_OK(m2m_sync(rel, M2M_INT(1),
-                  FX_ITEMS(ITP(3, COLT("note", "a"), COLT(extra, "x")),
-                           ITP(5, COLT("note", "b"))),
-                  &(m2m_opts){.flags = M2M_UPDATE_EXISTING}, &ch));
+    T_OK(m2m_sync(
+        rel, M2M_INT(1),
+        FX_ITEMS(ITP(3, COLT("note", "a"), COLT(extra, "x")), ITP(5, COLT("note", "b"))),
+        &(m2m_opts){.flags = M2M_UPDATE_EXISTING}, &ch));
     assert_string_equal(FX_UPD(ch), "3,5");
     assert_int_equal(ch->nattached + ch->ndetached, 0);
     m2m_changes_free(ch);
-    T_OK(m2m_update_pivot(rel, M2M_INT(2), FX_VALS(M2M_INT(1)),
-                          FX_COLS(COLT(extra, "y")), &ch));
+    T_OK(m2m_update_pivot(rel, M2M_INT(2), FX_VALS(M2M_INT(1)), FX_COLS(COLT(extra, "y")),
+                          &ch));
     assert_string_equal(FX_UPD(ch), "1");
     m2m_changes_free(ch);
     assert_string_equal(rows_of(table, extra), "1|3|a|x,1|5|b|~,2|1|~|y");
@@ -90,19 +90,13 @@ static void every_write(const char *table, const char *extra) {
     every_write_on(table, extra, true);
 }
 
-TEST(names_pivot_tables_named_like_internal_subqueries) {
-    every_write("d", "value");
-}
+TEST(names_pivot_tables_named_like_internal_subqueries) { every_write("d", "value"); }
 
 TEST(names_pivot_table_a_and_column_i) { every_write("a", "i"); }
 
-TEST(names_pivot_column_named_like_internal_key) {
-    every_write("made", "m2m__key");
-}
+TEST(names_pivot_column_named_like_internal_key) { every_write("made", "m2m__key"); }
 
-TEST(names_pivot_columns_named_like_internal_aliases) {
-    every_write("t", "m2m__i");
-}
+TEST(names_pivot_columns_named_like_internal_aliases) { every_write("t", "m2m__i"); }
 
 TEST(names_user_tables_named_like_internal_functions) {
     t_exec("CREATE TABLE m2m_ids(value BIGINT); INSERT INTO m2m_ids VALUES (1);"
