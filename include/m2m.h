@@ -307,7 +307,10 @@ typedef struct m2m_opts {
  * an id; the message names it), M2M_DENIED, M2M_BUSY, M2M_CONNECTION, ... */
 
 /* Attach items not yet attached; already attached ones are skipped (also on
- * a pivot table without a unique index). Reports attached. */
+ * a pivot table without a unique index). Reports attached. A scoped
+ * relation's pair present outside the scope is not attached: its in-scope
+ * row is added, or, where a unique index on the two keys forbids a second
+ * row, attach/sync/toggle fail with M2M_EXISTS naming the id. */
 M2M_API int m2m_attach(m2m_relation *rel, m2m_value parent, const m2m_item *items,
                        size_t n, const m2m_opts *opts, m2m_changes **out);
 

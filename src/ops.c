@@ -295,6 +295,50 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
     db->errcode = code;
 }
 
+/* Name the id a unique index rejected in a scoped relation: its pair is
+ * present outside the scope. Runs after the rollback. */
+static void diagnose_outside(opctx *c, m2m__input *in) {
+    m2m_db *db = c->db;
+    m2m_relation *rel = c->rel;
+    const m2m__ids *all = m2m__input_all_ids(in);
+    m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
+    m2m__stmt *st;
+    m2m_value p[2 + M2M__MAX_PIVOT];
+    char *msg = db->errmsg;
+    db->errmsg = NULL;
+    if (tmp && all &&
+        m2m__rel_stmt(rel, S_DIAG_OUTSIDE, 0, m2m__builder(S_DIAG_OUTSIDE), &st) ==
+            M2M_OK) {
+        p[0] = c->parent;
+        p[1] = m2m__ids_param(all);
+        size_t n = 2 + m2m__scope_params(rel, p + 2);
+        m2m__collect col = {db, tmp, M2M__ATTACHED};
+        m2m__step s = {.stmt = st,
+                       .params = p,
+                       .nparams = n,
+                       .on_row = m2m__collect_row,
+                       .arg = &col};
+        if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
+            char buf[40];
+            m2m__free(msg);
+            msg = NULL;
+            m2m__set_error(db, M2M_EXISTS,
+                           "%s: related id %.100s is already attached outside the "
+                           "relation's scope, and a unique index on (%s, %s) allows one "
+                           "row per pair; nothing was changed",
+                           rel->pivot_table,
+                           m2m_value_text(tmp->ch.attached[0], buf, sizeof buf), rel->fk,
+                           rel->rk);
+        }
+    }
+    m2m_changes_free(tmp ? &tmp->ch : NULL);
+    if (msg) {
+        m2m__free(db->errmsg);
+        db->errmsg = msg;
+        db->errcode = M2M_EXISTS;
+    }
+}
+
 static int version_step(opctx *c, m2m__digest *d) {
     *d = (m2m__digest){.db = c->db};
     m2m__step *s;
@@ -372,6 +416,9 @@ static int finish_inserts(opctx *c, int flags, m2m__input *in) {
     if (rc == M2M_CONSTRAINT) {
         m2m__op_abort(&c->op);
         diagnose_fk(c, in);
+    } else if (rc == M2M_EXISTS && c->rel->scope_mask) {
+        m2m__op_abort(&c->op);
+        diagnose_outside(c, in);
     }
     return rc ? rc : finish(c, flags, NULL);
 }

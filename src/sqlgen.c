@@ -159,15 +159,21 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
      * ON CONFLICT covers writers that do not take m2m's lock. SQLite needs
      * a WHERE before ON CONFLICT to parse it as an upsert. Rows from JSON
      * name $1 there, so that every insert takes the same parameters and
-     * PostgreSQL can type it; ids are never NULL. */
+     * PostgreSQL can type it; ids are never NULL. A scoped relation has no
+     * ON CONFLICT: its NOT EXISTS skips the pairs present inside the scope,
+     * and a pair present outside it must fail (M2M_EXISTS) where a unique
+     * index forbids a second row, not be skipped as if attached. */
+    bool scoped = rel->scope_mask != 0;
+    const char *on_conflict = scoped ? "" : " ON CONFLICT DO NOTHING";
     if (gone) {
         m2m__buf_addf(b, " WHERE NOT EXISTS (SELECT 1 FROM %s WHERE %s.", gone, gone);
         m2m__buf_ident(b, rel->rk);
-        m2m__buf_add(b, " = i.value) ON CONFLICT DO NOTHING");
+        m2m__buf_add(b, " = i.value)");
+        m2m__buf_add(b, on_conflict);
         returning_rk(b, rel, mask);
         return M2M_OK;
     }
-    if (pair_unique(rel)) {
+    if (!scoped && pair_unique(rel)) {
         m2m__buf_add(b, " WHERE ");
         if (flat)
             m2m__buf_add(b, "i.value IS NOT NULL");
@@ -190,7 +196,17 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
         m2m__buf_add(b, "i.value");
     else
         col(b, "i", rel->rk);
-    m2m__buf_add(b, ") ON CONFLICT DO NOTHING");
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (!(rel->scope_mask & (1ULL << i)))
+            continue;
+        int unused = 0;
+        m2m__buf_add(b, " AND ");
+        col(b, "x", rel->cols[i]);
+        m2m__buf_add(b, " = ");
+        insert_value(b, rel, mask, i, &unused);
+    }
+    m2m__buf_add(b, ")");
+    m2m__buf_add(b, on_conflict);
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
@@ -446,6 +462,35 @@ static int b_diag_related(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     return M2M_OK;
 }
 
+/* $1 parent, $2 ids array, then the scope values: the first given id
+ * whose pair is present outside the scope. */
+static int b_diag_outside(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    (void)mask;
+    m2m__buf_add(b, "SELECT ");
+    col(b, "t", rel->rk);
+    m2m__buf_add(b, " FROM ");
+    ids(b, rel, 2, "i");
+    pivot_as_t(b, rel, " CROSS JOIN ");
+    m2m__buf_add(b, " WHERE ");
+    col(b, "t", rel->fk);
+    m2m__buf_add(b, " = $1 AND ");
+    col(b, "t", rel->rk);
+    m2m__buf_add(b, " = i.value AND NOT (");
+    int pno = 3;
+    bool first = true;
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (!(rel->scope_mask & (1ULL << i)))
+            continue;
+        if (!first)
+            m2m__buf_add(b, " AND ");
+        first = false;
+        col(b, "t", rel->cols[i]);
+        m2m__buf_addf(b, " IS NOT DISTINCT FROM $%d", pno++);
+    }
+    m2m__buf_add(b, ") LIMIT 1");
+    return M2M_OK;
+}
+
 static int b_diag_parent(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     (void)mask;
     m2m__buf_add(b, "SELECT 1 FROM ");
@@ -490,6 +535,8 @@ m2m__build_fn m2m__builder(int kind) {
             return b_select_in;
         case S_SYNC:
             return b_sync;
+        case S_DIAG_OUTSIDE:
+            return b_diag_outside;
     }
     return NULL;
 }

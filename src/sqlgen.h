@@ -26,7 +26,8 @@ enum {
     S_DIAG_RELATED, /* $1 ids array: the first id missing from related */
     S_DIAG_PARENT,  /* $1 parent: does it exist */
     S_SELECT_IN,    /* the ids of the given rows that exist */
-    S_SYNC          /* mask as S_TOGGLE: delete the rows not given, insert */
+    S_SYNC,         /* mask as S_TOGGLE: delete the rows not given, insert */
+    S_DIAG_OUTSIDE  /* the first id whose pair is present outside the scope */
 };
 
 m2m__build_fn m2m__builder(int kind);

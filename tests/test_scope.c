@@ -4,6 +4,7 @@
 #include "fixtures.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static const m2m_col admin_scope[] = {
     {.name = "role", .value = {.type = M2M_TTEXT, .s = "admin"}}};
@@ -178,5 +179,105 @@ TEST(scope_version_covers_scope_only) {
     T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(1)), &(m2m_opts){.if_version = a}, NULL));
     assert_string_equal(ALL_ROWS(), "1|1|admin|1,1|2|member|42,1|4|~|4," ROOM2);
     m2m_relation_close(all);
+    m2m_relation_close(rel);
+}
+
+/* A pair present outside the scope: user 2 is a member of room 1, not an
+ * admin. With a unique index on the two keys the pair cannot be written
+ * inside the scope: every write that would add it fails with M2M_EXISTS
+ * naming the id and changes nothing. */
+static void assert_exists_names_2(int rc) {
+    assert_int_equal(rc, M2M_EXISTS);
+    const char *msg = m2m_errmsg(t_db());
+    if (!strstr(msg, "related id 2 ") || !strstr(msg, "scope"))
+        fail_msg("message does not name id 2 and the scope: %s", msg);
+}
+
+TEST(scope_pair_outside_scope_unique_index_exists) {
+    m2m_relation *rel = seeded();
+    char *snap = fx_snap("room_members");
+    m2m_changes *ch = NULL;
+    assert_exists_names_2(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(5), IT(2)), NULL, &ch));
+    assert_null(ch);
+    assert_exists_names_2(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, &ch));
+    assert_exists_names_2(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(2)), NULL, &ch));
+    assert_exists_names_2(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(2)), NULL, &ch));
+    assert_exists_names_2(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, &ch));
+    /* Shared pivot data (the flat form) takes the same path. */
+    const m2m_opts rank = {.pivot = (const m2m_col[]){COL("rank", M2M_INT(8))},
+                           .npivot = 1};
+    assert_exists_names_2(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2)), &rank, &ch));
+    /* Per-item pivot data (the JSON rows form) too. */
+    assert_exists_names_2(m2m_attach(
+        rel, M2M_INT(1), FX_ITEMS(ITP(2, COL("rank", M2M_INT(8))), IT(6)), NULL, &ch));
+    assert_null(ch);
+    fx_assert_snap("room_members", snap);
+    /* In-scope duplicates are still skipped quietly. */
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(3)), NULL, &ch));
+    assert_int_equal(ch->nattached, 0);
+    m2m_changes_free(ch);
+    assert_string_equal(fx_read_both(rel, M2M_INT(1), NULL, 1), "1,3");
+    m2m_relation_close(rel);
+}
+
+/* Without a unique index on the two keys the in-scope row is written next
+ * to the one outside. */
+static m2m_relation *seeded_no_unique(void) {
+    fx_rooms();
+    t_exec("DROP TABLE room_members;"
+           "CREATE TABLE room_members("
+           " room_id BIGINT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+           " user_id BIGINT NOT NULL REFERENCES users(id),"
+           " role TEXT, joined_at TEXT, rank BIGINT);"
+           "INSERT INTO room_members(room_id, user_id, role, rank) VALUES"
+           " (1, 1, 'admin', 1), (1, 2, 'member', 2), (1, 3, 'admin', 3)");
+    return fx_rel_members(admin_scope, 1);
+}
+
+#define ROWS_NO_UNIQUE()                                                                 \
+    t_rows("SELECT room_id, user_id, role FROM room_members ORDER BY 1, 2, 3")
+
+TEST(scope_pair_outside_scope_no_unique_attach) {
+    m2m_relation *rel = seeded_no_unique();
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "2");
+    m2m_changes_free(ch);
+    assert_string_equal(ROWS_NO_UNIQUE(), "1|1|admin,1|2|admin,1|2|member,1|3|admin");
+    assert_string_equal(fx_read_both(rel, M2M_INT(1), NULL, 1), "1,2,3");
+    /* Now present inside: attaching again adds nothing. */
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITP(2, COL("rank", M2M_INT(7)))), NULL,
+                    &ch));
+    assert_int_equal(ch->nattached, 0);
+    m2m_changes_free(ch);
+    assert_string_equal(ROWS_NO_UNIQUE(), "1|1|admin,1|2|admin,1|2|member,1|3|admin");
+    m2m_relation_close(rel);
+}
+
+TEST(scope_pair_outside_scope_no_unique_sync) {
+    m2m_relation *rel = seeded_no_unique();
+    m2m_changes *ch = NULL;
+    T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "2");
+    assert_string_equal(FX_DET(ch), "1");
+    m2m_changes_free(ch);
+    assert_string_equal(ROWS_NO_UNIQUE(), "1|2|admin,1|2|member,1|3|admin");
+    assert_string_equal(fx_read_both(rel, M2M_INT(1), NULL, 1), "2,3");
+    m2m_relation_close(rel);
+}
+
+TEST(scope_pair_outside_scope_no_unique_toggle) {
+    m2m_relation *rel = seeded_no_unique();
+    m2m_changes *ch = NULL;
+    T_OK(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "2");
+    assert_string_equal(FX_DET(ch), "3");
+    m2m_changes_free(ch);
+    assert_string_equal(ROWS_NO_UNIQUE(), "1|1|admin,1|2|admin,1|2|member");
+    T_OK(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(2)), NULL, &ch));
+    assert_int_equal(ch->nattached, 0);
+    assert_string_equal(FX_DET(ch), "2");
+    m2m_changes_free(ch);
+    assert_string_equal(ROWS_NO_UNIQUE(), "1|1|admin,1|2|member");
     m2m_relation_close(rel);
 }
