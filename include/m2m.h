@@ -394,7 +394,11 @@ M2M_API int m2m_query_limit(m2m_query *q, int64_t limit, int64_t offset);
 M2M_API int m2m_query_strategy(m2m_query *q, int strategy);
 
 /* Run the query. Rows come ordered by the order-by columns, then by parent
- * and related id, so both strategies return the same sequence. JOIN streams
+ * and related id, each by its column's collation, so both strategies return
+ * the same sequence (TWO_QUERY sorts by ranks the database computes). A bad
+ * column is M2M_INVALID whether or not there are rows. TWO_QUERY's two
+ * statements run in one read-only transaction (one snapshot), or inside the
+ * caller's m2m_begin() transaction. JOIN streams
  * (on PostgreSQL a result of at most 500 rows is taken whole, which costs
  * less per row; see docs/backends.md); TWO_QUERY holds the rows of the
  * query in memory, and so does every read

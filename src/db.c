@@ -20,8 +20,11 @@ static const char *const fixed_sql[M2M__NFIXED] = {
     /* How PostgREST hands claims to policies; role switches with it. */
     [M2M__AUTH] = "SELECT set_config('request.jwt.claims', $1, true), "
                   "set_config('role', $2, true)",
-    [M2M__LOCK] = NULL, /* the driver's lock_sql */
+    [M2M__LOCK] = NULL,       /* the driver's lock_sql */
+    [M2M__READ_BEGIN] = NULL, /* the driver's read_begin_sql */
 };
+
+_Static_assert((int)M2M__NFIXED <= (int)M2M__NFIXED_MAX, "m2m_db.fixed is too small");
 
 static const m2m__driver *pick_driver(const char *url) {
     if (strncmp(url, "sqlite:", 7) == 0)
@@ -102,9 +105,10 @@ int m2m_reconnect(m2m_db *db) {
 
 int m2m__fixed(m2m_db *db, int which, m2m__stmt **out) {
     if (!db->fixed[which]) {
-        const char *sql = which == M2M__BEGIN  ? db->drv->begin_sql
-                          : which == M2M__LOCK ? db->drv->lock_sql
-                                               : fixed_sql[which];
+        const char *sql = which == M2M__BEGIN        ? db->drv->begin_sql
+                          : which == M2M__LOCK       ? db->drv->lock_sql
+                          : which == M2M__READ_BEGIN ? db->drv->read_begin_sql
+                                                     : fixed_sql[which];
         int rc = db->drv->prepare(db, sql, &db->fixed[which]);
         if (rc)
             return rc;

@@ -936,6 +936,7 @@ const m2m__driver m2m__pg_driver = {
     .cursor_close = pg_cursor_close,
     .exec_script = pg_exec_script,
     .begin_sql = "BEGIN",
+    .read_begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     .ids_from = pg_ids_from,
     .ids_in = pg_ids_in,
     .dml_cte = true,

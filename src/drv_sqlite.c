@@ -519,6 +519,9 @@ const m2m__driver m2m__sqlite_driver = {
     .cursor_close = sq_cursor_close,
     .exec_script = sq_exec_script,
     .begin_sql = "BEGIN IMMEDIATE",
+    /* Deferred: the first SELECT takes the read snapshot (WAL) or the
+     * shared lock, held to COMMIT. */
+    .read_begin_sql = "BEGIN",
     .ids_from = sq_ids_from,
     .ids_in = sq_ids_in,
     .dml_cte = false,

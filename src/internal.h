@@ -152,6 +152,9 @@ typedef struct m2m__driver {
 
     /* ---- dialect ---- */
     const char *begin_sql; /* "BEGIN IMMEDIATE" (SQLite) or "BEGIN" */
+    /* A read-only transaction whose statements all see one snapshot: a
+     * two-query read's pivot and related rows agree. */
+    const char *read_begin_sql;
     /* The ids of an operation travel as one parameter of type M2M__TIDS
      * (m2m__ids). Append a FROM item over that parameter $param, named
      * alias, whose one column "value" holds the ids (of key type type). */
@@ -229,7 +232,7 @@ extern const m2m__driver m2m__pg_driver;
  * M2M_CONNECTION, statement timeout -> M2M_TIMEOUT. */
 
 /* ---- the connection ---- */
-enum { M2M__NFIXED_MAX = 8 };
+enum { M2M__NFIXED_MAX = 12 };
 typedef struct m2m__pending m2m__pending;           /* after-commit callbacks */
 typedef struct m2m__digest_state m2m__digest_state; /* digest.c */
 /* Free what version digests keep on db (digest.c). */
@@ -375,6 +378,7 @@ enum {
     M2M__ROLLBACK_TO,
     M2M__AUTH,
     M2M__LOCK,
+    M2M__READ_BEGIN,
     M2M__NFIXED
 };
 int m2m__fixed(m2m_db *db, int which, m2m__stmt **out);

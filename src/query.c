@@ -291,19 +291,11 @@ static int default_with(m2m_query *q) {
 
 /* ---- SQL ---- */
 
-typedef struct sqlq {
-    m2m__buf b;
-    m2m_value *params; /* borrowed values, or JSON texts owned in jsons */
-    size_t np, capp;
-    char **jsons;
-    size_t nj, capj;
-    m2m__ids sets[2]; /* key sets bound as id arrays (their values borrowed) */
-    int nsets;
-} sqlq;
+typedef m2m__sqlq sqlq;
 
 /* One allocation for the usual read's text instead of doubling from 8;
  * without text, the builder runs only to gather the parameters. */
-static void sqlq_init(sqlq *s, bool text) {
+void m2m__sqlq_init(sqlq *s, bool text) {
     *s = (sqlq){.b.off = !text};
     if (text && m2m__grow((void **)&s->b.p, &s->b.cap, 512, 1))
         s->b.oom = true;
@@ -318,7 +310,7 @@ static int param(sqlq *s, m2m_value v) {
     return (int)s->np;
 }
 
-static void sqlq_free(sqlq *s) {
+void m2m__sqlq_free(sqlq *s) {
     m2m__buf_free(&s->b);
     m2m__free(s->params);
     for (size_t i = 0; i < s->nj; i++)
@@ -362,7 +354,7 @@ static void json_rows(sqlq *s, m2m_db *db, const char *table, const char *colnam
  * array parameter, as the writes send ids, read by "m2m-ids" on SQLite and
  * = ANY on PostgreSQL. vals must outlive the statement's run (a cursor
  * copies them). */
-static void key_set(sqlq *s, const m2m_relation *rel, const char *alias, const char *col,
+void m2m__q_key_set(sqlq *s, const m2m_relation *rel, const char *alias, const char *col,
                     const m2m_value *vals, size_t n, m2m_type type) {
     if (s->nsets == (int)(sizeof s->sets / sizeof s->sets[0])) {
         s->b.oom = true; /* cannot happen: a read has at most one key set */
@@ -384,7 +376,7 @@ static void key_set(sqlq *s, const m2m_relation *rel, const char *alias, const c
 
 /* SQL text is rebuilt on every get (the statement cache is keyed by it), so
  * the pieces are appended without printf: P5 of W1 builds 2,000 of them. */
-static void qcol(sqlq *s, const char *alias, const char *col) {
+void m2m__q_col(sqlq *s, const char *alias, const char *col) {
     m2m__buf_add(&s->b, alias);
     m2m__buf_addn(&s->b, ".", 1);
     m2m__buf_ident(&s->b, col);
@@ -399,25 +391,25 @@ static void ph(sqlq *s, const char *pre, int n) {
 }
 
 /* p.fk = $n (or IN the parents' key set), and the scope. */
-static void parent_cond(sqlq *s, const m2m_query *q) {
+void m2m__q_parent(sqlq *s, const m2m_query *q) {
     const m2m_relation *rel = q->rel;
     if (q->many) {
-        key_set(s, rel, "p", rel->fk, q->parents, q->nparents, rel->parent_type);
+        m2m__q_key_set(s, rel, "p", rel->fk, q->parents, q->nparents, rel->parent_type);
     } else {
-        qcol(s, "p", rel->fk);
+        m2m__q_col(s, "p", rel->fk);
         ph(s, " = ", param(s, q->parents[0]));
     }
     for (size_t i = 0; i < rel->ncols; i++) {
         if (!(rel->scope_mask & (1ULL << i)))
             continue;
         m2m__buf_add(&s->b, " AND ");
-        qcol(s, "p", rel->cols[i]);
+        m2m__q_col(s, "p", rel->cols[i]);
         ph(s, " = ", param(s, rel->scope_vals[i]));
     }
 }
 
 /* AND (f1 AND f2 OR f3) for the filters of one group. */
-static void filters(sqlq *s, const m2m_query *q, bool pivot) {
+void m2m__q_filters(sqlq *s, const m2m_query *q, bool pivot) {
     bool any = false;
     const char *alias = pivot ? "p" : "r";
     const char *table = pivot ? q->rel->pivot_table : q->rel->related_table;
@@ -427,7 +419,7 @@ static void filters(sqlq *s, const m2m_query *q, bool pivot) {
             continue;
         m2m__buf_add(&s->b, !any ? " AND (" : f->or ? " OR " : " AND ");
         any = true;
-        qcol(s, alias, f->col);
+        m2m__q_col(s, alias, f->col);
         switch (f->kind) {
             case F_CMP:
                 m2m__buf_add(&s->b, " ");
@@ -460,26 +452,26 @@ static void join_from_where(sqlq *s, const m2m_query *q) {
     m2m__buf_add(&s->b, " AS r JOIN ");
     m2m__buf_ident(&s->b, rel->pivot_table);
     m2m__buf_add(&s->b, " AS p ON ");
-    qcol(s, "p", rel->rk);
+    m2m__q_col(s, "p", rel->rk);
     m2m__buf_add(&s->b, " = ");
-    qcol(s, "r", rel->related_key);
+    m2m__q_col(s, "r", rel->related_key);
     m2m__buf_add(&s->b, " WHERE ");
-    parent_cond(s, q);
-    filters(s, q, false);
-    filters(s, q, true);
+    m2m__q_parent(s, q);
+    m2m__q_filters(s, q, false);
+    m2m__q_filters(s, q, true);
 }
 
 /* NULLs sort first ascending and last descending on both backends. */
 static void order_by(sqlq *s, const m2m_query *q) {
     m2m__buf_add(&s->b, " ORDER BY ");
     for (size_t i = 0; i < q->norders; i++) {
-        qcol(s, q->orders[i].pivot ? "p" : "r", q->orders[i].col);
+        m2m__q_col(s, q->orders[i].pivot ? "p" : "r", q->orders[i].col);
         m2m__buf_add(&s->b, q->orders[i].dir == M2M_DESC ? " DESC NULLS LAST, "
                                                          : " ASC NULLS FIRST, ");
     }
-    qcol(s, "p", q->rel->fk);
+    m2m__q_col(s, "p", q->rel->fk);
     m2m__buf_add(&s->b, ", ");
-    qcol(s, "p", q->rel->rk);
+    m2m__q_col(s, "p", q->rel->rk);
 }
 
 /* The SQL text of a read depends on its shape only: the kinds, operators
@@ -544,7 +536,7 @@ static int start_read(m2m_query *q, char kind, int limited, shape *k, sqlq *s,
             return rc;
         text = rc == M2M_NOTFOUND;
     }
-    sqlq_init(s, text);
+    m2m__sqlq_init(s, text);
     return M2M_OK;
 }
 
@@ -563,10 +555,15 @@ static int prepare(m2m_query *q, sqlq *s, const shape *k, m2m__stmt **st, size_t
     return rc;
 }
 
+int m2m__q_prepare(m2m_query *q, m2m__sqlq *s, m2m__stmt **st) {
+    size_t entry;
+    return prepare(q, s, &unshaped, st, &entry);
+}
+
 /* Related columns are checked by the database (at prepare on SQLite, at
  * execution on PostgreSQL): an unknown one is a bad argument of the query,
  * like an unknown pivot column. */
-static int read_rc(m2m_query *q, int rc) {
+int m2m__q_read_rc(m2m_query *q, int rc) {
     m2m_db *db = q->rel->db;
     if (rc == M2M_NOTFOUND) {
         char *msg = db->errmsg;
@@ -603,19 +600,6 @@ static int check_ready(m2m_query *q) {
     return M2M_OK;
 }
 
-int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out);
-
-/* Reads of a JWT-bound relation run in a transaction with the claims set. */
-static int auth_begin(m2m_query *q, m2m__op *op) {
-    if (!q->rel->db->auth_claims)
-        return M2M_OK;
-    int rc = m2m__op_begin(op, q->rel, q->parents ? q->parents[0] : M2M_NULL);
-    /* A read needs no write lock: keep BEGIN and the claims only. */
-    if (rc == M2M_OK && q->rel->db->drv->lock_sql)
-        op->n--;
-    return rc ? rc : m2m__op_flush(op);
-}
-
 /* The JOIN read. whole = 0 streams. whole > 0 takes the result in one
  * piece, which costs a streaming driver less per row (see whole_rows): when
  * the caller's limit is at most whole, or, without limit or offset, as a
@@ -633,19 +617,19 @@ static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
     if (rc)
         return rc;
     if (limited == 2 && s.b.off && q->rel->cache[entry].big) {
-        sqlq_free(&s);
+        m2m__sqlq_free(&s);
         return M2M__MORE;
     }
     /* One parent is not selected: the rows answer it from the parameter. */
     m2m__buf_add(&s.b, "SELECT ");
     if (q->many) {
-        qcol(&s, "p", q->rel->fk);
+        m2m__q_col(&s, "p", q->rel->fk);
         m2m__buf_add(&s.b, ", ");
     }
     m2m__buf_add(&s.b, "r.*");
     for (size_t i = 0; i < q->nwith; i++) {
         m2m__buf_add(&s.b, ", ");
-        qcol(&s, "p", q->with[i]);
+        m2m__q_col(&s, "p", q->with[i]);
     }
     join_from_where(&s, q);
     order_by(&s, q);
@@ -660,7 +644,7 @@ static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
         rc = m2m__rows_rel(q, st, entry, s.params, s.np, whole, out);
     if (rc == M2M__MORE)
         q->rel->cache[entry].big = true;
-    sqlq_free(&s);
+    m2m__sqlq_free(&s);
     return rc;
 }
 
@@ -677,14 +661,14 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
     /* A JWT session reads inside a transaction that sets the claims, so it
      * reads through the two-query path, which runs to completion. */
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
-        return read_rc(q, m2m__query_two(q, false, NULL, out));
+        return m2m__q_read_rc(q, m2m__query_two(q, false, NULL, out));
     size_t whole = q->rel->db->drv->whole_rows;
     bool fits = q->limit >= 0 && (uint64_t)q->limit <= whole;
     rc = whole && ((q->limit < 0 && q->offset == 0) || fits) ? get_join(q, whole, out)
                                                              : M2M__MORE;
     if (rc == M2M__MORE)
         rc = get_join(q, 0, out);
-    return read_rc(q, rc);
+    return m2m__q_read_rc(q, rc);
 }
 
 int m2m_query_count(m2m_query *q, int64_t *out) {
@@ -697,7 +681,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     if (q->many && q->nparents == 0)
         return M2M_OK;
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
-        return read_rc(q, m2m__query_two(q, true, out, NULL));
+        return m2m__q_read_rc(q, m2m__query_two(q, true, out, NULL));
     shape k;
     sqlq s;
     m2m__stmt *st;
@@ -710,7 +694,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     for (size_t i = 0; i < q->norders; i++)
         if (!q->orders[i].pivot) {
             m2m__buf_add(&s.b, ", count(");
-            qcol(&s, "r", q->orders[i].col);
+            m2m__q_col(&s, "r", q->orders[i].col);
             m2m__buf_add(&s.b, ")");
         }
     join_from_where(&s, q);
@@ -730,274 +714,6 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
         if (c)
             db->drv->cursor_close(c);
     }
-    sqlq_free(&s);
-    return read_rc(q, rc);
-}
-
-/* ---- two-query strategy ---- */
-
-typedef struct collect_rows {
-    m2m_db *db;
-    m2m_value *vals;
-    size_t nrows, cap, width;
-    char ***names; /* when set, take column names from the first row */
-} collect_rows;
-
-static int collect_row(void *arg, m2m__cursor *row) {
-    collect_rows *c = arg;
-    const m2m__driver *d = c->db->drv;
-    if (c->nrows == 0) {
-        c->width = (size_t)d->cursor_ncols(row);
-        if (c->names) {
-            *c->names = m2m__calloc(c->width ? c->width : 1, sizeof(char *));
-            if (!*c->names)
-                return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
-            for (size_t i = 0; i < c->width; i++)
-                if (!((*c->names)[i] = m2m__strdup(d->cursor_name(row, (int)i))))
-                    return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
-        }
-    }
-    if (m2m__grow((void **)&c->vals, &c->cap, (c->nrows + 1) * c->width, sizeof *c->vals))
-        return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
-    for (size_t i = 0; i < c->width; i++)
-        if (m2m__value_copy(&c->vals[c->nrows * c->width + i],
-                            d->cursor_value(row, (int)i))) {
-            for (size_t k = 0; k < i; k++)
-                m2m__value_clear(&c->vals[c->nrows * c->width + k]);
-            return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
-        }
-    c->nrows++;
-    if (c->nrows > c->db->stats.rows_peak)
-        c->db->stats.rows_peak = c->nrows;
-    return M2M_OK;
-}
-
-/* Sort context: where each order column lives in a joined row. */
-typedef struct sortctx {
-    const m2m__memrows *m;
-    const m2m_query *q;
-    int idx[64]; /* >= 0 related column; < 0: -(pivot column) - 1 */
-} sortctx;
-
-static m2m_value sort_val(const sortctx *c, size_t out, int k) {
-    const m2m__memrows *m = c->m;
-    int ix = c->idx[k];
-    if (ix >= 0)
-        return m->rel[m->out_r[out] * m->rel_width + (size_t)ix];
-    return m->piv[m->out_p[out] * m->piv_width + (size_t)(-ix - 1)];
-}
-
-static int cmp_out(const sortctx *c, size_t a, size_t b) {
-    size_t n = c->q->norders < 62 ? c->q->norders : 62;
-    for (size_t k = 0; k < n; k++) {
-        int r = m2m__value_cmp(sort_val(c, a, (int)k), sort_val(c, b, (int)k));
-        if (r)
-            return c->q->orders[k].dir == M2M_DESC ? -r : r;
-    }
-    for (int k = 62; k < 64; k++) {
-        int r = m2m__value_cmp(sort_val(c, a, k), sort_val(c, b, k));
-        if (r)
-            return r;
-    }
-    return 0;
-}
-
-/* Stable merge sort of output row numbers (qsort has no context). */
-static void msort(const sortctx *c, size_t *v, size_t *tmp, size_t n) {
-    if (n < 2)
-        return;
-    size_t h = n / 2;
-    msort(c, v, tmp, h);
-    msort(c, v + h, tmp, n - h);
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n)
-        tmp[k++] = cmp_out(c, v[j], v[i]) < 0 ? v[j++] : v[i++];
-    while (i < h)
-        tmp[k++] = v[i++];
-    while (j < n)
-        tmp[k++] = v[j++];
-    memcpy(v, tmp, n * sizeof *v);
-}
-
-int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out) {
-    m2m_relation *rel = q->rel;
-    m2m_db *db = rel->db;
-    m2m__op op = {0};
-    int rc = auth_begin(q, &op);
-    m2m__memrows *m = m2m__calloc(1, sizeof *m);
-    collect_rows pc = {.db = db}, rc2 = {.db = db};
-    sqlq s1 = {0}, s2 = {0};
-    size_t *perm = NULL, *tmp = NULL;
-    m2m_value *keys = NULL; /* the related key set, bound by s2 */
-    if (!m && rc == M2M_OK)
-        rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
-    if (rc)
-        goto done;
-    /* 1. Pivot rows: fk, rk, with-pivot columns, then pivot order columns. */
-    m2m__buf_add(&s1.b, "SELECT ");
-    qcol(&s1, "p", rel->fk);
-    m2m__buf_add(&s1.b, ", ");
-    qcol(&s1, "p", rel->rk);
-    for (size_t i = 0; i < q->nwith; i++) {
-        m2m__buf_add(&s1.b, ", ");
-        qcol(&s1, "p", q->with[i]);
-    }
-    for (size_t i = 0; i < q->norders; i++)
-        if (q->orders[i].pivot) {
-            m2m__buf_add(&s1.b, ", ");
-            qcol(&s1, "p", q->orders[i].col);
-        }
-    m2m__buf_add(&s1.b, " FROM ");
-    m2m__buf_ident(&s1.b, rel->pivot_table);
-    m2m__buf_add(&s1.b, " AS p WHERE ");
-    parent_cond(&s1, q);
-    filters(&s1, q, true);
-    m2m__stmt *st;
-    size_t entry;
-    if ((rc = prepare(q, &s1, &unshaped, &st, &entry)))
-        goto done;
-    m2m__step step = {.stmt = st,
-                      .params = s1.params,
-                      .nparams = s1.np,
-                      .on_row = collect_row,
-                      .arg = &pc};
-    if ((rc = db->drv->run(db, &step, 1)))
-        goto done;
-    m->piv = pc.vals;
-    m->npiv_rows = pc.nrows;
-    m->piv_width = pc.width ? pc.width : 2 + q->nwith;
-    pc.vals = NULL;
-    if (m->npiv_rows) {
-        /* 2. Related rows whose key is in the pivot rows' key set. */
-        keys = m2m__calloc(m->npiv_rows, sizeof *keys);
-        if (!keys) {
-            rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < m->npiv_rows; i++)
-            keys[i] = m->piv[i * m->piv_width + 1];
-        m2m__buf_add(&s2.b, "SELECT r.* FROM ");
-        m2m__buf_ident(&s2.b, rel->related_table);
-        m2m__buf_add(&s2.b, " AS r WHERE ");
-        key_set(&s2, rel, "r", rel->related_key, keys, m->npiv_rows, rel->related_type);
-        filters(&s2, q, false);
-        if ((rc = prepare(q, &s2, &unshaped, &st, &entry)))
-            goto done;
-        rc2.names = &m->rel_names;
-        step = (m2m__step){.stmt = st,
-                           .params = s2.params,
-                           .nparams = s2.np,
-                           .on_row = collect_row,
-                           .arg = &rc2};
-        if ((rc = db->drv->run(db, &step, 1)))
-            goto done;
-        m->rel = rc2.vals;
-        m->nrel_rows = rc2.nrows;
-        m->rel_width = rc2.width;
-        rc2.vals = NULL;
-    }
-    /* 3. Join in memory through a hash of related keys. */
-    int keycol = -1;
-    for (size_t i = 0; i < m->rel_width; i++)
-        if (strcmp(m->rel_names[i], rel->related_key) == 0)
-            keycol = (int)i;
-    size_t cap = 16;
-    while (cap < m->nrel_rows * 2)
-        cap *= 2;
-    size_t *slot = m2m__calloc(cap, sizeof *slot);
-    m->out_p = m2m__calloc(m->npiv_rows ? m->npiv_rows : 1, sizeof *m->out_p);
-    m->out_r = m2m__calloc(m->npiv_rows ? m->npiv_rows : 1, sizeof *m->out_r);
-    if (!slot || !m->out_p || !m->out_r) {
-        m2m__free(slot);
-        rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; keycol >= 0 && i < m->nrel_rows; i++) {
-        size_t h = (size_t)m2m__value_hash(m->rel[i * m->rel_width + (size_t)keycol]) &
-                   (cap - 1);
-        while (slot[h])
-            h = (h + 1) & (cap - 1);
-        slot[h] = i + 1;
-    }
-    for (size_t p = 0; keycol >= 0 && p < m->npiv_rows; p++) {
-        m2m_value k = m->piv[p * m->piv_width + 1];
-        size_t h = (size_t)m2m__value_hash(k) & (cap - 1);
-        for (; slot[h]; h = (h + 1) & (cap - 1)) {
-            size_t r = slot[h] - 1;
-            if (m2m__value_eq(m->rel[r * m->rel_width + (size_t)keycol], k)) {
-                m->out_p[m->nout] = p;
-                m->out_r[m->nout++] = r;
-                break;
-            }
-        }
-    }
-    m2m__free(slot);
-    if (count_only) {
-        *count = (int64_t)m->nout;
-        goto done;
-    }
-    /* 4. Order as the JOIN does, then limit and offset. */
-    sortctx sc = {.m = m, .q = q};
-    size_t hidden = 2 + q->nwith;
-    for (size_t k = 0; k < q->norders && k < 62; k++) {
-        if (q->orders[k].pivot) {
-            sc.idx[k] = -(int)(hidden++) - 1;
-            continue;
-        }
-        sc.idx[k] = 0;
-        bool found = false;
-        for (size_t i = 0; i < m->rel_width; i++)
-            if (strcmp(m->rel_names[i], q->orders[k].col) == 0) {
-                sc.idx[k] = (int)i;
-                found = true;
-            }
-        if (!found && m->nout) {
-            rc = m2m__set_error(db, M2M_NOTFOUND, "%s: no column '%s' in %s",
-                                rel->pivot_table, q->orders[k].col, rel->related_table);
-            goto done;
-        }
-    }
-    sc.idx[62] = -1; /* fk */
-    sc.idx[63] = -2; /* rk */
-    perm = m2m__calloc(m->nout ? m->nout : 1, sizeof *perm);
-    tmp = m2m__calloc(m->nout ? m->nout : 1, sizeof *tmp);
-    if (!perm || !tmp) {
-        rc = m2m__set_error(db, M2M_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < m->nout; i++)
-        perm[i] = i;
-    msort(&sc, perm, tmp, m->nout);
-    size_t from = q->offset < 0 ? 0 : (size_t)q->offset;
-    if (from > m->nout)
-        from = m->nout;
-    size_t n = m->nout - from;
-    if (q->limit >= 0 && (uint64_t)q->limit < n)
-        n = (size_t)q->limit;
-    for (size_t i = 0; i < n; i++) {
-        tmp[i] = m->out_p[perm[from + i]];
-        perm[from + i] = m->out_r[perm[from + i]];
-    }
-    memcpy(m->out_p, tmp, n * sizeof *tmp);
-    memmove(m->out_r, perm + from, n * sizeof *perm);
-    m->nout = n;
-    rc = op.open ? m2m__op_commit(&op) : M2M_OK;
-    if (rc == M2M_OK) {
-        rc = m2m__rows_mem(q, m, out);
-        m = NULL;
-    }
-done:
-    if (count_only && rc == M2M_OK && op.open)
-        rc = m2m__op_commit(&op);
-    if (op.open)
-        m2m__op_abort(&op);
-    m2m__values_free(pc.vals, pc.nrows * pc.width);
-    m2m__values_free(rc2.vals, rc2.nrows * rc2.width);
-    m2m__memrows_free(m);
-    m2m__free(perm);
-    m2m__free(tmp);
-    m2m__free(keys);
-    sqlq_free(&s1);
-    sqlq_free(&s2);
-    return rc;
+    m2m__sqlq_free(&s);
+    return m2m__q_read_rc(q, rc);
 }

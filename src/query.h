@@ -42,12 +42,45 @@ struct m2m_query {
     char errmsg[256];
 };
 
+/* The SQL text and parameters of a read being built (query.c). */
+typedef struct m2m__sqlq {
+    m2m__buf b;
+    m2m_value *params; /* borrowed values, or JSON texts owned in jsons */
+    size_t np, capp;
+    char **jsons;
+    size_t nj, capj;
+    m2m__ids sets[2]; /* key sets bound as id arrays (their values borrowed) */
+    int nsets;
+} m2m__sqlq;
+
+/* Start with text (else only the parameters are gathered); free. */
+void m2m__sqlq_init(m2m__sqlq *s, bool text);
+void m2m__sqlq_free(m2m__sqlq *s);
+/* alias."col" */
+void m2m__q_col(m2m__sqlq *s, const char *alias, const char *col);
+/* The parent condition (one parent or the parents' key set) and scope. */
+void m2m__q_parent(m2m__sqlq *s, const m2m_query *q);
+/* " AND (...)": the filters of the pivot or of the related group. */
+void m2m__q_filters(m2m__sqlq *s, const m2m_query *q, bool pivot);
+/* "alias.col IN <vals>", bound as one id array; vals outlive the run. */
+void m2m__q_key_set(m2m__sqlq *s, const m2m_relation *rel, const char *alias,
+                    const char *col, const m2m_value *vals, size_t n, m2m_type type);
+/* The cached statement of the text built in s. */
+int m2m__q_prepare(m2m_query *q, m2m__sqlq *s, m2m__stmt **st);
+/* A read's error: an unknown column reported by the database is
+ * M2M_INVALID, a bad argument of the query. */
+int m2m__q_read_rc(m2m_query *q, int rc);
+
+/* The two-query read (query_two.c): the rows of get, or only their count. */
+int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out);
+
 /* Memory results of the two-query strategy. */
 typedef struct m2m__memrows {
-    m2m_value *piv; /* pivot rows: fk, rk, with..., hidden order cols */
+    m2m_value *piv; /* pivot rows: fk, rk, with..., then rank columns */
     size_t npiv_rows, piv_width;
-    m2m_value *rel; /* related rows */
+    m2m_value *rel; /* related rows: their columns, then rank columns */
     size_t nrel_rows, rel_width;
+    size_t rel_ncols; /* the related columns returned (rel_names) */
     char **rel_names;
     size_t *out_p, *out_r; /* output rows: pivot row, related row */
     size_t nout;

@@ -174,7 +174,7 @@ int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out) {
         return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
     }
     r->mem = mem;
-    r->nrel = (int)mem->rel_width;
+    r->nrel = (int)mem->rel_ncols;
     *out = r;
     return M2M_OK;
 }

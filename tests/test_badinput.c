@@ -327,12 +327,13 @@ TEST(text_ids_with_array_syntax_are_data) {
         char got[256] = "";
         while (m2m_rows_next(rows) == M2M_ROW) {
             size_t len = strlen(got);
-            snprintf(got + len, sizeof got - len, "%s=%s;", m2m_rows_parent(rows).s,
-                     m2m_rows_get(rows, "k").s);
+            snprintf(got + len, sizeof got - len, "%s%s|%s", len ? "," : "",
+                     m2m_rows_parent(rows).s, m2m_rows_get(rows, "k").s);
         }
         m2m_rows_free(rows);
         m2m_query_free(q);
-        assert_string_equal(got, "NULL={4};x=;x=q\"1;{y,\"z\"}=[6];{y,\"z\"}=c,3;");
+        /* In the database's order of the keys (its collation, not bytes). */
+        assert_string_equal(got, t_rows("SELECT a_k, b_k FROM ab ORDER BY a_k, b_k"));
     }
     m2m_relation_close(rel);
 }
