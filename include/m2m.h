@@ -372,8 +372,20 @@ M2M_API void m2m_query_free(m2m_query *q);
  * on related columns form one group and filters on pivot columns another;
  * within a group conditions are joined by AND, or by OR after m2m_query_or().
  * The groups are always bracketed under the parent condition and the scope.
- * Operators: "=", "!=", "<>", "<", "<=", ">", ">=", "like", "not like". */
+ * Operators: "=", "!=", "<>", "<", "<=", ">", ">=", "like", "not like". A
+ * NULL operand is M2M_INVALID (in SQL "= NULL" matches nothing): test for
+ * NULL with m2m_query_where_null / m2m_query_where_pivot_null. Each
+ * where_X has a where_pivot_X twin for pivot columns. In: negate = 1 is
+ * not in; an empty list matches nothing, an empty not-in list every row
+ * (NULLs included). Between is inclusive. */
 M2M_API int m2m_query_where(m2m_query *q, const char *col, const char *op, m2m_value v);
+M2M_API int m2m_query_where_null(m2m_query *q, const char *col, int is_null);
+M2M_API int m2m_query_where_in(m2m_query *q, const char *col, const m2m_value *vals,
+                               size_t n, int negate);
+M2M_API int m2m_query_where_between(m2m_query *q, const char *col, m2m_value lo,
+                                    m2m_value hi);
+M2M_API int m2m_query_where_not_between(m2m_query *q, const char *col, m2m_value lo,
+                                        m2m_value hi);
 M2M_API int m2m_query_where_pivot(m2m_query *q, const char *col, const char *op,
                                   m2m_value v);
 M2M_API int m2m_query_where_pivot_null(m2m_query *q, const char *col, int is_null);
@@ -381,11 +393,16 @@ M2M_API int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_va
                                      size_t n, int negate);
 M2M_API int m2m_query_where_pivot_between(m2m_query *q, const char *col, m2m_value lo,
                                           m2m_value hi);
+M2M_API int m2m_query_where_pivot_not_between(m2m_query *q, const char *col, m2m_value lo,
+                                              m2m_value hi);
 /* The next condition added is joined to the previous one by OR. */
 M2M_API int m2m_query_or(m2m_query *q);
 /* Pivot columns to return; the first call replaces the relation's default
  * set (its pivot_columns). May name timestamps and scope columns. */
 M2M_API int m2m_query_with_pivot(m2m_query *q, const char *col);
+/* Related columns to return, in call order; without a call all of them
+ * (r.*). The first call replaces that set. An unknown column fails get. */
+M2M_API int m2m_query_select(m2m_query *q, const char *col);
 enum { M2M_ASC = 0, M2M_DESC = 1 };
 M2M_API int m2m_query_order_by(m2m_query *q, const char *col, int dir);
 M2M_API int m2m_query_order_by_pivot(m2m_query *q, const char *col, int dir);
@@ -408,6 +425,30 @@ M2M_API int m2m_query_strategy(m2m_query *q, int strategy);
  * not apply to m2m_query_count. */
 M2M_API int m2m_query_get(m2m_query *q, m2m_rows **out /* OUT: m2m_rows_free() */);
 M2M_API int m2m_query_count(m2m_query *q, int64_t *out /* OUT */);
+
+/* The first row of the query (its order and offset, limit 1), or
+ * M2M_NOTFOUND: *out is a cursor already on that row; read it with the
+ * m2m_rows_ accessors, then m2m_rows_free(). (Eloquent's firstOrFail.) */
+M2M_API int m2m_query_first(m2m_query *q, m2m_rows **out /* OUT: m2m_rows_free() */);
+/* The row of related id among the query's rows (filters and scope apply;
+ * limit and offset do not), with its pivot columns, as m2m_query_first;
+ * M2M_NOTFOUND when that id is
+ * not attached (or is filtered out). (findOrFail.) */
+M2M_API int m2m_query_find(m2m_query *q, m2m_value id,
+                           m2m_rows **out /* OUT: m2m_rows_free() */);
+/* Which of ids are among the rows of a one-parent query: out[i] = 1 or 0,
+ * for any number of ids, duplicates allowed; filters and scope apply. One
+ * statement. (contains / filter(pk__in).exists().) */
+M2M_API int m2m_query_has(m2m_query *q, const m2m_value *ids, size_t n,
+                          int *out /* OUT: n flags */);
+/* Per parent of the query, in the order given to m2m_query_new_many (or
+ * its one parent): the number of its rows, 0 for a parent without rows;
+ * filters and scope apply, limit and offset do not. One statement.
+ * (withCount / annotate(Count).) */
+M2M_API int m2m_query_count_each(m2m_query *q, int64_t *counts /* OUT: one a parent */);
+/* Per parent as m2m_query_count_each: 1 when it has rows, else 0.
+ * (withExists.) */
+M2M_API int m2m_query_exists_each(m2m_query *q, int *exists /* OUT: one a parent */);
 
 /* Cursor: m2m_rows_next() returns M2M_ROW, M2M_DONE or an error code.
  * Values returned are borrowed until the next m2m_rows_next/free. */

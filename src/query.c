@@ -80,6 +80,9 @@ void m2m_query_free(m2m_query *q) {
     for (size_t i = 0; i < q->nwith; i++)
         m2m__free(q->with[i]);
     m2m__free(q->with);
+    for (size_t i = 0; i < q->nsel; i++)
+        m2m__free(q->sel[i]);
+    m2m__free(q->sel);
     for (size_t i = 0; i < q->norders; i++)
         m2m__free(q->orders[i].col);
     m2m__free(q->orders);
@@ -141,6 +144,11 @@ static int where_cmp(m2m_query *q, bool pivot, const char *col, const char *op,
             sql = ops[i].sql;
     if (!sql)
         return qfail(q, M2M_INVALID, "%s: unknown operator '%.20s'", op);
+    if (v.type == M2M_TNULL)
+        return qfail(q, M2M_INVALID,
+                     "%s: a comparison with NULL on column '%.80s' matches no row; use "
+                     "m2m_query_where_null() or m2m_query_where_pivot_null()",
+                     col);
     if (check_value(q, v))
         return q->err;
     m2m__filter *f = add_filter(q, pivot, F_CMP, col);
@@ -160,22 +168,30 @@ int m2m_query_where_pivot(m2m_query *q, const char *col, const char *op, m2m_val
     return where_cmp(q, true, col, op, v);
 }
 
-int m2m_query_where_pivot_null(m2m_query *q, const char *col, int is_null) {
+static int where_null(m2m_query *q, bool pivot, const char *col, int is_null) {
     if (!q)
         return M2M_MISUSE;
-    return add_filter(q, true, is_null ? F_NULL : F_NOTNULL, col) ? M2M_OK : q->err;
+    return add_filter(q, pivot, is_null ? F_NULL : F_NOTNULL, col) ? M2M_OK : q->err;
 }
 
-int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *vals,
-                             size_t n, int negate) {
+int m2m_query_where_null(m2m_query *q, const char *col, int is_null) {
+    return where_null(q, false, col, is_null);
+}
+
+int m2m_query_where_pivot_null(m2m_query *q, const char *col, int is_null) {
+    return where_null(q, true, col, is_null);
+}
+
+static int where_in(m2m_query *q, bool pivot, const char *col, const m2m_value *vals,
+                    size_t n, int negate) {
     if (!q)
         return M2M_MISUSE;
     if (n && !vals)
-        return qfail(q, M2M_MISUSE, "%s: where_pivot_in: values are NULL%.0s", NULL);
+        return qfail(q, M2M_MISUSE, "%s: where_in: values are NULL%.0s", NULL);
     for (size_t i = 0; i < n; i++)
         if (check_value(q, vals[i]))
             return q->err;
-    m2m__filter *f = add_filter(q, true, negate ? F_NOTIN : F_IN, col);
+    m2m__filter *f = add_filter(q, pivot, negate ? F_NOTIN : F_IN, col);
     if (!f)
         return q->err;
     if (m2m__values_dup(vals, n, &f->list))
@@ -184,18 +200,50 @@ int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *val
     return M2M_OK;
 }
 
-int m2m_query_where_pivot_between(m2m_query *q, const char *col, m2m_value lo,
-                                  m2m_value hi) {
+int m2m_query_where_in(m2m_query *q, const char *col, const m2m_value *vals, size_t n,
+                       int negate) {
+    return where_in(q, false, col, vals, n, negate);
+}
+
+int m2m_query_where_pivot_in(m2m_query *q, const char *col, const m2m_value *vals,
+                             size_t n, int negate) {
+    return where_in(q, true, col, vals, n, negate);
+}
+
+static int where_between(m2m_query *q, bool pivot, const char *col, m2m_value lo,
+                         m2m_value hi, bool negate) {
     if (!q)
         return M2M_MISUSE;
+    if (lo.type == M2M_TNULL || hi.type == M2M_TNULL)
+        return qfail(q, M2M_INVALID,
+                     "%s: a NULL bound of between on column '%.80s' matches no row", col);
     if (check_value(q, lo) || check_value(q, hi))
         return q->err;
-    m2m__filter *f = add_filter(q, true, F_BETWEEN, col);
+    m2m__filter *f = add_filter(q, pivot, negate ? F_NOTBETWEEN : F_BETWEEN, col);
     if (!f)
         return q->err;
     if (m2m__value_copy(&f->v, lo) || m2m__value_copy(&f->v2, hi))
         return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
     return M2M_OK;
+}
+
+int m2m_query_where_between(m2m_query *q, const char *col, m2m_value lo, m2m_value hi) {
+    return where_between(q, false, col, lo, hi, false);
+}
+
+int m2m_query_where_not_between(m2m_query *q, const char *col, m2m_value lo,
+                                m2m_value hi) {
+    return where_between(q, false, col, lo, hi, true);
+}
+
+int m2m_query_where_pivot_between(m2m_query *q, const char *col, m2m_value lo,
+                                  m2m_value hi) {
+    return where_between(q, true, col, lo, hi, false);
+}
+
+int m2m_query_where_pivot_not_between(m2m_query *q, const char *col, m2m_value lo,
+                                      m2m_value hi) {
+    return where_between(q, true, col, lo, hi, true);
 }
 
 int m2m_query_or(m2m_query *q) {
@@ -225,6 +273,23 @@ int m2m_query_with_pivot(m2m_query *q, const char *col) {
         return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
     }
     q->with[q->nwith++] = c;
+    return M2M_OK;
+}
+
+int m2m_query_select(m2m_query *q, const char *col) {
+    if (!q)
+        return M2M_MISUSE;
+    if (check_col(q, col, false))
+        return q->err;
+    for (size_t i = 0; i < q->nsel; i++)
+        if (strcmp(q->sel[i], col) == 0)
+            return M2M_OK;
+    char *c = m2m__strdup(col);
+    if (!c || m2m__grow((void **)&q->sel, &q->capsel, q->nsel + 1, sizeof *q->sel)) {
+        m2m__free(c);
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    }
+    q->sel[q->nsel++] = c;
     return M2M_OK;
 }
 
@@ -406,6 +471,23 @@ void m2m__q_parent(sqlq *s, const m2m_query *q) {
         m2m__q_col(s, "p", rel->cols[i]);
         ph(s, " = ", param(s, rel->scope_vals[i]));
     }
+    if (q->find) {
+        m2m__buf_add(&s->b, " AND ");
+        m2m__q_col(s, "p", rel->rk);
+        ph(s, " = ", param(s, q->find_id));
+    }
+}
+
+void m2m__q_select(sqlq *s, const m2m_query *q, const char *alias) {
+    if (!q->nsel) {
+        m2m__buf_add(&s->b, alias);
+        m2m__buf_add(&s->b, ".*");
+    }
+    for (size_t i = 0; i < q->nsel; i++) {
+        if (i)
+            m2m__buf_add(&s->b, ", ");
+        m2m__q_col(s, alias, q->sel[i]);
+    }
 }
 
 /* AND (f1 AND f2 OR f3) for the filters of one group. */
@@ -433,7 +515,9 @@ void m2m__q_filters(sqlq *s, const m2m_query *q, bool pivot) {
                 m2m__buf_add(&s->b, " IS NOT NULL");
                 break;
             case F_BETWEEN:
-                ph(s, " BETWEEN ", param(s, f->v));
+            case F_NOTBETWEEN:
+                ph(s, f->kind == F_BETWEEN ? " BETWEEN " : " NOT BETWEEN ",
+                   param(s, f->v));
                 ph(s, " AND ", param(s, f->v2));
                 break;
             default:
@@ -445,7 +529,7 @@ void m2m__q_filters(sqlq *s, const m2m_query *q, bool pivot) {
         m2m__buf_add(&s->b, ")");
 }
 
-static void join_from_where(sqlq *s, const m2m_query *q) {
+void m2m__q_join_from_where(sqlq *s, const m2m_query *q) {
     const m2m_relation *rel = q->rel;
     m2m__buf_add(&s->b, " FROM ");
     m2m__buf_ident(&s->b, rel->related_table);
@@ -512,6 +596,10 @@ static size_t shape_of(const m2m_query *q, char kind, int limited, shape *k) {
     kint(k, q->nwith);
     for (size_t i = 0; i < q->nwith; i++)
         kstr(k, q->with[i]);
+    kint(k, q->nsel);
+    for (size_t i = 0; i < q->nsel; i++)
+        kstr(k, q->sel[i]);
+    kint(k, q->find);
     kint(k, q->norders);
     for (size_t i = 0; i < q->norders; i++) {
         kint(k, (size_t)q->orders[i].dir << 1 | q->orders[i].pivot);
@@ -575,7 +663,7 @@ int m2m__q_read_rc(m2m_query *q, int rc) {
     return rc;
 }
 
-static int check_ready(m2m_query *q) {
+int m2m__q_check_ready(m2m_query *q) {
     if (!q)
         return M2M_MISUSE;
     m2m_db *db = q->rel->db;
@@ -626,12 +714,12 @@ static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
         m2m__q_col(&s, "p", q->rel->fk);
         m2m__buf_add(&s.b, ", ");
     }
-    m2m__buf_add(&s.b, "r.*");
+    m2m__q_select(&s, q, "r");
     for (size_t i = 0; i < q->nwith; i++) {
         m2m__buf_add(&s.b, ", ");
         m2m__q_col(&s, "p", q->with[i]);
     }
-    join_from_where(&s, q);
+    m2m__q_join_from_where(&s, q);
     order_by(&s, q);
     if (limited == 1) {
         ph(&s, " LIMIT ", param(&s, M2M_INT(q->limit >= 0 ? q->limit : INT64_MAX)));
@@ -651,7 +739,7 @@ static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
 int m2m_query_get(m2m_query *q, m2m_rows **out) {
     if (out)
         *out = NULL;
-    int rc = check_ready(q);
+    int rc = m2m__q_check_ready(q);
     if (rc)
         return rc;
     if (!out)
@@ -672,7 +760,7 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
 }
 
 int m2m_query_count(m2m_query *q, int64_t *out) {
-    int rc = check_ready(q);
+    int rc = m2m__q_check_ready(q);
     if (rc)
         return rc;
     if (!out)
@@ -697,7 +785,7 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
             m2m__q_col(&s, "r", q->orders[i].col);
             m2m__buf_add(&s.b, ")");
         }
-    join_from_where(&s, q);
+    m2m__q_join_from_where(&s, q);
     rc = prepare(q, &s, &k, &st, &entry);
     m2m_db *db = q->rel->db;
     if (rc == M2M_OK) {

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-enum { F_CMP, F_NULL, F_NOTNULL, F_IN, F_NOTIN, F_BETWEEN };
+enum { F_CMP, F_NULL, F_NOTNULL, F_IN, F_NOTIN, F_BETWEEN, F_NOTBETWEEN };
 
 typedef struct m2m__filter {
     bool pivot; /* on the pivot table, else on the related table */
@@ -34,6 +34,10 @@ struct m2m_query {
     char **with; /* pivot columns returned */
     size_t nwith, capwith;
     bool custom_with;
+    char **sel; /* related columns returned; none: all (r.*) */
+    size_t nsel, capsel;
+    bool find;         /* only the row of related id find_id (m2m_query_find) */
+    m2m_value find_id; /* borrowed for the call */
     m2m__order *orders;
     size_t norders, caporders;
     int64_t limit, offset;
@@ -70,6 +74,20 @@ int m2m__q_prepare(m2m_query *q, m2m__sqlq *s, m2m__stmt **st);
 /* A read's error: an unknown column reported by the database is
  * M2M_INVALID, a bad argument of the query. */
 int m2m__q_read_rc(m2m_query *q, int rc);
+
+/* " FROM related r JOIN pivot p ON ... WHERE <parent, filters>" */
+void m2m__q_join_from_where(m2m__sqlq *s, const m2m_query *q);
+/* The related columns returned: "r.*" or the selected ones, as alias.c. */
+void m2m__q_select(m2m__sqlq *s, const m2m_query *q, const char *alias);
+/* Checks every read makes first (errors recorded by the builder, an open
+ * cursor, a JWT-bound relation without a session). */
+int m2m__q_check_ready(m2m_query *q);
+/* Queue the transaction of a read: a JWT session's claims always; with
+ * several statements a read-only transaction of one snapshot, unless the
+ * caller's is open. Nothing is sent yet. */
+int m2m__q_read_begin(m2m_query *q, m2m__op *op, bool several);
+/* Run what is queued and end the read's transaction (abort on error). */
+int m2m__q_read_end(m2m__op *op, int rc);
 
 /* The two-query read (query_two.c): the rows of get, or only their count. */
 int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out);

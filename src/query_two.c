@@ -46,10 +46,11 @@ static int collect_row(void *arg, m2m__cursor *row) {
     return M2M_OK;
 }
 
-/* Queue the transaction the two statements share: none inside a caller
+/* The transaction several statements share: none inside a caller
  * transaction (it holds them together), else a read-only one, sent with
- * the first statement. A JWT session's claims are set in it as for writes. */
-static int read_begin(m2m_query *q, m2m__op *op) {
+ * the first statement. A JWT session's claims are set in it as for writes,
+ * also for a read of one statement. */
+int m2m__q_read_begin(m2m_query *q, m2m__op *op, bool several) {
     m2m_db *db = q->rel->db;
     m2m__stmt *st;
     if (db->auth_claims) {
@@ -63,7 +64,7 @@ static int read_begin(m2m_query *q, m2m__op *op) {
         return rc;
     }
     *op = (m2m__op){.db = db, .rel = q->rel};
-    if (db->in_txn)
+    if (db->in_txn || !several)
         return M2M_OK;
     int rc = m2m__fixed(db, M2M__READ_BEGIN, &st);
     if (rc)
@@ -72,6 +73,16 @@ static int read_begin(m2m_query *q, m2m__op *op) {
     op->open = true;
     op->begin_pending = true;
     return M2M_OK;
+}
+
+int m2m__q_read_end(m2m__op *op, int rc) {
+    if (rc == M2M_OK)
+        rc = op->open ? m2m__op_commit(op) : m2m__op_flush(op);
+    if (op->begin_pending)
+        op->open = false; /* nothing was sent: nothing to roll back */
+    if (op->open)
+        m2m__op_abort(op);
+    return rc;
 }
 
 /* ", dense_rank() OVER (ORDER BY alias.col ASC NULLS FIRST)" */
@@ -133,10 +144,8 @@ static void msort(const sortctx *c, size_t *v, size_t *tmp, size_t n) {
  * out_p/out_r list the pairs, in pivot row order. */
 static int join_rows(m2m_query *q, m2m__memrows *m) {
     m2m_db *db = q->rel->db;
-    int keycol = -1;
-    for (size_t i = 0; i < m->rel_ncols; i++)
-        if (strcmp(m->rel_names[i], q->rel->related_key) == 0)
-            keycol = (int)i;
+    /* The key follows the columns returned. */
+    int keycol = m->nrel_rows ? (int)m->rel_ncols : -1;
     size_t cap = 16;
     while (cap < m->nrel_rows * 2)
         cap *= 2;
@@ -184,10 +193,11 @@ static int order_rows(m2m_query *q, m2m__memrows *m, bool fk_rank, bool rk_rank)
         m2m__free(tmp);
         return m2m__set_error(rel->db, M2M_NOMEM, "out of memory");
     }
-    size_t prank = 2 + q->nwith, rrank = m->rel_ncols, n = 0;
+    size_t prank = 2 + q->nwith, rrank = m->rel_ncols + 1, n = 0;
     for (size_t k = 0; k < q->norders; k++) {
         bool pivot = q->orders[k].pivot;
-        keys[n++] = (sortkey){pivot, pivot ? prank++ : rrank++, q->orders[k].dir == M2M_DESC};
+        keys[n++] =
+            (sortkey){pivot, pivot ? prank++ : rrank++, q->orders[k].dir == M2M_DESC};
     }
     if (q->many)
         keys[n++] = (sortkey){true, fk_rank ? prank++ : 0, false};
@@ -219,7 +229,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     m2m_relation *rel = q->rel;
     m2m_db *db = rel->db;
     m2m__op op = {0};
-    int rc = read_begin(q, &op);
+    int rc = m2m__q_read_begin(q, &op, true);
     m2m__memrows *m = m2m__calloc(1, sizeof *m);
     collect_rows pc = {.db = db}, rc2 = {.db = db};
     m2m__sqlq s1, s2;
@@ -277,8 +287,11 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     }
     for (size_t i = 0; i < m->npiv_rows; i++)
         keys[i] = m->piv[i * m->piv_width + 1];
-    m2m__buf_add(&s2.b, "SELECT r.*");
-    size_t nrank = 0;
+    m2m__buf_add(&s2.b, "SELECT ");
+    m2m__q_select(&s2, q, "r");
+    m2m__buf_add(&s2.b, ", ");
+    m2m__q_col(&s2, "r", rel->related_key);
+    size_t nrank = 1; /* the key, then the ranks */
     for (size_t i = 0; i < q->norders; i++)
         if (!q->orders[i].pivot) {
             rank_col(&s2, "r", q->orders[i].col);
@@ -287,7 +300,8 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     m2m__buf_add(&s2.b, " FROM ");
     m2m__buf_ident(&s2.b, rel->related_table);
     m2m__buf_add(&s2.b, " AS r WHERE ");
-    m2m__q_key_set(&s2, rel, "r", rel->related_key, keys, m->npiv_rows, rel->related_type);
+    m2m__q_key_set(&s2, rel, "r", rel->related_key, keys, m->npiv_rows,
+                   rel->related_type);
     m2m__q_filters(&s2, q, false);
     if ((rc = m2m__q_prepare(q, &s2, &st)))
         goto done;
