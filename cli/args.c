@@ -298,6 +298,10 @@ static int parse_filter(args_filter *f, char *err) {
             strcpy(f->op, "not like");
             return add_val(f, p, err);
         }
+        if (!strcmp(w, "between")) {
+            f->kind = FILT_NOTBETWEEN;
+            goto between;
+        }
         if (strcmp(w, "in"))
             goto badop;
         f->kind = FILT_NOTIN;
@@ -315,6 +319,7 @@ static int parse_filter(args_filter *f, char *err) {
         return 0;
     } else if (!strcmp(w, "between")) {
         f->kind = FILT_BETWEEN;
+    between:;
         char *and = find_and(p);
         if (!and)
             return conf_fail(err, "write 'col between LOW and HIGH'");
@@ -343,7 +348,7 @@ static int parse_filter(args_filter *f, char *err) {
 badop:
     return conf_fail(
         err, "unknown operator in condition: use = != <> < <= > >= like, not like, "
-             "is [not] null, [not] in, between");
+             "is [not] null, [not] in, [not] between");
 }
 
 int args_filter_parse(const char *expr, bool pivot, args_filter *f, char *err) {
@@ -355,11 +360,6 @@ int args_filter_parse(const char *expr, bool pivot, args_filter *f, char *err) {
     memcpy(f->mem, expr, n + 1);
     if (parse_filter(f, err))
         goto bad;
-    if (!pivot && f->kind != FILT_CMP) {
-        conf_fail(err, "--where takes = != <> < <= > >= like, not like; null, in and "
-                       "between work with --where-pivot");
-        goto bad;
-    }
     return 0;
 bad:
     args_filter_free(f);

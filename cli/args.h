@@ -42,7 +42,16 @@ int args_ids(const args_items *l, m2m_value **ids);
 void args_items_free(args_items *l);
 
 /* One --where/--where-pivot condition or an --or marker. */
-enum { FILT_CMP, FILT_NULL, FILT_NOTNULL, FILT_IN, FILT_NOTIN, FILT_BETWEEN, FILT_OR };
+enum {
+    FILT_CMP,
+    FILT_NULL,
+    FILT_NOTNULL,
+    FILT_IN,
+    FILT_NOTIN,
+    FILT_BETWEEN,
+    FILT_NOTBETWEEN,
+    FILT_OR
+};
 typedef struct args_filter {
     int kind;
     bool pivot;

@@ -59,6 +59,8 @@ typedef struct cli_opts {
     size_t nfilters;
     const char **with_pivot;
     size_t nwith;
+    const char **select; /* related columns returned (--select) */
+    size_t nselect;
     cli_order *orders;
     size_t norders;
     int64_t limit, offset;

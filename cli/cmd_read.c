@@ -22,20 +22,38 @@ static void build(const cli_opts *o, m2m_query *q) {
                 break;
             case FILT_NULL:
             case FILT_NOTNULL:
-                m2m_query_where_pivot_null(q, f->col, f->kind == FILT_NULL);
+                if (f->pivot)
+                    m2m_query_where_pivot_null(q, f->col, f->kind == FILT_NULL);
+                else
+                    m2m_query_where_null(q, f->col, f->kind == FILT_NULL);
                 break;
             case FILT_IN:
             case FILT_NOTIN:
-                m2m_query_where_pivot_in(q, f->col, f->vals, f->nvals,
-                                         f->kind == FILT_NOTIN);
+                if (f->pivot)
+                    m2m_query_where_pivot_in(q, f->col, f->vals, f->nvals,
+                                             f->kind == FILT_NOTIN);
+                else
+                    m2m_query_where_in(q, f->col, f->vals, f->nvals,
+                                       f->kind == FILT_NOTIN);
+                break;
+            case FILT_BETWEEN:
+                if (f->pivot)
+                    m2m_query_where_pivot_between(q, f->col, f->vals[0], f->vals[1]);
+                else
+                    m2m_query_where_between(q, f->col, f->vals[0], f->vals[1]);
                 break;
             default:
-                m2m_query_where_pivot_between(q, f->col, f->vals[0], f->vals[1]);
+                if (f->pivot)
+                    m2m_query_where_pivot_not_between(q, f->col, f->vals[0], f->vals[1]);
+                else
+                    m2m_query_where_not_between(q, f->col, f->vals[0], f->vals[1]);
                 break;
         }
     }
     for (size_t i = 0; i < o->nwith; i++)
         m2m_query_with_pivot(q, o->with_pivot[i]);
+    for (size_t i = 0; i < o->nselect; i++)
+        m2m_query_select(q, o->select[i]);
     for (size_t i = 0; i < o->norders; i++) {
         if (o->orders[i].pivot)
             m2m_query_order_by_pivot(q, o->orders[i].col, o->orders[i].dir);

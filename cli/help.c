@@ -37,14 +37,16 @@ static const struct {
      "attached are left alone. Reports the ids updated.\n"
      "  m2m update-pivot 1 8 role=admin\n"},
     {CMD_LIST, "list",
-     "list PARENT [--with-pivot C]... [--where 'col op value']...\n"
+     "list PARENT [--with-pivot C]... [--select C]... [--where 'col op value']...\n"
      "       [--where-pivot 'col op value']... [--or] [--order col[:desc]]...\n"
      "       [--order-pivot col[:desc]]... [--limit N] [--offset N]\n"
      "       [--strategy join|two-query]",
      "List PARENT's related rows with their pivot columns (the relation's\n"
-     "pivot_columns, or those named by --with-pivot). --where filters related\n"
-     "columns, --where-pivot pivot columns (also 'col is null', 'col in a,b',\n"
-     "'col not in a,b', 'col between a and b'); conditions are joined by AND,\n"
+     "pivot_columns, or those named by --with-pivot); --select names the related\n"
+     "columns shown (default all). --where filters related columns,\n"
+     "--where-pivot pivot columns (both also 'col is null', 'col in a,b',\n"
+     "'col not in a,b', 'col [not] between a and b'; '= NULL' is refused: use\n"
+     "'col is null'); conditions are joined by AND,\n"
      "or by OR after --or. Values: 'quoted' is text, NULL is null, numbers are\n"
      "numbers, anything else text.\n"
      "  m2m list 1 --where-pivot 'role = admin' --order name\n"},

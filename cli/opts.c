@@ -32,6 +32,7 @@ enum {
     O_IF_VERSION,
     O_ALLOW_EMPTY,
     O_WITH_PIVOT,
+    O_SELECT,
     O_WHERE,
     O_WHERE_PIVOT,
     O_OR,
@@ -77,6 +78,7 @@ static const struct {
     [O_IF_VERSION] = {"if-version", true, CMD_BIT(CMD_SYNC)},
     [O_ALLOW_EMPTY] = {"allow-empty", false, CMD_BIT(CMD_SYNC)},
     [O_WITH_PIVOT] = {"with-pivot", true, R_ROWS},
+    [O_SELECT] = {"select", true, R_ROWS},
     [O_WHERE] = {"where", true, R_FILT},
     [O_WHERE_PIVOT] = {"where-pivot", true, R_FILT},
     [O_OR] = {"or", false, R_FILT},
@@ -220,6 +222,13 @@ static int apply(cli_opts *o, int id, char *v, char *err) {
             if (grow((void **)&o->with_pivot, o->nwith, sizeof *o->with_pivot))
                 return snprintf(err, CONF_ERRLEN, "out of memory"), -1;
             o->with_pivot[o->nwith++] = v;
+            return 0;
+        case O_SELECT:
+            if (!conf_ident_ok(v, false))
+                return snprintf(err, CONF_ERRLEN, "bad column '%s'", v), -1;
+            if (grow((void **)&o->select, o->nselect, sizeof *o->select))
+                return snprintf(err, CONF_ERRLEN, "out of memory"), -1;
+            o->select[o->nselect++] = v;
             return 0;
         case O_WHERE:
             return add_filter(o, v, false, FILT_CMP, err);
@@ -385,6 +394,7 @@ void opts_free(cli_opts *o) {
     free(o->shared);
     free(o->filters);
     free(o->with_pivot);
+    free(o->select);
     free(o->orders);
     free(o->pos);
     memset(o, 0, sizeof *o);

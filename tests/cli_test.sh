@@ -207,6 +207,10 @@ run 0 $rel --json list 1 --order name --strategy two-query &&
 run 0 $rel list 1 --order name && has "$tmp/out" "pivot.role" && has "$tmp/out" "moderator"
 run 0 $rel list 3 && has "$tmp/out" "no rows"
 run 0 $rel --json count 1 && json '.count == 4'
+run 0 $rel --json list 1 --where 'name in ann,dee,zed' --where-pivot 'role not between a and l' \
+    --select name --order name && json '[.rows[].name] == ["dee"] and (.rows[0] | keys) == ["name","pivot"]'
+run 0 $rel --json list 1 --where 'name not between b and cz' --where 'name is not null' --order name &&
+    json '[.rows[].name] == ["ann","dee"]' "related not between and is not null"
 run 0 $rel count 1 --where-pivot 'role != admin' && has "$tmp/out" "2"
 
 # ---- toggle --------------------------------------------------------------
@@ -322,6 +326,8 @@ bad 1 $rel detach 1
 bad 1 $rel detach 1 2 --all
 bad 1 $rel update-pivot 1 2
 bad 1 $rel list 1 --where 'role is null'
+bad 1 $rel list 1 --where 'name = NULL'
+bad 1 $rel list 1 --select nosuch
 bad 1 $rel list 1 --where-pivot 'role ~ x'
 bad 1 $rel list 1 --limit -1
 bad 1 $rel list 1 --strategy fast

@@ -47,9 +47,7 @@ static const muser *user(int64_t id) {
 
 typedef int (*pred_fn)(const muser *u, const mmember *m);
 static int all(const muser *u, const mmember *m) { return (void)u, (void)m, 1; }
-static int age_gt_28(const muser *u, const mmember *m) {
-    return (void)m, u->age > 28;
-}
+static int age_gt_28(const muser *u, const mmember *m) { return (void)m, u->age > 28; }
 static int is_member(const muser *u, const mmember *m) {
     return (void)u, m->role && strcmp(m->role, "member") == 0;
 }
@@ -136,7 +134,8 @@ TEST(each_counts_and_exists_for_many_parents) {
 }
 
 TEST(each_counts_honour_scope_and_bad_columns) {
-    static const m2m_col scope[] = {{.name = "role", .value = {.type = M2M_TTEXT, .s = "member"}}};
+    static const m2m_col scope[] = {
+        {.name = "role", .value = {.type = M2M_TTEXT, .s = "member"}}};
     m2m_relation *rel = seeded();
     m2m_relation *mem = fx_rel_members(scope, 1);
     const m2m_value parents[] = {M2M_INT(1), M2M_INT(2), M2M_INT(3)};
@@ -172,7 +171,7 @@ TEST(each_has_which_ids_are_attached) {
     assert_non_null(out);
     for (int i = 0; i < N; i++)
         ids[i] = M2M_INT(N - i - 1); /* 1499 .. 0, so 1..7 and others */
-    ids[0] = M2M_INT(3);            /* a repeat */
+    ids[0] = M2M_INT(3);             /* a repeat */
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int64_t room = 1; room <= 3; room++) {
             m2m_query *q = NULL;
@@ -264,9 +263,7 @@ static int name_in(const muser *u, const mmember *m) {
 }
 static int name_not_in(const muser *u, const mmember *m) { return !name_in(u, m); }
 static int age_null(const muser *u, const mmember *m) { return (void)m, u->age < 0; }
-static int age_not_null(const muser *u, const mmember *m) {
-    return (void)m, u->age >= 0;
-}
+static int age_not_null(const muser *u, const mmember *m) { return (void)m, u->age >= 0; }
 static int age_25_35(const muser *u, const mmember *m) {
     return (void)m, u->age >= 25 && u->age <= 35;
 }
