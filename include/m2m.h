@@ -408,6 +408,12 @@ M2M_API int m2m_query_order_by(m2m_query *q, const char *col, int dir);
 M2M_API int m2m_query_order_by_pivot(m2m_query *q, const char *col, int dir);
 /* limit < 0: no limit. */
 M2M_API int m2m_query_limit(m2m_query *q, int64_t limit, int64_t offset);
+/* Per parent (eager loads): at most limit rows of each parent after
+ * skipping its first offset, in the query's order, e.g. the 3 newest roles
+ * of every user; limit < 0: no limit. One statement with M2M_JOIN (a
+ * window over the parents' rows). m2m_query_limit then applies to what is
+ * left, and neither applies to m2m_query_count. */
+M2M_API int m2m_query_limit_each(m2m_query *q, int64_t limit, int64_t offset);
 M2M_API int m2m_query_strategy(m2m_query *q, int strategy);
 
 /* Run the query. Rows come ordered by the order-by columns, then by parent

@@ -329,6 +329,17 @@ int m2m_query_limit(m2m_query *q, int64_t limit, int64_t offset) {
     return M2M_OK;
 }
 
+int m2m_query_limit_each(m2m_query *q, int64_t limit, int64_t offset) {
+    if (!q)
+        return M2M_MISUSE;
+    if (offset < 0)
+        return qfail(q, M2M_INVALID, "%s: negative offset%.0s", NULL);
+    q->each_limit = limit < 0 ? -1 : limit;
+    q->each_offset = offset;
+    q->each = limit >= 0 || offset > 0;
+    return M2M_OK;
+}
+
 int m2m_query_strategy(m2m_query *q, int strategy) {
     if (!q)
         return M2M_MISUSE;
@@ -558,6 +569,65 @@ static void order_by(sqlq *s, const m2m_query *q) {
     m2m__q_col(s, "p", q->rel->rk);
 }
 
+/* t."m2m__<what><i>" */
+static void hidden(sqlq *s, const char *what, size_t i) {
+    m2m__buf_add(&s->b, "t.\"m2m__");
+    m2m__buf_add(&s->b, what);
+    if (i != (size_t)-1)
+        m2m__buf_addf(&s->b, "%zu", i);
+    m2m__buf_add(&s->b, "\"");
+}
+
+/* A per-parent limit: the rows numbered within their parent in the read's
+ * order (a window), those in [offset, offset + limit) kept, and ordered as
+ * a plain read. The order columns, related key and row number ride along
+ * as hidden trailing columns (m2m__rows_hidden); with-pivot columns are
+ * renamed, so that they cannot clash with related ones. */
+static void each_select(sqlq *s, const m2m_query *q) {
+    const m2m_relation *rel = q->rel;
+    m2m__buf_add(&s->b, "SELECT * FROM (SELECT ");
+    m2m__q_col(s, "p", rel->fk);
+    m2m__buf_add(&s->b, " AS \"m2m__fk\", ");
+    m2m__q_select(s, q, "r");
+    for (size_t i = 0; i < q->nwith; i++) {
+        m2m__buf_add(&s->b, ", ");
+        m2m__q_col(s, "p", q->with[i]);
+        m2m__buf_addf(&s->b, " AS \"m2m__w%zu\"", i);
+    }
+    for (size_t i = 0; i < q->norders; i++) {
+        m2m__buf_add(&s->b, ", ");
+        m2m__q_col(s, q->orders[i].pivot ? "p" : "r", q->orders[i].col);
+        m2m__buf_addf(&s->b, " AS \"m2m__o%zu\"", i);
+    }
+    m2m__buf_add(&s->b, ", ");
+    m2m__q_col(s, "p", rel->rk);
+    m2m__buf_add(&s->b, " AS \"m2m__rk\", row_number() OVER (PARTITION BY ");
+    m2m__q_col(s, "p", rel->fk);
+    order_by(s, q);
+    m2m__buf_add(&s->b, ") AS \"m2m__n\"");
+    m2m__q_join_from_where(s, q);
+    m2m__buf_add(&s->b, ") AS t WHERE ");
+    hidden(s, "n", (size_t)-1);
+    ph(s, " > ", param(s, M2M_INT(q->each_offset)));
+    if (q->each_limit >= 0) {
+        m2m__buf_add(&s->b, " AND ");
+        hidden(s, "n", (size_t)-1);
+        int64_t to = q->each_limit > INT64_MAX - q->each_offset
+                         ? INT64_MAX
+                         : q->each_offset + q->each_limit;
+        ph(s, " <= ", param(s, M2M_INT(to)));
+    }
+    m2m__buf_add(&s->b, " ORDER BY ");
+    for (size_t i = 0; i < q->norders; i++) {
+        hidden(s, "o", i);
+        m2m__buf_add(&s->b, q->orders[i].dir == M2M_DESC ? " DESC NULLS LAST, "
+                                                         : " ASC NULLS FIRST, ");
+    }
+    hidden(s, "fk", (size_t)-1);
+    m2m__buf_add(&s->b, ", ");
+    hidden(s, "rk", (size_t)-1);
+}
+
 /* The SQL text of a read depends on its shape only: the kinds, operators
  * and columns of its filters, its with and order columns, whether it has a
  * limit; not on the values. Reads of a known shape (W1's P5 runs 2,000)
@@ -600,6 +670,7 @@ static size_t shape_of(const m2m_query *q, char kind, int limited, shape *k) {
     for (size_t i = 0; i < q->nsel; i++)
         kstr(k, q->sel[i]);
     kint(k, q->find);
+    kint(k, (size_t)q->each << 1 | (q->each && q->each_limit >= 0));
     kint(k, q->norders);
     for (size_t i = 0; i < q->norders; i++) {
         kint(k, (size_t)q->orders[i].dir << 1 | q->orders[i].pivot);
@@ -708,19 +779,23 @@ static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
         m2m__sqlq_free(&s);
         return M2M__MORE;
     }
-    /* One parent is not selected: the rows answer it from the parameter. */
-    m2m__buf_add(&s.b, "SELECT ");
-    if (q->many) {
-        m2m__q_col(&s, "p", q->rel->fk);
-        m2m__buf_add(&s.b, ", ");
+    if (q->each) {
+        each_select(&s, q);
+    } else {
+        /* One parent is not selected: the rows answer it from the parameter. */
+        m2m__buf_add(&s.b, "SELECT ");
+        if (q->many) {
+            m2m__q_col(&s, "p", q->rel->fk);
+            m2m__buf_add(&s.b, ", ");
+        }
+        m2m__q_select(&s, q, "r");
+        for (size_t i = 0; i < q->nwith; i++) {
+            m2m__buf_add(&s.b, ", ");
+            m2m__q_col(&s, "p", q->with[i]);
+        }
+        m2m__q_join_from_where(&s, q);
+        order_by(&s, q);
     }
-    m2m__q_select(&s, q, "r");
-    for (size_t i = 0; i < q->nwith; i++) {
-        m2m__buf_add(&s.b, ", ");
-        m2m__q_col(&s, "p", q->with[i]);
-    }
-    m2m__q_join_from_where(&s, q);
-    order_by(&s, q);
     if (limited == 1) {
         ph(&s, " LIMIT ", param(&s, M2M_INT(q->limit >= 0 ? q->limit : INT64_MAX)));
         ph(&s, " OFFSET ", param(&s, M2M_INT(q->offset)));

@@ -41,6 +41,8 @@ struct m2m_query {
     m2m__order *orders;
     size_t norders, caporders;
     int64_t limit, offset;
+    bool each; /* a per-parent limit (m2m_query_limit_each) */
+    int64_t each_limit, each_offset;
     int strategy;
     int err; /* first builder error, reported by get/count */
     char errmsg[256];
@@ -109,6 +111,9 @@ typedef struct m2m__memrows {
  * columns; or over memory rows. */
 int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t cache_entry, m2m_value *params,
                   size_t n, size_t whole, m2m_rows **out);
+/* Trailing columns of a per-parent limited read that are not returned:
+ * the order columns, the related key and the row number. */
+int m2m__rows_hidden(const m2m_query *q);
 int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out);
 void m2m__memrows_free(m2m__memrows *m);
 

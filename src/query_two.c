@@ -179,6 +179,41 @@ static int join_rows(m2m_query *q, m2m__memrows *m) {
     return M2M_OK;
 }
 
+/* A per-parent limit over the sorted rows perm: keep each parent's rows
+ * numbered (from 1, in order) in (offset, offset + limit]; m->nout
+ * shrinks to the rows kept. Counts per parent through a hash of the
+ * parent values. */
+static int cut_each(const m2m_query *q, m2m__memrows *m, size_t *perm) {
+    size_t cap = 16;
+    while (cap < m->nout * 2)
+        cap *= 2;
+    size_t *slot = m2m__calloc(cap, sizeof *slot);   /* pivot row + 1 */
+    uint64_t *seen = m2m__calloc(cap, sizeof *seen); /* rows of that parent */
+    if (!slot || !seen) {
+        m2m__free(slot);
+        m2m__free(seen);
+        return M2M_NOMEM;
+    }
+    uint64_t lo = (uint64_t)q->each_offset;
+    size_t kept = 0;
+    for (size_t i = 0; i < m->nout; i++) {
+        size_t p = m->out_p[perm[i]];
+        m2m_value fk = m->piv[p * m->piv_width];
+        size_t h = (size_t)m2m__value_hash(fk) & (cap - 1);
+        while (slot[h] && !m2m__value_eq(m->piv[(slot[h] - 1) * m->piv_width], fk))
+            h = (h + 1) & (cap - 1);
+        if (!slot[h])
+            slot[h] = p + 1;
+        uint64_t n = ++seen[h];
+        if (n > lo && (q->each_limit < 0 || n - lo <= (uint64_t)q->each_limit))
+            perm[kept++] = perm[i];
+    }
+    m->nout = kept;
+    m2m__free(slot);
+    m2m__free(seen);
+    return M2M_OK;
+}
+
 /* Order the joined rows as the JOIN's ORDER BY does (the order columns,
  * then parent and related key), then apply limit and offset. Text keys
  * sort by their ranks, integer keys by value. */
@@ -206,6 +241,12 @@ static int order_rows(m2m_query *q, m2m__memrows *m, bool fk_rank, bool rk_rank)
     for (size_t i = 0; i < m->nout; i++)
         perm[i] = i;
     msort(&sc, perm, tmp, m->nout);
+    if (q->each && cut_each(q, m, perm) != M2M_OK) {
+        m2m__free(keys);
+        m2m__free(perm);
+        m2m__free(tmp);
+        return m2m__set_error(rel->db, M2M_NOMEM, "out of memory");
+    }
     size_t from = q->offset < 0 ? 0 : (size_t)q->offset;
     if (from > m->nout)
         from = m->nout;

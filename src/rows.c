@@ -158,12 +158,14 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     r->rel = q->rel;
     r->entry = entry;
     q->rel->cache[entry].inuse++;
-    r->base = q->many ? 1 : 0;
-    r->parent_param = !q->many;
-    r->nrel = db->drv->cursor_ncols(r->cur) - r->base - r->npiv;
+    r->base = q->many || q->each ? 1 : 0;
+    r->parent_param = !r->base;
+    r->nrel = db->drv->cursor_ncols(r->cur) - r->base - r->npiv - m2m__rows_hidden(q);
     *out = r;
     return M2M_OK;
 }
+
+int m2m__rows_hidden(const m2m_query *q) { return q->each ? (int)q->norders + 2 : 0; }
 
 int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out) {
     m2m_db *db = q->rel->db;

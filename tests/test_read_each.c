@@ -395,3 +395,86 @@ TEST(each_select_related_columns) {
     }
     m2m_relation_close(rel);
 }
+
+/* Per-parent limit: the model keeps each room's rows ranked (rank
+ * descending) in (offset, offset + limit], then orders all kept rows as
+ * the read does (rank descending, then room, then user). */
+static int64_t each_lim, each_off;
+static void b_each(m2m_query *q) {
+    T_OK(m2m_query_order_by_pivot(q, "rank", M2M_DESC));
+    T_OK(m2m_query_limit_each(q, each_lim, each_off));
+}
+
+static int by_rank_desc(const void *a, const void *b) {
+    const mmember *x = *(const mmember *const *)a, *y = *(const mmember *const *)b;
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    if (x->room != y->room)
+        return x->room < y->room ? -1 : 1;
+    return x->user < y->user ? -1 : x->user > y->user;
+}
+
+static const char *model_each(const int64_t *rooms, size_t nrooms, int64_t lim,
+                              int64_t off) {
+    const mmember *sorted[NMEMBERS], *kept[NMEMBERS];
+    size_t nk = 0;
+    for (size_t i = 0; i < NMEMBERS; i++)
+        sorted[i] = &members[i];
+    qsort(sorted, NMEMBERS, sizeof *sorted, by_rank_desc);
+    for (size_t r = 0; r < nrooms; r++) {
+        int64_t n = 0;
+        for (size_t i = 0; i < NMEMBERS; i++)
+            if (sorted[i]->room == rooms[r] && ++n > off && (lim < 0 || n - off <= lim))
+                kept[nk++] = sorted[i];
+    }
+    qsort(kept, nk, sizeof *kept, by_rank_desc);
+    static char out[256];
+    out[0] = '\0';
+    for (size_t i = 0; i < nk; i++)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%lld:%lld", i ? "," : "",
+                 (long long)kept[i]->room, (long long)kept[i]->user);
+    return out;
+}
+
+TEST(each_per_parent_limit_in_eager_loads) {
+    m2m_relation *rel = seeded();
+    const m2m_value rooms[] = {M2M_INT(1), M2M_INT(2), M2M_INT(3)};
+    const int64_t ids[] = {1, 2, 3};
+    const int64_t lims[][2] = {{2, 0}, {1, 1}, {-1, 2}, {0, 0}, {3, 5}, {10, 0}};
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+        each_lim = lims[i][0];
+        each_off = lims[i][1];
+        char want[256];
+        snprintf(want, sizeof want, "%s", model_each(ids, 3, each_lim, each_off));
+        const char *got = fx_read_many_both(rel, rooms, 3, b_each);
+        if (strcmp(got, want) != 0)
+            fail_msg("limit %lld offset %lld: %s, model %s", (long long)each_lim,
+                     (long long)each_off, got, want);
+    }
+    /* One statement with JOIN; with a whole-result limit on top. */
+    m2m_query *q = NULL;
+    T_OK(m2m_query_new_many(rel, rooms, 3, &q));
+    each_lim = 2;
+    each_off = 0;
+    b_each(q);
+    T_OK(m2m_query_limit(q, 2, 1));
+    m2m_rows *rows = NULL;
+    m2m_stats_reset(t_db());
+    T_OK(m2m_query_get(q, &rows));
+    /* model 2:6,2:1,1:7,1:3: the second and third */
+    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
+    assert_int_equal(m2m_rows_get(rows, "id").i, 1);
+    assert_int_equal(m2m_rows_parent(rows).i, 2);
+    assert_int_equal(m2m_rows_pivot(rows, "rank").i, 7);
+    assert_int_equal(m2m_rows_ncols(rows), 3);
+    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
+    assert_int_equal(m2m_rows_get(rows, "id").i, 7);
+    assert_int_equal(m2m_rows_next(rows), M2M_DONE);
+    m2m_rows_free(rows);
+    assert_int_equal(fx_executed(), 1);
+    int64_t n = -1;
+    T_OK(m2m_query_count(q, &n));
+    assert_int_equal(n, (int64_t)NMEMBERS);
+    m2m_query_free(q);
+    m2m_relation_close(rel);
+}
