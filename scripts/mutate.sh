@@ -24,18 +24,19 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 
-# name backends what
+# name, backends, the tests run first (name substrings: the likely killers,
+# so a killed mutation is found early), what it breaks
 mutations() {
     cat <<'EOF'
-a-busy-retry      sqlite,pg  run_op gives up at the first busy error instead of retrying
-b-pg-serialization pg        PostgreSQL 40001 and 40P01 map to M2M_ERROR, not M2M_BUSY
-c-commit-open     sqlite,pg  a failed COMMIT leaves the transaction open (no rollback)
-d-ident-quoting   sqlite,pg  m2m__buf_ident emits identifiers unquoted
-e-lock-attach     pg         attach runs without the per-parent lock
-e-lock-sync       pg         sync runs without the per-parent lock
-e-lock-toggle     pg         toggle runs without the per-parent lock
-e-lock-detach     pg         detach runs without the per-parent lock
-e-lock-update     pg         update runs without the per-parent lock
+a-busy-retry       sqlite,pg busy            run_op gives up at the first busy error
+b-pg-serialization pg        busy,concurren  PostgreSQL 40001 and 40P01 map to M2M_ERROR
+c-commit-open      sqlite,pg commit,faultdrv a failed COMMIT leaves the transaction open
+d-ident-quoting    sqlite,pg -               m2m__buf_ident emits identifiers unquoted
+e-lock-attach      pg        lock,concurren  attach runs without the per-parent lock
+e-lock-sync        pg        lock,concurren  sync runs without the per-parent lock
+e-lock-toggle      pg        lock,concurren  toggle runs without the per-parent lock
+e-lock-detach      pg        lock,concurren  detach runs without the per-parent lock
+e-lock-update      pg        lock,concurren  update runs without the per-parent lock
 EOF
 }
 # (SQLite has no per-parent lock: BEGIN IMMEDIATE takes the database's write
@@ -215,11 +216,21 @@ fi
 : "${M2M_TEST_TIMEOUT:=60}"
 export M2M_TEST_TIMEOUT
 
-# suite BACKEND LOG: runs the suite, stopping at the first test that does
-# not pass; prints "passed" or "fails NAME: WHY".
+# suite BACKEND LOG [FOCUS]: runs the tests named by each FOCUS substring
+# (that select a test on BACKEND), then the whole suite, stopping at the
+# first test that does not pass; prints "passed" or "fails NAME: WHY".
 suite() {
-    "$tree/build/m2m_tests" --backend "$1" --stop >"$2" 2>&1
-    rc=$?
+    : >"$2"
+    rc=0
+    for f in $(echo "${3:--}" | tr , ' ') ""; do
+        [ "$f" = - ] && continue
+        if [ -n "$f" ] && [ -z "$("$tree/build/m2m_tests" --backend "$1" --list "$f")" ]; then
+            continue
+        fi
+        "$tree/build/m2m_tests" --backend "$1" --stop ${f:+"$f"} >>"$2" 2>&1
+        rc=$?
+        [ "$rc" -eq 0 ] || break
+    done
     if [ "$rc" -eq 0 ]; then
         echo "passed"
     else
@@ -243,6 +254,7 @@ status=0
 report=
 for m in $selected; do
     backends=$(mutations | awk -v m="$m" '$1 == m {print $2}')
+    focus=$(mutations | awk -v m="$m" '$1 == m {print $3}')
     restore
     apply "$m" || exit 2
     if ! cmake --build "$tree/build" --target m2m_tests -j2 >"$tmp/build-$m.log" 2>&1; then
@@ -254,7 +266,7 @@ for m in $selected; do
     detail=
     for b in $(echo "$backends" | tr , ' '); do
         t0=$(date +%s)
-        r=$(suite "$b" "$tmp/$m-$b.log")
+        r=$(suite "$b" "$tmp/$m-$b.log" "$focus")
         t=$(($(date +%s) - t0))
         [ "$r" = passed ] && verdict=SURVIVED
         [ "$r" = passed ] && r="the suite passed"

@@ -380,29 +380,32 @@ static int t_run_one(const t_entry *e, const t_opts *o, char *why, size_t whylen
 }
 
 static void t_usage(FILE *f) {
-    fprintf(f, "usage: m2m_tests [--backend sqlite|pg] [options] [name-substring]\n"
-               "  --backend B   run on sqlite (default) or pg (needs M2M_TEST_PG)\n"
-               "  --list        print the selected tests and the backends they apply to\n"
-               "  --exact       the name argument is a whole test name, not a substring\n"
-               "  --timeout S   fail a test still running after S seconds (default 120,\n"
-               "                or $M2M_TEST_TIMEOUT)\n"
-               "  --stop        stop at the first test that does not pass\n"
-               "  -v            show the output of passing tests too\n"
-               "Each test runs in its own process on a fresh database. The run fails if\n"
-               "a test fails, crashes, hangs or skips, or if no test is selected.\n");
+    fprintf(f,
+            "usage: m2m_tests [--backend sqlite|pg] [options] [name-substring]\n"
+            "  --backend B   run on sqlite (default) or pg (needs M2M_TEST_PG)\n"
+            "  --list        print the tests (with --backend, those that apply to it)\n"
+            "                and the backends they apply to\n"
+            "  --exact       the name argument is a whole test name, not a substring\n"
+            "  --timeout S   fail a test still running after S seconds (default 120,\n"
+            "                or $M2M_TEST_TIMEOUT)\n"
+            "  --stop        stop at the first test that does not pass\n"
+            "  -v            show the output of passing tests too\n"
+            "Each test runs in its own process on a fresh database. The run fails if\n"
+            "a test fails, crashes, hangs or skips, or if no test is selected.\n");
 }
 
 int main(int argc, char **argv) {
     const char *pattern = NULL;
-    bool list = false, exact = false;
+    bool list = false, exact = false, backend_given = false;
     t_opts o = {120, false, false};
     const char *env = getenv("M2M_TEST_TIMEOUT");
     if (env && *env)
         o.timeout = atof(env);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
             t_backend = argv[++i];
-        else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+            backend_given = true;
+        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
             o.timeout = atof(argv[++i]);
         else if (strcmp(argv[i], "--list") == 0)
             list = true;
@@ -452,7 +455,7 @@ int main(int argc, char **argv) {
         if (pattern &&
             (exact ? strcmp(e->name, pattern) != 0 : !strstr(e->name, pattern)))
             continue;
-        if (list)
+        if (list && (!backend_given || e->backends & t_mask))
             printf("%-56s %-9s %s\n", e->name,
                    e->backends == T_ON_ALL      ? "sqlite,pg"
                    : e->backends == T_ON_sqlite ? "sqlite"

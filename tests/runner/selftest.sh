@@ -125,6 +125,9 @@ has 'no test name contains .no_such_test. on sqlite'
 run 1 --exact st_pg_only
 run 0 --list st_pg_only
 has '^st_pg_only +pg +tests/runner/selftest.c$'
+run 0 --backend sqlite --list st_
+hasnt 'st_pg_only'
+has '^st_pass +sqlite,pg '
 
 # PostgreSQL without a server fails, it does not skip.
 envs=M2M_TEST_PG=
