@@ -1,5 +1,5 @@
 #!/bin/sh
-# mutate.sh [--list] [--keep] [--no-baseline] [MUTATION...]: mutations the
+# mutate.sh [--list] [--keep] [--baseline] [MUTATION...]: mutations the
 # test suite must kill.
 #
 # Each mutation breaks one guarantee on purpose (the busy retry, the error
@@ -9,10 +9,12 @@
 # script applies it, rebuilds m2m_tests and runs the suite on every backend
 # where the mutated code runs (PostgreSQL through scripts/with-pg.sh). A
 # mutation is "killed" when the suite fails on each of them, and "SURVIVED"
-# otherwise. Exit status: 0 when every mutation is killed, 1 when one
-# survives, 2 when one cannot be applied (its anchor no longer matches the
-# code: update the mutation below), does not build, or the unmutated suite
-# fails.
+# otherwise. A test that killed a mutation is run again without it at the
+# end and must pass (else "INCONCLUSIVE"); --baseline also runs the whole
+# unmutated suite first. Exit status: 0 when every mutation is killed, 1
+# when one survives, 2 when one cannot be applied (its anchor no longer
+# matches the code: update the mutation below), does not build, or is
+# inconclusive.
 #
 # Every anchor is checked before anything runs. Too slow for `make check`
 # (the suite runs once per mutation and backend; a killed one stops at its
@@ -138,7 +140,7 @@ apply() {
 touched="src/ops.c src/drv_pg.c src/txn.c src/buf.c"
 
 keep=0
-baseline=1
+baseline=0
 selected=
 while [ "$#" -gt 0 ]; do
     case $1 in
@@ -147,9 +149,9 @@ while [ "$#" -gt 0 ]; do
         exit 0
         ;;
     --keep) keep=1 ;;
-    --no-baseline) baseline=0 ;;
+    --baseline) baseline=1 ;;
     -*)
-        echo "usage: scripts/mutate.sh [--list] [--keep] [--no-baseline] [MUTATION...]" >&2
+        echo "usage: scripts/mutate.sh [--list] [--keep] [--baseline] [MUTATION...]" >&2
         exit 2
         ;;
     *)
@@ -168,7 +170,7 @@ done
 if [ -z "${M2M_TEST_PG:-}" ]; then
     opts=
     [ "$keep" = 1 ] && opts="$opts --keep"
-    [ "$baseline" = 0 ] && opts="$opts --no-baseline"
+    [ "$baseline" = 1 ] && opts="$opts --baseline"
     # shellcheck disable=SC2086 # options and names of mutations, one word each
     exec "$here/with-pg.sh" "$0" $opts $selected
 fi
@@ -250,8 +252,8 @@ if [ "$baseline" = 1 ]; then
     done
 fi
 
-status=0
-report=
+: >"$tmp/killers"
+: >"$tmp/report"
 for m in $selected; do
     backends=$(mutations | awk -v m="$m" '$1 == m {print $2}')
     focus=$(mutations | awk -v m="$m" '$1 == m {print $3}')
@@ -263,25 +265,50 @@ for m in $selected; do
         exit 2
     fi
     verdict=killed
-    detail=
-    for b in $(echo "$backends" | tr , ' '); do
-        t0=$(date +%s)
-        r=$(suite "$b" "$tmp/$m-$b.log" "$focus")
-        t=$(($(date +%s) - t0))
-        [ "$r" = passed ] && verdict=SURVIVED
-        [ "$r" = passed ] && r="the suite passed"
-        detail="$detail
-    $b: $r (${t} s)"
-    done
-    [ "$verdict" = SURVIVED ] && status=1
-    line="$m: $verdict$detail"
-    echo "$line"
-    report="$report
-$line"
+    {
+        for b in $(echo "$backends" | tr , ' '); do
+            t0=$(date +%s)
+            r=$(suite "$b" "$tmp/$m-$b.log" "$focus")
+            t=$(($(date +%s) - t0))
+            if [ "$r" = passed ]; then
+                verdict=SURVIVED
+                r="the suite passed"
+            else
+                case ${r#fails } in
+                *:*) echo "$m $b ${r#fails }" | cut -d: -f1 >>"$tmp/killers" ;;
+                esac
+            fi
+            echo "    $b: $r (${t} s)"
+        done >"$tmp/detail"
+        echo "$m: $verdict"
+        cat "$tmp/detail"
+    } | tee -a "$tmp/report"
 done
+
+# A test that kills a mutation must pass without it: each is run again on
+# the unmutated tree (cheaper than --baseline, and enough for a verdict).
 restore
+echo "mutate: the killing tests again, without mutation"
+if ! cmake --build "$tree/build" --target m2m_tests -j2 >"$tmp/build.log" 2>&1; then
+    cat "$tmp/build.log"
+    exit 2
+fi
+status=0
+while read -r m b name; do
+    [ -n "$name" ] || continue
+    if ! "$tree/build/m2m_tests" --backend "$b" --exact "$name" >"$tmp/confirm.log" 2>&1; then
+        sed 's/^/    /' "$tmp/confirm.log"
+        echo "mutate: $name fails on $b without mutation $m too" >&2
+        sed -i "s/^$m: killed\$/$m: INCONCLUSIVE ($name fails on $b without the mutation)/" \
+            "$tmp/report"
+        status=2
+    fi
+done <"$tmp/killers"
 
 echo
 echo "mutate: summary (killed = the suite fails on every backend listed)"
-echo "$report" | sed '/^$/d'
+cat "$tmp/report"
+if grep -q ': SURVIVED$' "$tmp/report" && [ "$status" = 0 ]; then
+    status=1
+fi
 exit "$status"
