@@ -43,15 +43,16 @@ hasnt() {
 }
 
 # Every way to end, in one run: only st_pass passes, and the run fails.
-# (Under AddressSanitizer a SIGSEGV is its report, then exit or abort.)
-run 1 --backend sqlite --timeout 2
+# (Under AddressSanitizer a SIGSEGV is its report, then exit or abort; the
+# timeout leaves time to write a sanitizer report on a loaded machine.)
+run 1 --backend sqlite --timeout 15
 has '^\[ ok   \] st_pass ' \
     '^  FAILED  st_fail: exit status 1$' \
     '^    \| st_fail prints this$' \
     '0x1 != 0x2' \
     '^  FAILED  st_segv: (killed by signal (11|6) |exit status)' \
     '^  FAILED  st_abort: killed by signal 6 ' \
-    '^  FAILED  st_hang: timed out after 2 s' \
+    '^  FAILED  st_hang: timed out after 15 s' \
     '^  SKIPPED st_skip: tests/runner/selftest.c:[0-9]+: no server for this$' \
     '^  SKIPPED st_cmocka_skip: tests/runner/selftest.c:[0-9]+: skip\(\) without a reason$' \
     '^  FAILED  st_exit0: the process exited 0 before the test body returned$' \
