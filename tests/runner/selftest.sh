@@ -96,11 +96,11 @@ alive() {
 ST_PIDFILE=$tmp/pid "$bin" --timeout 60 --exact st_hang >"$out" 2>&1 &
 runner=$!
 i=0
-while [ ! -s "$tmp/pid" ] && [ "$i" -lt 100 ]; do
+while [ ! -s "$tmp/pid" ] && [ "$i" -lt 300 ]; do
     sleep 0.1
     i=$((i + 1))
 done
-kill -TERM "$runner"
+kill -TERM "$runner" 2>/dev/null
 wait "$runner" 2>/dev/null
 child=$(cat "$tmp/pid" 2>/dev/null)
 i=0
