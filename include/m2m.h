@@ -146,7 +146,13 @@ M2M_API int m2m_close(m2m_db *db);
 M2M_API const char *m2m_backend(m2m_db *db);
 
 /* The result of the last failed call on db and its message (what failed and
- * on which table/column/id). The message is valid until the next call on db. */
+ * on which table/column/id). Every call that returns an error sets both, so
+ * they always describe the call that failed, never an earlier one. The
+ * message is valid until the next call on db. A call given a NULL handle
+ * (db, relation, query or cursor) returns M2M_MISUSE and sets nothing: there
+ * is no handle to hold a message, so the db's code and message stay those of
+ * an earlier call. m2m_errcode(NULL) is M2M_MISUSE and m2m_errmsg(NULL) says
+ * the handle is NULL. */
 M2M_API int m2m_errcode(m2m_db *db);
 M2M_API const char *m2m_errmsg(m2m_db *db);
 
@@ -367,8 +373,10 @@ M2M_API int m2m_query_new_many(m2m_relation *rel, const m2m_value *parents, size
                                m2m_query **out /* OUT: m2m_query_free() */);
 M2M_API void m2m_query_free(m2m_query *q);
 
-/* Builder calls. A bad column or operator is recorded and reported by
- * m2m_query_get/m2m_query_count, so calls can be chained unchecked. Filters
+/* Builder calls. A bad column or operator makes the call return its code
+ * and set m2m_errcode/m2m_errmsg at once; the query also keeps its first
+ * error and m2m_query_get/m2m_query_count report it, so calls can be chained
+ * unchecked. Filters
  * on related columns form one group and filters on pivot columns another;
  * within a group conditions are joined by AND, or by OR after m2m_query_or().
  * The groups are always bracketed under the parent condition and the scope.

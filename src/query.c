@@ -15,12 +15,16 @@ static const struct {
            {"<", "<"},   {"<=", "<="},     {">", ">"},
            {">=", ">="}, {"like", "LIKE"}, {"not like", "NOT LIKE"}};
 
+/* A builder call failed: the call reports itself on the db at once, and the
+ * query keeps its first error for get/count. */
 static int qfail(m2m_query *q, int rc, const char *fmt, const char *a) {
+    char msg[sizeof q->errmsg];
+    snprintf(msg, sizeof msg, fmt, q->rel->pivot_table, a ? a : "(null)");
     if (!q->err) {
         q->err = rc;
-        snprintf(q->errmsg, sizeof q->errmsg, fmt, q->rel->pivot_table, a ? a : "(null)");
+        memcpy(q->errmsg, msg, sizeof msg);
     }
-    return rc;
+    return m2m__set_error(q->rel->db, rc, "%s", msg);
 }
 
 static int new_query(m2m_relation *rel, const m2m_value *parents, size_t n, bool many,

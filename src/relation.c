@@ -252,7 +252,9 @@ int m2m_relation_inverse(const m2m_relation *rel, m2m_relation **out) {
     if (out)
         *out = NULL;
     if (!rel || !out)
-        return M2M_MISUSE;
+        return rel ? m2m__set_error(rel->db, M2M_MISUSE,
+                                    "m2m_relation_inverse: out is NULL")
+                   : M2M_MISUSE;
     m2m_db *db = rel->db;
     const char *cols[M2M__MAX_PIVOT + 1] = {0};
     for (size_t i = 0; i < rel->nextra; i++)
