@@ -1,0 +1,30 @@
+# Docs that compile and run: every C block of README.md and docs/*.md is
+# built against the shared library and run (scripts/doc-blocks.sh, fixtures
+# in tests/doc_fixture.h), and every shell example of docs/cli.md runs
+# against the config that page shows (scripts/doc-cli.sh; its PostgreSQL-only
+# example runs when M2M_TEST_PG is set, as under scripts/with-pg.sh).
+if(TARGET m2m_shared)
+  set(DOC_CFLAGS "")
+  if(M2M_ASAN)
+    string(APPEND DOC_CFLAGS " -fsanitize=address -fno-omit-frame-pointer")
+  endif()
+  if(M2M_UBSAN)
+    string(APPEND DOC_CFLAGS " -fsanitize=undefined -fno-sanitize-recover=undefined")
+  endif()
+  file(GLOB DOC_PAGES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+  add_test(NAME doc_blocks
+           COMMAND ${CMAKE_COMMAND} -E env CC=${CMAKE_C_COMPILER}
+                   "DOC_CFLAGS=${DOC_CFLAGS}"
+                   "DOC_LIBS=$<TARGET_FILE:m2m_shared> -Wl,-rpath,$<TARGET_FILE_DIR:m2m_shared>"
+                   ${PROJECT_SOURCE_DIR}/scripts/doc-blocks.sh ${CMAKE_BINARY_DIR}/doc-blocks
+                   ${PROJECT_SOURCE_DIR}/README.md ${DOC_PAGES})
+  set_tests_properties(doc_blocks PROPERTIES TIMEOUT 600)
+endif()
+if(TARGET m2m_cli)
+  add_test(NAME doc_cli
+           COMMAND ${PROJECT_SOURCE_DIR}/scripts/doc-cli.sh $<TARGET_FILE:m2m_cli>
+                   ${PROJECT_SOURCE_DIR}/docs/cli.md)
+  set_tests_properties(doc_cli PROPERTIES TIMEOUT 300)
+endif()
+# Every public function of m2m.h is mentioned in some doc.
+add_test(NAME doc_api COMMAND ${PROJECT_SOURCE_DIR}/scripts/doc-api.sh ${PROJECT_SOURCE_DIR})
