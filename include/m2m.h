@@ -221,7 +221,8 @@ typedef struct m2m_relation_def {
                                          write touches only rows inside */
     size_t nscope;
     const char *owner_column; /* JWT-bound: pivot column that must
-                                 equal the token's sub (PostgreSQL) */
+                                 equal the token's sub (PostgreSQL;
+                                 M2M_NOTSUP on SQLite) */
     int owner_read_all;       /* RLS: any authenticated user may read */
     int strategy;             /* M2M_JOIN or M2M_TWO_QUERY */
 } m2m_relation_def;
@@ -344,7 +345,12 @@ M2M_API int m2m_update_pivot(m2m_relation *rel, m2m_value parent, const m2m_valu
 
 /* The current version of parent's set: an order-independent SHA-256 digest
  * of the related ids and their pivot column values (the encoding is in
- * docs/guide.md), the same for the same rows on every backend. */
+ * docs/guide.md), the same for the same rows on every backend. In a JWT
+ * session it is read as the session's role, in a transaction (a savepoint
+ * inside m2m_begin()) that sets the claims first, exactly as m2m_sync
+ * computes the version it compares with if_version; like every operation of a
+ * relation with owner_column it is M2M_DENIED without a session or once the
+ * session's token has expired. */
 M2M_API int m2m_version(m2m_relation *rel, m2m_value parent,
                         char out[M2M_VERSION_LEN] /* OUT */);
 
@@ -493,8 +499,15 @@ typedef struct m2m_jwt_config {
 
 /* Verify token (signature, algorithm, exp, nbf, a string sub) and make db run
  * every following operation as that user: each transaction sets
- * request.jwt.claims and the role as PostgREST does. On failure the session is
- * cleared and M2M_DENIED returned with the reason. */
+ * request.jwt.claims and the role as PostgREST does. After verifying, one
+ * query checks the roles: M2M_DENIED when the login role is a superuser or
+ * has BYPASSRLS, or when the session's role (the token's "role" claim, else
+ * cfg->role) is "none", does not exist, is a superuser or has BYPASSRLS, or
+ * is not one the login may switch to. exp and nbf are checked again before
+ * every later operation (writes, reads, m2m_version): once the token has
+ * expired each returns M2M_DENIED and sends nothing, until a new session or
+ * m2m_auth_clear(). On failure the session is cleared and M2M_DENIED returned
+ * with the reason. M2M_NOTSUP on SQLite. */
 M2M_API int m2m_auth_jwt(m2m_db *db, const char *token, const m2m_jwt_config *cfg);
 /* Forget the session: back to the connection's own role. */
 M2M_API void m2m_auth_clear(m2m_db *db);

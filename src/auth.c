@@ -7,7 +7,13 @@
  * segments; header alg HS256 or RS256 and only an algorithm whose key is
  * configured ("none" never); signature checked by libjwt with the key of that
  * algorithm only; exp required and in the future; nbf, when present, not in
- * the future; sub a non-empty string. The leeway widens both time checks. */
+ * the future; sub a non-empty string. The leeway widens both time checks,
+ * which every operation of the session repeats (m2m__auth_live).
+ *
+ * The session must not bypass row-level security: the login role (the
+ * connection's session_user) may not be a superuser or have BYPASSRLS, and
+ * the role the session switches to must exist, be one the login may switch
+ * to, and bypass nothing either. */
 #include "internal.h"
 
 #include <jansson.h>
@@ -33,6 +39,44 @@ void m2m_auth_clear(m2m_db *db) {
     db->auth_claims = NULL;
     db->auth_role = NULL;
     db->auth_sub = NULL;
+    db->auth_exp = db->auth_nbf = 0;
+    db->auth_leeway = 0;
+}
+
+/* t (seconds since the epoch) as UTC ISO 8601, or as a number when out of
+ * the range gmtime_r handles. */
+static void utc_text(double t, char *buf, size_t n) {
+    struct tm tm;
+    time_t tt = t >= 0 && t <= 253402300799.0 ? (time_t)t : -1; /* to 9999 */
+    if (tt < 0 || !gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, n, "%.0f", t);
+}
+
+/* The time checks of a token, at now: M2M_OK or M2M_DENIED with a message. */
+static int check_times(m2m_db *db, double exp, double nbf, double leeway,
+                       const char *what, const char *tail) {
+    double now = (double)time(NULL);
+    char when[32];
+    if (exp <= now - leeway) {
+        utc_text(exp, when, sizeof when);
+        return m2m__set_error(db, M2M_DENIED, "jwt: %s expired at %s (%.0f s ago)%s",
+                              what, when, now - exp, tail);
+    }
+    if (nbf > now + leeway) {
+        utc_text(nbf, when, sizeof when);
+        return m2m__set_error(db, M2M_DENIED,
+                              "jwt: %s not valid yet (nbf is in the future: %s)%s", what,
+                              when, tail);
+    }
+    return M2M_OK;
+}
+
+int m2m__auth_live(m2m_db *db) {
+    if (!db->auth_claims)
+        return M2M_OK;
+    return check_times(db, db->auth_exp, db->auth_nbf, (double)db->auth_leeway,
+                       "the session's token",
+                       "; nothing was sent: authenticate again with m2m_auth_jwt()");
 }
 
 const char *m2m_auth_sub(m2m_db *db) { return db ? db->auth_sub : NULL; }
@@ -97,7 +141,8 @@ static json_t *segment_object(const char *s, size_t n, bool *oom) {
 /* The claims of a verified token, checked; the session strings are built
  * into the three out pointers (new). */
 static int check_claims(m2m_db *db, jwt_t *jwt, const m2m_jwt_config *cfg, char **claims,
-                        char **role, char **sub) {
+                        char **role, char **sub, const char **role_from, double *exp_at,
+                        double *nbf_at) {
     int rc = M2M_OK;
     char *grants = jwt_get_grants_json(jwt, NULL);
     json_t *root = grants ? json_loads(grants, 0, NULL) : NULL;
@@ -106,8 +151,6 @@ static int check_claims(m2m_db *db, jwt_t *jwt, const m2m_jwt_config *cfg, char 
         rc = m2m__set_error(db, M2M_DENIED, "jwt: the payload is not a JSON object");
         goto out;
     }
-    double now = (double)time(NULL);
-    double leeway = (double)cfg->leeway;
     json_t *exp = json_object_get(root, "exp");
     json_t *nbf = json_object_get(root, "nbf");
     json_t *jsub = json_object_get(root, "sub");
@@ -120,19 +163,14 @@ static int check_claims(m2m_db *db, jwt_t *jwt, const m2m_jwt_config *cfg, char 
         rc = m2m__set_error(db, M2M_DENIED, "jwt: exp claim is not a number");
         goto out;
     }
-    if (json_number_value(exp) <= now - leeway) {
-        rc = m2m__set_error(db, M2M_DENIED, "jwt: token expired");
-        goto out;
-    }
     if (nbf && !json_is_number(nbf)) {
         rc = m2m__set_error(db, M2M_DENIED, "jwt: nbf claim is not a number");
         goto out;
     }
-    if (nbf && json_number_value(nbf) > now + leeway) {
-        rc = m2m__set_error(db, M2M_DENIED,
-                            "jwt: token not valid yet (nbf is in the future)");
+    *exp_at = json_number_value(exp);
+    *nbf_at = nbf ? json_number_value(nbf) : 0;
+    if ((rc = check_times(db, *exp_at, *nbf_at, (double)cfg->leeway, "token", "")))
         goto out;
-    }
     if (!jsub) {
         rc = m2m__set_error(db, M2M_DENIED, "jwt: missing sub claim");
         goto out;
@@ -151,8 +189,11 @@ static int check_claims(m2m_db *db, jwt_t *jwt, const m2m_jwt_config *cfg, char 
      * is not a plain identifier is ignored in favour of the configured one. */
     json_t *jrole = json_object_get(root, "role");
     const char *r = cfg->role ? cfg->role : DEFAULT_ROLE;
-    if (json_is_string(jrole) && m2m__ident_ok(json_string_value(jrole), false))
+    *role_from = cfg->role ? "cfg.role" : "the default role";
+    if (json_is_string(jrole) && m2m__ident_ok(json_string_value(jrole), false)) {
         r = json_string_value(jrole);
+        *role_from = "the token's role claim";
+    }
     char *compact = json_dumps(root, JSON_COMPACT);
     *claims = compact ? m2m__strdup(compact) : NULL;
     free(compact);
@@ -163,6 +204,63 @@ static int check_claims(m2m_db *db, jwt_t *jwt, const m2m_jwt_config *cfg, char 
 out:
     json_decref(root);
     return rc;
+}
+
+/* Refuse a session that would bypass row-level security: see the top of
+ * the file. One catalog query, as the connection is now. */
+static int check_roles(m2m_db *db, const char *role, const char *from) {
+    if (strcmp(role, "none") == 0)
+        return m2m__set_error(db, M2M_DENIED,
+                              "jwt: role \"none\" (%s) is refused: it would act as the "
+                              "login role itself",
+                              from);
+    m2m_value p = M2M_TEXT(role);
+    m2m_rows *rows = NULL;
+    /* PostgreSQL 16 lets a member be refused SET ROLE: ask for SET there. */
+    int rc = m2m_sql(
+        db,
+        "SELECT l.rolname::text, l.rolsuper, l.rolbypassrls, r.oid IS NOT NULL,"
+        " coalesce(r.rolsuper, false), coalesce(r.rolbypassrls, false),"
+        " coalesce(pg_catalog.pg_has_role(session_user, r.oid,"
+        "  CASE WHEN current_setting('server_version_num')::int >= 160000"
+        "  THEN 'SET' ELSE 'MEMBER' END), false)"
+        " FROM pg_catalog.pg_roles l LEFT JOIN pg_catalog.pg_roles r ON r.rolname = $1"
+        " WHERE l.rolname = session_user",
+        &p, 1, &rows);
+    if (rc == M2M_OK && (rc = m2m_rows_next(rows)) == M2M_DONE)
+        rc = m2m__set_error(db, M2M_ERROR, "jwt: the login role is not in pg_roles");
+    if (rc != M2M_ROW) {
+        m2m_rows_free(rows);
+        return rc;
+    }
+    char login[64];
+    m2m_value v = m2m_rows_value(rows, 0);
+    snprintf(login, sizeof login, "%s", v.type == M2M_TTEXT ? v.s : "?");
+    bool f[6];
+    for (int i = 0; i < 6; i++) {
+        v = m2m_rows_value(rows, i + 1);
+        f[i] = v.type == M2M_TINT && v.i != 0;
+    }
+    m2m_rows_free(rows);
+    const char *bypass = "bypasses row-level security";
+    if (f[0] || f[1])
+        return m2m__set_error(
+            db, M2M_DENIED,
+            "jwt: the login role \"%s\" %s, which %s: JWT sessions need a login "
+            "without SUPERUSER and BYPASSRLS",
+            login, f[0] ? "is a superuser" : "has BYPASSRLS", bypass);
+    if (!f[2])
+        return m2m__set_error(db, M2M_DENIED, "jwt: role \"%s\" (%s) does not exist",
+                              role, from);
+    if (f[3] || f[4])
+        return m2m__set_error(db, M2M_DENIED, "jwt: role \"%s\" (%s) %s, which %s", role,
+                              from, f[3] ? "is a superuser" : "has BYPASSRLS", bypass);
+    if (!f[5])
+        return m2m__set_error(db, M2M_DENIED,
+                              "jwt: the login role \"%s\" cannot switch to role \"%s\" "
+                              "(%s): it is not a member (GRANT \"%s\" TO \"%s\")",
+                              login, role, from, role, login);
+    return M2M_OK;
 }
 
 static int check_config(m2m_db *db, const m2m_jwt_config *cfg) {
@@ -296,12 +394,17 @@ int m2m_auth_jwt(m2m_db *db, const char *token, const m2m_jwt_config *cfg) {
                             alg);
         goto out;
     }
-    rc = check_claims(db, jwt, cfg, &claims, &role, &sub);
-    if (rc != M2M_OK)
+    const char *role_from = NULL;
+    double exp_at = 0, nbf_at = 0;
+    rc = check_claims(db, jwt, cfg, &claims, &role, &sub, &role_from, &exp_at, &nbf_at);
+    if (rc != M2M_OK || (rc = check_roles(db, role, role_from)) != M2M_OK)
         goto out;
     db->auth_claims = claims;
     db->auth_role = role;
     db->auth_sub = sub;
+    db->auth_exp = exp_at;
+    db->auth_nbf = nbf_at;
+    db->auth_leeway = cfg->leeway;
     claims = role = sub = NULL;
     m2m__clear_error(db);
 out:

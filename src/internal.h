@@ -249,10 +249,13 @@ struct m2m_db {
     void (*trace)(void *arg, const char *sql);
     void *trace_arg;
     m2m__pending *pending; /* after-commit callbacks of the caller txn */
-    /* JWT session (auth.c): claims JSON and role, set per transaction. */
+    /* JWT session (auth.c): claims JSON and role, set per transaction;
+     * exp, nbf and leeway, checked before each operation. */
     char *auth_claims;
     char *auth_role;
     char *auth_sub;
+    double auth_exp, auth_nbf; /* the token's exp and nbf (0: none) */
+    int64_t auth_leeway;
     bool cursor_busy;          /* a streaming cursor holds the connection */
     m2m__digest_state *digest; /* reused by every version digest */
     m2m__stmt *fixed[M2M__NFIXED_MAX];
@@ -260,6 +263,11 @@ struct m2m_db {
 
 /* Called by drivers for every statement they execute. */
 void m2m__note_exec(m2m_db *db, const char *sql);
+
+/* M2M_OK without a JWT session or while its token is valid (exp and nbf,
+ * with the leeway, at this moment); else M2M_DENIED saying when it expired.
+ * Sends nothing (auth.c). */
+int m2m__auth_live(m2m_db *db);
 
 /* ---- relations (relation.c) ---- */
 /* Bits 61 to 63 of a statement's column mask are not columns. 63 asks
@@ -350,8 +358,11 @@ typedef struct m2m__op {
     m2m_value lock[2];
 } m2m__op;
 /* Queue BEGIN (or SAVEPOINT inside a caller txn), the JWT claims and the
- * per-parent lock. Nothing is sent until m2m__op_flush. */
+ * per-parent lock. Nothing is sent until m2m__op_flush. M2M_DENIED, with
+ * nothing queued, when the JWT session's token has expired. */
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent);
+/* The same without the lock, for reads. */
+int m2m__op_begin_read(m2m__op *op, m2m_relation *rel);
 /* Start an operation of one statement that needs no transaction of its own
  * (autocommit); m2m__op_commit and m2m__op_abort then send nothing. */
 int m2m__op_solo(m2m__op *op, m2m_relation *rel);

@@ -227,7 +227,7 @@ static int precheck(m2m_relation *rel, m2m_value parent) {
                               "%s: the relation is bound to the JWT owner column '%s'; "
                               "authenticate with m2m_auth_jwt() first",
                               rel->pivot_table, rel->owner_column);
-    return M2M_OK;
+    return m2m__auth_live(db);
 }
 
 /* Name the id a foreign key rejected: the first related id that does not
@@ -672,8 +672,7 @@ int m2m_version(m2m_relation *rel, m2m_value parent, char out[M2M_VERSION_LEN]) 
                    : M2M_MISUSE;
     out[0] = '\0';
     m2m_db *db = rel->db;
-    m2m__clear_error(db);
-    int rc = m2m__check_id(rel, "parent", parent, rel->parent_type);
+    int rc = precheck(rel, parent);
     if (rc)
         return rc;
     m2m__stmt *st;
@@ -687,7 +686,17 @@ int m2m_version(m2m_relation *rel, m2m_value parent, char out[M2M_VERSION_LEN]) 
         .stmt = st, .params = p, .nparams = n, .on_row = m2m__digest_row, .arg = &d};
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE, "a result cursor is still open");
-    if ((rc = db->drv->run(db, &s, 1)))
+    /* A JWT session reads the version as sync does the one it compares: in
+     * a transaction that sets the claims and the role first. */
+    m2m__op op = {0};
+    if (db->auth_claims && (rc = m2m__op_begin_read(&op, rel)) == M2M_OK &&
+        !m2m__op_add(&op, st, p, n, m2m__digest_row, &d))
+        rc = m2m__set_error(db, M2M_ERROR, "internal: too many statements queued");
+    if (rc == M2M_OK)
+        rc = db->auth_claims ? m2m__op_commit(&op) : db->drv->run(db, &s, 1);
+    if (rc) {
+        m2m__op_abort(&op);
         return rc;
+    }
     return m2m__digest_hex(&d, out);
 }

@@ -754,6 +754,9 @@ int m2m__q_check_ready(m2m_query *q) {
                               "%s: the relation is bound to the JWT owner column '%s'; "
                               "authenticate with m2m_auth_jwt() first",
                               q->rel->pivot_table, q->rel->owner_column);
+    int rc = m2m__auth_live(db);
+    if (rc)
+        return rc;
     if (default_with(q))
         return m2m__set_error(db, M2M_NOMEM, "out of memory");
     /* A pivot missing when the relation was opened is M2M_NOTFOUND, not a

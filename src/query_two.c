@@ -54,10 +54,8 @@ int m2m__q_read_begin(m2m_query *q, m2m__op *op, bool several) {
     m2m_db *db = q->rel->db;
     m2m__stmt *st;
     if (db->auth_claims) {
-        int rc = m2m__op_begin(op, q->rel, q->parents ? q->parents[0] : M2M_NULL);
-        /* A read needs no write lock: keep BEGIN and the claims only. */
-        if (rc == M2M_OK && db->drv->lock_sql)
-            op->n--;
+        /* A read needs no write lock: BEGIN and the claims only. */
+        int rc = m2m__op_begin_read(op, q->rel);
         if (rc == M2M_OK && !db->in_txn &&
             (rc = m2m__fixed(db, M2M__READ_BEGIN, &st)) == M2M_OK)
             op->steps[0].stmt = st;

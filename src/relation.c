@@ -241,6 +241,16 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
     r->lock_key = name_hash(r->pivot_table);
     if (check && (rc = m2m__rel_check(r, false, NULL)))
         goto fail;
+    /* No JWT session can start on SQLite: say so now, not at every write
+     * (after the checks against the catalog, so a missing column is
+     * M2M_NOTFOUND on both backends). */
+    if (r->owner_column && strcmp(db->drv->name, "sqlite") == 0) {
+        rc = m2m__set_error(db, M2M_NOTSUP,
+                            "relation: owner_column '%s' needs PostgreSQL (JWT-bound "
+                            "relations rely on its row-level security)",
+                            r->owner_column);
+        goto fail;
+    }
     *out = r;
     return M2M_OK;
 fail:

@@ -33,15 +33,18 @@ int m2m__op_solo(m2m__op *op, m2m_relation *rel) {
     return M2M_OK;
 }
 
-int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
+int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
     m2m_db *db = rel->db;
     *op = (m2m__op){.db = db, .rel = rel};
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE,
                               "a result cursor is still open on this connection; free it "
                               "with m2m_rows_free() first");
-    int rc = add_fixed(op, db->in_txn ? M2M__SAVEPOINT : M2M__BEGIN, NULL, 0);
+    /* An expired token's claims are never sent. */
+    int rc = m2m__auth_live(db);
     if (rc)
+        return rc;
+    if ((rc = add_fixed(op, db->in_txn ? M2M__SAVEPOINT : M2M__BEGIN, NULL, 0)))
         return rc;
     op->open = true;
     op->begin_pending = !db->in_txn;
@@ -51,13 +54,17 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
         if ((rc = add_fixed(op, M2M__AUTH, op->auth, 2)))
             return rc;
     }
-    if (db->drv->lock_sql) {
+    return M2M_OK;
+}
+
+int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
+    int rc = m2m__op_begin_read(op, rel);
+    if (rc == M2M_OK && rel->db->drv->lock_sql) {
         op->lock[0] = M2M_INT(rel->lock_key);
         op->lock[1] = parent;
-        if ((rc = add_fixed(op, M2M__LOCK, op->lock, 2)))
-            return rc;
+        rc = add_fixed(op, M2M__LOCK, op->lock, 2);
     }
-    return M2M_OK;
+    return rc;
 }
 
 /* Run steps[from..n) and empty the queue. */

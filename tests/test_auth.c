@@ -5,7 +5,10 @@
  *
  * The test connection (t_db) is a superuser, which bypasses RLS: it seeds the
  * schema and witnesses the database state. The user works on a second
- * connection whose JWT session switches to a per-test NOLOGIN role. */
+ * connection, logged in as an unprivileged per-test role (LOGIN NOINHERIT,
+ * granted the NOLOGIN role its JWT session switches to), as an application
+ * would; m2m refuses JWT sessions on a superuser login. JWT sessions exist
+ * on PostgreSQL only: every test here but one is TEST_ONLY(pg, ...). */
 #include "fixtures.h"
 
 #ifdef M2M_HAVE_PG
@@ -137,7 +140,8 @@ static char *craft(const char *header, const char *payload, const char *sig) {
 /* ---- the scenario ---- */
 
 typedef struct scen {
-    char role[64];
+    char role[64];       /* NOLOGIN role the session switches to */
+    char login[64];      /* the unprivileged login role of u */
     m2m_db *u;           /* the user's connection */
     m2m_relation *rel;   /* rooms -> users on u, owner user_id */
     m2m_relation *admin; /* the same relation on t_db(), to install RLS */
@@ -155,8 +159,53 @@ static m2m_relation_def members_def(int read_all) {
                               .owner_read_all = read_all};
 }
 
-/* Schema and seed; a role unique to this test (roles are cluster-wide), RLS
- * installed for it; the user connection opened without a session. */
+/* A role name unique to this test (roles are cluster-wide): prefix and the
+ * test's schema. */
+static void role_name(char *out, size_t n, const char *prefix) {
+    snprintf(out, n, "%s_%s", prefix, t_rows("SELECT current_schema()"));
+}
+
+/* Create role name with LOGIN NOINHERIT and attrs, allowed to see the test
+ * schema (its tables stay off limits: it has no grant on them). */
+static void make_login(const char *name, const char *attrs) {
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE ROLE \"%s\" LOGIN NOINHERIT %s;"
+             " GRANT USAGE ON SCHEMA \"%s\" TO \"%s\"",
+             name, attrs, t_rows("SELECT current_schema()"), name);
+    t_exec(sql);
+}
+
+static void drop_role(const char *name) {
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP OWNED BY \"%s\"; DROP ROLE \"%s\"", name, name);
+    t_exec(sql);
+}
+
+/* A connection to the test database logged in as login. */
+static m2m_db *open_as(const char *login) {
+    char url[1200];
+    snprintf(url, sizeof url, "%s user=%s", t_url(), login);
+    m2m_db *db = NULL;
+    int rc = m2m_open(url, &db);
+    if (rc != M2M_OK)
+        fail_msg("open as %s: %s", login, m2m_errname(rc));
+    return db;
+}
+
+/* The session role s->role and the unprivileged login s->login that may
+ * switch to it, u connected as that login. */
+static void scen_login(scen *s) {
+    role_name(s->login, sizeof s->login, "l");
+    make_login(s->login, "");
+    char sql[256];
+    snprintf(sql, sizeof sql, "GRANT \"%s\" TO \"%s\"", s->role, s->login);
+    t_exec(sql);
+    s->u = open_as(s->login);
+}
+
+/* Schema and seed; RLS installed for the session role; the user connection
+ * opened without a session. */
 static void scen_setup(scen *s, int read_all) {
     memset(s, 0, sizeof *s);
     t_exec("CREATE TABLE rooms(id BIGINT PRIMARY KEY, name TEXT NOT NULL);"
@@ -168,11 +217,11 @@ static void scen_setup(scen *s, int read_all) {
            "INSERT INTO rooms VALUES (1,'lobby'),(2,'dev');"
            "INSERT INTO users VALUES (7,'ann'),(8,'bob'),(9,'cid');"
            "INSERT INTO room_members VALUES (1,8,'member'),(2,7,'admin');");
-    snprintf(s->role, sizeof s->role, "r_%s", t_rows("SELECT current_schema()"));
+    role_name(s->role, sizeof s->role, "r");
     m2m_relation_def def = members_def(read_all);
     s->admin = fx_open(&def);
     T_OK(m2m_rls_install(s->admin, s->role));
-    s->u = t_open();
+    scen_login(s);
     int rc = m2m_relation_open(s->u, &def, &s->rel);
     if (rc != M2M_OK)
         fail_msg("relation_open: %s: %s", m2m_errname(rc), m2m_errmsg(s->u));
@@ -182,9 +231,8 @@ static void scen_done(scen *s) {
     m2m_relation_close(s->rel);
     m2m_relation_close(s->admin);
     m2m_close(s->u);
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP OWNED BY \"%s\"; DROP ROLE \"%s\"", s->role, s->role);
-    t_exec(sql);
+    drop_role(s->login);
+    drop_role(s->role);
 }
 
 static void login(scen *s, const char *sub) {
@@ -254,46 +302,61 @@ TEST_ONLY(sqlite, auth_sqlite_notsup) {
     assert_non_null(strstr(m2m_errmsg(t_db()), "PostgreSQL"));
     assert_null(m2m_auth_sub(t_db()));
     free(tok);
+    /* A relation with an owner column cannot be opened: no session could
+     * ever write through it. Without one it works, and RLS is refused. */
     fx_rooms();
     m2m_relation_def def = members_def(0);
-    m2m_relation *rel = fx_open(&def);
+    m2m_relation *rel = NULL;
+    T_RC(M2M_NOTSUP, m2m_relation_open(t_db(), &def, &rel));
+    assert_null(rel);
+    assert_non_null(
+        strstr(m2m_errmsg(t_db()), "owner_column 'user_id' needs PostgreSQL"));
+    def.owner_column = NULL;
+    rel = fx_open(&def);
     assert_int_equal(m2m_rls_install(rel, "authenticated"), M2M_NOTSUP);
+    assert_non_null(strstr(m2m_errmsg(t_db()), "PostgreSQL"));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL));
+    assert_string_equal(t_rows("SELECT room_id, user_id FROM room_members"), "1|2");
     m2m_relation_close(rel);
 }
 
 /* ---- token verification, no database work ---- */
 
 TEST_ONLY(pg, auth_args) {
+    scen s;
+    scen_setup(&s, 0);
     m2m_jwt_config cfg = hs_cfg();
+    cfg.role = s.role;
     char *tok = tok_for("7");
     assert_int_equal(m2m_auth_jwt(NULL, tok, &cfg), M2M_MISUSE);
-    assert_int_equal(m2m_auth_jwt(t_db(), NULL, &cfg), M2M_INVALID);
-    assert_non_null(strstr(m2m_errmsg(t_db()), "token is NULL"));
-    assert_int_equal(m2m_auth_jwt(t_db(), tok, NULL), M2M_INVALID);
-    assert_non_null(strstr(m2m_errmsg(t_db()), "config is NULL"));
+    assert_int_equal(m2m_auth_jwt(s.u, NULL, &cfg), M2M_INVALID);
+    assert_non_null(strstr(m2m_errmsg(s.u), "token is NULL"));
+    assert_int_equal(m2m_auth_jwt(s.u, tok, NULL), M2M_INVALID);
+    assert_non_null(strstr(m2m_errmsg(s.u), "config is NULL"));
     m2m_jwt_config nokey = {0};
-    assert_int_equal(m2m_auth_jwt(t_db(), tok, &nokey), M2M_INVALID);
-    assert_non_null(strstr(m2m_errmsg(t_db()), "no key"));
+    assert_int_equal(m2m_auth_jwt(s.u, tok, &nokey), M2M_INVALID);
+    assert_non_null(strstr(m2m_errmsg(s.u), "no key"));
     m2m_jwt_config weak = {.hs256_secret = (const unsigned char *)"short",
                            .hs256_secret_len = 5};
-    assert_int_equal(m2m_auth_jwt(t_db(), tok, &weak), M2M_INVALID);
-    assert_non_null(strstr(m2m_errmsg(t_db()), "at least 32 bytes"));
+    assert_int_equal(m2m_auth_jwt(s.u, tok, &weak), M2M_INVALID);
+    assert_non_null(strstr(m2m_errmsg(s.u), "at least 32 bytes"));
     m2m_jwt_config badrole = hs_cfg();
     badrole.role = "x; DROP TABLE users";
-    assert_int_equal(m2m_auth_jwt(t_db(), tok, &badrole), M2M_INVALID);
+    assert_int_equal(m2m_auth_jwt(s.u, tok, &badrole), M2M_INVALID);
     m2m_jwt_config neg = hs_cfg();
     neg.leeway = -1;
-    assert_int_equal(m2m_auth_jwt(t_db(), tok, &neg), M2M_INVALID);
-    assert_null(m2m_auth_sub(t_db()));
+    assert_int_equal(m2m_auth_jwt(s.u, tok, &neg), M2M_INVALID);
+    assert_null(m2m_auth_sub(s.u));
 
     /* A good token sets the session; clear and NULL handles are harmless. */
-    T_OK(m2m_auth_jwt(t_db(), tok, &cfg));
-    assert_string_equal(m2m_auth_sub(t_db()), "7");
-    m2m_auth_clear(t_db());
-    assert_null(m2m_auth_sub(t_db()));
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, tok, &cfg));
+    assert_string_equal(m2m_auth_sub(s.u), "7");
+    m2m_auth_clear(s.u);
+    assert_null(m2m_auth_sub(s.u));
     m2m_auth_clear(NULL);
     assert_null(m2m_auth_sub(NULL));
     free(tok);
+    scen_done(&s);
 }
 
 typedef struct bad_token {
@@ -404,55 +467,62 @@ TEST_ONLY(pg, auth_bad_tokens) {
 
 /* The leeway accepts a clock a little behind or ahead, no more. */
 TEST_ONLY(pg, auth_leeway) {
+    scen s;
+    scen_setup(&s, 0);
     long long now = now_s();
     m2m_jwt_config cfg = hs_cfg();
+    cfg.role = s.role;
     cfg.leeway = 60;
     char *late = hs("{\"sub\":\"7\",\"exp\":%lld}", now - 30);
     char *early = hs("{\"sub\":\"8\",\"exp\":%lld,\"nbf\":%lld}", now + 3600, now + 30);
     char *too_late = hs("{\"sub\":\"7\",\"exp\":%lld}", now - 120);
     char *too_early =
         hs("{\"sub\":\"8\",\"exp\":%lld,\"nbf\":%lld}", now + 3600, now + 120);
-    T_OK(m2m_auth_jwt(t_db(), late, &cfg));
-    assert_string_equal(m2m_auth_sub(t_db()), "7");
-    T_OK(m2m_auth_jwt(t_db(), early, &cfg));
-    assert_string_equal(m2m_auth_sub(t_db()), "8");
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), too_late, &cfg));
-    assert_null(m2m_auth_sub(t_db()));
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), too_early, &cfg));
-    assert_null(m2m_auth_sub(t_db()));
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, late, &cfg));
+    assert_string_equal(m2m_auth_sub(s.u), "7");
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, early, &cfg));
+    assert_string_equal(m2m_auth_sub(s.u), "8");
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, too_late, &cfg));
+    assert_null(m2m_auth_sub(s.u));
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, too_early, &cfg));
+    assert_null(m2m_auth_sub(s.u));
     cfg.leeway = 0;
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), late, &cfg));
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), early, &cfg));
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, late, &cfg));
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, early, &cfg));
     free(late);
     free(early);
     free(too_late);
     free(too_early);
+    scen_done(&s);
 }
 
 /* RS256 with a public key; the public key never works as an HMAC secret. */
 TEST_ONLY(pg, auth_rs256) {
+    scen s;
+    scen_setup(&s, 0);
     char payload[128];
     snprintf(payload, sizeof payload, "{\"sub\":\"alice\",\"exp\":%lld}", now_s() + 600);
     char *rs = sign(JWT_ALG_RS256, RSA_PRIVATE, strlen(RSA_PRIVATE), payload);
     char *confused = sign(JWT_ALG_HS256, RSA_PUBLIC, strlen(RSA_PUBLIC), payload);
     char *hs_ok = sign(JWT_ALG_HS256, SECRET, SECRET_LEN, payload);
 
-    m2m_jwt_config rsa = {.rs256_public_pem = RSA_PUBLIC};
-    T_OK(m2m_auth_jwt(t_db(), rs, &rsa));
-    assert_string_equal(m2m_auth_sub(t_db()), "alice");
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), confused, &rsa));
-    assert_non_null(strstr(m2m_errmsg(t_db()), "algorithm HS256 is not accepted"));
-    assert_null(m2m_auth_sub(t_db()));
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), hs_ok, &rsa));
+    m2m_jwt_config rsa = {.rs256_public_pem = RSA_PUBLIC, .role = s.role};
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, rs, &rsa));
+    assert_string_equal(m2m_auth_sub(s.u), "alice");
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, confused, &rsa));
+    assert_non_null(strstr(m2m_errmsg(s.u), "algorithm HS256 is not accepted"));
+    assert_null(m2m_auth_sub(s.u));
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, hs_ok, &rsa));
 
     /* Both keys configured: each algorithm is checked with its own key only. */
     m2m_jwt_config both = hs_cfg();
+    both.role = s.role;
     both.rs256_public_pem = RSA_PUBLIC;
-    T_OK(m2m_auth_jwt(t_db(), rs, &both));
-    T_OK(m2m_auth_jwt(t_db(), hs_ok, &both));
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), confused, &both));
-    assert_non_null(strstr(m2m_errmsg(t_db()), "bad signature"));
-    assert_null(m2m_auth_sub(t_db()));
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, rs, &both));
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, hs_ok, &both));
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, confused, &both));
+    assert_non_null(strstr(m2m_errmsg(s.u), "bad signature"));
+    assert_null(m2m_auth_sub(s.u));
 
     /* An RS256 token with its payload replaced. */
     char *p2 = b64url("{\"sub\":\"mallory\",\"exp\":9999999999}");
@@ -461,13 +531,14 @@ TEST_ONLY(pg, auth_rs256) {
     char *forged = malloc(n);
     assert_non_null(forged);
     snprintf(forged, n, "%.*s.%s%s", (int)(d1 - rs), rs, p2, d2);
-    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), forged, &rsa));
-    assert_non_null(strstr(m2m_errmsg(t_db()), "bad signature"));
+    U_RC(&s, M2M_DENIED, m2m_auth_jwt(s.u, forged, &rsa));
+    assert_non_null(strstr(m2m_errmsg(s.u), "bad signature"));
     free(forged);
     free(p2);
     free(rs);
     free(confused);
     free(hs_ok);
+    scen_done(&s);
 }
 
 /* ---- policies ---- */
@@ -726,21 +797,342 @@ TEST_ONLY(pg, auth_role_claim) {
     char *bad_role = hs("{\"sub\":\"7\",\"exp\":%lld,\"role\":\"x; RESET ROLE\"}", exp);
     m2m_changes *ch = NULL;
 
-    T_OK(m2m_auth_jwt(s.u, with_role, &cfg));
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, with_role, &cfg));
     U_RC(&s, M2M_OK, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
     m2m_changes_free(ch);
     ch = NULL;
     U_DENIED(&s, RLS, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(9)), NULL, &ch));
     assert_string_equal(MEMBERS(), "1|7|~,1|8|member,2|7|admin");
 
-    /* Falls back to cfg.role, which does not exist: the operation fails. */
-    T_OK(m2m_auth_jwt(s.u, bad_role, &cfg));
-    assert_int_not_equal(m2m_attach(s.rel, M2M_INT(2), FX_ITEMS(IT(9)), NULL, &ch),
-                         M2M_OK);
+    /* Falls back to cfg.role, which does not exist: no session. */
+    U_DENIED(&s, "does not exist", m2m_auth_jwt(s.u, bad_role, &cfg));
+    assert_null(m2m_auth_sub(s.u));
+    U_DENIED(&s, NO_AUTH, m2m_attach(s.rel, M2M_INT(2), FX_ITEMS(IT(9)), NULL, &ch));
     assert_null(ch);
     assert_string_equal(MEMBERS(), "1|7|~,1|8|member,2|7|admin");
     free(with_role);
     free(bad_role);
+    scen_done(&s);
+}
+
+/* A login that bypasses RLS (superuser or BYPASSRLS) would make every
+ * policy moot: no JWT session starts on one, whatever the token. */
+TEST_ONLY(pg, auth_privileged_login_refused) {
+    scen s;
+    scen_setup(&s, 0);
+    char *tok = tok_for("7");
+    m2m_jwt_config cfg = hs_cfg();
+    cfg.role = s.role;
+
+    /* The test connection logs in as the superuser postgres. */
+    m2m_stats_reset(t_db());
+    T_RC(M2M_DENIED, m2m_auth_jwt(t_db(), tok, &cfg));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "jwt: the login role \"postgres\""));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "superuser"));
+    assert_null(m2m_auth_sub(t_db()));
+    /* Without a session the owner relation is refused before any SQL. */
+    m2m_changes *ch = NULL;
+    T_RC(M2M_DENIED, m2m_attach(s.admin, M2M_INT(1), FX_ITEMS(IT(9)), NULL, &ch));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "m2m_auth_jwt"));
+    assert_null(ch);
+
+    /* A BYPASSRLS login (granted the session role, as an application's). */
+    char bypass[64], sql[256];
+    role_name(bypass, sizeof bypass, "lb");
+    make_login(bypass, "BYPASSRLS");
+    snprintf(sql, sizeof sql, "GRANT \"%s\" TO \"%s\"", s.role, bypass);
+    t_exec(sql);
+    m2m_db *b = open_as(bypass);
+    assert_int_equal(m2m_auth_jwt(b, tok, &cfg), M2M_DENIED);
+    assert_non_null(strstr(m2m_errmsg(b), "BYPASSRLS"));
+    assert_non_null(strstr(m2m_errmsg(b), bypass));
+    assert_null(m2m_auth_sub(b));
+    m2m_close(b);
+    drop_role(bypass);
+    assert_string_equal(MEMBERS(), SEED);
+    free(tok);
+    scen_done(&s);
+}
+
+/* The role a session switches to (role claim, else cfg.role) must exist, be
+ * one the login may switch to, and not bypass RLS itself; "none" (which
+ * would reset to the login role) is refused too. Each refusal leaves no
+ * session, and the user's writes stay refused. */
+TEST_ONLY(pg, auth_session_role_checked) {
+    scen s;
+    scen_setup(&s, 1);
+    char su[64], by[64], other[64], sql[512];
+    role_name(su, sizeof su, "su");
+    role_name(by, sizeof by, "by");
+    role_name(other, sizeof other, "ot");
+    snprintf(sql, sizeof sql,
+             "CREATE ROLE \"%s\" NOLOGIN SUPERUSER; CREATE ROLE \"%s\" NOLOGIN BYPASSRLS;"
+             " CREATE ROLE \"%s\" NOLOGIN; GRANT \"%s\", \"%s\" TO \"%s\"",
+             su, by, other, su, by, s.login);
+    t_exec(sql);
+    static const struct {
+        int claim; /* 1: the role claim, 0: cfg.role */
+        const char *role, *msg;
+    } cases[] = {
+        {1, "postgres", "superuser"},
+        {1, "none", "none"},
+        {1, "m2m_no_such_role", "does not exist"},
+        {0, "m2m_no_such_role", "does not exist"},
+        {1, "SU", "superuser"},
+        {1, "BY", "BYPASSRLS"},
+        {0, "BY", "BYPASSRLS"},
+        {1, "OT", "cannot switch"},
+    };
+    long long exp = now_s() + 600;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *role = cases[i].role;
+        role = !strcmp(role, "SU")   ? su
+               : !strcmp(role, "BY") ? by
+               : !strcmp(role, "OT") ? other
+                                     : role;
+        m2m_jwt_config cfg = hs_cfg();
+        char *tok = cases[i].claim
+                        ? hs("{\"sub\":\"7\",\"exp\":%lld,\"role\":\"%s\"}", exp, role)
+                        : tok_for("7");
+        cfg.role = cases[i].claim ? s.role : role;
+        login(&s, "7");
+        int rc = m2m_auth_jwt(s.u, tok, &cfg);
+        if (rc != M2M_DENIED || !strstr(m2m_errmsg(s.u), cases[i].msg) ||
+            !strstr(m2m_errmsg(s.u), role))
+            fail_msg("role %s: %s \"%s\", expected M2M_DENIED with \"%s\"", role,
+                     m2m_errname(rc), m2m_errmsg(s.u), cases[i].msg);
+        assert_null(m2m_auth_sub(s.u));
+        m2m_changes *ch = NULL;
+        U_DENIED(&s, NO_AUTH, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
+        assert_null(ch);
+        assert_string_equal(MEMBERS(), SEED);
+        free(tok);
+    }
+    /* Inside a caller transaction: a refusal leaves it usable; the session
+     * role itself, by claim, is accepted, and RLS applies. */
+    U_RC(&s, M2M_OK, m2m_begin(s.u));
+    char *bad = hs("{\"sub\":\"7\",\"exp\":%lld,\"role\":\"postgres\"}", exp);
+    char *tok = hs("{\"sub\":\"7\",\"exp\":%lld,\"role\":\"%s\"}", exp, s.role);
+    m2m_jwt_config cfg = hs_cfg();
+    U_DENIED(&s, "superuser", m2m_auth_jwt(s.u, bad, &cfg));
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, tok, &cfg));
+    m2m_changes *ch = NULL;
+    U_DENIED(&s, RLS, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(9)), NULL, &ch));
+    U_RC(&s, M2M_OK, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "7");
+    m2m_changes_free(ch);
+    U_RC(&s, M2M_OK, m2m_commit(s.u));
+    assert_string_equal(MEMBERS(), "1|7|~,1|8|member,2|7|admin");
+    free(bad);
+    free(tok);
+    drop_role(su);
+    drop_role(by);
+    drop_role(other);
+    scen_done(&s);
+}
+
+/* Assert call is denied because the session's token expired, with the
+ * moment in the message. */
+#define U_EXPIRED(s, call)                                                               \
+    do {                                                                                 \
+        U_DENIED(s, "jwt: the session's token expired at 20", call);                     \
+        if (!strstr(m2m_errmsg((s)->u), "nothing was sent"))                             \
+            fail_msg("%s: \"%s\"", #call, m2m_errmsg((s)->u));                           \
+    } while (0)
+
+/* Wait until time(NULL) reaches t (at most about two seconds here). */
+static void wait_until(long long t) {
+    while (now_s() < t) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* A session ends with its token: once exp has passed every operation of
+ * the session (writes and reads through the relation, its inverse and a
+ * relation without owner column, the version, inside a caller transaction
+ * too) is refused before anything is sent, and the database is unchanged.
+ * The leeway applies to every operation as it does to m2m_auth_jwt; a new
+ * token starts a new session. */
+TEST_ONLY(pg, auth_session_expires) {
+    scen s;
+    scen_setup(&s, 1);
+    m2m_relation *inv = NULL, *plain = NULL;
+    U_RC(&s, M2M_OK, m2m_relation_inverse(s.rel, &inv));
+    m2m_relation_def pdef = members_def(1);
+    pdef.owner_column = NULL;
+    U_RC(&s, M2M_OK, m2m_relation_open(s.u, &pdef, &plain));
+
+    long long exp = now_s() + 2;
+    m2m_jwt_config cfg = hs_cfg();
+    cfg.role = s.role;
+    char *tok = hs("{\"sub\":\"7\",\"exp\":%lld}", exp);
+    U_RC(&s, M2M_OK, m2m_auth_jwt(s.u, tok, &cfg));
+    /* Another connection, leeway 60 s: its token expires as well but stays
+     * within the leeway. */
+    scen s2 = s;
+    s2.u = open_as(s.login);
+    m2m_relation *rel2 = NULL;
+    m2m_relation_def def = members_def(1);
+    U_RC(&s2, M2M_OK, m2m_relation_open(s2.u, &def, &rel2));
+    char *tok9 = hs("{\"sub\":\"9\",\"exp\":%lld}", exp);
+    m2m_jwt_config lcfg = cfg;
+    lcfg.leeway = 60;
+    U_RC(&s2, M2M_OK, m2m_auth_jwt(s2.u, tok9, &lcfg));
+
+    /* Valid: the session works, and a caller transaction is opened. */
+    m2m_changes *ch = NULL;
+    U_RC(&s, M2M_OK, m2m_attach(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "7");
+    m2m_changes_free(ch);
+    ch = NULL;
+    char v[M2M_VERSION_LEN];
+    U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v));
+    U_RC(&s, M2M_OK, m2m_begin(s.u));
+    wait_until(exp);
+
+    const char *after = "1|7|~,1|8|member,2|7|admin";
+    assert_string_equal(MEMBERS(), after);
+    m2m_stats_reset(s.u);
+    /* In the caller transaction, then outside it. */
+    U_EXPIRED(&s, m2m_attach(s.rel, M2M_INT(2), FX_ITEMS(IT(7)), NULL, &ch));
+    U_EXPIRED(&s, m2m_version(s.rel, M2M_INT(1), v));
+    m2m_stats st;
+    m2m_stats_get(s.u, &st);
+    assert_int_equal(st.executed, 0);
+    U_RC(&s, M2M_OK, m2m_rollback(s.u));
+    m2m_stats_reset(s.u);
+    for (int r = 0; r < 3; r++) {
+        m2m_relation *rel = r == 0 ? s.rel : r == 1 ? inv : plain;
+        m2m_value p = M2M_INT(r == 1 ? 7 : 1), id = M2M_INT(r == 1 ? 2 : 7);
+        m2m_item it = {.id = id};
+        U_EXPIRED(&s, m2m_attach(rel, p, &it, 1, NULL, &ch));
+        U_EXPIRED(&s, m2m_attach(rel, p, &it, 0, NULL, &ch));
+        U_EXPIRED(&s, m2m_sync(rel, p, &it, 1, NULL, &ch));
+        U_EXPIRED(&s, m2m_sync(rel, p, NULL, 0, NULL, &ch));
+        U_EXPIRED(&s, m2m_toggle(rel, p, &it, 1, NULL, &ch));
+        U_EXPIRED(&s, m2m_detach(rel, p, &id, 1, NULL, &ch));
+        U_EXPIRED(&s, m2m_detach(rel, p, NULL, 0, NULL, &ch));
+        U_EXPIRED(&s, m2m_update_pivot(rel, p, &id, 1, FX_COLS(COLT("role", "x")), &ch));
+        assert_null(ch);
+        U_EXPIRED(&s, m2m_version(rel, p, v));
+        m2m_query *q = NULL;
+        m2m_rows *rows = NULL;
+        int64_t count = -1;
+        U_RC(&s, M2M_OK, m2m_query_new(rel, p, &q));
+        U_EXPIRED(&s, m2m_query_get(q, &rows));
+        assert_null(rows);
+        U_EXPIRED(&s, m2m_query_count(q, &count));
+        m2m_query_free(q);
+    }
+    m2m_stats_get(s.u, &st);
+    assert_int_equal(st.executed, 0);
+    assert_string_equal(m2m_auth_sub(s.u), "7");
+    assert_string_equal(MEMBERS(), after);
+
+    /* Within the leeway on the other connection: still a session. */
+    U_RC(&s2, M2M_OK, m2m_attach(rel2, M2M_INT(2), FX_ITEMS(IT(9)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "9");
+    m2m_changes_free(ch);
+    ch = NULL;
+    after = "1|7|~,1|8|member,2|7|admin,2|9|~";
+    assert_string_equal(MEMBERS(), after);
+
+    /* A fresh token: a new session, that works. */
+    login(&s, "7");
+    U_RC(&s, M2M_OK, m2m_detach(inv, M2M_INT(7), FX_VALS(M2M_INT(1)), NULL, &ch));
+    assert_string_equal(FX_DET(ch), "1");
+    m2m_changes_free(ch);
+    assert_string_equal(MEMBERS(), "1|8|member,2|7|admin,2|9|~");
+    free(tok);
+    free(tok9);
+    m2m_relation_close(rel2);
+    m2m_close(s2.u);
+    m2m_relation_close(inv);
+    m2m_relation_close(plain);
+    scen_done(&s);
+}
+
+/* m2m_version in a session reads what sync compares: the rows the user may
+ * see, as the session's role. The version-then-if_version flow works on the
+ * relation, on its inverse and inside a caller transaction; rows the user
+ * cannot see do not change the user's version. */
+TEST_ONLY(pg, auth_version_in_session) {
+    scen s;
+    scen_setup(&s, 0); /* owner-only reads */
+    t_exec("INSERT INTO room_members VALUES (1,7,'member')");
+    char v[M2M_VERSION_LEN], v2[M2M_VERSION_LEN];
+    m2m_changes *ch = NULL;
+
+    /* No session: refused before any SQL, like every other operation. */
+    m2m_stats_reset(s.u);
+    U_DENIED(&s, NO_AUTH, m2m_version(s.rel, M2M_INT(1), v));
+    m2m_stats st;
+    m2m_stats_get(s.u, &st);
+    assert_int_equal(st.executed, 0);
+
+    login(&s, "7");
+    U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v));
+    assert_int_equal(strlen(v), M2M_VERSION_LEN - 1);
+    /* A row user 7 cannot see leaves 7's version as it is. */
+    t_exec("INSERT INTO room_members VALUES (1,9,'member')");
+    U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v2));
+    assert_string_equal(v2, v);
+    /* Compare-and-swap with it: accepted, and the reported version is the
+     * one m2m_version reads next. */
+    U_RC(&s, M2M_OK,
+         m2m_sync(s.rel, M2M_INT(1), FX_ITEMS(ITP(7, COLT("role", "owner"))),
+                  &(m2m_opts){.flags = M2M_UPDATE_EXISTING, .if_version = v}, &ch));
+    assert_string_equal(FX_UPD(ch), "7");
+    U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v2));
+    assert_string_equal(ch->version, v2);
+    assert_string_not_equal(v2, v);
+    m2m_changes_free(ch);
+    ch = NULL;
+    /* The stale version: a conflict, nothing changed. */
+    U_RC(&s, M2M_CONFLICT,
+         m2m_sync(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), &(m2m_opts){.if_version = v}, &ch));
+    assert_null(ch);
+    assert_string_equal(MEMBERS(), "1|7|owner,1|8|member,1|9|member,2|7|admin");
+
+    /* Through the inverse relation: user 7's rooms. */
+    m2m_relation *inv = NULL;
+    U_RC(&s, M2M_OK, m2m_relation_inverse(s.rel, &inv));
+    U_RC(&s, M2M_OK, m2m_version(inv, M2M_INT(7), v));
+    U_RC(&s, M2M_OK,
+         m2m_sync(inv, M2M_INT(7), FX_ITEMS(IT(2)),
+                  &(m2m_opts){.flags = M2M_WANT_VERSION, .if_version = v}, &ch));
+    assert_string_equal(FX_DET(ch), "1");
+    U_RC(&s, M2M_OK, m2m_version(inv, M2M_INT(7), v2));
+    assert_string_equal(ch->version, v2);
+    m2m_changes_free(ch);
+    ch = NULL;
+    U_RC(&s, M2M_CONFLICT,
+         m2m_sync(inv, M2M_INT(7), FX_ITEMS(IT(1)), &(m2m_opts){.if_version = v}, &ch));
+    assert_string_equal(MEMBERS(), "1|8|member,1|9|member,2|7|admin");
+
+    /* Inside a caller transaction: read, compare-and-swap, a stale one
+     * refused without ending the transaction, commit. */
+    U_RC(&s, M2M_OK, m2m_begin(s.u));
+    U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v));
+    U_RC(&s, M2M_OK,
+         m2m_sync(s.rel, M2M_INT(1), FX_ITEMS(IT(7)),
+                  &(m2m_opts){.flags = M2M_WANT_VERSION, .if_version = v}, &ch));
+    assert_string_equal(FX_ATT(ch), "7");
+    U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v2));
+    assert_string_equal(ch->version, v2);
+    m2m_changes_free(ch);
+    ch = NULL;
+    U_RC(&s, M2M_CONFLICT,
+         m2m_sync(s.rel, M2M_INT(1), FX_ITEMS(IT(7)), &(m2m_opts){.if_version = v}, &ch));
+    U_RC(&s, M2M_OK, m2m_version(inv, M2M_INT(7), v));
+    U_RC(&s, M2M_OK, m2m_toggle(inv, M2M_INT(7), FX_ITEMS(IT(2)), NULL, &ch));
+    assert_string_equal(FX_DET(ch), "2");
+    m2m_changes_free(ch);
+    ch = NULL;
+    U_RC(&s, M2M_OK, m2m_commit(s.u));
+    assert_string_equal(MEMBERS(), "1|7|~,1|8|member,1|9|member");
+    m2m_relation_close(inv);
     scen_done(&s);
 }
 
@@ -777,8 +1169,9 @@ TEST_ONLY(pg, auth_text_owner) {
         "m2m_account_tags_delete,m2m_account_tags_insert,"
         "m2m_account_tags_select,m2m_account_tags_update");
 
-    scen s = {.u = t_open()};
+    scen s = {0};
     snprintf(s.role, sizeof s.role, "%s", role);
+    scen_login(&s);
     T_OK(m2m_relation_open(s.u, &def, &s.rel));
     login(&s, "ann");
     m2m_changes *ch = NULL;
