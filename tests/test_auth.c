@@ -1072,8 +1072,11 @@ TEST_ONLY(pg, auth_version_in_session) {
     assert_int_equal(st.executed, 0);
 
     login(&s, "7");
+    m2m_stats_reset(s.u);
     U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v));
     assert_int_equal(strlen(v), M2M_VERSION_LEN - 1);
+    m2m_stats_get(s.u, &st);
+    assert_int_equal(st.round_trips, 1); /* claims, role and digest together */
     /* A row user 7 cannot see leaves 7's version as it is. */
     t_exec("INSERT INTO room_members VALUES (1,9,'member')");
     U_RC(&s, M2M_OK, m2m_version(s.rel, M2M_INT(1), v2));
