@@ -132,7 +132,8 @@ typedef struct m2m_db m2m_db;
  *   "postgresql://user@host/db", "postgres://...", or a libpq connection
  *   string such as "host=/tmp dbname=app"             (M2M_NOTSUP if built
  *                                                       without libpq)
- * SQLite connections get foreign_keys=ON and a busy timeout of 5 s.
+ * SQLite connections get foreign_keys=ON and wait up to 5 s for another
+ * connection's lock (per call: a write's waits and retries together).
  * On failure *out is NULL and, when the handle could be made, its message is
  * lost with it: use the returned code and m2m_errstr(). */
 M2M_API int m2m_open(const char *url, /* database URL */
@@ -304,6 +305,18 @@ typedef struct m2m_opts {
 /* Every write operation below:
  *  - runs in one transaction (a savepoint inside m2m_begin());
  *  - is all-or-nothing: on any error the database is as before;
+ *  - is serialized with every other write on the same parent, through this
+ *    relation, its inverse or another relation over the same pivot table
+ *    (named alike), whatever the options: concurrent writers from any
+ *    number of connections give the result of some serial order, and a
+ *    report says what that order did (docs/backends.md, Concurrency);
+ *  - outside a caller transaction, starts over (after a jittered backoff of
+ *    1 to 50 ms) when the database is busy: SQLite busy or locked,
+ *    PostgreSQL serialization failure, deadlock or lock timeout. After 5 s
+ *    from the call, all waits included, it fails with M2M_BUSY, the code
+ *    kept by m2m_errcode() and a message naming what was busy. Inside
+ *    m2m_begin() the first M2M_BUSY returns: the caller's transaction is
+ *    what must start over;
  *  - issues a constant number of statements whatever the number of ids;
  *  - takes ids of one type (the relation's key type), duplicates allowed;
  *  - on success stores a new report in *out when out is not NULL.

@@ -21,10 +21,12 @@ static const char *const fixed_sql[M2M__NFIXED] = {
     [M2M__AUTH] = "SELECT set_config('request.jwt.claims', $1, true), "
                   "set_config('role', $2, true)",
     [M2M__LOCK] = NULL,       /* the driver's lock_sql */
+    [M2M__LOCK_ALL] = NULL,   /* the driver's lock_all_sql */
     [M2M__READ_BEGIN] = NULL, /* the driver's read_begin_sql */
 };
 
-_Static_assert((int)M2M__NFIXED <= (int)M2M__NFIXED_MAX, "m2m_db.fixed is too small");
+_Static_assert((int)M2M__NFIXED <= (int)M2M__NFIXED_MAX,
+               "m2m_db.fixed holds every fixed statement");
 
 static const m2m__driver *pick_driver(const char *url) {
     if (strncmp(url, "sqlite:", 7) == 0)
@@ -54,7 +56,7 @@ int m2m_open(const char *url, m2m_db **out) {
      * never needs memory or a prepare that could fail. */
     for (int i = 0; rc == M2M_OK && i < M2M__NFIXED; i++) {
         m2m__stmt *st;
-        if (i != M2M__AUTH && (i != M2M__LOCK || drv->lock_sql))
+        if (i != M2M__AUTH && ((i != M2M__LOCK && i != M2M__LOCK_ALL) || drv->lock_sql))
             rc = m2m__fixed(db, i, &st);
     }
     if (rc != M2M_OK) {
@@ -107,6 +109,7 @@ int m2m__fixed(m2m_db *db, int which, m2m__stmt **out) {
     if (!db->fixed[which]) {
         const char *sql = which == M2M__BEGIN        ? db->drv->begin_sql
                           : which == M2M__LOCK       ? db->drv->lock_sql
+                          : which == M2M__LOCK_ALL   ? db->drv->lock_all_sql
                           : which == M2M__READ_BEGIN ? db->drv->read_begin_sql
                                                      : fixed_sql[which];
         int rc = db->drv->prepare(db, sql, &db->fixed[which]);

@@ -942,7 +942,13 @@ const m2m__driver m2m__pg_driver = {
     .dml_cte = true,
     .batch_is_txn = true,
     .input_rows = pg_input_rows,
-    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
+    /* The pivot lock is the one-bigint form of advisory lock, a key space
+     * apart from the (int4, int4) parent locks; its high half spells "m2m".
+     * OFFSET 0 keeps the subquery, so the pivot lock is taken first. */
+    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)) FROM"
+                " (SELECT pg_advisory_xact_lock_shared(7156077::int8 * 4294967296 +"
+                " $1::int4) OFFSET 0) AS m2m__pivot",
+    .lock_all_sql = "SELECT pg_advisory_xact_lock(7156077::int8 * 4294967296 + $1::int4)",
     .whole_rows = 500,
     .pair_unique = pg_pair_unique,
     .columns = pg_columns,

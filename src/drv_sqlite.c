@@ -68,6 +68,14 @@ static int sq_error(m2m_db *db, int src, const char *what) {
     return m2m__set_error(db, rc, "%s: %s", what, msg);
 }
 
+/* Wait for a lock another connection holds, polling with backoff, until the
+ * running write's deadline (its waits and retries together stay within the
+ * busy timeout), or the busy timeout from the first poll for other calls. */
+static int sq_busy(void *arg, int count) {
+    m2m_db *db = arg;
+    return m2m__backoff(db, count, m2m__busy_wait_end(db, count));
+}
+
 static int sq_open(m2m_db *db, const char *url) {
     const char *path = url + strlen("sqlite:");
     sqlite3 *h = NULL;
@@ -83,7 +91,7 @@ static int sq_open(m2m_db *db, const char *url) {
     db->conn = h;
     sqlite3_extended_result_codes(h, 1);
     /* Writers wait for each other instead of failing at once. */
-    sqlite3_busy_timeout(h, 5000);
+    sqlite3_busy_handler(h, sq_busy, db);
     if ((src = m2m__sq_ids_register(h)) != SQLITE_OK)
         return sq_error(db, src, "open");
     src = sqlite3_exec(h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);

@@ -183,9 +183,13 @@ typedef struct m2m__driver {
     void (*input_rows)(m2m__buf *b, const char *table, int param, const char *const *cols,
                        size_t ncols);
     /* Append SQL that takes the per-parent write lock inside the current
-     * transaction, with $1 the int key of the pivot table and $2 the parent;
-     * NULL when the backend serializes writers anyway (SQLite). */
+     * transaction, with $1 the int key of the pivot table and $2 the parent,
+     * under a shared lock of the pivot table (lock_all_sql's, $1 the same
+     * key); NULL when the backend serializes writers anyway (SQLite). */
     const char *lock_sql;
+    /* ...and SQL that takes that pivot lock exclusively, for writers keyed
+     * by the other column of the pivot (docs/backends.md, Concurrency). */
+    const char *lock_all_sql;
     /* Reads whose result may hold at most this many rows are worth taking
      * whole (0: always stream): per row, PostgreSQL's single-row mode
      * copies the result's description into a result of its own. */
@@ -231,6 +235,19 @@ extern const m2m__driver m2m__pg_driver;
  * serialization failure and deadlock -> M2M_BUSY, lost connection ->
  * M2M_CONNECTION, statement timeout -> M2M_TIMEOUT. */
 
+/* ---- busy.c: waiting out a busy database ---- */
+/* The documented bound on how long one call waits for a busy database:
+ * all its waits and retries together (SQLite's busy_timeout of old). */
+enum { M2M__BUSY_TIMEOUT_MS = 5000 };
+/* Monotonic clock, microseconds. */
+int64_t m2m__clock_us(void);
+/* Sleep the attempt-th backoff (1 ms doubling up to 50 ms, jittered), never
+ * past deadline_us; false, without sleeping, once the deadline has passed. */
+bool m2m__backoff(m2m_db *db, int attempt, int64_t deadline_us);
+/* When the wait whose count-th poll this is must end (count 0 starts a
+ * wait): the running operation's deadline, else the busy timeout from now. */
+int64_t m2m__busy_wait_end(m2m_db *db, int count);
+
 /* ---- the connection ---- */
 enum { M2M__NFIXED_MAX = 12 };
 typedef struct m2m__pending m2m__pending;           /* after-commit callbacks */
@@ -258,6 +275,10 @@ struct m2m_db {
     int64_t auth_leeway;
     bool cursor_busy;          /* a streaming cursor holds the connection */
     m2m__digest_state *digest; /* reused by every version digest */
+    /* Busy waits (busy.c): the running write's deadline (0: none runs), the
+     * end of the current wait, the backoff's jitter state. */
+    int64_t busy_deadline, busy_wait_end;
+    uint32_t busy_seed;
     m2m__stmt *fixed[M2M__NFIXED_MAX];
 };
 
@@ -363,9 +384,6 @@ typedef struct m2m__op {
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent);
 /* The same without the lock, for reads. */
 int m2m__op_begin_read(m2m__op *op, m2m_relation *rel);
-/* Start an operation of one statement that needs no transaction of its own
- * (autocommit); m2m__op_commit and m2m__op_abort then send nothing. */
-int m2m__op_solo(m2m__op *op, m2m_relation *rel);
 /* Queue a statement; on_row receives its result rows. Returns the step so
  * the caller can read ->changes after the flush. */
 m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,
@@ -389,6 +407,7 @@ enum {
     M2M__ROLLBACK_TO,
     M2M__AUTH,
     M2M__LOCK,
+    M2M__LOCK_ALL,
     M2M__READ_BEGIN,
     M2M__NFIXED
 };

@@ -6,9 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-enum { ARENA = 1024, MAX_RETRY = 5, M2M__IF_VERSION = 1 << 30 };
+enum { ARENA = 1024, M2M__IF_VERSION = 1 << 30 };
 
 /* State of one operation. Parameter arrays live in the arena until the
  * statements that use them have run. */
@@ -537,14 +536,20 @@ static int body_update(opctx *c, const call *k, m2m__input *in) {
 
 typedef int (*body_fn)(opctx *c, const call *k, m2m__input *in);
 
-static void backoff(int attempt) {
-    struct timespec ts = {0, (long)(5000000L << attempt)}; /* 5, 10, 20, ... ms */
-    nanosleep(&ts, NULL);
+/* The operation gave up on a busy database: say so, and what was busy. */
+static int busy_error(m2m_db *db, m2m_relation *rel, int attempts, int64_t began) {
+    return m2m__set_error(db, M2M_BUSY,
+                          "%s: database busy for %lld ms (%d attempt%s), nothing was "
+                          "changed: %s",
+                          rel->pivot_table, (long long)((m2m__clock_us() - began) / 1000),
+                          attempts, attempts == 1 ? "" : "s", m2m_errmsg(db));
 }
 
-/* Validate, encode, then run body in a transaction; a busy database (lock
- * timeout, serialization failure, deadlock) retries the whole operation a
- * bounded number of times when no caller transaction is open. */
+/* Validate, encode, then run body in a transaction. A busy database (SQLite
+ * busy or locked, lock timeout, serialization failure, deadlock) makes the
+ * whole operation start over after a backoff, when no caller transaction is
+ * open, until the busy timeout has passed since it began; on SQLite the
+ * busy handler's waits count toward the same deadline. */
 static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **out) {
     if (out)
         *out = NULL;
@@ -576,6 +581,9 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
     opctx *c = NULL;
     if (rc == M2M_OK && !(c = m2m__malloc(sizeof *c)))
         rc = m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
+    /* An operation run by a callback of another keeps its own deadline. */
+    int64_t began = m2m__clock_us(), outer = db->busy_deadline;
+    db->busy_deadline = began + (int64_t)M2M__BUSY_TIMEOUT_MS * 1000;
     for (int attempt = 0; rc == M2M_OK; attempt++) {
         if ((rc = ctx_init(c, rel, k->op, k->parent, out != NULL)))
             break;
@@ -586,14 +594,10 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
             }
             break;
         }
-        /* A lone DELETE or UPDATE is atomic by itself: when nothing is to
-         * be collected, checked or called it runs as one autocommit
-         * statement, without BEGIN, lock and COMMIT around it. Collecting
-         * ids could fail after the autocommit, so a report rules it out. */
-        bool solo = (k->op == M2M_OP_DETACH || k->op == M2M_OP_UPDATE) && !db->in_txn &&
-                    !c->collect && !rel->owner_column && !db->auth_claims &&
-                    !(k->opts && k->opts->flags & M2M_WANT_VERSION);
-        rc = solo ? m2m__op_solo(&c->op, rel) : m2m__op_begin(&c->op, rel, k->parent);
+        /* Every write takes the lock, even a lone DELETE or UPDATE that
+         * would be atomic by itself: otherwise it interleaves with the
+         * statements of a concurrent sync or toggle of the same parent. */
+        rc = m2m__op_begin(&c->op, rel, k->parent);
         if (rc == M2M_OK)
             rc = body(c, k, &in);
         if (rc == M2M_OK) {
@@ -606,13 +610,17 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
         m2m__op_abort(&c->op);
         m2m_changes_free(c->rep ? &c->rep->ch : NULL);
         c->rep = NULL;
-        if (rc != M2M_BUSY || db->in_txn || attempt + 1 >= MAX_RETRY)
+        if (rc != M2M_BUSY || db->in_txn)
             break;
+        if (!m2m__backoff(db, attempt, db->busy_deadline)) {
+            rc = busy_error(db, rel, attempt + 1, began);
+            break;
+        }
         m2m__clear_error(db);
-        backoff(attempt);
-        if (k->op == M2M_OP_TOGGLE)
-            rc = m2m__input_encode(&in, k->parent, NULL);
+        /* toggle re-encoded its input from what it detached */
+        rc = k->op == M2M_OP_TOGGLE ? m2m__input_encode(&in, k->parent, NULL) : M2M_OK;
     }
+    db->busy_deadline = outer;
     if (c && c->rep)
         m2m_changes_free(&c->rep->ch);
     m2m__free(c);

@@ -24,15 +24,6 @@ static int add_fixed(m2m__op *op, int which, const m2m_value *params, size_t n) 
     return M2M_OK;
 }
 
-int m2m__op_solo(m2m__op *op, m2m_relation *rel) {
-    *op = (m2m__op){.db = rel->db, .rel = rel};
-    if (rel->db->cursor_busy)
-        return m2m__set_error(rel->db, M2M_MISUSE,
-                              "a result cursor is still open on this connection; free it "
-                              "with m2m_rows_free() first");
-    return M2M_OK;
-}
-
 int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
     m2m_db *db = rel->db;
     *op = (m2m__op){.db = db, .rel = rel};
@@ -60,9 +51,15 @@ int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     int rc = m2m__op_begin_read(op, rel);
     if (rc == M2M_OK && rel->db->drv->lock_sql) {
+        /* A relation and its inverse write the same rows, keyed by different
+         * columns. The side whose parent column sorts first locks its parent
+         * under a shared lock of the pivot table; the other side takes that
+         * lock exclusively (docs/backends.md, Concurrency). */
+        bool canonical = strcmp(rel->fk, rel->rk) <= 0;
         op->lock[0] = M2M_INT(rel->lock_key);
         op->lock[1] = parent;
-        rc = add_fixed(op, M2M__LOCK, op->lock, 2);
+        rc = add_fixed(op, canonical ? M2M__LOCK : M2M__LOCK_ALL, op->lock,
+                       canonical ? 2 : 1);
     }
     return rc;
 }
