@@ -202,9 +202,7 @@ TEST(lock_every_write_waits_for_a_write_on_the_same_parent) {
 
 /* The canonical side locks per parent: writers on different parents do
  * not wait for each other (PostgreSQL; SQLite has one writer at a time). */
-TEST(lock_distinct_parents_of_the_canonical_side_run_concurrently) {
-    if (!is_pg())
-        skip();
+TEST_ONLY(pg, lock_distinct_parents_of_the_canonical_side_run_concurrently) {
     bz_schema(true);
     m2m_db *hold_db = t_open(), *call_db = t_open();
     m2m_relation *hold = NULL, *call = NULL;
@@ -255,9 +253,7 @@ static void *bz_attach_thread(void *arg) {
  * lock it waits for, so once the holder commits the same pair, its insert
  * fails with a serialization failure (40001); the retry sees the pair and
  * attaches nothing. */
-TEST(busy_serialization_failure_is_retried) {
-    if (!is_pg())
-        skip();
+TEST_ONLY(pg, busy_serialization_failure_is_retried) {
     bz_schema(true);
     m2m_db *hold_db = t_open(), *call_db = t_open();
     T_OK(m2m_exec(call_db, "SET default_transaction_isolation TO 'repeatable read'"));
@@ -288,9 +284,7 @@ TEST(busy_serialization_failure_is_retried) {
  * row, which the other transaction holds FOR UPDATE while it waits for
  * parent 1's lock: a deadlock (40P01). The attach, which waited first, is
  * the one chosen; its retry waits for the other transaction and succeeds. */
-TEST(busy_deadlock_is_retried) {
-    if (!is_pg())
-        skip();
+TEST_ONLY(pg, busy_deadlock_is_retried) {
     bz_schema(true);
     m2m_db *hold_db = t_open(), *call_db = t_open();
     m2m_relation *hold = NULL, *call = NULL;
@@ -321,9 +315,7 @@ TEST(busy_deadlock_is_retried) {
 /* SQLite in shared-cache mode: a writer finds the table locked by another
  * connection of the cache (SQLITE_LOCKED, which no busy handler waits
  * out); the retry waits until that transaction commits. */
-TEST(busy_sqlite_shared_cache_lock_is_retried) {
-    if (is_pg())
-        skip();
+TEST_ONLY(sqlite, busy_sqlite_shared_cache_lock_is_retried) {
     bz_schema(true);
     char url[600];
     snprintf(url, sizeof url, "sqlite:file:%s?cache=shared", t_url() + strlen("sqlite:"));
