@@ -13,7 +13,10 @@ if [ ! -x "$bin" ]; then
     echo "stress: $bin not found; build first (make build)" >&2
     exit 2
 fi
+# A round takes well under a second; give each test that and a minute.
+timeout=$((rounds + 60))
 status=0
-M2M_STRESS_ROUNDS=$rounds "$bin" --backend sqlite concurrency_ || status=1
-M2M_STRESS_ROUNDS=$rounds "$here/with-pg.sh" "$bin" --backend pg concurrency_ || status=1
+M2M_STRESS_ROUNDS=$rounds "$bin" --timeout $timeout --backend sqlite concurrency_ || status=1
+M2M_STRESS_ROUNDS=$rounds "$here/with-pg.sh" "$bin" --timeout $timeout --backend pg \
+    concurrency_ || status=1
 exit $status
