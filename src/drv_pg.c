@@ -113,6 +113,11 @@ static int pg_fail(m2m_db *db, const PGresult *res) {
     PGconn *pg = conn(db)->pg;
     const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     int rc = pg_map(st, PQstatus(pg) == CONNECTION_BAD);
+    /* A lost connection the server itself reported (57P01 ...) ended the
+     * batch at that statement, before its commit; libpq's own "server
+     * closed the connection" carries no SQLSTATE and proves nothing. */
+    if (rc == M2M_CONNECTION && st)
+        db->lost_early = true;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!msg && res)
         msg = PQresultErrorMessage(res);
@@ -156,6 +161,7 @@ static int pg_check_usable(m2m_db *db) {
         return m2m__set_error(db, M2M_MISUSE,
                               "a cursor is still open on this connection; free it "
                               "(m2m_rows_free) before the next call");
+    db->lost_early = true; /* if lost now, nothing was sent */
     if (PQstatus(conn(db)->pg) != CONNECTION_OK)
         return m2m__set_error(db, M2M_CONNECTION,
                               "the connection to the PostgreSQL server is lost; call "
@@ -504,10 +510,11 @@ static int pg_run(m2m_db *db, m2m__step *steps, size_t n) {
     int rc = pg_check_usable(db);
     if (!rc)
         rc = pg_params(db, steps, n);
+    if (!rc && !PQenterPipelineMode(c->pg))
+        rc = pg_fail(db, NULL);
     if (rc)
         return rc;
-    if (!PQenterPipelineMode(c->pg))
-        return pg_fail(db, NULL);
+    db->lost_early = false;
     c->batch++;
     c->synced = false;
     size_t nsent, ndel;
@@ -942,7 +949,10 @@ const m2m__driver m2m__pg_driver = {
     .dml_cte = true,
     .batch_is_txn = true,
     .input_rows = pg_input_rows,
-    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
+    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)), "
+                "txid_current()",
+    .xid_sql = "SELECT txid_current_if_assigned()",
+    .xid_status_sql = "SELECT txid_status($1::bigint)",
     .whole_rows = 500,
     .pair_unique = pg_pair_unique,
     .columns = pg_columns,

@@ -184,8 +184,16 @@ typedef struct m2m__driver {
                        size_t ncols);
     /* Append SQL that takes the per-parent write lock inside the current
      * transaction, with $1 the int key of the pivot table and $2 the parent;
-     * NULL when the backend serializes writers anyway (SQLite). */
+     * NULL when the backend serializes writers anyway (SQLite). Its one row
+     * ends with the transaction's id (xid_status_sql). */
     const char *lock_sql;
+    /* In-doubt commits (NULL: a commit is never in doubt, as on SQLite,
+     * whose COMMIT either returns done or leaves nothing committed).
+     * xid_sql: the current transaction's id, or NULL when it has written
+     * nothing; xid_status_sql: with $1 such an id, "committed", "aborted"
+     * or "in progress" (NULL when unknown). */
+    const char *xid_sql;
+    const char *xid_status_sql;
     /* Reads whose result may hold at most this many rows are worth taking
      * whole (0: always stream): per row, PostgreSQL's single-row mode
      * copies the result's description into a result of its own. */
@@ -232,7 +240,7 @@ extern const m2m__driver m2m__pg_driver;
  * M2M_CONNECTION, statement timeout -> M2M_TIMEOUT. */
 
 /* ---- the connection ---- */
-enum { M2M__NFIXED_MAX = 12 };
+enum { M2M__NFIXED_MAX = 12 };                      /* >= M2M__NFIXED */
 typedef struct m2m__pending m2m__pending;           /* after-commit callbacks */
 typedef struct m2m__digest_state m2m__digest_state; /* digest.c */
 /* Free what version digests keep on db (digest.c). */
@@ -255,6 +263,15 @@ struct m2m_db {
     char *auth_sub;
     bool cursor_busy;          /* a streaming cursor holds the connection */
     m2m__digest_state *digest; /* reused by every version digest */
+    /* The id of the transaction open on the server, for in-doubt commits:
+     * xid_state 0 unknown, 1 none (it has written nothing), 2 in xid. */
+    int xid_state;
+    int64_t xid;
+    /* Set by a driver when its last run failed with M2M_CONNECTION before
+     * the server could commit any of it: nothing was sent, or the server
+     * answered one of its statements with an error (an error aborts the
+     * rest of a batch, whose COMMIT is always last). */
+    bool lost_early;
     m2m__stmt *fixed[M2M__NFIXED_MAX];
 };
 
@@ -346,6 +363,7 @@ typedef struct m2m__op {
     size_t n;
     bool open;          /* BEGIN / SAVEPOINT queued or sent */
     bool begin_pending; /* steps[0] is a BEGIN not sent yet */
+    bool autocommit;    /* m2m__op_solo: each flush commits by itself */
     m2m_value auth[2];
     m2m_value lock[2];
 } m2m__op;
@@ -379,12 +397,28 @@ enum {
     M2M__AUTH,
     M2M__LOCK,
     M2M__READ_BEGIN,
+    M2M__XID,
+    M2M__XID_STATUS,
     M2M__NFIXED
 };
 int m2m__fixed(m2m_db *db, int which, m2m__stmt **out);
 
-/* Defer an after-commit callback to m2m_commit(); takes ownership of ch. */
-int m2m__defer_after(m2m_db *db, m2m_after_fn fn, void *arg, m2m_changes *ch);
+/* on_row of a statement whose last column is the transaction's id (the
+ * lock statement, xid_sql): records it on db, arg. */
+int m2m__xid_row(void *arg, m2m__cursor *row);
+/* A batch that carried a COMMIT (or committed by itself) failed with rc.
+ * When the connection was lost, ask the server what became of the
+ * transaction (reconnecting to do so): M2M_OK when it committed,
+ * M2M_CONNECTION when it did not, M2M_INDOUBT when that cannot be known;
+ * the message says which. Any other rc is returned as it is. */
+int m2m__resolve_commit(m2m_db *db, int rc);
+
+/* After-commit callbacks inside a caller transaction: the entry is made
+ * (the allocation that can fail) before the operation's RELEASE and queued
+ * after it, which cannot fail. new takes ownership of ch. */
+m2m__pending *m2m__pending_new(m2m_after_fn fn, void *arg, m2m_changes *ch);
+void m2m__pending_push(m2m_db *db, m2m__pending *p);
+void m2m__pending_drop(m2m__pending *p);
 
 /* ---- rows.c ---- */
 /* A cursor over a statement's rows (RAW layout: every column is related). */

@@ -188,10 +188,13 @@ static int flush(opctx *c) {
  * failing statement stops the batch before the COMMIT, so the operation
  * still rolls back whole. A report is the exception on PostgreSQL, which
  * runs a batch whole: one that runs out of memory while it is built must
- * still find the transaction open, so COMMIT waits for it. */
+ * still find the transaction open, so COMMIT waits for it; so does the
+ * RELEASE of an operation whose after-callback must first be queued (in a
+ * caller transaction), which needs memory. */
 static int flush_last(opctx *c, int flags) {
     bool fuse = !c->rel->before && !(flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) &&
-                c->nchecks == 0 && !(c->collect && c->db->drv->batch_is_txn);
+                c->nchecks == 0 && !(c->collect && c->db->drv->batch_is_txn) &&
+                !(c->rel->after && c->db->in_txn);
     if (!fuse || !c->op.open)
         return flush(c);
     int rc = m2m__op_commit(&c->op);
@@ -367,20 +370,26 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
             (rc = m2m__digest_hex(&d, c->rep->ch.version)))
             return rc;
     }
-    if (c->op.open && (rc = m2m__op_commit(&c->op)))
-        return rc;
-    if (rel->after) {
-        if (db->in_txn) {
-            m2m__report *copy = m2m__report_copy(c->rep);
-            if (!copy || m2m__defer_after(db, rel->after, rel->cb_arg, &copy->ch))
-                return m2m__set_error(db, M2M_NOMEM,
-                                      "%s: out of memory queuing the "
-                                      "after-commit callback (the change is done)",
-                                      rel->pivot_table);
-        } else {
-            rel->after(rel->cb_arg, &c->rep->ch);
-        }
+    /* Inside a caller transaction the after-callback waits for m2m_commit;
+     * its entry is made now, so that nothing can fail once the operation
+     * is part of that transaction. */
+    m2m__pending *later = NULL;
+    if (rel->after && db->in_txn) {
+        m2m__report *copy = m2m__report_copy(c->rep);
+        if (!(later = m2m__pending_new(rel->after, rel->cb_arg, copy ? &copy->ch : NULL)))
+            return m2m__set_error(db, M2M_NOMEM,
+                                  "%s: out of memory queuing the after-commit callback; "
+                                  "nothing was changed",
+                                  rel->pivot_table);
     }
+    if (c->op.open && (rc = m2m__op_commit(&c->op))) {
+        m2m__pending_drop(later);
+        return rc;
+    }
+    if (later)
+        m2m__pending_push(db, later);
+    else if (rel->after)
+        rel->after(rel->cb_arg, &c->rep->ch);
     if (out) {
         *out = &c->rep->ch;
         c->rep = NULL;
@@ -610,8 +619,7 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
             break;
         m2m__clear_error(db);
         backoff(attempt);
-        if (k->op == M2M_OP_TOGGLE)
-            rc = m2m__input_encode(&in, k->parent, NULL);
+        rc = k->op == M2M_OP_TOGGLE ? m2m__input_encode(&in, k->parent, NULL) : M2M_OK;
     }
     if (c && c->rep)
         m2m_changes_free(&c->rep->ch);
