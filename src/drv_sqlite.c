@@ -97,9 +97,13 @@ static void sq_close(m2m_db *db) {
     db->conn = NULL;
 }
 
+/* The file stays open; what a reconnect means on PostgreSQL, the end of
+ * any open transaction, is done by rolling it back. */
 static int sq_reconnect(m2m_db *db) {
-    (void)db;
-    return M2M_OK;
+    if (sqlite3_get_autocommit(conn(db)))
+        return M2M_OK;
+    int src = sqlite3_exec(conn(db), "ROLLBACK", NULL, NULL, NULL);
+    return src == SQLITE_OK ? M2M_OK : sq_error(db, src, "reconnect: rollback");
 }
 
 static int sq_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
