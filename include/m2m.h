@@ -109,7 +109,10 @@ typedef struct m2m_col {
 } m2m_col;
 
 /* One related id with its own pivot data (the seeds' map form
- * `{ [id]: { role: 'admin' } }`). pivot may be NULL when npivot is 0. */
+ * `{ [id]: { role: 'admin' } }`). pivot may be NULL when npivot is 0. Items
+ * of one call may name different columns: an attached row stores NULL in a
+ * column another item names and it does not (the default when no item
+ * names it); an updated row keeps the columns its item does not name. */
 typedef struct m2m_item {
     m2m_value id;
     const m2m_col *pivot;

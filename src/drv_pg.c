@@ -507,6 +507,7 @@ static int read_step(m2m_db *db, m2m__step *sp, size_t k, int rc) {
 
 static int pg_run(m2m_db *db, m2m__step *steps, size_t n) {
     pg_conn *c = conn(db);
+    db->unsent = true;
     int rc = pg_check_usable(db);
     if (!rc)
         rc = pg_params(db, steps, n);
@@ -514,7 +515,7 @@ static int pg_run(m2m_db *db, m2m__step *steps, size_t n) {
         rc = pg_fail(db, NULL);
     if (rc)
         return rc;
-    db->lost_early = false;
+    db->lost_early = db->unsent = false;
     c->batch++;
     c->synced = false;
     size_t nsent, ndel;
@@ -811,6 +812,17 @@ static void pg_input_rows(m2m__buf *b, const char *table, int param,
     m2m__buf_addf(b, "jsonb_populate_recordset(NULL::%s, $%d::jsonb)", table, param);
 }
 
+static void pg_input_rows_has(m2m__buf *b, const char *table, int param,
+                              const char *const *cols, size_t ncols, size_t from) {
+    m2m__buf_add(b, "(SELECT r.*");
+    for (size_t i = from; i < ncols; i++)
+        m2m__buf_addf(b, ", e.j ? '%s' AS \"m2m__has%zu\"", cols[i], i);
+    m2m__buf_addf(b,
+                  " FROM jsonb_array_elements($%d::jsonb) AS e(j)"
+                  " CROSS JOIN LATERAL jsonb_populate_record(NULL::%s, e.j) AS r)",
+                  param, table);
+}
+
 static const char *pg_array_type(m2m_type type) {
     return type == M2M_TTEXT ? "text[]" : "int8[]";
 }
@@ -949,6 +961,7 @@ const m2m__driver m2m__pg_driver = {
     .dml_cte = true,
     .batch_is_txn = true,
     .input_rows = pg_input_rows,
+    .input_rows_has = pg_input_rows_has,
     .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)), "
                 "txid_current()",
     .xid_sql = "SELECT txid_current_if_assigned()",

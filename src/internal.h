@@ -182,6 +182,11 @@ typedef struct m2m__driver {
      * name), and cols are the columns the SQL will read. */
     void (*input_rows)(m2m__buf *b, const char *table, int param, const char *const *cols,
                        size_t ncols);
+    /* The same rows, with for each of cols[from..ncols) a boolean column
+     * "m2m__has<k>" (k its index in cols): does the row's object have
+     * that key? A row updates only the columns it names. */
+    void (*input_rows_has)(m2m__buf *b, const char *table, int param,
+                           const char *const *cols, size_t ncols, size_t from);
     /* Append SQL that takes the per-parent write lock inside the current
      * transaction, with $1 the int key of the pivot table and $2 the parent;
      * NULL when the backend serializes writers anyway (SQLite). Its one row
@@ -272,6 +277,8 @@ struct m2m_db {
      * answered one of its statements with an error (an error aborts the
      * rest of a batch, whose COMMIT is always last). */
     bool lost_early;
+    /* Set by a driver when its last run failed before sending anything. */
+    bool unsent;
     m2m__stmt *fixed[M2M__NFIXED_MAX];
 };
 
@@ -359,11 +366,13 @@ void m2m__rel_remember_shape(m2m_relation *rel, size_t entry, const char *shape,
 typedef struct m2m__op {
     m2m_db *db;
     m2m_relation *rel;
-    m2m__step steps[24];
-    size_t n;
+    m2m__step *steps; /* the queue: inl, or on the heap once it outgrows it */
+    size_t n, cap;
+    m2m__step inl[12];
     bool open;          /* BEGIN / SAVEPOINT queued or sent */
     bool begin_pending; /* steps[0] is a BEGIN not sent yet */
     bool autocommit;    /* m2m__op_solo: each flush commits by itself */
+    bool started;       /* the BEGIN or SAVEPOINT reached the server */
     m2m_value auth[2];
     m2m_value lock[2];
 } m2m__op;
@@ -373,8 +382,10 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent);
 /* Start an operation of one statement that needs no transaction of its own
  * (autocommit); m2m__op_commit and m2m__op_abort then send nothing. */
 int m2m__op_solo(m2m__op *op, m2m_relation *rel);
-/* Queue a statement; on_row receives its result rows. Returns the step so
- * the caller can read ->changes after the flush. */
+/* Queue a statement; on_row receives its result rows. Returns the step
+ * (valid until the next statement is queued: the queue may move; its index
+ * op->n - 1 stays valid, and op->steps[ix].changes is readable after the
+ * flush), or NULL when out of memory. */
 m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,
                        int (*on_row)(void *arg, m2m__cursor *row), void *arg);
 /* Send what is queued (one round trip on PostgreSQL). */
@@ -385,6 +396,8 @@ int m2m__op_flush(m2m__op *op);
 int m2m__op_commit(m2m__op *op);
 /* Roll back what the operation did; keeps the error already on db. */
 void m2m__op_abort(m2m__op *op);
+/* Free the queue's memory (op may be begun again). */
+void m2m__op_release(m2m__op *op);
 
 /* Fixed statements of a connection (BEGIN, COMMIT, ...), prepared once. */
 enum {

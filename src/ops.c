@@ -10,6 +10,19 @@
 
 enum { ARENA = 1024, MAX_RETRY = 5, M2M__IF_VERSION = 1 << 30 };
 
+/* An RLS check: the rows a DML statement should change, counted first. */
+typedef struct check {
+    struct check *next;
+    m2m__intval count;
+    size_t count_ix, dml_ix; /* their steps in the operation's queue */
+} check;
+
+/* Parameter arrays beyond the arena's, in blocks of their own. */
+typedef struct chunk {
+    struct chunk *next;
+    m2m_value v[];
+} chunk;
+
 /* State of one operation. Parameter arrays live in the arena until the
  * statements that use them have run. */
 typedef struct opctx {
@@ -22,19 +35,41 @@ typedef struct opctx {
     bool need_detached; /* toggle: the detached ids decide what to attach */
     m2m__ids gone;      /* toggle: those ids, the parameter of its DELETE */
     m2m__collect lists[4];
-    m2m__intval counts[8];
-    m2m__step *count_step[8], *dml_step[8];
-    size_t nchecks;
+    check *checks;  /* of the statements queued */
+    size_t nchecks; /* their number */
+    chunk *extra;   /* parameters that did not fit the arena */
     size_t used;
     m2m_value arena[ARENA]; /* last: ctx_init clears only what precedes it */
 } opctx;
 
 static m2m_value *arena_take(opctx *c, size_t n) {
-    if (c->used + n > ARENA)
+    if (c->used + n <= ARENA) {
+        m2m_value *p = &c->arena[c->used];
+        c->used += n;
+        return p;
+    }
+    chunk *k = m2m__malloc(sizeof *k + n * sizeof(m2m_value));
+    if (!k)
         return NULL;
-    m2m_value *p = &c->arena[c->used];
-    c->used += n;
-    return p;
+    k->next = c->extra;
+    c->extra = k;
+    return k->v;
+}
+
+/* The queued statements have run: their parameters and checks go. */
+static void queue_reset(opctx *c) {
+    c->used = 0;
+    while (c->extra) {
+        chunk *k = c->extra;
+        c->extra = k->next;
+        m2m__free(k);
+    }
+    while (c->checks) {
+        check *k = c->checks;
+        c->checks = k->next;
+        m2m__free(k);
+    }
+    c->nchecks = 0;
 }
 
 /* The column index of rk for drv->deleted_col, asked once per relation;
@@ -92,7 +127,7 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
         return rc;
     m2m_value *p = arena_take(c, 2 + M2M__MAX_PIVOT + nvals);
     if (!p)
-        return m2m__set_error(c->db, M2M_ERROR, "internal: operation too large");
+        return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     size_t n = 0;
     p[n++] = c->parent;
     if (data)
@@ -105,7 +140,7 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
     m2m__step *s = m2m__op_add(&c->op, st, p, n, want ? m2m__collect_row : NULL,
                                want ? &c->lists[list] : NULL);
     if (!s)
-        return m2m__set_error(c->db, M2M_ERROR, "internal: too many statements queued");
+        return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     s->deleted_col = hooked + 1;
     if (out)
         *out = s;
@@ -117,23 +152,26 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
 static int add_checked(opctx *c, int count_kind, int kind, uint64_t mask,
                        const m2m_value *data, const m2m_value *vals, size_t nvals,
                        int list) {
-    m2m__step *dml = NULL;
-    if (c->rel->owner_column && c->nchecks < 8) {
+    if (c->rel->owner_column) {
+        /* A step pointer lasts until the next statement is queued. */
+        check *k = m2m__calloc(1, sizeof *k);
+        if (!k)
+            return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory",
+                                  c->rel->pivot_table);
+        k->next = c->checks;
+        c->checks = k;
+        c->nchecks++;
+        k->count = (m2m__intval){.db = c->db};
         m2m__step *cs = NULL;
-        size_t k = c->nchecks;
         int rc = add(c, count_kind, mask, data, NULL, 0, -1, &cs);
         if (rc)
             return rc;
-        c->counts[k] = (m2m__intval){.db = c->db};
         cs->on_row = m2m__int_row;
-        cs->arg = &c->counts[k];
-        c->count_step[k] = cs;
-        rc = add(c, kind, mask, data, vals, nvals, list, &dml);
-        if (rc)
-            return rc;
-        c->dml_step[k] = dml;
-        c->nchecks++;
-        return M2M_OK;
+        cs->arg = &k->count;
+        k->count_ix = c->op.n - 1;
+        rc = add(c, kind, mask, data, vals, nvals, list, NULL);
+        k->dml_ix = c->op.n - 1;
+        return rc;
     }
     return add(c, kind, mask, data, vals, nvals, list, NULL);
 }
@@ -164,11 +202,8 @@ static int add_group(opctx *c, int count_kind, int kind, m2m__input *in, size_t 
 /* Run what is queued; then check that RLS hid nothing from the DML. */
 static int flush(opctx *c) {
     int rc = m2m__op_flush(&c->op);
-    c->used = 0;
-    if (rc)
-        return rc;
-    for (size_t k = 0; k < c->nchecks; k++) {
-        int64_t seen = c->counts[k].v, changed = c->dml_step[k]->changes;
+    for (check *k = c->checks; k && rc == M2M_OK; k = k->next) {
+        int64_t seen = k->count.v, changed = c->op.steps[k->dml_ix].changes;
         if (changed < seen)
             rc = m2m__set_error(
                 c->db, M2M_DENIED,
@@ -178,7 +213,7 @@ static int flush(opctx *c) {
                 c->rel->pivot_table, (long long)seen, (long long)changed,
                 c->db->auth_sub ? c->db->auth_sub : "?");
     }
-    c->nchecks = 0;
+    queue_reset(c);
     return rc;
 }
 
@@ -198,7 +233,7 @@ static int flush_last(opctx *c, int flags) {
     if (!fuse || !c->op.open)
         return flush(c);
     int rc = m2m__op_commit(&c->op);
-    c->used = 0;
+    queue_reset(c);
     return rc;
 }
 
@@ -585,6 +620,8 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
     opctx *c = NULL;
     if (rc == M2M_OK && !(c = m2m__malloc(sizeof *c)))
         rc = m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
+    if (c)
+        memset(c, 0, offsetof(opctx, arena));
     for (int attempt = 0; rc == M2M_OK; attempt++) {
         if ((rc = ctx_init(c, rel, k->op, k->parent, out != NULL)))
             break;
@@ -613,6 +650,8 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
             break;
         }
         m2m__op_abort(&c->op);
+        m2m__op_release(&c->op);
+        queue_reset(c);
         m2m_changes_free(c->rep ? &c->rep->ch : NULL);
         c->rep = NULL;
         if (rc != M2M_BUSY || db->in_txn || attempt + 1 >= MAX_RETRY)
@@ -621,8 +660,11 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
         backoff(attempt);
         rc = k->op == M2M_OP_TOGGLE ? m2m__input_encode(&in, k->parent, NULL) : M2M_OK;
     }
-    if (c && c->rep)
-        m2m_changes_free(&c->rep->ch);
+    if (c) {
+        m2m__op_release(&c->op);
+        queue_reset(c);
+        m2m_changes_free(c->rep ? &c->rep->ch : NULL);
+    }
     m2m__free(c);
     m2m__input_free(&in);
     return rc;

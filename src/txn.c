@@ -6,11 +6,35 @@
 #include <string.h>
 #include <time.h>
 
+/* A fresh operation; the queue keeps memory it got from an earlier one. */
+static void op_init(m2m__op *op, m2m_relation *rel, bool autocommit) {
+    m2m__step *heap = op->steps != op->inl ? op->steps : NULL;
+    size_t cap = heap ? op->cap : 0;
+    *op = (m2m__op){.db = rel->db, .rel = rel, .autocommit = autocommit};
+    op->steps = heap ? heap : op->inl;
+    op->cap = heap ? cap : sizeof op->inl / sizeof op->inl[0];
+}
+
+void m2m__op_release(m2m__op *op) {
+    if (op->steps && op->steps != op->inl)
+        m2m__free(op->steps);
+    op->steps = op->inl;
+    op->cap = sizeof op->inl / sizeof op->inl[0];
+    op->n = 0;
+}
+
 m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,
                        int (*on_row)(void *arg, m2m__cursor *row), void *arg) {
-    /* Callers queue a small fixed number of statements per flush. */
-    if (op->n == sizeof op->steps / sizeof op->steps[0])
-        return NULL;
+    if (op->n == op->cap) {
+        m2m__step *more = m2m__calloc(op->cap * 2, sizeof *more);
+        if (!more)
+            return NULL;
+        memcpy(more, op->steps, op->n * sizeof *more);
+        if (op->steps != op->inl)
+            m2m__free(op->steps);
+        op->steps = more;
+        op->cap *= 2;
+    }
     m2m__step *s = &op->steps[op->n++];
     *s = (m2m__step){
         .stmt = st, .params = params, .nparams = n, .on_row = on_row, .arg = arg};
@@ -22,7 +46,8 @@ static int add_fixed(m2m__op *op, int which, const m2m_value *params, size_t n) 
     int rc = m2m__fixed(op->db, which, &st);
     if (rc)
         return rc;
-    m2m__op_add(op, st, params, n, NULL, NULL);
+    if (!m2m__op_add(op, st, params, n, NULL, NULL))
+        return m2m__set_error(op->db, M2M_NOMEM, "out of memory queuing a statement");
     return M2M_OK;
 }
 
@@ -120,7 +145,7 @@ int m2m__resolve_commit(m2m_db *db, int rc) {
 }
 
 int m2m__op_solo(m2m__op *op, m2m_relation *rel) {
-    *op = (m2m__op){.db = rel->db, .rel = rel, .autocommit = true};
+    op_init(op, rel, true);
     rel->db->xid_state = 0;
     if (rel->db->cursor_busy)
         return m2m__set_error(rel->db, M2M_MISUSE,
@@ -131,7 +156,7 @@ int m2m__op_solo(m2m__op *op, m2m_relation *rel) {
 
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     m2m_db *db = rel->db;
-    *op = (m2m__op){.db = db, .rel = rel};
+    op_init(op, rel, false);
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE,
                               "a result cursor is still open on this connection; free it "
@@ -165,6 +190,8 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
 static int flush_from(m2m__op *op, size_t from) {
     int rc =
         op->n > from ? op->db->drv->run(op->db, op->steps + from, op->n - from) : M2M_OK;
+    if (op->n > from && !(rc && op->db->unsent))
+        op->started = true;
     op->n = 0;
     op->begin_pending = false;
     return rc;
@@ -208,8 +235,13 @@ int m2m__op_commit(m2m__op *op) {
 }
 
 void m2m__op_abort(m2m__op *op) {
-    if (!op->open)
+    if (!op->open || !op->started) {
+        /* Nothing reached the server: no savepoint to roll back to (on
+         * PostgreSQL a ROLLBACK TO one would abort the caller's work). */
+        op->open = false;
+        op->n = 0;
         return;
+    }
     m2m_db *db = op->db;
     /* Keep the error that made us abort; a failing rollback must not hide it. */
     int code = db->errcode;
