@@ -814,12 +814,12 @@ static void pg_input_rows(m2m__buf *b, const char *table, int param,
 
 static void pg_input_rows_has(m2m__buf *b, const char *table, int param,
                               const char *const *cols, size_t ncols, size_t from) {
-    m2m__buf_add(b, "(SELECT r.*");
+    m2m__buf_add(b, "(SELECT \"m2m-r\".*");
     for (size_t i = from; i < ncols; i++)
-        m2m__buf_addf(b, ", e.j ? '%s' AS \"m2m__has%zu\"", cols[i], i);
+        m2m__buf_addf(b, ", \"m2m-e\".j ? '%s' AS \"m2m-has%zu\"", cols[i], i);
     m2m__buf_addf(b,
-                  " FROM jsonb_array_elements($%d::jsonb) AS e(j)"
-                  " CROSS JOIN LATERAL jsonb_populate_record(NULL::%s, e.j) AS r)",
+                  " FROM jsonb_array_elements($%d::jsonb) AS \"m2m-e\"(j) CROSS JOIN"
+                  " LATERAL jsonb_populate_record(NULL::%s, \"m2m-e\".j) AS \"m2m-r\")",
                   param, table);
 }
 

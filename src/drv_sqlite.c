@@ -349,7 +349,7 @@ static void sq_input_rows_has(m2m__buf *b, const char *table, int param,
                       cols[i], cols[i]);
     /* json_type is NULL for a missing key, 'null' for a null value. */
     for (size_t i = from; i < ncols; i++)
-        m2m__buf_addf(b, ", json_type(j.value, '$.%s') IS NOT NULL AS \"m2m__has%zu\"",
+        m2m__buf_addf(b, ", json_type(j.value, '$.%s') IS NOT NULL AS \"m2m-has%zu\"",
                       cols[i], i);
     m2m__buf_addf(b, " FROM json_each($%d) AS j)", param);
 }

@@ -183,7 +183,7 @@ typedef struct m2m__driver {
     void (*input_rows)(m2m__buf *b, const char *table, int param, const char *const *cols,
                        size_t ncols);
     /* The same rows, with for each of cols[from..ncols) a boolean column
-     * "m2m__has<k>" (k its index in cols): does the row's object have
+     * "m2m-has<k>" (k its index in cols): does the row's object have
      * that key? A row updates only the columns it names. */
     void (*input_rows_has)(m2m__buf *b, const char *table, int param,
                            const char *const *cols, size_t ncols, size_t from);

@@ -296,7 +296,7 @@ static int b_count_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
 
 /* The presence column of the k-th column of the JSON rows (input_rows_has):
  * k counts rk first, then the columns of mask. */
-static void has(m2m__buf *b, size_t k) { m2m__buf_addf(b, "i.\"m2m__has%zu\"", k); }
+static void has(m2m__buf *b, size_t k) { m2m__buf_addf(b, "i.\"m2m-has%zu\"", k); }
 
 /* SET list "c" = $k for the columns of mask, or from JSON rows i:
  * "c" = CASE WHEN <row names c> THEN i."c" ELSE t."c" END; and updated_at. */
@@ -380,7 +380,7 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     for (size_t k = 1; k < n; k++) {
         m2m__buf_add(b, ", ");
         col(b, "j", cols[k]);
-        m2m__buf_addf(b, ", j.\"m2m__has%zu\"", k);
+        m2m__buf_addf(b, ", j.\"m2m-has%zu\"", k);
     }
     m2m__buf_add(b, " FROM ");
     m2m__buf t = {0};
