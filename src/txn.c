@@ -25,6 +25,10 @@ void m2m__op_release(m2m__op *op) {
 
 m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,
                        int (*on_row)(void *arg, m2m__cursor *row), void *arg) {
+    if (!op->steps) { /* a zeroed op not begun through op_init */
+        op->steps = op->inl;
+        op->cap = sizeof op->inl / sizeof op->inl[0];
+    }
     if (op->n == op->cap) {
         m2m__step *more = m2m__calloc(op->cap * 2, sizeof *more);
         if (!more)
