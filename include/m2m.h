@@ -57,7 +57,8 @@ M2M_API int m2m_libversion_number(void);
     XX(TIMEOUT, 15, "statement timeout")                                                 \
     XX(TYPE, 16, "type mismatch")                                                        \
     XX(ROW, 100, "another row is ready")                                                 \
-    XX(DONE, 101, "no more rows")
+    XX(DONE, 101, "no more rows")                                                        \
+    XX(INDOUBT, 17, "in doubt: the connection was lost after COMMIT was sent")
 
 enum {
 #define M2M__XX(name, code, msg) M2M_##name = code,
@@ -108,7 +109,10 @@ typedef struct m2m_col {
 } m2m_col;
 
 /* One related id with its own pivot data (the seeds' map form
- * `{ [id]: { role: 'admin' } }`). pivot may be NULL when npivot is 0. */
+ * `{ [id]: { role: 'admin' } }`). pivot may be NULL when npivot is 0. Items
+ * of one call may name different columns: an attached row stores NULL in a
+ * column another item names and it does not (the default when no item
+ * names it); an updated row keeps the columns its item does not name. */
 typedef struct m2m_item {
     m2m_value id;
     const m2m_col *pivot;
@@ -157,12 +161,18 @@ M2M_API const char *m2m_backend(m2m_db *db);
 M2M_API int m2m_errcode(m2m_db *db);
 M2M_API const char *m2m_errmsg(m2m_db *db);
 
-/* PostgreSQL: drop and re-open the connection after M2M_CONNECTION. Prepared
- * statements are prepared again on first use. SQLite: no-op. */
+/* PostgreSQL: drop and re-open the connection after M2M_CONNECTION or
+ * M2M_INDOUBT. Prepared statements are prepared again on first use. SQLite:
+ * the file stays open. On both an open caller transaction ends: it is rolled
+ * back and m2m_commit() then returns M2M_MISUSE. */
 M2M_API int m2m_reconnect(m2m_db *db);
 
 /* Caller transactions. Library operations inside one run as savepoints: a
- * failed operation rolls back only itself. Not nestable. */
+ * failed operation rolls back only itself. Not nestable. m2m_commit always
+ * ends the transaction: when the COMMIT fails it rolls back and returns the
+ * error; when the connection is lost after COMMIT was sent it answers as a
+ * write operation does (M2M_OK, M2M_CONNECTION or M2M_INDOUBT, see below),
+ * and the after-callbacks run only for M2M_OK. */
 M2M_API int m2m_begin(m2m_db *db);
 M2M_API int m2m_commit(m2m_db *db);
 M2M_API int m2m_rollback(m2m_db *db);
@@ -324,7 +334,14 @@ typedef struct m2m_opts {
  * id, a pivot value that is NaN or infinite: the backends would store it
  * apart), M2M_TYPE (id of the wrong type), M2M_NOTFOUND (a table or column
  * gone from the database), M2M_CONSTRAINT (a foreign key rejected
- * an id; the message names it), M2M_DENIED, M2M_BUSY, M2M_CONNECTION, ... */
+ * an id; the message names it), M2M_DENIED, M2M_BUSY, M2M_CONNECTION, ...
+ * A connection lost once the commit may have reached the server (PostgreSQL)
+ * is resolved by reconnecting and asking the server: committed is M2M_OK
+ * (report and after-callback as usual), rolled back is M2M_CONNECTION
+ * (nothing changed; the connection is then new). When that cannot be known
+ * the result is M2M_INDOUBT: the change may or may not be committed, there
+ * is no report and the after-callback does not run; the message names the
+ * transaction id when it is known (SELECT txid_status(id) tells later). */
 
 /* Attach items not yet attached; already attached ones are skipped (also on
  * a pivot table without a unique index). Reports attached. A scoped
@@ -484,7 +501,9 @@ M2M_API int m2m_query_count_each(m2m_query *q, int64_t *counts /* OUT: one a par
 M2M_API int m2m_query_exists_each(m2m_query *q, int *exists /* OUT: one a parent */);
 
 /* Cursor: m2m_rows_next() returns M2M_ROW, M2M_DONE or an error code.
- * Values returned are borrowed until the next m2m_rows_next/free. */
+ * Values returned are borrowed until the next m2m_rows_next/free. After
+ * M2M_DONE or an error there is no current row: values are M2M_NULL and
+ * names NULL. */
 M2M_API int m2m_rows_next(m2m_rows *rows);
 M2M_API int m2m_rows_ncols(m2m_rows *rows); /* related columns */
 M2M_API const char *m2m_rows_name(m2m_rows *rows, int i);

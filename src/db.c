@@ -23,10 +23,31 @@ static const char *const fixed_sql[M2M__NFIXED] = {
     [M2M__LOCK] = NULL,       /* the driver's lock_sql */
     [M2M__LOCK_ALL] = NULL,   /* the driver's lock_all_sql */
     [M2M__READ_BEGIN] = NULL, /* the driver's read_begin_sql */
+    [M2M__XID] = NULL,        /* the driver's xid_sql */
+    [M2M__XID_STATUS] = NULL, /* the driver's xid_status_sql */
 };
 
-_Static_assert((int)M2M__NFIXED <= (int)M2M__NFIXED_MAX,
-               "m2m_db.fixed holds every fixed statement");
+/* The SQL of a fixed statement; NULL when the driver has none. */
+static const char *fixed_text(const m2m__driver *drv, int which) {
+    switch (which) {
+        case M2M__BEGIN:
+            return drv->begin_sql;
+        case M2M__LOCK:
+            return drv->lock_sql;
+        case M2M__LOCK_ALL:
+            return drv->lock_all_sql;
+        case M2M__READ_BEGIN:
+            return drv->read_begin_sql;
+        case M2M__XID:
+            return drv->xid_sql;
+        case M2M__XID_STATUS:
+            return drv->xid_status_sql;
+        default:
+            return fixed_sql[which];
+    }
+}
+
+_Static_assert((int)M2M__NFIXED <= (int)M2M__NFIXED_MAX, "m2m_db.fixed is too small");
 
 static const m2m__driver *pick_driver(const char *url) {
     if (strncmp(url, "sqlite:", 7) == 0)
@@ -56,7 +77,7 @@ int m2m_open(const char *url, m2m_db **out) {
      * never needs memory or a prepare that could fail. */
     for (int i = 0; rc == M2M_OK && i < M2M__NFIXED; i++) {
         m2m__stmt *st;
-        if (i != M2M__AUTH && ((i != M2M__LOCK && i != M2M__LOCK_ALL) || drv->lock_sql))
+        if (i != M2M__AUTH && fixed_text(drv, i))
             rc = m2m__fixed(db, i, &st);
     }
     if (rc != M2M_OK) {
@@ -101,17 +122,17 @@ int m2m_reconnect(m2m_db *db) {
         return M2M_MISUSE;
     m2m__clear_error(db);
     db->in_txn = 0;
+    db->xid_state = 0;
     pending_free(db);
     return db->drv->reconnect(db);
 }
 
 int m2m__fixed(m2m_db *db, int which, m2m__stmt **out) {
     if (!db->fixed[which]) {
-        const char *sql = which == M2M__BEGIN        ? db->drv->begin_sql
-                          : which == M2M__LOCK       ? db->drv->lock_sql
-                          : which == M2M__LOCK_ALL   ? db->drv->lock_all_sql
-                          : which == M2M__READ_BEGIN ? db->drv->read_begin_sql
-                                                     : fixed_sql[which];
+        const char *sql = fixed_text(db->drv, which);
+        if (!sql)
+            return m2m__set_error(db, M2M_ERROR, "internal: no fixed statement %d",
+                                  which);
         int rc = db->drv->prepare(db, sql, &db->fixed[which]);
         if (rc)
             return rc;
@@ -127,7 +148,7 @@ void m2m__note_exec(m2m_db *db, const char *sql) {
 }
 
 static int run_fixed(m2m_db *db, int which) {
-    m2m__stmt *st;
+    m2m__stmt *st = NULL;
     int rc = m2m__fixed(db, which, &st);
     if (rc)
         return rc;
@@ -141,10 +162,29 @@ int m2m_begin(m2m_db *db) {
     m2m__clear_error(db);
     if (db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "a transaction is already open");
+    db->xid_state = 0;
     int rc = run_fixed(db, M2M__BEGIN);
     if (rc == M2M_OK)
         db->in_txn = 1;
     return rc;
+}
+
+/* Send COMMIT, with the transaction's id first when no operation learnt it,
+ * and find out what happened when the connection is lost meanwhile. */
+static int send_commit(m2m_db *db) {
+    m2m__step steps[2];
+    size_t n = 0;
+    m2m__stmt *st;
+    int rc;
+    if (db->drv->xid_sql && db->xid_state == 0) {
+        if ((rc = m2m__fixed(db, M2M__XID, &st)))
+            return rc;
+        steps[n++] = (m2m__step){.stmt = st, .on_row = m2m__xid_row, .arg = db};
+    }
+    if ((rc = m2m__fixed(db, M2M__COMMIT, &st)))
+        return rc;
+    steps[n++] = (m2m__step){.stmt = st};
+    return m2m__resolve_commit(db, db->drv->run(db, steps, n));
 }
 
 int m2m_commit(m2m_db *db) {
@@ -153,20 +193,27 @@ int m2m_commit(m2m_db *db) {
     m2m__clear_error(db);
     if (!db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
-    int rc = run_fixed(db, M2M__COMMIT);
+    int rc = send_commit(db);
+    db->in_txn = 0;
+    db->xid_state = 0;
+    if (rc == M2M_CONNECTION || rc == M2M_INDOUBT) {
+        /* Nothing is open any more: the server rolled back, or the outcome
+         * is told by rc. The callbacks run only for a known commit. */
+        pending_free(db);
+        return rc;
+    }
     if (rc != M2M_OK) {
         /* The server ended the transaction (PostgreSQL) or it is still open
          * (SQLite busy): either way roll back so the handle is usable. */
         char *msg = db->errmsg;
         db->errmsg = NULL;
         run_fixed(db, M2M__ROLLBACK);
-        m2m__set_error(db, rc, "commit: %s", msg ? msg : m2m_errstr(rc));
+        m2m__set_error(db, rc, "commit: %s; the transaction was rolled back",
+                       msg ? msg : m2m_errstr(rc));
         m2m__free(msg);
-        db->in_txn = 0;
         pending_free(db);
         return rc;
     }
-    db->in_txn = 0;
     /* After-commit callbacks, in the order the operations ran. */
     m2m__pending *list = NULL;
     while (db->pending) {
@@ -192,20 +239,31 @@ int m2m_rollback(m2m_db *db) {
     if (!db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
     db->in_txn = 0;
+    db->xid_state = 0;
     pending_free(db);
     return run_fixed(db, M2M__ROLLBACK);
 }
 
-/* Defer an after-commit callback to m2m_commit(); takes ch. */
-int m2m__defer_after(m2m_db *db, m2m_after_fn fn, void *arg, m2m_changes *ch) {
-    m2m__pending *p = m2m__calloc(1, sizeof *p);
+m2m__pending *m2m__pending_new(m2m_after_fn fn, void *arg, m2m_changes *ch) {
+    m2m__pending *p = ch ? m2m__calloc(1, sizeof *p) : NULL;
     if (!p) {
         m2m_changes_free(ch);
-        return M2M_NOMEM;
+        return NULL;
     }
-    *p = (m2m__pending){db->pending, fn, arg, ch};
+    *p = (m2m__pending){NULL, fn, arg, ch};
+    return p;
+}
+
+void m2m__pending_push(m2m_db *db, m2m__pending *p) {
+    p->next = db->pending;
     db->pending = p;
-    return M2M_OK;
+}
+
+void m2m__pending_drop(m2m__pending *p) {
+    if (p) {
+        m2m_changes_free(p->ch);
+        m2m__free(p);
+    }
 }
 
 int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams,

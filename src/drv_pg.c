@@ -113,6 +113,11 @@ static int pg_fail(m2m_db *db, const PGresult *res) {
     PGconn *pg = conn(db)->pg;
     const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     int rc = pg_map(st, PQstatus(pg) == CONNECTION_BAD);
+    /* A lost connection the server itself reported (57P01 ...) ended the
+     * batch at that statement, before its commit; libpq's own "server
+     * closed the connection" carries no SQLSTATE and proves nothing. */
+    if (rc == M2M_CONNECTION && st)
+        db->lost_early = true;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!msg && res)
         msg = PQresultErrorMessage(res);
@@ -156,6 +161,7 @@ static int pg_check_usable(m2m_db *db) {
         return m2m__set_error(db, M2M_MISUSE,
                               "a cursor is still open on this connection; free it "
                               "(m2m_rows_free) before the next call");
+    db->lost_early = true; /* if lost now, nothing was sent */
     if (PQstatus(conn(db)->pg) != CONNECTION_OK)
         return m2m__set_error(db, M2M_CONNECTION,
                               "the connection to the PostgreSQL server is lost; call "
@@ -501,13 +507,15 @@ static int read_step(m2m_db *db, m2m__step *sp, size_t k, int rc) {
 
 static int pg_run(m2m_db *db, m2m__step *steps, size_t n) {
     pg_conn *c = conn(db);
+    db->unsent = true;
     int rc = pg_check_usable(db);
     if (!rc)
         rc = pg_params(db, steps, n);
+    if (!rc && !PQenterPipelineMode(c->pg))
+        rc = pg_fail(db, NULL);
     if (rc)
         return rc;
-    if (!PQenterPipelineMode(c->pg))
-        return pg_fail(db, NULL);
+    db->lost_early = db->unsent = false;
     c->batch++;
     c->synced = false;
     size_t nsent, ndel;
@@ -804,6 +812,17 @@ static void pg_input_rows(m2m__buf *b, const char *table, int param,
     m2m__buf_addf(b, "jsonb_populate_recordset(NULL::%s, $%d::jsonb)", table, param);
 }
 
+static void pg_input_rows_has(m2m__buf *b, const char *table, int param,
+                              const char *const *cols, size_t ncols, size_t from) {
+    m2m__buf_add(b, "(SELECT \"m2m-r\".*");
+    for (size_t i = from; i < ncols; i++)
+        m2m__buf_addf(b, ", \"m2m-e\".j ? '%s' AS \"m2m-has%zu\"", cols[i], i);
+    m2m__buf_addf(b,
+                  " FROM jsonb_array_elements($%d::jsonb) AS \"m2m-e\"(j) CROSS JOIN"
+                  " LATERAL jsonb_populate_record(NULL::%s, \"m2m-e\".j) AS \"m2m-r\")",
+                  param, table);
+}
+
 static const char *pg_array_type(m2m_type type) {
     return type == M2M_TTEXT ? "text[]" : "int8[]";
 }
@@ -944,11 +963,16 @@ const m2m__driver m2m__pg_driver = {
     .input_rows = pg_input_rows,
     /* The pivot lock is the one-bigint form of advisory lock, a key space
      * apart from the (int4, int4) parent locks; its high half spells "m2m".
-     * OFFSET 0 keeps the subquery, so the pivot lock is taken first. */
-    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)) FROM"
-                " (SELECT pg_advisory_xact_lock_shared(7156077::int8 * 4294967296 +"
+     * OFFSET 0 keeps the subquery, so the pivot lock is taken first. The
+     * row's last column is the transaction's id, for an in-doubt commit. */
+    .input_rows_has = pg_input_rows_has,
+    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)), txid_current()"
+                " FROM (SELECT pg_advisory_xact_lock_shared(7156077::int8 * 4294967296 +"
                 " $1::int4) OFFSET 0) AS m2m__pivot",
-    .lock_all_sql = "SELECT pg_advisory_xact_lock(7156077::int8 * 4294967296 + $1::int4)",
+    .lock_all_sql = "SELECT pg_advisory_xact_lock(7156077::int8 * 4294967296 + $1::int4), "
+                    "txid_current()",
+    .xid_sql = "SELECT txid_current_if_assigned()",
+    .xid_status_sql = "SELECT txid_status($1::bigint)",
     .whole_rows = 500,
     .pair_unique = pg_pair_unique,
     .columns = pg_columns,

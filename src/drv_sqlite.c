@@ -105,9 +105,13 @@ static void sq_close(m2m_db *db) {
     db->conn = NULL;
 }
 
+/* The file stays open; what a reconnect means on PostgreSQL, the end of
+ * any open transaction, is done by rolling it back. */
 static int sq_reconnect(m2m_db *db) {
-    (void)db;
-    return M2M_OK;
+    if (sqlite3_get_autocommit(conn(db)))
+        return M2M_OK;
+    int src = sqlite3_exec(conn(db), "ROLLBACK", NULL, NULL, NULL);
+    return src == SQLITE_OK ? M2M_OK : sq_error(db, src, "reconnect: rollback");
 }
 
 static int sq_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
@@ -228,12 +232,14 @@ static int sq_step_deleting(m2m_db *db, m2m__step *sp, m2m__cursor *cur) {
 #endif
 
 static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
+    db->unsent = true;
     for (size_t k = 0; k < n; k++) {
         m2m__step *sp = &steps[k];
         m2m__stmt *s = sp->stmt;
         int rc = sq_bind(db, s, sp->params, sp->nparams);
         if (rc)
             return rc;
+        db->unsent = false;
         m2m__note_exec(db, s->sql);
         m2m__cursor cur = {.st = s, .db = db};
         int64_t rows = 0;
@@ -339,6 +345,20 @@ static void sq_input_rows(m2m__buf *b, const char *table, int param,
     for (size_t i = 0; i < ncols; i++)
         m2m__buf_addf(b, "%sjson_extract(j.value, '$.%s') AS \"%s\"", i ? ", " : "",
                       cols[i], cols[i]);
+    m2m__buf_addf(b, " FROM json_each($%d) AS j)", param);
+}
+
+static void sq_input_rows_has(m2m__buf *b, const char *table, int param,
+                              const char *const *cols, size_t ncols, size_t from) {
+    (void)table;
+    m2m__buf_add(b, "(SELECT ");
+    for (size_t i = 0; i < ncols; i++)
+        m2m__buf_addf(b, "%sjson_extract(j.value, '$.%s') AS \"%s\"", i ? ", " : "",
+                      cols[i], cols[i]);
+    /* json_type is NULL for a missing key, 'null' for a null value. */
+    for (size_t i = from; i < ncols; i++)
+        m2m__buf_addf(b, ", json_type(j.value, '$.%s') IS NOT NULL AS \"m2m-has%zu\"",
+                      cols[i], i);
     m2m__buf_addf(b, " FROM json_each($%d) AS j)", param);
 }
 
@@ -535,6 +555,7 @@ const m2m__driver m2m__sqlite_driver = {
     .dml_cte = false,
     .batch_is_txn = false,
     .input_rows = sq_input_rows,
+    .input_rows_has = sq_input_rows_has,
     .lock_sql = NULL,
     .pair_unique = sq_pair_unique,
     .span_ok = sq_span_ok,

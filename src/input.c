@@ -190,6 +190,7 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
     if (idset_init(&seen, n))
         return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     int rc = M2M_OK;
+    uint64_t any = 0; /* every column some row names */
     for (size_t i = 0; i < n && rc == M2M_OK; i++) {
         uint64_t own = 0;
         if ((rc = m2m__cols_mask(rel, items[i].pivot, items[i].npivot, &own)))
@@ -197,13 +198,21 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
         /* First occurrence wins: a repeated id is one row. */
         if (!idset_add(&seen, in->all, i))
             continue;
-        /* Rows without values of their own (nor a per-row pivot id) all
-         * store the same: they travel as a flat id array. */
-        in->masks[in->n] = own | in->shared_mask | rel->scope_mask |
-                           (own || rel->pivot_id ? 0 : M2M__FLAT);
+        in->masks[in->n] = own;
+        any |= own;
         in->uniq[in->n++] = i;
     }
     m2m__free(seen.slot);
+    /* Rows without values of their own (nor a per-row pivot id) all store
+     * the same: they travel as a flat id array. All the others travel as
+     * one set of JSON rows with every column any of them names, however
+     * their sets differ, so the operation's statements do not depend on
+     * them; a row leaves out the keys of the columns it does not name. */
+    for (size_t u = 0; u < in->n; u++) {
+        bool flat = !in->masks[u] && !rel->pivot_id;
+        in->masks[u] |= (flat ? M2M__FLAT : 0) | in->shared_mask | rel->scope_mask;
+    }
+    in->json_mask = any | in->shared_mask | rel->scope_mask;
     in->ids = NULL;
     return rc;
 }
@@ -239,6 +248,7 @@ static void json_key(m2m__buf *b, const char *k) {
  * columns. */
 static int encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value id,
                       const m2m__buf *pj, const char *ptext) {
+    uint64_t keys = in->items ? in->masks[u] : 0; /* the columns this row names */
     const m2m_relation *rel = in->rel;
     if (gr->mask & M2M__FLAT) {
         if (m2m__grow((void **)&gr->ids, &gr->cap, gr->count + 1, sizeof *gr->ids))
@@ -265,7 +275,7 @@ static int encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value 
         m2m__buf_free(&ids);
     }
     for (size_t ix = 0; ix < rel->ncols; ix++) {
-        if (!(gr->mask & (1ULL << ix)))
+        if (!(keys & (1ULL << ix)))
             continue;
         m2m__buf_add(b, ",");
         json_key(b, rel->cols[ix]);
@@ -288,6 +298,8 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
             continue;
         }
         uint64_t mask = in->items ? in->masks[u] : M2M__FLAT;
+        if (!(mask & M2M__FLAT))
+            mask = in->json_mask; /* one group for all JSON rows */
         if (!(mask & M2M__FLAT) && !ptext) {
             ptext = m2m_value_text(parent, pbuf, sizeof pbuf);
             m2m__buf_json_value(&pj, parent);

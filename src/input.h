@@ -4,9 +4,11 @@
 
 #include "internal.h"
 
-/* Rows that share one set of columns. With M2M__FLAT in mask they also
- * share the values and travel as the array of their ids (arr over ids);
- * else as json, a JSON array of objects, one per row. */
+/* Rows that travel together: with M2M__FLAT in mask they share their
+ * values and travel as the array of their ids (arr over ids); else as
+ * json, a JSON array of objects, one per row, mask the columns any of them
+ * names and each object the keys of the columns its row names. An input
+ * has at most one group of each kind. */
 typedef struct m2m__group {
     uint64_t mask;
     m2m__buf json;
@@ -21,7 +23,9 @@ typedef struct m2m__input {
     const m2m_value *ids;  /* plain-id form */
     m2m_value *all;        /* every item's id, in call order */
     size_t *uniq;          /* indexes of first occurrences */
-    uint64_t *masks;       /* per unique item: columns it stores */
+    uint64_t *masks;       /* per unique item: columns it names (own, shared,
+                              scope), M2M__FLAT when it names none itself */
+    uint64_t json_mask;    /* the columns of the JSON rows: every one named */
     size_t n;              /* unique items (or ids) */
     const m2m_col *shared;
     size_t nshared;

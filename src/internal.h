@@ -182,14 +182,27 @@ typedef struct m2m__driver {
      * name), and cols are the columns the SQL will read. */
     void (*input_rows)(m2m__buf *b, const char *table, int param, const char *const *cols,
                        size_t ncols);
+    /* The same rows, with for each of cols[from..ncols) a boolean column
+     * "m2m-has<k>" (k its index in cols): does the row's object have
+     * that key? A row updates only the columns it names. */
+    void (*input_rows_has)(m2m__buf *b, const char *table, int param,
+                           const char *const *cols, size_t ncols, size_t from);
     /* Append SQL that takes the per-parent write lock inside the current
      * transaction, with $1 the int key of the pivot table and $2 the parent,
      * under a shared lock of the pivot table (lock_all_sql's, $1 the same
-     * key); NULL when the backend serializes writers anyway (SQLite). */
+     * key); NULL when the backend serializes writers anyway (SQLite). The
+     * row of either ends with the transaction's id (xid_status_sql). */
     const char *lock_sql;
     /* ...and SQL that takes that pivot lock exclusively, for writers keyed
      * by the other column of the pivot (docs/backends.md, Concurrency). */
     const char *lock_all_sql;
+    /* In-doubt commits (NULL: a commit is never in doubt, as on SQLite,
+     * whose COMMIT either returns done or leaves nothing committed).
+     * xid_sql: the current transaction's id, or NULL when it has written
+     * nothing; xid_status_sql: with $1 such an id, "committed", "aborted"
+     * or "in progress" (NULL when unknown). */
+    const char *xid_sql;
+    const char *xid_status_sql;
     /* Reads whose result may hold at most this many rows are worth taking
      * whole (0: always stream): per row, PostgreSQL's single-row mode
      * copies the result's description into a result of its own. */
@@ -249,7 +262,7 @@ bool m2m__backoff(m2m_db *db, int attempt, int64_t deadline_us);
 int64_t m2m__busy_wait_end(m2m_db *db, int count);
 
 /* ---- the connection ---- */
-enum { M2M__NFIXED_MAX = 12 };
+enum { M2M__NFIXED_MAX = 12 };                      /* >= M2M__NFIXED */
 typedef struct m2m__pending m2m__pending;           /* after-commit callbacks */
 typedef struct m2m__digest_state m2m__digest_state; /* digest.c */
 /* Free what version digests keep on db (digest.c). */
@@ -279,6 +292,17 @@ struct m2m_db {
      * end of the current wait, the backoff's jitter state. */
     int64_t busy_deadline, busy_wait_end;
     uint32_t busy_seed;
+    /* The id of the transaction open on the server, for in-doubt commits:
+     * xid_state 0 unknown, 1 none (it has written nothing), 2 in xid. */
+    int xid_state;
+    int64_t xid;
+    /* Set by a driver when its last run failed with M2M_CONNECTION before
+     * the server could commit any of it: nothing was sent, or the server
+     * answered one of its statements with an error (an error aborts the
+     * rest of a batch, whose COMMIT is always last). */
+    bool lost_early;
+    /* Set by a driver when its last run failed before sending anything. */
+    bool unsent;
     m2m__stmt *fixed[M2M__NFIXED_MAX];
 };
 
@@ -371,10 +395,12 @@ void m2m__rel_remember_shape(m2m_relation *rel, size_t entry, const char *shape,
 typedef struct m2m__op {
     m2m_db *db;
     m2m_relation *rel;
-    m2m__step steps[24];
-    size_t n;
+    m2m__step *steps; /* the queue: inl, or on the heap once it outgrows it */
+    size_t n, cap;
+    m2m__step inl[12];
     bool open;          /* BEGIN / SAVEPOINT queued or sent */
     bool begin_pending; /* steps[0] is a BEGIN not sent yet */
+    bool started;       /* the BEGIN or SAVEPOINT reached the server */
     m2m_value auth[2];
     m2m_value lock[2];
 } m2m__op;
@@ -384,8 +410,10 @@ typedef struct m2m__op {
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent);
 /* The same without the lock, for reads. */
 int m2m__op_begin_read(m2m__op *op, m2m_relation *rel);
-/* Queue a statement; on_row receives its result rows. Returns the step so
- * the caller can read ->changes after the flush. */
+/* Queue a statement; on_row receives its result rows. Returns the step
+ * (valid until the next statement is queued: the queue may move; its index
+ * op->n - 1 stays valid, and op->steps[ix].changes is readable after the
+ * flush), or NULL when out of memory. */
 m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,
                        int (*on_row)(void *arg, m2m__cursor *row), void *arg);
 /* Send what is queued (one round trip on PostgreSQL). */
@@ -396,6 +424,8 @@ int m2m__op_flush(m2m__op *op);
 int m2m__op_commit(m2m__op *op);
 /* Roll back what the operation did; keeps the error already on db. */
 void m2m__op_abort(m2m__op *op);
+/* Free the queue's memory (op may be begun again). */
+void m2m__op_release(m2m__op *op);
 
 /* Fixed statements of a connection (BEGIN, COMMIT, ...), prepared once. */
 enum {
@@ -409,12 +439,28 @@ enum {
     M2M__LOCK,
     M2M__LOCK_ALL,
     M2M__READ_BEGIN,
+    M2M__XID,
+    M2M__XID_STATUS,
     M2M__NFIXED
 };
 int m2m__fixed(m2m_db *db, int which, m2m__stmt **out);
 
-/* Defer an after-commit callback to m2m_commit(); takes ownership of ch. */
-int m2m__defer_after(m2m_db *db, m2m_after_fn fn, void *arg, m2m_changes *ch);
+/* on_row of a statement whose last column is the transaction's id (the
+ * lock statement, xid_sql): records it on db, arg. */
+int m2m__xid_row(void *arg, m2m__cursor *row);
+/* A batch that carried a COMMIT (or committed by itself) failed with rc.
+ * When the connection was lost, ask the server what became of the
+ * transaction (reconnecting to do so): M2M_OK when it committed,
+ * M2M_CONNECTION when it did not, M2M_INDOUBT when that cannot be known;
+ * the message says which. Any other rc is returned as it is. */
+int m2m__resolve_commit(m2m_db *db, int rc);
+
+/* After-commit callbacks inside a caller transaction: the entry is made
+ * (the allocation that can fail) before the operation's RELEASE and queued
+ * after it, which cannot fail. new takes ownership of ch. */
+m2m__pending *m2m__pending_new(m2m_after_fn fn, void *arg, m2m_changes *ch);
+void m2m__pending_push(m2m_db *db, m2m__pending *p);
+void m2m__pending_drop(m2m__pending *p);
 
 /* ---- rows.c ---- */
 /* A cursor over a statement's rows (RAW layout: every column is related). */

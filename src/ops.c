@@ -9,6 +9,19 @@
 
 enum { ARENA = 1024, M2M__IF_VERSION = 1 << 30 };
 
+/* An RLS check: the rows a DML statement should change, counted first. */
+typedef struct check {
+    struct check *next;
+    m2m__intval count;
+    size_t count_ix, dml_ix; /* their steps in the operation's queue */
+} check;
+
+/* Parameter arrays beyond the arena's, in blocks of their own. */
+typedef struct chunk {
+    struct chunk *next;
+    m2m_value v[];
+} chunk;
+
 /* State of one operation. Parameter arrays live in the arena until the
  * statements that use them have run. */
 typedef struct opctx {
@@ -21,19 +34,41 @@ typedef struct opctx {
     bool need_detached; /* toggle: the detached ids decide what to attach */
     m2m__ids gone;      /* toggle: those ids, the parameter of its DELETE */
     m2m__collect lists[4];
-    m2m__intval counts[8];
-    m2m__step *count_step[8], *dml_step[8];
-    size_t nchecks;
+    check *checks;  /* of the statements queued */
+    size_t nchecks; /* their number */
+    chunk *extra;   /* parameters that did not fit the arena */
     size_t used;
     m2m_value arena[ARENA]; /* last: ctx_init clears only what precedes it */
 } opctx;
 
 static m2m_value *arena_take(opctx *c, size_t n) {
-    if (c->used + n > ARENA)
+    if (c->used + n <= ARENA) {
+        m2m_value *p = &c->arena[c->used];
+        c->used += n;
+        return p;
+    }
+    chunk *k = m2m__malloc(sizeof *k + n * sizeof(m2m_value));
+    if (!k)
         return NULL;
-    m2m_value *p = &c->arena[c->used];
-    c->used += n;
-    return p;
+    k->next = c->extra;
+    c->extra = k;
+    return k->v;
+}
+
+/* The queued statements have run: their parameters and checks go. */
+static void queue_reset(opctx *c) {
+    c->used = 0;
+    while (c->extra) {
+        chunk *k = c->extra;
+        c->extra = k->next;
+        m2m__free(k);
+    }
+    while (c->checks) {
+        check *k = c->checks;
+        c->checks = k->next;
+        m2m__free(k);
+    }
+    c->nchecks = 0;
 }
 
 /* The column index of rk for drv->deleted_col, asked once per relation;
@@ -91,7 +126,7 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
         return rc;
     m2m_value *p = arena_take(c, 2 + M2M__MAX_PIVOT + nvals);
     if (!p)
-        return m2m__set_error(c->db, M2M_ERROR, "internal: operation too large");
+        return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     size_t n = 0;
     p[n++] = c->parent;
     if (data)
@@ -104,7 +139,7 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
     m2m__step *s = m2m__op_add(&c->op, st, p, n, want ? m2m__collect_row : NULL,
                                want ? &c->lists[list] : NULL);
     if (!s)
-        return m2m__set_error(c->db, M2M_ERROR, "internal: too many statements queued");
+        return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     s->deleted_col = hooked + 1;
     if (out)
         *out = s;
@@ -116,23 +151,26 @@ static int add(opctx *c, int kind, uint64_t mask, const m2m_value *data,
 static int add_checked(opctx *c, int count_kind, int kind, uint64_t mask,
                        const m2m_value *data, const m2m_value *vals, size_t nvals,
                        int list) {
-    m2m__step *dml = NULL;
-    if (c->rel->owner_column && c->nchecks < 8) {
+    if (c->rel->owner_column) {
+        /* A step pointer lasts until the next statement is queued. */
+        check *k = m2m__calloc(1, sizeof *k);
+        if (!k)
+            return m2m__set_error(c->db, M2M_NOMEM, "%s: out of memory",
+                                  c->rel->pivot_table);
+        k->next = c->checks;
+        c->checks = k;
+        c->nchecks++;
+        k->count = (m2m__intval){.db = c->db};
         m2m__step *cs = NULL;
-        size_t k = c->nchecks;
         int rc = add(c, count_kind, mask, data, NULL, 0, -1, &cs);
         if (rc)
             return rc;
-        c->counts[k] = (m2m__intval){.db = c->db};
         cs->on_row = m2m__int_row;
-        cs->arg = &c->counts[k];
-        c->count_step[k] = cs;
-        rc = add(c, kind, mask, data, vals, nvals, list, &dml);
-        if (rc)
-            return rc;
-        c->dml_step[k] = dml;
-        c->nchecks++;
-        return M2M_OK;
+        cs->arg = &k->count;
+        k->count_ix = c->op.n - 1;
+        rc = add(c, kind, mask, data, vals, nvals, list, NULL);
+        k->dml_ix = c->op.n - 1;
+        return rc;
     }
     return add(c, kind, mask, data, vals, nvals, list, NULL);
 }
@@ -163,11 +201,8 @@ static int add_group(opctx *c, int count_kind, int kind, m2m__input *in, size_t 
 /* Run what is queued; then check that RLS hid nothing from the DML. */
 static int flush(opctx *c) {
     int rc = m2m__op_flush(&c->op);
-    c->used = 0;
-    if (rc)
-        return rc;
-    for (size_t k = 0; k < c->nchecks; k++) {
-        int64_t seen = c->counts[k].v, changed = c->dml_step[k]->changes;
+    for (check *k = c->checks; k && rc == M2M_OK; k = k->next) {
+        int64_t seen = k->count.v, changed = c->op.steps[k->dml_ix].changes;
         if (changed < seen)
             rc = m2m__set_error(
                 c->db, M2M_DENIED,
@@ -177,7 +212,7 @@ static int flush(opctx *c) {
                 c->rel->pivot_table, (long long)seen, (long long)changed,
                 c->db->auth_sub ? c->db->auth_sub : "?");
     }
-    c->nchecks = 0;
+    queue_reset(c);
     return rc;
 }
 
@@ -187,14 +222,17 @@ static int flush(opctx *c) {
  * failing statement stops the batch before the COMMIT, so the operation
  * still rolls back whole. A report is the exception on PostgreSQL, which
  * runs a batch whole: one that runs out of memory while it is built must
- * still find the transaction open, so COMMIT waits for it. */
+ * still find the transaction open, so COMMIT waits for it; so does the
+ * RELEASE of an operation whose after-callback must first be queued (in a
+ * caller transaction), which needs memory. */
 static int flush_last(opctx *c, int flags) {
     bool fuse = !c->rel->before && !(flags & (M2M_WANT_VERSION | M2M__IF_VERSION)) &&
-                c->nchecks == 0 && !(c->collect && c->db->drv->batch_is_txn);
+                c->nchecks == 0 && !(c->collect && c->db->drv->batch_is_txn) &&
+                !(c->rel->after && c->db->in_txn);
     if (!fuse || !c->op.open)
         return flush(c);
     int rc = m2m__op_commit(&c->op);
-    c->used = 0;
+    queue_reset(c);
     return rc;
 }
 
@@ -366,20 +404,26 @@ static int finish(opctx *c, int flags, m2m_changes **out) {
             (rc = m2m__digest_hex(&d, c->rep->ch.version)))
             return rc;
     }
-    if (c->op.open && (rc = m2m__op_commit(&c->op)))
-        return rc;
-    if (rel->after) {
-        if (db->in_txn) {
-            m2m__report *copy = m2m__report_copy(c->rep);
-            if (!copy || m2m__defer_after(db, rel->after, rel->cb_arg, &copy->ch))
-                return m2m__set_error(db, M2M_NOMEM,
-                                      "%s: out of memory queuing the "
-                                      "after-commit callback (the change is done)",
-                                      rel->pivot_table);
-        } else {
-            rel->after(rel->cb_arg, &c->rep->ch);
-        }
+    /* Inside a caller transaction the after-callback waits for m2m_commit;
+     * its entry is made now, so that nothing can fail once the operation
+     * is part of that transaction. */
+    m2m__pending *later = NULL;
+    if (rel->after && db->in_txn) {
+        m2m__report *copy = m2m__report_copy(c->rep);
+        if (!(later = m2m__pending_new(rel->after, rel->cb_arg, copy ? &copy->ch : NULL)))
+            return m2m__set_error(db, M2M_NOMEM,
+                                  "%s: out of memory queuing the after-commit callback; "
+                                  "nothing was changed",
+                                  rel->pivot_table);
     }
+    if (c->op.open && (rc = m2m__op_commit(&c->op))) {
+        m2m__pending_drop(later);
+        return rc;
+    }
+    if (later)
+        m2m__pending_push(db, later);
+    else if (rel->after)
+        rel->after(rel->cb_arg, &c->rep->ch);
     if (out) {
         *out = &c->rep->ch;
         c->rep = NULL;
@@ -581,6 +625,8 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
     opctx *c = NULL;
     if (rc == M2M_OK && !(c = m2m__malloc(sizeof *c)))
         rc = m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
+    if (c)
+        memset(c, 0, offsetof(opctx, arena));
     /* An operation run by a callback of another keeps its own deadline. */
     int64_t began = m2m__clock_us(), outer = db->busy_deadline;
     db->busy_deadline = began + (int64_t)M2M__BUSY_TIMEOUT_MS * 1000;
@@ -608,6 +654,8 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
             break;
         }
         m2m__op_abort(&c->op);
+        m2m__op_release(&c->op);
+        queue_reset(c);
         m2m_changes_free(c->rep ? &c->rep->ch : NULL);
         c->rep = NULL;
         if (rc != M2M_BUSY || db->in_txn)
@@ -621,8 +669,11 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
         rc = k->op == M2M_OP_TOGGLE ? m2m__input_encode(&in, k->parent, NULL) : M2M_OK;
     }
     db->busy_deadline = outer;
-    if (c && c->rep)
-        m2m_changes_free(&c->rep->ch);
+    if (c) {
+        m2m__op_release(&c->op);
+        queue_reset(c);
+        m2m_changes_free(c->rep ? &c->rep->ch : NULL);
+    }
     m2m__free(c);
     m2m__input_free(&in);
     return rc;

@@ -170,6 +170,8 @@ int m2m__rows_hidden(const m2m_query *q) { return q->each ? (int)q->norders + 2 
 int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out) {
     m2m_db *db = q->rel->db;
     *out = NULL;
+    if (!mem)
+        return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
     m2m_rows *r = rows_new(db, NULL, 0, q->with, q->nwith);
     if (!r) {
         m2m__memrows_free(mem);
@@ -246,7 +248,8 @@ const char *m2m_rows_name(m2m_rows *r, int i) {
         return NULL;
     if (r->mem)
         return r->mem->rel_names[i];
-    return r->db->drv->cursor_name(r->cur, r->base + i);
+    /* Done or failed: the cursor, and its names, are gone. */
+    return r->cur ? r->db->drv->cursor_name(r->cur, r->base + i) : NULL;
 }
 
 m2m_value m2m_rows_value(m2m_rows *r, int i) {
@@ -258,10 +261,12 @@ m2m_value m2m_rows_value(m2m_rows *r, int i) {
 }
 
 m2m_value m2m_rows_get(m2m_rows *r, const char *col) {
-    int n = m2m_rows_ncols(r);
-    for (int i = 0; col && i < n; i++)
-        if (strcmp(m2m_rows_name(r, i), col) == 0)
+    int n = on_row(r) ? m2m_rows_ncols(r) : 0;
+    for (int i = 0; col && i < n; i++) {
+        const char *name = m2m_rows_name(r, i);
+        if (name && strcmp(name, col) == 0)
             return m2m_rows_value(r, i);
+    }
     return M2M_NULL;
 }
 

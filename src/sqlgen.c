@@ -294,9 +294,15 @@ static int b_count_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
     return b_count(rel, S_COUNT_NOT_IN, m, b);
 }
 
-/* SET list "c" = <src>."c" (or $k) for the columns of mask, and updated_at. */
+/* The presence column of the k-th column of the JSON rows (input_rows_has):
+ * k counts rk first, then the columns of mask. */
+static void has(m2m__buf *b, size_t k) { m2m__buf_addf(b, "i.\"m2m-has%zu\"", k); }
+
+/* SET list "c" = $k for the columns of mask, or from JSON rows i:
+ * "c" = CASE WHEN <row names c> THEN i."c" ELSE t."c" END; and updated_at. */
 static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *pno) {
     bool first = true;
+    size_t k = 1;
     for (size_t i = 0; i < rel->ncols; i++) {
         if (!(mask & (1ULL << i)))
             continue;
@@ -306,8 +312,13 @@ static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *p
         if (pno) {
             m2m__buf_addf(b, " = $%d", (*pno)++);
         } else {
-            m2m__buf_add(b, " = ");
+            m2m__buf_add(b, " = CASE WHEN ");
+            has(b, k++);
+            m2m__buf_add(b, " THEN ");
             col(b, "i", rel->cols[i]);
+            m2m__buf_add(b, " ELSE ");
+            col(b, "t", rel->cols[i]);
+            m2m__buf_add(b, " END");
         }
     }
     if (rel->timestamps) {
@@ -319,22 +330,31 @@ static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *p
 }
 
 /* " AND (t.c IS DISTINCT FROM <new c> OR ...)" over the columns of mask;
- * the new value is i.c, or (flat) the value parameters from vno on. */
+ * the new value is i.c where the JSON row names c, or (flat) the value
+ * parameters from vno on. */
 static void differ(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int vno) {
     m2m__buf_add(b, " AND (");
     bool first = true;
+    size_t k = 1;
     for (size_t i = 0; i < rel->ncols; i++) {
         if (!(mask & (1ULL << i)))
             continue;
         if (!first)
             m2m__buf_add(b, " OR ");
         first = false;
+        if (!(mask & M2M__FLAT)) {
+            m2m__buf_add(b, "(");
+            has(b, k++);
+            m2m__buf_add(b, " AND ");
+        }
         col(b, "t", rel->cols[i]);
         m2m__buf_add(b, " IS DISTINCT FROM ");
         if (mask & M2M__FLAT)
             m2m__buf_addf(b, "$%d", vno++);
-        else
+        else {
             col(b, "i", rel->cols[i]);
+            m2m__buf_add(b, ")");
+        }
     }
     m2m__buf_add(b, ")");
 }
@@ -360,9 +380,15 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     for (size_t k = 1; k < n; k++) {
         m2m__buf_add(b, ", ");
         col(b, "j", cols[k]);
+        m2m__buf_addf(b, ", j.\"m2m-has%zu\"", k);
     }
     m2m__buf_add(b, " FROM ");
-    input(b, rel, 2, cols, n);
+    m2m__buf t = {0};
+    m2m__buf_ident(&t, rel->pivot_table);
+    rel->db->drv->input_rows_has(b, t.p ? t.p : "", 2, cols, n, 1);
+    if (t.oom)
+        b->oom = true;
+    m2m__buf_free(&t);
     m2m__buf_add(b, " AS j) AS i WHERE ");
     int pno = 3;
     where_parent(b, rel, "t", &pno);

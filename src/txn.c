@@ -2,13 +2,43 @@
  * on PostgreSQL a whole operation costs one or two round trips. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+/* A fresh operation; the queue keeps memory it got from an earlier one. */
+static void op_init(m2m__op *op, m2m_relation *rel) {
+    m2m__step *heap = op->steps != op->inl ? op->steps : NULL;
+    size_t cap = heap ? op->cap : 0;
+    *op = (m2m__op){.db = rel->db, .rel = rel};
+    op->steps = heap ? heap : op->inl;
+    op->cap = heap ? cap : sizeof op->inl / sizeof op->inl[0];
+}
+
+void m2m__op_release(m2m__op *op) {
+    if (op->steps && op->steps != op->inl)
+        m2m__free(op->steps);
+    op->steps = op->inl;
+    op->cap = sizeof op->inl / sizeof op->inl[0];
+    op->n = 0;
+}
 
 m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size_t n,
                        int (*on_row)(void *arg, m2m__cursor *row), void *arg) {
-    /* Callers queue a small fixed number of statements per flush. */
-    if (op->n == sizeof op->steps / sizeof op->steps[0])
-        return NULL;
+    if (!op->steps) { /* a zeroed op not begun through op_init */
+        op->steps = op->inl;
+        op->cap = sizeof op->inl / sizeof op->inl[0];
+    }
+    if (op->n == op->cap) {
+        m2m__step *more = m2m__calloc(op->cap * 2, sizeof *more);
+        if (!more)
+            return NULL;
+        memcpy(more, op->steps, op->n * sizeof *more);
+        if (op->steps != op->inl)
+            m2m__free(op->steps);
+        op->steps = more;
+        op->cap *= 2;
+    }
     m2m__step *s = &op->steps[op->n++];
     *s = (m2m__step){
         .stmt = st, .params = params, .nparams = n, .on_row = on_row, .arg = arg};
@@ -20,13 +50,107 @@ static int add_fixed(m2m__op *op, int which, const m2m_value *params, size_t n) 
     int rc = m2m__fixed(op->db, which, &st);
     if (rc)
         return rc;
-    m2m__op_add(op, st, params, n, NULL, NULL);
+    if (!m2m__op_add(op, st, params, n, NULL, NULL))
+        return m2m__set_error(op->db, M2M_NOMEM, "out of memory queuing a statement");
     return M2M_OK;
+}
+
+int m2m__xid_row(void *arg, m2m__cursor *row) {
+    m2m_db *db = arg;
+    int n = db->drv->cursor_ncols(row);
+    m2m_value v = n > 0 ? db->drv->cursor_value(row, n - 1) : M2M_NULL;
+    db->xid_state = v.type == M2M_TINT ? 2 : 1;
+    db->xid = v.i;
+    return M2M_OK;
+}
+
+typedef struct xstatus {
+    m2m_db *db;
+    char text[16];
+} xstatus;
+
+static int status_row(void *arg, m2m__cursor *row) {
+    xstatus *x = arg;
+    m2m_value v = x->db->drv->cursor_value(row, 0);
+    if (v.type == M2M_TTEXT)
+        snprintf(x->text, sizeof x->text, "%s", v.s);
+    return M2M_OK;
+}
+
+/* Ask a fresh connection what became of transaction xid; a transaction
+ * whose backend is still going away reads "in progress" for a moment. */
+static int ask_status(m2m_db *db, int64_t xid, char *out, size_t n) {
+    m2m__stmt *st;
+    int rc = m2m__fixed(db, M2M__XID_STATUS, &st);
+    m2m_value p = M2M_INT(xid);
+    for (int tries = 0; rc == M2M_OK && tries < 100; tries++) {
+        xstatus x = {db, ""};
+        m2m__step s = {
+            .stmt = st, .params = &p, .nparams = 1, .on_row = status_row, .arg = &x};
+        if ((rc = db->drv->run(db, &s, 1)))
+            break;
+        snprintf(out, n, "%s", x.text);
+        if (strcmp(x.text, "in progress") != 0)
+            break;
+        struct timespec ts = {0, 10000000L}; /* 10 ms, 1 s in all */
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
+int m2m__resolve_commit(m2m_db *db, int rc) {
+    if (rc != M2M_CONNECTION || !db->drv->xid_status_sql)
+        return rc;
+    char *lost = db->errmsg;
+    db->errmsg = NULL;
+    const char *why = lost ? lost : "connection lost";
+    int64_t xid = db->xid;
+    if (db->lost_early) {
+        rc = m2m__set_error(db, M2M_CONNECTION,
+                            "%s; the transaction ended before its commit: nothing "
+                            "changed",
+                            why);
+    } else if (db->xid_state == 1) {
+        rc = m2m__set_error(db, M2M_CONNECTION,
+                            "%s; the transaction had written nothing: nothing changed",
+                            why);
+    } else if (db->xid_state == 0) {
+        rc = m2m__set_error(
+            db, M2M_INDOUBT,
+            "%s; the connection was lost before the transaction's id was read: the "
+            "change may or may not be committed (read the data to know)",
+            why);
+    } else if ((rc = db->drv->reconnect(db)) != M2M_OK) {
+        rc = m2m__set_error(db, M2M_INDOUBT,
+                            "%s; cannot reconnect to ask whether transaction %lld "
+                            "committed (SELECT txid_status(%lld) tells): %s",
+                            why, (long long)xid, (long long)xid,
+                            db->errmsg ? db->errmsg : "");
+    } else {
+        char status[16] = "";
+        rc = ask_status(db, xid, status, sizeof status);
+        if (rc == M2M_OK && strcmp(status, "committed") == 0) {
+            m2m__clear_error(db);
+        } else if (rc == M2M_OK && strcmp(status, "aborted") == 0) {
+            rc = m2m__set_error(db, M2M_CONNECTION,
+                                "%s; reconnected: transaction %lld was rolled back, "
+                                "nothing changed",
+                                why, (long long)xid);
+        } else {
+            rc = m2m__set_error(db, M2M_INDOUBT,
+                                "%s; reconnected, but whether transaction %lld committed "
+                                "is unknown (status '%s'%s%s)",
+                                why, (long long)xid, status, rc ? ": " : "",
+                                rc && db->errmsg ? db->errmsg : "");
+        }
+    }
+    m2m__free(lost);
+    return rc;
 }
 
 int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
     m2m_db *db = rel->db;
-    *op = (m2m__op){.db = db, .rel = rel};
+    op_init(op, rel);
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE,
                               "a result cursor is still open on this connection; free it "
@@ -39,6 +163,8 @@ int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
         return rc;
     op->open = true;
     op->begin_pending = !db->in_txn;
+    if (!db->in_txn)
+        db->xid_state = 0;
     if (db->auth_claims) {
         op->auth[0] = M2M_TEXT(db->auth_claims);
         op->auth[1] = M2M_TEXT(db->auth_role);
@@ -60,6 +186,11 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
         op->lock[1] = parent;
         rc = add_fixed(op, canonical ? M2M__LOCK : M2M__LOCK_ALL, op->lock,
                        canonical ? 2 : 1);
+        if (rc == M2M_OK) {
+            /* Its row carries the transaction's id, for an in-doubt commit. */
+            op->steps[op->n - 1].on_row = m2m__xid_row;
+            op->steps[op->n - 1].arg = rel->db;
+        }
     }
     return rc;
 }
@@ -68,6 +199,8 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
 static int flush_from(m2m__op *op, size_t from) {
     int rc =
         op->n > from ? op->db->drv->run(op->db, op->steps + from, op->n - from) : M2M_OK;
+    if (op->n > from && !(rc && op->db->unsent))
+        op->started = true;
     op->n = 0;
     op->begin_pending = false;
     return rc;
@@ -80,19 +213,30 @@ int m2m__op_commit(m2m__op *op) {
         /* Skip the queued BEGIN (steps stay where callers point to them). */
         int rc = flush_from(op, 1);
         op->open = false; /* committed, or rolled back by the server */
-        return rc;
+        return m2m__resolve_commit(op->db, rc);
     }
-    int rc = add_fixed(op, op->db->in_txn ? M2M__RELEASE : M2M__COMMIT, NULL, 0);
+    bool commit = !op->db->in_txn;
+    int rc = add_fixed(op, commit ? M2M__COMMIT : M2M__RELEASE, NULL, 0);
     if (rc == M2M_OK)
-        rc = m2m__op_flush(op);
+        rc = flush_from(op, 0);
+    if (rc == M2M_CONNECTION && commit) {
+        /* The server rolls back what it did not commit: nothing to abort. */
+        op->open = false;
+        rc = m2m__resolve_commit(op->db, rc);
+    }
     if (rc == M2M_OK)
         op->open = false;
     return rc;
 }
 
 void m2m__op_abort(m2m__op *op) {
-    if (!op->open)
+    if (!op->open || !op->started) {
+        /* Nothing reached the server: no savepoint to roll back to (on
+         * PostgreSQL a ROLLBACK TO one would abort the caller's work). */
+        op->open = false;
+        op->n = 0;
         return;
+    }
     m2m_db *db = op->db;
     /* Keep the error that made us abort; a failing rollback must not hide it. */
     int code = db->errcode;

@@ -292,3 +292,79 @@ TEST(fault_oom_attach_and_update) {
     assert_true(k > 1);
     m2m_relation_close(rel);
 }
+
+/* An empty eager query (no parents) under allocation faults: M2M_NOMEM or
+ * an empty cursor, never a crash. */
+TEST(fault_oom_empty_eager_query) {
+    fx_rooms();
+    m2m_relation *rel = fx_rel_members(NULL, 0);
+    long k, failures = 0;
+    for (k = 1; k < MAX_K; k++) {
+        m2m_query *q = NULL;
+        m2m_rows *rows = NULL;
+        arm(k, 0);
+        int rc = m2m_query_new_many(rel, (const m2m_value *)"", 0, &q);
+        if (rc == M2M_OK)
+            rc = m2m_query_get(q, &rows);
+        if (rc == M2M_OK)
+            rc = m2m_rows_next(rows) == M2M_DONE ? M2M_OK : M2M_ERROR;
+        long fired = disarm();
+        if (rc != M2M_OK) {
+            assert_int_equal(rc, M2M_NOMEM);
+            assert_true(fired > 0);
+            assert_null(rows);
+            failures++;
+        }
+        m2m_rows_free(rows);
+        m2m_query_free(q);
+        if (!fired)
+            break;
+    }
+    faults_ran(k, failures);
+    m2m_relation_close(rel);
+}
+
+static int after_calls;
+static void count_after(void *arg, const m2m_changes *ch) {
+    (void)arg, (void)ch;
+    after_calls++;
+}
+
+/* Inside a caller transaction an operation with an after-callback either
+ * joins the transaction with its callback queued (M2M_OK), or fails with
+ * M2M_NOMEM having changed nothing: never M2M_NOMEM for a change that the
+ * caller's commit then makes. */
+TEST(fault_oom_after_callback_in_txn) {
+    fx_rooms();
+    t_exec(INITIAL);
+    m2m_relation *rel = fx_rel_members(NULL, 0);
+    T_OK(m2m_relation_on_change(rel, NULL, count_after, NULL));
+    long k, failures = 0;
+    for (k = 1; k < MAX_K; k++) {
+        char *snap = fx_snap("room_members");
+        after_calls = 0;
+        T_OK(m2m_begin(t_db()));
+        arm(k, 0);
+        int rc = m2m_attach(rel, M2M_INT(3), FX_ITEMS(IT(1), IT(2)), NULL, NULL);
+        long fired = disarm();
+        T_OK(m2m_commit(t_db()));
+        if (rc == M2M_OK) {
+            assert_int_equal(after_calls, 1);
+            assert_string_equal(
+                fx_pivot_rows("room_members", "room_id", "user_id", "role", 3),
+                "1|~,2|~");
+            free(snap);
+            t_exec(INITIAL);
+        } else {
+            if (rc != M2M_NOMEM)
+                fail_msg("k=%ld: %s (%s)", k, m2m_errname(rc), m2m_errmsg(t_db()));
+            assert_int_equal(after_calls, 0);
+            fx_assert_snap("room_members", snap);
+            failures++;
+        }
+        if (!fired)
+            break;
+    }
+    faults_ran(k, failures);
+    m2m_relation_close(rel);
+}
