@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef W1_HAVE_PG
 #include <libpq-fe.h>
+#endif
 #include <sqlite3.h>
 
 enum { W1_P1, W1_P2, W1_P3, W1_P4, W1_P5, W1_P6, W1_P7, W1_NPHASES };
@@ -197,6 +199,7 @@ static void w1_buf_addf(w1_buf *b, const char *fmt, ...) {
     }
 }
 
+#ifdef W1_HAVE_PG
 /* "{1,2,3}": a PostgreSQL array literal of ids, in b (reset first). */
 static const char *w1_pg_array(w1_buf *b, const int64_t *ids, size_t n) {
     b->len = 0;
@@ -206,6 +209,7 @@ static const char *w1_pg_array(w1_buf *b, const int64_t *ids, size_t n) {
     w1_buf_addf(b, "}");
     return b->p;
 }
+#endif
 
 /* ---- the CHECK query ---- */
 
@@ -320,6 +324,7 @@ static void w1_sq_check(sqlite3 *db, int64_t out[W1_NCHECK]) {
     sqlite3_finalize(st);
 }
 
+#ifdef W1_HAVE_PG
 /* ---- PostgreSQL set-up and checks (raw libpq) ---- */
 
 static void w1_pg_exec(PGconn *pg, const char *sql) {
@@ -388,6 +393,26 @@ static void w1_pg_check(PGconn *pg, int64_t out[W1_NCHECK]) {
         out[i] = strtoll(PQgetvalue(r, 0, i), NULL, 10);
     PQclear(r);
 }
+#else
+/* Built without libpq: the PostgreSQL runs are refused where they start. */
+typedef struct w1_nopg PGconn;
+static void w1_pg_nopg(void) { w1_die("pg: this w1 is built without libpq"); }
+static PGconn *w1_pg_connect(const w1_target *t) {
+    (void)t;
+    w1_pg_nopg();
+    return NULL;
+}
+static void w1_pg_setup(w1_target *t, const w1_case *c) {
+    (void)t, (void)c;
+    w1_pg_nopg();
+}
+static void w1_pg_teardown(const w1_target *t) { (void)t; }
+static void w1_pg_check(PGconn *pg, int64_t out[W1_NCHECK]) {
+    (void)pg, (void)out;
+    w1_pg_nopg();
+}
+static void PQfinish(PGconn *pg) { (void)pg; }
+#endif /* W1_HAVE_PG */
 
 /* ---- one implementation, behind a small table of functions ---- */
 

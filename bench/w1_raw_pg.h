@@ -11,6 +11,8 @@
 
 #include "w1.h"
 
+#ifdef W1_HAVE_PG
+
 typedef struct rpg {
     PGconn *pg;
     int set; /* 1: raw-set */
@@ -286,4 +288,5 @@ static const w1_impl w1_raw_pg = {"raw",     W1_PG,        rpg_open_plain, rpg_p
 static const w1_impl w1_raw_pg_set = {"raw-set", W1_PG,        rpg_open_set,  rpg_phase,
                                       rpg_close, rpg_describe, rpg_server_pid};
 
+#endif /* W1_HAVE_PG */
 #endif /* M2M_BENCH_W1_RAW_PG_H */

@@ -200,7 +200,7 @@ static int run(cli_opts *o) {
     }
     int e = m2m_open(url, &db);
     if (e != M2M_OK) {
-        rc = out_error(e, NULL, "cannot open database '%s'", url);
+        rc = out_error(e, db, "cannot open the database");
         goto done;
     }
     if ((e = m2m_relation_open(db, &def.def, &rel)) != M2M_OK) {

@@ -11,7 +11,12 @@
  * Ownership words: "borrowed" pointers stay owned by whoever passed or returned
  * them and are valid only as long as stated; "new" objects are owned by the
  * caller and freed with the named _free/_close function. Every free function
- * accepts NULL. A failed constructor sets its OUT pointer to NULL.
+ * accepts NULL. A failed constructor sets its OUT pointer to NULL, except
+ * m2m_open (its handle carries the reason).
+ *
+ * C++: the header compiles as C++ (11 and later); the value macros M2M_INT,
+ * M2M_TEXT, ... are inline functions there, C's compound literals not being
+ * C++.
  */
 #ifndef M2M_H
 #define M2M_H
@@ -29,8 +34,8 @@ extern "C" {
 #define M2M_API
 #endif
 
-#define M2M_VERSION        "0.1.0"
-#define M2M_VERSION_NUMBER 100 /* major*10000 + minor*100 + patch */
+#define M2M_VERSION        "0.2.0"
+#define M2M_VERSION_NUMBER 200 /* major*10000 + minor*100 + patch */
 
 M2M_API const char *m2m_libversion(void);
 M2M_API int m2m_libversion_number(void);
@@ -92,10 +97,36 @@ typedef struct m2m_value {
     };
 } m2m_value;
 
+#ifndef __cplusplus
 #define M2M_NULL    ((m2m_value){.type = M2M_TNULL, .i = 0})
 #define M2M_INT(x)  ((m2m_value){.type = M2M_TINT, .i = (int64_t)(x)})
 #define M2M_REAL(x) ((m2m_value){.type = M2M_TREAL, .d = (double)(x)})
 #define M2M_TEXT(x) ((m2m_value){.type = M2M_TTEXT, .s = (x)})
+#else
+/* C++ has no compound literals: the same macros, as inline functions. */
+inline m2m_value m2m__value_int(int64_t i) {
+    m2m_value v;
+    v.type = M2M_TINT;
+    v.i = i;
+    return v;
+}
+inline m2m_value m2m__value_real(double d) {
+    m2m_value v;
+    v.type = M2M_TREAL;
+    v.d = d;
+    return v;
+}
+inline m2m_value m2m__value_text(const char *s) {
+    m2m_value v;
+    v.type = M2M_TTEXT;
+    v.s = s;
+    return v;
+}
+#define M2M_NULL    (m2m_value()) /* zeroed: M2M_TNULL */
+#define M2M_INT(x)  m2m__value_int((int64_t)(x))
+#define M2M_REAL(x) m2m__value_real((double)(x))
+#define M2M_TEXT(x) m2m__value_text(x)
+#endif
 
 /* The text of a value as m2m prints it (messages, CLI): integers in decimal,
  * reals with 17 significant digits, text as is, "NULL" for null. Writes into
@@ -134,20 +165,39 @@ typedef struct m2m_db m2m_db;
 /* Open a database by URL:
  *   "sqlite:path/to/file.db", "sqlite::memory:"     (embedded default)
  *   "postgresql://user@host/db", "postgres://...", or a libpq connection
- *   string such as "host=/tmp dbname=app"             (M2M_NOTSUP if built
- *                                                       without libpq)
+ *   string such as "host=/tmp dbname=app"
  * SQLite connections get foreign_keys=ON and wait up to 5 s for another
  * connection's lock (per call: a write's waits and retries together).
- * On failure *out is NULL and, when the handle could be made, its message is
- * lost with it: use the returned code and m2m_errstr(). */
+ *
+ * Like sqlite3_open_v2 and PQconnectdb, a failed open still stores a
+ * handle in *out that says why: m2m_errcode(*out) and m2m_errmsg(*out).
+ * Any other call on it returns M2M_MISUSE (keeping the reason in its
+ * message); m2m_close() it. The codes:
+ *   M2M_INVALID     no database URL: empty, an unknown scheme (the message
+ *                   lists the URLs m2m opens; it names only the scheme,
+ *                   never what follows, which may hold a password), a bare
+ *                   path (the message suggests "sqlite:" + path), or
+ *                   "sqlite:" with no path;
+ *   M2M_NOTSUP      a PostgreSQL URL in a build without the PostgreSQL
+ *                   backend (M2M_WITH_POSTGRESQL);
+ *   M2M_IOERR       the SQLite file cannot be opened (a missing directory
+ *                   is named);
+ *   M2M_CONNECTION  the server cannot be reached: libpq's reason.
+ * Only M2M_MISUSE (url or out NULL) and M2M_NOMEM (no memory for the
+ * handle) leave *out NULL. */
 M2M_API int m2m_open(const char *url, /* database URL */
-                     m2m_db **out     /* OUT: new handle, m2m_close() it */
+                     m2m_db **out     /* OUT: new handle, m2m_close() it,
+                                         also after a failure */
 );
-/* Close the handle and everything still open from it. NULL is a no-op.
- * Relations and queries must be closed first. Returns M2M_OK. */
+/* Close the handle. NULL is a no-op. Returns M2M_OK.
+ * Closing in any order is safe, as with sqlite3_close_v2: while relations,
+ * queries or cursors opened from db are still open, the connection stays
+ * open for them and they keep working; it is closed and freed when the
+ * last of them is closed or freed. Do not use db itself afterwards. */
 M2M_API int m2m_close(m2m_db *db);
 
-/* Backend name: "sqlite" or "postgresql". */
+/* Backend name: "sqlite" or "postgresql"; NULL for a handle that did not
+ * open. */
 M2M_API const char *m2m_backend(m2m_db *db);
 
 /* The result of the last failed call on db and its message (what failed and
@@ -255,6 +305,8 @@ M2M_API int m2m_relation_open(m2m_db *db, const m2m_relation_def *def,
  * users -> roles; scope, pivot columns and timestamps carry over. */
 M2M_API int m2m_relation_inverse(const m2m_relation *rel,
                                  m2m_relation **out /* OUT: m2m_relation_close() */);
+/* Closing a relation while queries or cursors from it are open is safe:
+ * it is freed when the last of them is freed (see m2m_close). */
 M2M_API void m2m_relation_close(m2m_relation *rel);
 M2M_API m2m_db *m2m_relation_db(const m2m_relation *rel);
 
@@ -471,8 +523,8 @@ M2M_API int m2m_query_strategy(m2m_query *q, int strategy);
  * query in memory, and so does every read
  * under a JWT session (it runs inside the transaction that sets the claims).
  * On PostgreSQL one cursor at a time may be open per db: free it before the
- * next call. Free rows before closing their relation. Limit and offset do
- * not apply to m2m_query_count. */
+ * next call. Rows keep their relation and db open until freed. Limit and
+ * offset do not apply to m2m_query_count. */
 M2M_API int m2m_query_get(m2m_query *q, m2m_rows **out /* OUT: m2m_rows_free() */);
 M2M_API int m2m_query_count(m2m_query *q, int64_t *out /* OUT */);
 

@@ -1,10 +1,22 @@
 #!/bin/sh
 # Install the Debian packages the build and the tests need, when missing.
 # Runs apt-get as root, or through sudo.
+#   scripts/deps.sh        everything make check needs (both backends, JWT,
+#                          tests, fuzzing, format, Debian packaging)
+#   scripts/deps.sh build  what `make install` and `make deb` build: the
+#                          library with both backends and JWT, and the tool
+#   scripts/deps.sh demo   only what `make demo` needs: the library with
+#                          SQLite, the m2m tool and the demo
 set -e
-pkgs="build-essential cmake pkg-config libsqlite3-dev libssl-dev libpq-dev postgresql-15 \
-libjansson-dev libjwt-dev libcmocka-dev postgresql-client-15 sqlite3 jq clang clang-format \
-libclang-rt-14-dev"
+demo_pkgs="build-essential cmake pkg-config libsqlite3-dev libssl-dev libjansson-dev"
+build_pkgs="$demo_pkgs libpq-dev libjwt-dev"
+pkgs="$demo_pkgs libpq-dev postgresql-15 \
+libjwt-dev libcmocka-dev postgresql-client-15 sqlite3 jq clang clang-format \
+libclang-rt-14-dev g++ dpkg-dev debhelper lintian"
+case "${1:-}" in
+demo) pkgs=$demo_pkgs ;;
+build) pkgs=$build_pkgs ;;
+esac
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

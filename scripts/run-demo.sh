@@ -5,7 +5,7 @@ set -eu
 build=${1:-build}
 demo=$build/demo
 if [ ! -x "$demo" ]; then
-    echo "run-demo: $demo not found: build first (make build)" >&2
+    echo "run-demo: $demo not found: build first (make demo)" >&2
     exit 1
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/m2m-demo.XXXXXX")

@@ -1,6 +1,7 @@
 /* Connections: open/close, caller transactions, raw SQL, counters. */
 #include "internal.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 struct m2m__pending {
@@ -49,14 +50,84 @@ static const char *fixed_text(const m2m__driver *drv, int which) {
 
 _Static_assert((int)M2M__NFIXED <= (int)M2M__NFIXED_MAX, "m2m_db.fixed is too small");
 
-static const m2m__driver *pick_driver(const char *url) {
-    if (strncmp(url, "sqlite:", 7) == 0)
-        return &m2m__sqlite_driver;
+/* A libpq key=value connection string: it starts with "keyword =". */
+static bool is_conninfo(const char *s) {
+    while (*s == ' ' || *s == '\t')
+        s++;
+    const char *k = s;
+    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')
+        s++;
+    if (s == k)
+        return false;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return *s == '=';
+}
+
+/* The length of url's scheme ("mysql" of "mysql://h/d"), 0 if it has none. */
+static size_t scheme_len(const char *url) {
+    size_t n = 0;
+    if (!((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z')))
+        return 0;
+    while ((url[n] >= 'a' && url[n] <= 'z') || (url[n] >= 'A' && url[n] <= 'Z') ||
+           (url[n] >= '0' && url[n] <= '9') || url[n] == '+' || url[n] == '-' ||
+           url[n] == '.')
+        n++;
+    return url[n] == ':' ? n : 0;
+}
+
+#define M2M__URLS                                                                        \
+    "sqlite:PATH, sqlite::memory:, postgresql://..., postgres://... or a libpq "         \
+    "key=value string"
+
+/* The driver of url, or an error (set on db) saying what is wrong with it.
+ * The text after a scheme may hold a password: messages name the scheme
+ * only, or the path of a URL without one. */
+static int pick_driver(m2m_db *db, const char *url, const m2m__driver **out) {
+    *out = NULL;
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        if (!url[7])
+            return m2m__set_error(db, M2M_INVALID,
+                                  "'sqlite:' has no path: write sqlite:app.db (a file) "
+                                  "or sqlite::memory:");
+        *out = &m2m__sqlite_driver;
+        return M2M_OK;
+    }
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0 ||
+        is_conninfo(url)) {
 #ifdef M2M_HAVE_PG
-    return &m2m__pg_driver;
+        *out = &m2m__pg_driver;
+        return M2M_OK;
 #else
-    return NULL;
+        return m2m__set_error(db, M2M_NOTSUP,
+                              "a PostgreSQL URL, but this m2m is built without the "
+                              "PostgreSQL backend (M2M_WITH_POSTGRESQL, libpq)");
 #endif
+    }
+    if (!*url)
+        return m2m__set_error(db, M2M_INVALID,
+                              "empty database URL: m2m opens " M2M__URLS);
+    size_t n = scheme_len(url);
+    if (n)
+        return m2m__set_error(db, M2M_INVALID,
+                              "unknown database URL scheme '%.*s:': m2m opens " M2M__URLS,
+                              (int)(n < 40 ? n : 40), url);
+    return m2m__set_error(db, M2M_INVALID,
+                          "'%.200s' is not a database URL: for a SQLite file write "
+                          "'sqlite:%.200s'; m2m opens " M2M__URLS,
+                          url, url);
+}
+
+/* Close the connection and its fixed statements; the handle stays. */
+static void disconnect(m2m_db *db) {
+    for (int i = 0; i < M2M__NFIXED; i++) {
+        if (db->fixed[i])
+            db->drv->finalize(db, db->fixed[i]);
+        db->fixed[i] = NULL;
+    }
+    if (db->conn)
+        db->drv->close(db);
+    db->conn = NULL;
 }
 
 int m2m_open(const char *url, m2m_db **out) {
@@ -65,27 +136,37 @@ int m2m_open(const char *url, m2m_db **out) {
     *out = NULL;
     if (!url)
         return M2M_MISUSE;
-    const m2m__driver *drv = pick_driver(url);
-    if (!drv)
-        return M2M_NOTSUP;
     m2m_db *db = m2m__calloc(1, sizeof *db);
     if (!db)
         return M2M_NOMEM;
-    db->drv = drv;
-    int rc = drv->open(db, url);
+    int rc = pick_driver(db, url, &db->drv);
+    if (rc == M2M_OK)
+        rc = db->drv->open(db, url);
     /* Transaction control is prepared up front so that a later rollback
      * never needs memory or a prepare that could fail. */
     for (int i = 0; rc == M2M_OK && i < M2M__NFIXED; i++) {
         m2m__stmt *st;
-        if (i != M2M__AUTH && fixed_text(drv, i))
+        if (i != M2M__AUTH && fixed_text(db->drv, i))
             rc = m2m__fixed(db, i, &st);
     }
     if (rc != M2M_OK) {
-        m2m_close(db);
-        return rc;
+        /* Like sqlite3_open_v2 and PQconnectdb: the handle stays, holding
+         * the reason, until m2m_close. */
+        if (db->drv)
+            disconnect(db);
+        db->unopened = true;
+        db->open_err = m2m__strdup(m2m_errmsg(db));
     }
     *out = db;
-    return M2M_OK;
+    return rc;
+}
+
+int m2m__db_usable(m2m_db *db) {
+    if (!db->unopened)
+        return M2M_OK;
+    return m2m__set_error(db, M2M_MISUSE,
+                          "the database did not open (%s): m2m_close() it",
+                          db->open_err ? db->open_err : m2m_errstr(M2M_NOMEM));
 }
 
 static void pending_free(m2m_db *db) {
@@ -97,29 +178,46 @@ static void pending_free(m2m_db *db) {
     }
 }
 
-int m2m_close(m2m_db *db) {
-    if (!db)
-        return M2M_OK;
-    for (int i = 0; i < M2M__NFIXED; i++)
-        if (db->fixed[i])
-            db->drv->finalize(db, db->fixed[i]);
-    if (db->conn)
-        db->drv->close(db);
+static void db_free(m2m_db *db) {
+    if (db->drv)
+        disconnect(db);
     pending_free(db);
     m2m_auth_clear(db);
     m2m__digest_free(db);
+    m2m__free(db->open_err);
     m2m__free(db->errmsg);
     m2m__free(db);
+}
+
+int m2m_close(m2m_db *db) {
+    if (!db)
+        return M2M_OK;
+    if (db->nopen) {
+        db->closing = true; /* the last relation or cursor freed frees db */
+        return M2M_OK;
+    }
+    db_free(db);
     return M2M_OK;
 }
 
+void m2m__db_ref(m2m_db *db) { db->nopen++; }
+
+void m2m__db_unref(m2m_db *db) {
+    if (--db->nopen == 0 && db->closing)
+        db_free(db);
+}
+
 const char *m2m_backend(m2m_db *db) {
-    return db ? (strcmp(db->drv->name, "sqlite") == 0 ? "sqlite" : "postgresql") : NULL;
+    if (!db || db->unopened)
+        return NULL;
+    return strcmp(db->drv->name, "sqlite") == 0 ? "sqlite" : "postgresql";
 }
 
 int m2m_reconnect(m2m_db *db) {
     if (!db)
         return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
     m2m__clear_error(db);
     db->in_txn = 0;
     db->xid_state = 0;
@@ -159,6 +257,8 @@ static int run_fixed(m2m_db *db, int which) {
 int m2m_begin(m2m_db *db) {
     if (!db)
         return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
     m2m__clear_error(db);
     if (db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "a transaction is already open");
@@ -190,6 +290,8 @@ static int send_commit(m2m_db *db) {
 int m2m_commit(m2m_db *db) {
     if (!db)
         return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
     m2m__clear_error(db);
     if (!db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
@@ -235,6 +337,8 @@ int m2m_commit(m2m_db *db) {
 int m2m_rollback(m2m_db *db) {
     if (!db)
         return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
     m2m__clear_error(db);
     if (!db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
@@ -272,6 +376,8 @@ int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams
         *out = NULL;
     if (!db)
         return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
     m2m__clear_error(db);
     if (!sql || (nparams && !params))
         return m2m__set_error(db, M2M_MISUSE, "m2m_sql: NULL sql or params");
@@ -290,6 +396,8 @@ int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams
 int m2m_exec(m2m_db *db, const char *script) {
     if (!db)
         return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
     m2m__clear_error(db);
     if (!script)
         return m2m__set_error(db, M2M_MISUSE, "m2m_exec: NULL script");

@@ -1,8 +1,10 @@
 /* The SQLite backend: the embedded default. */
 #include "sqlite_ids.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct m2m__stmt {
     sqlite3_stmt *st;
@@ -76,13 +78,34 @@ static int sq_busy(void *arg, int count) {
     return m2m__backoff(db, count, m2m__busy_wait_end(db, count));
 }
 
+/* Is the directory of a plain file path (not ":memory:", not a "file:"
+ * URI) missing? Then dir holds it, for the message. */
+static bool missing_dir(const char *path, char *dir, size_t size) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path || strncmp(path, "file:", 5) == 0 ||
+        (size_t)(slash - path) >= size)
+        return false;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    struct stat st;
+    return stat(dir, &st) != 0 && errno == ENOENT;
+}
+
 static int sq_open(m2m_db *db, const char *url) {
     const char *path = url + strlen("sqlite:");
     sqlite3 *h = NULL;
     int src = sqlite3_open_v2(
         path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
     if (src != SQLITE_OK) {
-        int rc = m2m__set_error(db, src == SQLITE_NOMEM ? M2M_NOMEM : M2M_IOERR,
+        char dir[1024];
+        int rc;
+        if (missing_dir(path, dir, sizeof dir))
+            rc = m2m__set_error(db, M2M_IOERR,
+                                "cannot open SQLite database '%s': directory '%s' does "
+                                "not exist",
+                                path, dir);
+        else
+            rc = m2m__set_error(db, src == SQLITE_NOMEM ? M2M_NOMEM : M2M_IOERR,
                                 "cannot open SQLite database '%s': %s", path,
                                 h ? sqlite3_errmsg(h) : sqlite3_errstr(src));
         sqlite3_close(h);

@@ -303,11 +303,26 @@ struct m2m_db {
     bool lost_early;
     /* Set by a driver when its last run failed before sending anything. */
     bool unsent;
+    /* m2m_open failed: the handle only carries why (open_err). */
+    char *open_err;
+    bool unopened;
+    /* Relations and cursors open from db; m2m_close with some open only
+     * marks it closing, and the last one out frees it. */
+    size_t nopen;
+    bool closing;
     m2m__stmt *fixed[M2M__NFIXED_MAX];
 };
 
 /* Called by drivers for every statement they execute. */
 void m2m__note_exec(m2m_db *db, const char *sql);
+/* M2M_OK, or M2M_MISUSE (set on db) for a handle whose m2m_open failed. */
+int m2m__db_usable(m2m_db *db);
+/* Open objects hold their db (and relation): a close while they are open
+ * is finished by the last unref (m2m_close, m2m_relation_close). */
+void m2m__db_ref(m2m_db *db);
+void m2m__db_unref(m2m_db *db);
+void m2m__rel_ref(m2m_relation *rel);
+void m2m__rel_unref(m2m_relation *rel);
 
 /* M2M_OK without a JWT session or while its token is valid (exp and nbf,
  * with the leeway, at this moment); else M2M_DENIED saying when it expired.
@@ -365,6 +380,8 @@ struct m2m_relation {
     void *cb_arg;
     m2m__cached *cache;
     size_t ncache, capcache;
+    size_t nopen; /* queries and cursors open from it */
+    bool closing; /* m2m_relation_close called while some were open */
 };
 
 /* Verify the definition against the database (one catalog query): the

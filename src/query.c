@@ -42,6 +42,7 @@ static int new_query(m2m_relation *rel, const m2m_value *parents, size_t n, bool
         return m2m__set_error(db, M2M_NOMEM, "out of memory creating a query");
     }
     q->rel = rel;
+    m2m__rel_ref(rel);
     q->nparents = n;
     q->many = many;
     q->limit = -1;
@@ -91,7 +92,9 @@ void m2m_query_free(m2m_query *q) {
         m2m__free(q->orders[i].col);
     m2m__free(q->orders);
     m2m__values_free(q->parents, q->nparents);
+    m2m_relation *rel = q->rel;
     m2m__free(q);
+    m2m__rel_unref(rel);
 }
 
 /* Pivot columns a read may name: keys, extra and scope columns, id and

@@ -18,9 +18,8 @@ static void rel_free_strings(m2m_relation *r) {
     }
 }
 
-void m2m_relation_close(m2m_relation *rel) {
-    if (!rel)
-        return;
+static void rel_free(m2m_relation *rel) {
+    m2m_db *db = rel->db;
     for (size_t i = 0; i < rel->ncache; i++) {
         rel->db->drv->finalize(rel->db, rel->cache[i].stmt);
         m2m__free(rel->cache[i].sql);
@@ -29,6 +28,24 @@ void m2m_relation_close(m2m_relation *rel) {
     m2m__free(rel->cache);
     rel_free_strings(rel);
     m2m__free(rel);
+    m2m__db_unref(db);
+}
+
+void m2m_relation_close(m2m_relation *rel) {
+    if (!rel)
+        return;
+    if (rel->nopen) {
+        rel->closing = true; /* the last query or cursor freed frees rel */
+        return;
+    }
+    rel_free(rel);
+}
+
+void m2m__rel_ref(m2m_relation *rel) { rel->nopen++; }
+
+void m2m__rel_unref(m2m_relation *rel) {
+    if (--rel->nopen == 0 && rel->closing)
+        rel_free(rel);
 }
 
 m2m_db *m2m_relation_db(const m2m_relation *rel) { return rel ? rel->db : NULL; }
@@ -135,6 +152,8 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
         *out = NULL;
     if (!db)
         return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
     m2m__clear_error(db);
     if (!def || !out)
         return m2m__set_error(db, M2M_MISUSE, "relation: NULL definition or out pointer");
@@ -145,6 +164,7 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
     if (!r)
         return m2m__set_error(db, M2M_NOMEM, "relation: out of memory");
     r->db = db;
+    m2m__db_ref(db);
     int rc;
     if ((rc = ident_field(db, "parent_table", def->parent_table, NULL, true,
                           &r->parent_table)) ||

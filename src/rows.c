@@ -95,6 +95,7 @@ static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
     if (!r)
         return NULL;
     r->db = db;
+    m2m__db_ref(db);
     r->params = (m2m_value *)(void *)((char *)r + head);
     char *at = (char *)(r->params + n); /* id arrays, then names, then text */
     char *t = at + nsets * set + nids * sizeof(m2m_value) + nnames * sizeof(char *);
@@ -156,6 +157,7 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
         return rc;
     }
     r->rel = q->rel;
+    m2m__rel_ref(r->rel);
     r->entry = entry;
     q->rel->cache[entry].inuse++;
     r->base = q->many || q->each ? 1 : 0;
@@ -207,7 +209,12 @@ void m2m_rows_free(m2m_rows *r) {
     if (r->rel)
         r->rel->cache[r->entry].inuse--;
     m2m__memrows_free(r->mem);
+    m2m_relation *rel = r->rel;
     m2m__free(r);
+    /* The relation before the db: freeing it finalizes on the db. */
+    if (rel)
+        m2m__rel_unref(rel);
+    m2m__db_unref(db);
 }
 
 int m2m_rows_next(m2m_rows *r) {

@@ -3,36 +3,38 @@
 
 # The CLI driven end to end. Each fails (never skips) when its backend is
 # unavailable: cli_pg needs M2M_TEST_PG (scripts/with-pg.sh sets it).
-add_test(NAME cli_sqlite
-         COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> sqlite)
-if(M2M_WITH_PG)
-  add_test(NAME cli_pg
-           COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> pg)
+if(TARGET m2m_cli)
+  add_test(NAME cli_sqlite
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> sqlite)
+  if(M2M_WITH_PG)
+    add_test(NAME cli_pg
+             COMMAND ${PROJECT_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> pg)
+  endif()
+  set_tests_properties(cli_sqlite PROPERTIES TIMEOUT 300)
 endif()
-set_tests_properties(cli_sqlite PROPERTIES TIMEOUT 300)
 
 # The demo on a temp SQLite file, checking a few lines of its story.
 if(TARGET demo)
   add_test(NAME demo_smoke
-           COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:demo> demo)
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:demo> demo)
 endif()
 
 # The checked-in fuzz corpus replayed without libFuzzer, in every build
 # (so also under the sanitizer build of `make check`).
-add_executable(fuzz_conf_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/replay.c
-               ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_conf.c
-               ${CMAKE_SOURCE_DIR}/cli/conf.c ${CMAKE_SOURCE_DIR}/cli/args.c)
-target_include_directories(fuzz_conf_replay PRIVATE ${CMAKE_SOURCE_DIR}/include
-                           ${CMAKE_SOURCE_DIR}/cli)
+add_executable(fuzz_conf_replay ${PROJECT_SOURCE_DIR}/tests/fuzz/replay.c
+               ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_conf.c
+               ${PROJECT_SOURCE_DIR}/cli/conf.c ${PROJECT_SOURCE_DIR}/cli/args.c)
+target_include_directories(fuzz_conf_replay PRIVATE ${PROJECT_SOURCE_DIR}/include
+                           ${PROJECT_SOURCE_DIR}/cli)
 target_compile_definitions(fuzz_conf_replay PRIVATE _POSIX_C_SOURCE=200809L)
 add_test(NAME fuzz_replay
-         COMMAND fuzz_conf_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus)
+         COMMAND fuzz_conf_replay ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus)
 
 # A short libFuzzer run, where clang is installed.
 find_program(CLANG NAMES clang clang-14)
 if(CLANG)
   add_test(NAME fuzz_short
            COMMAND ${CMAKE_COMMAND} -E env CLANG=${CLANG}
-                   ${CMAKE_SOURCE_DIR}/scripts/fuzz.sh 30 ${CMAKE_BINARY_DIR}/fuzz)
+                   ${PROJECT_SOURCE_DIR}/scripts/fuzz.sh 30 ${PROJECT_BINARY_DIR}/fuzz)
   set_tests_properties(fuzz_short PROPERTIES TIMEOUT 240)
 endif()

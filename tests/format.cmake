@@ -1,3 +1,11 @@
-# Every tracked C file must match the checked-in .clang-format.
-find_program(CLANG_FORMAT clang-format REQUIRED)
-add_test(NAME format COMMAND ${CMAKE_SOURCE_DIR}/scripts/format-check.sh)
+# Every tracked C file must match the checked-in .clang-format. Required
+# with M2M_BUILD_TESTS=ON (make check); skipped where clang-format is not
+# installed otherwise.
+if(M2M_BUILD_TESTS STREQUAL "ON")
+  find_program(CLANG_FORMAT clang-format REQUIRED)
+else()
+  find_program(CLANG_FORMAT clang-format)
+endif()
+if(CLANG_FORMAT)
+  add_test(NAME format COMMAND ${PROJECT_SOURCE_DIR}/scripts/format-check.sh)
+endif()

@@ -11,7 +11,7 @@
  * on PostgreSQL only: every test here but one is TEST_ONLY(pg, ...). */
 #include "fixtures.h"
 
-#ifdef M2M_HAVE_PG
+#ifdef M2M_HAVE_JWT
 
 #include <jwt.h>
 

@@ -163,18 +163,6 @@ TEST(bad_error_names) {
                         strcmp(t_backend, "pg") == 0 ? "postgresql" : "sqlite");
 }
 
-TEST(bad_open_urls) {
-    const char *urls[] = {"", "nosuch:thing", "sqlite:/nonexistent-dir/x/y.db",
-                          "mysql://h/d"};
-    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-        m2m_db *db = (m2m_db *)urls;
-        int rc = m2m_open(urls[i], &db);
-        if (rc == M2M_OK)
-            fail_msg("m2m_open(\"%s\") succeeded", urls[i]);
-        assert_null(db);
-    }
-}
-
 static int msg_has(const char *msg, const char *needle) {
     return !needle || strstr(msg, needle) != NULL;
 }

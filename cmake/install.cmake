@@ -1,0 +1,50 @@
+# Install rules: libm2m.so.0 with its soname link, libm2m.a, m2m.h, the m2m
+# tool and its man page, m2m.pc and the CMake package m2m (targets m2m::m2m
+# and m2m::m2m_static). Included by CMakeLists.txt when M2M_INSTALL is on.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS m2m_shared m2m_static EXPORT m2mTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
+                NAMELINK_COMPONENT dev
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/include/m2m.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
+if(TARGET m2m_cli)
+  install(TARGETS m2m_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tool)
+  install(FILES ${PROJECT_SOURCE_DIR}/docs/m2m.1
+          DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tool)
+endif()
+
+# m2m.pc: the modules of the backends built in are Requires.private, so
+# `pkg-config --static --libs m2m` names them and the shared case does not.
+set(m2m_pc_requires "")
+foreach(dep ${M2M_DEPS})
+  string(REGEX REPLACE "^[^=]*=" "" module "${dep}")
+  list(APPEND m2m_pc_requires ${module})
+endforeach()
+list(JOIN m2m_pc_requires " " M2M_PC_REQUIRES)
+set(M2M_PC_LIBS_PRIVATE "-lm")
+# The prefix is the one `cmake --install --prefix` (or DESTDIR) really uses:
+# the file is written at install time.
+set(M2M_PC_PREFIX "@M2M_PC_PREFIX@")
+configure_file(${PROJECT_SOURCE_DIR}/cmake/m2m.pc.in ${PROJECT_BINARY_DIR}/m2m.pc.in @ONLY)
+install(CODE "
+  set(M2M_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${PROJECT_BINARY_DIR}/m2m.pc.in\"
+                 \"${PROJECT_BINARY_DIR}/m2m.pc\" @ONLY)
+" COMPONENT dev)
+install(FILES ${PROJECT_BINARY_DIR}/m2m.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+
+# The CMake package.
+set(m2m_cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/m2m)
+install(EXPORT m2mTargets NAMESPACE m2m:: DESTINATION ${m2m_cmakedir} COMPONENT dev)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/m2mConfig.cmake.in
+                              ${PROJECT_BINARY_DIR}/m2mConfig.cmake
+                              INSTALL_DESTINATION ${m2m_cmakedir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/m2mConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/m2mConfig.cmake
+        ${PROJECT_BINARY_DIR}/m2mConfigVersion.cmake
+        DESTINATION ${m2m_cmakedir} COMPONENT dev)
