@@ -47,6 +47,6 @@ int64_t m2m__busy_wait_end(m2m_db *db, int count) {
     if (count == 0)
         db->busy_wait_end = db->busy_deadline
                                 ? db->busy_deadline
-                                : m2m__clock_us() + (int64_t)M2M__BUSY_TIMEOUT_MS * 1000;
+                                : m2m__clock_us() + (int64_t)db->busy_timeout_ms * 1000;
     return db->busy_wait_end;
 }

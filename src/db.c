@@ -139,6 +139,7 @@ int m2m_open(const char *url, m2m_db **out) {
     m2m_db *db = m2m__calloc(1, sizeof *db);
     if (!db)
         return M2M_NOMEM;
+    db->busy_timeout_ms = M2M__BUSY_TIMEOUT_MS;
     int rc = pick_driver(db, url, &db->drv);
     if (rc == M2M_OK)
         rc = db->drv->open(db, url);

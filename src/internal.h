@@ -291,6 +291,7 @@ struct m2m_db {
     /* Busy waits (busy.c): the running write's deadline (0: none runs), the
      * end of the current wait, the backoff's jitter state. */
     int64_t busy_deadline, busy_wait_end;
+    int busy_timeout_ms; /* M2M__BUSY_TIMEOUT_MS; tests shorten it */
     uint32_t busy_seed;
     /* The id of the transaction open on the server, for in-doubt commits:
      * xid_state 0 unknown, 1 none (it has written nothing), 2 in xid. */

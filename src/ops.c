@@ -629,7 +629,7 @@ static int run_op(m2m_relation *rel, const call *k, body_fn body, m2m_changes **
         memset(c, 0, offsetof(opctx, arena));
     /* An operation run by a callback of another keeps its own deadline. */
     int64_t began = m2m__clock_us(), outer = db->busy_deadline;
-    db->busy_deadline = began + (int64_t)M2M__BUSY_TIMEOUT_MS * 1000;
+    db->busy_deadline = began + (int64_t)db->busy_timeout_ms * 1000;
     for (int attempt = 0; rc == M2M_OK; attempt++) {
         if ((rc = ctx_init(c, rel, k->op, k->parent, out != NULL)))
             break;
