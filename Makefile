@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Entry points for people: `make demo`, `make check`, `make install`,
 # `make deb`. The build itself is CMake; this file installs what is missing
 # (scripts/deps.sh) and wires up the test server.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * w1 — workload W1 (shared/bench/W1.md) through the m2m API and through
  * hand-written raw-SQL baselines, on SQLite and PostgreSQL.

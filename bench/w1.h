@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * w1.h — the W1 workload (shared/bench/W1.md) for bench/w1.c: data, phases,
  * results, timing, memory, and the database set-up every implementation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * w1_raw_pg.h — the raw-SQL baselines of W1 on PostgreSQL, hand-written C over
  * libpq with named prepared statements:

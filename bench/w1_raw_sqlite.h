@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * w1_raw_sqlite.h — the raw-SQL baseline of W1 on SQLite: hand-written C over
  * libsqlite3, statements prepared once and reused (bind/step/reset), the

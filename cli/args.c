@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Operand parsing for the m2m tool: ids, pivot data, filters, orderings. */
 #include "args.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Parsing of the tool's operands: ids, col=value pivot data, filters and
  * orderings. Pure libc plus m2m.h's types (no library calls), so the fuzz
  * target links it. Errors are written to err (CONF_ERRLEN bytes). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The m2m tool's shared state: parsed options, exit codes, the commands and
  * the output helpers. The tool uses only m2m.h from the library. */
 #ifndef M2M_CLI_H

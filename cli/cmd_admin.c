@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Schema commands: create-pivot and rls install. */
 #include "cli.h"
 

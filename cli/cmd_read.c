@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The read commands: list, count, load (eager, many parents) and version. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The write commands: attach, detach, sync, toggle, update-pivot, and the
  * printing of their change reports. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Relation specs: the config-file parser and the key setter shared with the
  * command line. Everything here is pure libc so the fuzz target can link it. */
 #include "conf.h"

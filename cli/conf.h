@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Relation specs for the m2m tool: the INI-like config file and the
  * command-line options both fill a conf_spec through conf_spec_set(), so the
  * two spellings cannot drift. Uses only libc and m2m.h's types (no library

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Help texts of the m2m tool: the overview and one page per command. */
 #include "cli.h"
 

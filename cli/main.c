@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* m2m: manage a many-to-many relation from the shell. This file resolves the
  * relation and the database, types the operands, and dispatches; everything
  * is checked before the database is opened, so a usage error changes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Command-line options of the m2m tool. Options may come before or after the
  * command; each option names the commands it applies to, so a misplaced one
  * is a usage error instead of being silently ignored. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Output of the m2m tool: error lines, aligned tables and JSON documents. */
 #include "cli.h"
 

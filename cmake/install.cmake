@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules: libm2m.so.0 with its soname link, libm2m.a, m2m.h, the m2m
 # tool and its man page, m2m.pc and the CMake package m2m (targets m2m::m2m
 # and m2m::m2m_static). Included by CMakeLists.txt when M2M_INSTALL is on.

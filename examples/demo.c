@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo: the rooms/members story of a chat application, told with libm2m on an
  * SQLite file. Run: demo PATH.db (scripts/run-demo.sh gives it a fresh one).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * m2m.h — many-to-many relations stored in pivot tables, for C.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-chart.sh [RESULTS] [SVG]: draw W1 seconds per phase, m2m beside the
 # raw-SQL baselines, one panel per backend, from the RESULT lines that
 # bench/w1.c prints (docs/bench/results.txt by default). Needs gnuplot, which

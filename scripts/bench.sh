@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench.sh: run workload W1 (shared/bench/W1.md) on SQLite and on a throwaway
 # PostgreSQL (scripts/with-pg.sh), m2m against the raw-SQL baselines, and
 # write docs/bench/results.txt; then draw docs/bench/w1.svg.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/build-deb.sh OUT_DIR: build libm2m0, libm2m-dev and m2m-tools with
 # dpkg-buildpackage (debhelper, debian/) from a copy of the tree in a
 # temporary directory, so nothing is written beside the checkout; then run

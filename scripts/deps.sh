@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install the Debian packages the build and the tests need, when missing.
 # Runs apt-get as root, or through sudo.
 #   scripts/deps.sh        everything make check needs (both backends, JWT,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every public function of include/m2m.h is mentioned in README.md or a page
 # of docs/: scripts/doc-api.sh [ROOT]. Lists the ones that are not. Names
 # with m2m__ (the C++ value helpers) are internal.

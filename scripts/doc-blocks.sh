@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Compile and run every C block of the given Markdown files:
 #   scripts/doc-blocks.sh OUTDIR FILE.md...
 # Each block becomes a program OUTDIR/<page>_<line>.c that includes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run every shell example of docs/cli.md, in page order, against the config
 # file that page shows (its ```ini block, saved as ./m2m.conf) and an SQLite
 # app.db holding the tables that config names:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fails when a tracked C file differs from clang-format's output.
 cd "$(dirname "$0")/.." || exit 1
 bad=$(git ls-files '*.c' '*.h' | while read -r f; do

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fuzz the m2m tool's config/operand parsers with libFuzzer for a bounded
 # time: scripts/fuzz.sh [SECONDS] [WORKDIR]. New inputs go to WORKDIR, never
 # to the checked-in corpus (tests/fuzz/corpus), which only seeds the run.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mutate.sh [--list] [--keep] [--baseline] [MUTATION...]: mutations the
 # test suite must kill.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run the rooms/members demo on a fresh SQLite file and remove it afterwards:
 # scripts/run-demo.sh BUILD_DIR (what `make demo` runs after building).
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # stress.sh [ROUNDS] [BUILD]: the concurrency tests (tests/test_concurrency.c)
 # for ROUNDS rounds per pivot (default 500) on SQLite and on a throwaway
 # PostgreSQL server: 20 writers on one parent, every write operation, with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # with-pg.sh CMD...: run CMD against a throwaway PostgreSQL 15 cluster.
 #
 # The cluster lives in a fresh temp dir, listens only on a unix socket there

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation through replaceable hooks (m2m_set_allocator). */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JWT sessions: verify a token with libjwt and keep its claims on the handle,
  * so that the core can hand them to PostgreSQL at the start of every
  * transaction (set_config('request.jwt.claims', ...) and the role), the way

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Growable strings for SQL text and JSON parameters. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiting out a busy database: the clock, the backoff between attempts,
  * and the deadline a write operation shares with SQLite's busy handler. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Change reports. */
 #include "input.h"
 

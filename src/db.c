@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections: open/close, caller transactions, raw SQL, counters. */
 #include "internal.h"
 

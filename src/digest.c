@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Set digests (versions): SHA-256 over an unambiguous encoding of the rows,
  * independent of their order. */
 #include "input.h"

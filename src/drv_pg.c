@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL backend (libpq): pipelined batches, streaming cursors,
  * SQLSTATE mapping. */
 #ifdef M2M_HAVE_PG
@@ -966,11 +967,13 @@ const m2m__driver m2m__pg_driver = {
      * OFFSET 0 keeps the subquery, so the pivot lock is taken first. The
      * row's last column is the transaction's id, for an in-doubt commit. */
     .input_rows_has = pg_input_rows_has,
-    .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)), txid_current()"
-                " FROM (SELECT pg_advisory_xact_lock_shared(7156077::int8 * 4294967296 +"
-                " $1::int4) OFFSET 0) AS m2m__pivot",
-    .lock_all_sql = "SELECT pg_advisory_xact_lock(7156077::int8 * 4294967296 + $1::int4), "
-                    "txid_current()",
+    .lock_sql =
+        "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)), txid_current()"
+        " FROM (SELECT pg_advisory_xact_lock_shared(7156077::int8 * 4294967296 +"
+        " $1::int4) OFFSET 0) AS m2m__pivot",
+    .lock_all_sql =
+        "SELECT pg_advisory_xact_lock(7156077::int8 * 4294967296 + $1::int4), "
+        "txid_current()",
     .xid_sql = "SELECT txid_current_if_assigned()",
     .xid_status_sql = "SELECT txid_status($1::bigint)",
     .whole_rows = 500,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite backend: the embedded default. */
 #include "sqlite_ids.h"
 

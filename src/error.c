@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Result codes, their names and messages, and the one error funnel. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Identifier validation: the only gate between user strings and SQL text. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Turning a call's ids and pivot data into validated, deduplicated rows,
  * encoded as one parameter per set of columns given: an id array when the
  * rows share their values, else JSON rows. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Validated input of one write operation (input.c). */
 #ifndef M2M_INPUT_H
 #define M2M_INPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal declarations shared by the library's source files. Not installed. */
 #ifndef M2M_INTERNAL_H
 #define M2M_INTERNAL_H

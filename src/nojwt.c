@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Built only without JWT sessions (libjwt): the calls exist but say so. */
 #include "internal.h"
 

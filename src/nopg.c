@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Built only without the PostgreSQL backend: row-level security exists but
  * says so. */
 #include "internal.h"

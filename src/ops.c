@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The write operations: attach, detach, sync, toggle, update pivot, and the
  * version of a set. Each is one transaction of a constant number of
  * statements, whatever the number of ids. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Read queries: the builder, the JOIN strategy and the two-query strategy
  * (pivot rows first, then related rows by key set). */
 #include "query.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Read queries (query.c) and their result cursors (rows.c). */
 #ifndef M2M_QUERY_H
 #define M2M_QUERY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads that answer per parent or per id, each one statement: counts and
  * existence for many parents, which of some ids are attached; and the
  * first row of a query, or the row of one related id. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The two-query read: the pivot rows first, then the related rows by the
  * key set of those rows, joined in memory. The database orders: each
  * statement returns, for every order column, the dense rank of the row's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Relation definitions: validation, copies, the inverse, pivot DDL and the
  * per-relation cache of prepared statements. */
 #include "internal.h"

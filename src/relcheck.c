@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A relation's definition checked against the database: its tables and
  * every column it names exist, and its keys hold the declared id types.
  * One catalog query (drv->columns) answers it all. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Row-level security for JWT-bound relations: the DDL that lets PostgreSQL
  * itself refuse pivot rows whose owner column is not the token's sub.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Result cursors: streaming over a statement, or over the memory rows of
  * the two-query strategy. */
 #include "query.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQL text of the write operations. Identifiers come from the validated
  * definition and are quoted; every value is a parameter. */
 #include "sqlgen.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQL of the write operations (sqlgen.c). Each builder makes the text for
  * one (statement, column mask) once; the relation caches it prepared. */
 #ifndef M2M_SQLGEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The id arrays of the SQLite backend, bound as pointers
  * (sqlite3_bind_pointer) so that ids reach SQLite without being printed
  * to JSON and parsed back:

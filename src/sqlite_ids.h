@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The id array functions of the SQLite backend (sqlite_ids.c). */
 #ifndef M2M_SQLITE_IDS_H
 #define M2M_SQLITE_IDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One operation's transaction. Statements are queued and sent together, so
  * on PostgreSQL a whole operation costs one or two round trips. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Values: copies, canonical text, equality, hashing and ordering. */
 #include "internal.h"
 

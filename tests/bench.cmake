@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Smoke runs of the W1 benchmark (bench/w1.c): compare mode at U = 20 with one
 # run, so the benchmark keeps building and m2m's checksums keep matching the
 # raw-SQL baselines'. w1 exits non-zero on any difference. No timing is

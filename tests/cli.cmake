@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ctest entries of the m2m tool, the demo and the parser fuzz target.
 # Included by CMakeLists.txt after the m2m_cli and m2m_tests targets exist.
 

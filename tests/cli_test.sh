@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End-to-end tests of the m2m tool, checked against the database itself.
 #   tests/cli_test.sh PATH/TO/m2m sqlite   a temp SQLite file (needs sqlite3)
 #   tests/cli_test.sh PATH/TO/m2m pg       $M2M_TEST_PG, a scratch schema (psql)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # m2m as its users get it (tests/consumers/run.sh): installed into a
 # temporary prefix, found through pkg-config, find_package and
 # add_subdirectory, linked shared, static and from C++17; and the export

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fixtures for the C blocks of README.md and the docs/ pages, which
  * scripts/doc-blocks.sh wraps into programs: the block runs inside main()
  * after DOC_SETUP_<fixture> and before DOC_TEARDOWN_<fixture>. A block

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Docs that compile and run: every C block of README.md and docs/*.md is
 # built against the shared library and run (scripts/doc-blocks.sh, fixtures
 # in tests/doc_fixture.h), and every shell example of docs/cli.md runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fault-injection driver (faultdrv.h). */
 #include "faultdrv.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A fault-injection layer over the driver vtable, in the spirit of SQLite's
  * test VFS and faultsim loops. fd_install() wraps a connection's driver;
  * fd_arm() then makes the k-th fault point fail, once (transient) or from

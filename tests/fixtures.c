@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared fixtures for the relation tests (see fixtures.h). */
 #include "fixtures.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared fixtures for the relation tests: the seeds' schemas (users/roles with
  * granted_by and assigned_at; rooms/users/room_members with role), relation
  * openers, pivot snapshots, and order-independent comparison of id lists.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Every tracked C file must match the checked-in .clang-format. Required
 # with M2M_BUILD_TESTS=ON (make check); skipped where clang-format is not
 # installed otherwise.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* m2m_tests: runs the registered tests on one backend, each in its own child
  * process on a fresh database, so a crash, an abort, a leak found at exit or
  * a hang fails that test (named, with the signal or the timeout) and the run

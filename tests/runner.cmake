@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The test runner's own tests (tests/runner/): a runner built with one test
 # of each way a test can end -- pass, failed assertion, crash, abort, hang,
 # skip, early exit, a leak under ASan, a test declared for another backend

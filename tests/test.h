@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test harness: cmocka assertions, self-registering tests, and a fresh
  * database per test on the backend chosen by `m2m_tests --backend NAME`,
  * each test in its own process (runner.c). Test bodies use only m2m.h and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* attach: one id, many, shared and per-id pivot data, duplicate safety (with
  * and without a unique index), duplicates inside one call, and foreign-key
  * rejection that names the id and attaches nothing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JWT-bound relations on PostgreSQL: token verification (m2m_auth_jwt), the
  * row-level security installed by m2m_rls_install, and what a user may and
  * may not do to the pivot rows of others. Scenario: rooms 1/2, users 7/8/9 and

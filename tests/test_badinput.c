@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bad input for every entry point: NULL handles and pointers (M2M_MISUSE),
  * wrong id types (M2M_TYPE), NULL ids and unknown pivot columns
  * (M2M_INVALID), SQL-looking values (stored verbatim). Every error leaves the

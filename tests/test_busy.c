@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writers wait for each other and retry what a busy database refused:
  * every write waits while another connection's transaction holds a write on
  * the same parent (through the relation or its inverse); serialization

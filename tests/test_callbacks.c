@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Change callbacks: one before-call per operation with the whole batch; a
  * veto rolls back and returns M2M_VETOED; after-calls only once committed. */
 #include "fixtures.h"

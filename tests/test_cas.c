@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Compare-and-swap sync: m2m_version is an order-independent digest of the
  * set and its pivot values; a sync with a stale if_version fails with
  * M2M_CONFLICT and changes nothing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Items whose pivot data name different sets of columns: one statement for
  * all of them, however many sets there are. A column an item does not name
  * is NULL in a row it attaches (unless the shared pivot data name it), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Concurrent writers on one parent: 16 threads through a relation and 4
  * through its inverse, each with its own connection, run sync, toggle,
  * attach, detach (given ids and all), and update pivot, with and without a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Relation definitions: local keys other than id, text ids, schema-qualified
  * names, identifier validation before any SQL, the inverse relation, pivot
  * table creation, timestamps and the own pivot id column. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* detach: one, many, all (NULL list), nothing (empty non-NULL list); the count
  * is ndetached; other parents are never touched. */
 #include "fixtures.h"

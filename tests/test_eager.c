@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Eager loading: the related rows of many parents, each tagged with its
  * parent, in a number of statements that does not grow with the parents. */
 #include "fixtures.h"

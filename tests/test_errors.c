@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Errors at the call that caused them: every error return of a public
  * function that has a db handle leaves m2m_errcode() equal to the code
  * returned and a message of its own, never the previous call's message nor

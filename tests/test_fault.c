@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection: a countdown allocator installed through m2m_set_allocator
  * before anything else runs (a constructor, ahead of main). It passes every
  * call through until a test arms it; then it fails the k-th allocation, once

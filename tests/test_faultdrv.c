@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Faults injected at every step of every write operation (faultdrv.h): busy,
  * I/O error, a lost connection, a commit whose answer is lost. For each k
  * the k-th point fails; the call must leave the database as before or as

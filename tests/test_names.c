@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* User names that m2m's own SQL names could capture: the names m2m gives
  * its subqueries, columns and functions are never valid user identifiers,
  * so any table or column the user names works on every path. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Opening and closing: m2m_open keeps the reason of a failure on the
  * handle it returns (unknown scheme, bare path, empty path, missing
  * directory, unreachable server, backend not built in), and closing in the

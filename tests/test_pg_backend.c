@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backend behaviour: constant statement and round-trip counts whatever the
  * number of ids, streaming a million rows in bounded memory, a connection
  * lost mid-operation, and the mapping of server errors to result codes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rare paths that once crashed or misreported: reading a finished cursor,
  * reconnecting with a caller transaction open. */
 #include "fixtures.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads: all related columns plus with-pivot columns, count, where and order
  * on related and pivot columns, every where-pivot operator, null, in, not in,
  * between, OR groups, limit/offset. Every read runs with both strategies

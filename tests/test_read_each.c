@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counts and existence for many parents, which ids are attached, first and
  * find, the in / null / between family on related columns, and the choice
  * of related columns: each checked against a model of the rows (the arrays

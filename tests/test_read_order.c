@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Order and errors of reads under both strategies: a collation that is not
  * byte order (SQLite NOCASE, PostgreSQL ICU), descending order and pivot
  * order columns, any number of order columns, both statements of a

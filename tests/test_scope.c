@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Scoped relations (admins = members with role 'admin'): reads see only the
  * scope, attach writes it, and no write ever touches a row outside the scope
  * or of another parent, whatever the filters. */

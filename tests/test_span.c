@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Membership in the given ids, in each form a backend writes it. On SQLite
  * integer ids close together are found by a range scan of their span
  * (m2m_has), others by IN over "m2m-ids", and the rows not given by NOT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cost: the statements an operation executes do not depend on the number of
  * ids, and 100,000 ids in one call work (no host-parameter limit). */
 #include "fixtures.h"

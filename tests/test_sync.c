@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync: exact set, M2M_KEEP, pivot data for new rows only (default) versus
  * M2M_UPDATE_EXISTING, per-id data, and the attached/detached/updated report. */
 #include "fixtures.h"

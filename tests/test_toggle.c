@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* toggle: attaches the absent ids, detaches the present ones; pivot data goes
  * to the newly attached rows only. */
 #include "fixtures.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Caller transactions: operations nest as savepoints; rollback restores
  * everything; a failing operation inside rolls back only itself. */
 #include "fixtures.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* update pivot: sets columns on existing rows only; count 0 when not attached;
  * other rows and other parents unchanged; unknown columns rejected whole. */
 #include "fixtures.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program that uses an installed m2m the way its users do: open a SQLite
  * file, attach with pivot data, read back. Built by run.sh through
  * pkg-config, find_package, add_subdirectory and statically. Prints

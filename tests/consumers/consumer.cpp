@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A C++17 program including m2m.h: the value macros and the API as C++
 // sees them. Built by run.sh with -std=c++17 -pedantic -Werror.
 #include <m2m.h>

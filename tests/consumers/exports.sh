@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # exports.sh LIB HEADER: the dynamic symbols LIB defines are exactly the
 # functions HEADER declares with M2M_API (nothing internal leaks, nothing
 # declared is missing).

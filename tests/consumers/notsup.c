@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* In a SQLite-only build, PostgreSQL URLs and JWT sessions say what is
  * missing (M2M_NOTSUP) instead of failing in some other way. */
 #include <m2m.h>

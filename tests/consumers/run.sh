@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # m2m as its users get it, built and run outside the source tree.
 #
 #   run.sh install BUILD_DIR SOURCE_DIR

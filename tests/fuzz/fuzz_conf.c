@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target for the m2m tool's parsers: the config file (every section is
  * then checked, merged and turned into a relation definition), and each
  * line of the input as an operand: id with pivot data, filter, ordering.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replays fuzz inputs without libFuzzer: each argument is a file or a
  * directory of files, fed once to LLVMFuzzerTestOneInput. Under ctest this
  * keeps the checked-in corpus passing in every (sanitizer) build. */

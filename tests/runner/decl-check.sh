@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # decl-check.sh [DIR]: fails for a test in DIR/test_*.c (default: tests/
 # beside this script) that starts by returning or skipping on some backend.
 # Such a test passes, or skips, without testing anything; a test that does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tests of the test runner itself, linked with tests/runner.c into
  * m2m_runner_selftest (never into m2m_tests): one test of each way a test
  * can end. tests/runner/selftest.sh runs them and checks that each is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # selftest.sh RUNNER: checks that the test runner (tests/runner.c, built
 # with tests/runner/selftest.c) reports each way a test can end for what it
 # is, fails the run for anything but passes, and honours its options.
