@@ -268,6 +268,35 @@ static int precheck(m2m_relation *rel, m2m_value parent) {
     return m2m__auth_live(db);
 }
 
+/* Run diagnostic statement kind over params and write the first id it
+ * returns into out (at most 100 characters); false when it returns none or
+ * fails. Its own errors are dropped: the caller keeps the error it names. */
+static bool first_id(opctx *c, int kind, const m2m_value *params, size_t n, char *out,
+                     size_t cap) {
+    m2m_db *db = c->db;
+    m2m__stmt *st;
+    m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
+    bool found = false;
+    if (tmp && m2m__rel_stmt(c->rel, kind, 0, m2m__builder(kind), &st) == M2M_OK) {
+        m2m__collect col = {db, tmp, M2M__ATTACHED};
+        m2m__step s = {.stmt = st,
+                       .params = params,
+                       .nparams = n,
+                       .on_row = m2m__collect_row,
+                       .arg = &col};
+        if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
+            char buf[40];
+            snprintf(out, cap, "%.100s",
+                     m2m_value_text(tmp->ch.attached[0], buf, sizeof buf));
+            found = true;
+        }
+    }
+    m2m_changes_free(tmp ? &tmp->ch : NULL);
+    m2m__free(db->errmsg);
+    db->errmsg = NULL;
+    return found;
+}
+
 /* Name the id a foreign key rejected: the first related id that does not
  * exist, else the parent. Runs after the rollback. */
 static void diagnose_fk(opctx *c, m2m__input *in) {
@@ -276,30 +305,10 @@ static void diagnose_fk(opctx *c, m2m__input *in) {
     int code = db->errcode;
     char *msg = db->errmsg;
     db->errmsg = NULL;
-    char found[128] = "";
-    m2m__stmt *dst;
-    m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
+    char found[128];
     const m2m__ids *all = m2m__input_all_ids(in);
-    if (tmp && all &&
-        m2m__rel_stmt(rel, S_DIAG_RELATED, 0, m2m__builder(S_DIAG_RELATED), &dst) ==
-            M2M_OK) {
-        m2m__collect col = {db, tmp, M2M__ATTACHED};
-        m2m_value p = m2m__ids_param(all);
-        m2m__step s = {.stmt = dst,
-                       .params = &p,
-                       .nparams = 1,
-                       .on_row = m2m__collect_row,
-                       .arg = &col};
-        if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
-            char buf[40];
-            snprintf(found, sizeof found, "%.100s",
-                     m2m_value_text(tmp->ch.attached[0], buf, sizeof buf));
-        }
-    }
-    m2m_changes_free(tmp ? &tmp->ch : NULL);
-    m2m__free(db->errmsg);
-    db->errmsg = NULL;
-    if (found[0]) {
+    m2m_value ids = all ? m2m__ids_param(all) : M2M_NULL;
+    if (all && first_id(c, S_DIAG_RELATED, &ids, 1, found, sizeof found)) {
         m2m__set_error(db, M2M_CONSTRAINT,
                        "%s: related id %s does not exist in %s (foreign key %s); nothing "
                        "was attached",
@@ -339,42 +348,26 @@ static void diagnose_outside(opctx *c, m2m__input *in) {
     m2m_db *db = c->db;
     m2m_relation *rel = c->rel;
     const m2m__ids *all = m2m__input_all_ids(in);
-    m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
-    m2m__stmt *st;
     m2m_value p[2 + M2M__MAX_PIVOT];
+    char found[128];
     char *msg = db->errmsg;
     db->errmsg = NULL;
-    if (tmp && all &&
-        m2m__rel_stmt(rel, S_DIAG_OUTSIDE, 0, m2m__builder(S_DIAG_OUTSIDE), &st) ==
-            M2M_OK) {
+    if (all) {
         p[0] = c->parent;
         p[1] = m2m__ids_param(all);
         size_t n = 2 + m2m__scope_params(rel, p + 2);
-        m2m__collect col = {db, tmp, M2M__ATTACHED};
-        m2m__step s = {.stmt = st,
-                       .params = p,
-                       .nparams = n,
-                       .on_row = m2m__collect_row,
-                       .arg = &col};
-        if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
-            char buf[40];
+        if (first_id(c, S_DIAG_OUTSIDE, p, n, found, sizeof found)) {
             m2m__free(msg);
-            msg = NULL;
             m2m__set_error(db, M2M_EXISTS,
-                           "%s: related id %.100s is already attached outside the "
+                           "%s: related id %s is already attached outside the "
                            "relation's scope, and a unique index on (%s, %s) allows one "
                            "row per pair; nothing was changed",
-                           rel->pivot_table,
-                           m2m_value_text(tmp->ch.attached[0], buf, sizeof buf), rel->fk,
-                           rel->rk);
+                           rel->pivot_table, found, rel->fk, rel->rk);
+            return;
         }
     }
-    m2m_changes_free(tmp ? &tmp->ch : NULL);
-    if (msg) {
-        m2m__free(db->errmsg);
-        db->errmsg = msg;
-        db->errcode = M2M_EXISTS;
-    }
+    db->errmsg = msg;
+    db->errcode = M2M_EXISTS;
 }
 
 static int version_step(opctx *c, m2m__digest *d) {
