@@ -89,22 +89,22 @@ need() {
 
 # The retry loop ends at its first busy error.
 m_a_busy_retry() {
-    sub src/ops.c 'if \(rc != M2M_BUSY \|\| db->in_txn' \
+    sub src/core/ops.c 'if \(rc != M2M_BUSY \|\| db->in_txn' \
         'if (1 /* mutation */ || rc != M2M_BUSY || db->in_txn'
 }
 m_b_pg_serialization() {
-    sub src/drv_pg.c '\{"40001",\s*M2M_BUSY\}' '{"40001", M2M_ERROR}' &&
-        sub src/drv_pg.c '\{"40P01",\s*M2M_BUSY\}' '{"40P01", M2M_ERROR}'
+    sub src/drivers/pg/driver.c '\{"40001",\s*M2M_BUSY\}' '{"40001", M2M_ERROR}' &&
+        sub src/drivers/pg/driver.c '\{"40P01",\s*M2M_BUSY\}' '{"40P01", M2M_ERROR}'
 }
 # m2m__op_commit marks the transaction closed even when COMMIT failed, so
 # m2m__op_abort sends no ROLLBACK.
 m_c_commit_open() {
-    sub src/txn.c \
+    sub src/core/txn.c \
         '(?s)(int m2m__op_commit\(m2m__op \*op\) \{.*?)if \(rc == M2M_OK\)\s*op->open = false;(\s*return rc;\s*\})' \
         '@1op->open = false; /* mutation */@2'
 }
 m_d_ident_quoting() {
-    sub src/buf.c 'void m2m__buf_ident\(m2m__buf \*b, const char \*ident\) \{\n' \
+    sub src/util/buf.c 'void m2m__buf_ident\(m2m__buf \*b, const char \*ident\) \{\n' \
         '@@    m2m__buf_add(b, ident); /* mutation: unquoted */
     return;
 '
@@ -112,8 +112,8 @@ m_d_ident_quoting() {
 # run_op takes the lock step (its parameters are op->lock) out of the
 # queue m2m__op_begin filled, for one operation.
 m_e_lock() {
-    need src/txn.c 'add_fixed\(op,[^;]*M2M__LOCK[^;]*op->lock' &&
-        sub src/ops.c 'rc = [^;]*m2m__op_begin\(&c->op, rel, k->parent\);' "@@
+    need src/core/txn.c 'add_fixed\(op,[^;]*M2M__LOCK[^;]*op->lock' &&
+        sub src/core/ops.c 'rc = [^;]*m2m__op_begin\(&c->op, rel, k->parent\);' "@@
         if (rc == M2M_OK && k->op == $1) { /* mutation: no per-parent lock */
             size_t j_ = 0;
             for (size_t i_ = 0; i_ < c->op.n; i_++)
@@ -138,7 +138,7 @@ apply() {
 }
 # The files any mutation touches, restored (with a new mtime, so the build
 # recompiles them) before each one.
-touched="src/ops.c src/drv_pg.c src/txn.c src/buf.c"
+touched="src/core/ops.c src/drivers/pg/driver.c src/core/txn.c src/util/buf.c"
 
 keep=0
 baseline=0

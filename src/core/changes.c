@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Change reports. */
+#include "core/input.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+m2m__report *m2m__report_new(int op, m2m_value parent) {
+    m2m__report *r = m2m__calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->ch.op = op;
+    if (m2m__value_copy(&r->ch.parent, parent)) {
+        m2m__free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void m2m_changes_free(m2m_changes *ch) {
+    if (!ch)
+        return;
+    m2m_value *lists[] = {ch->attached, ch->detached, ch->updated};
+    size_t counts[] = {ch->nattached, ch->ndetached, ch->nupdated};
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; i < counts[l]; i++)
+            m2m__value_clear(&lists[l][i]);
+        m2m__free(lists[l]);
+    }
+    m2m__value_clear(&ch->parent);
+    m2m__free(ch);
+}
+
+int m2m__collect_row(void *arg, m2m__cursor *row) {
+    m2m__collect *c = arg;
+    m2m_changes *ch = &c->rep->ch;
+    m2m_value **list[] = {&ch->attached, &ch->detached, &ch->updated};
+    size_t *count[] = {&ch->nattached, &ch->ndetached, &ch->nupdated};
+    int l = c->list, col = 0;
+    if (l == M2M__TAGGED) {
+        m2m_value tag = c->db->drv->cursor_value(row, 0);
+        l = tag.type == M2M_TINT ? (int)tag.i : tag.type == M2M_TTEXT ? atoi(tag.s) : -1;
+        if (l != M2M__ATTACHED && l != M2M__DETACHED)
+            return m2m__set_error(c->db, M2M_ERROR, "internal: bad report row");
+        col = 1;
+    }
+    m2m_value v = c->db->drv->cursor_value(row, col);
+    if (m2m__grow((void **)list[l], &c->rep->cap[l], *count[l] + 1, sizeof(m2m_value)) ||
+        m2m__value_copy(&(*list[l])[*count[l]], v))
+        return m2m__set_error(c->db, M2M_NOMEM, "out of memory collecting the report");
+    (*count[l])++;
+    return M2M_OK;
+}
+
+int m2m__int_row(void *arg, m2m__cursor *row) {
+    m2m__intval *c = arg;
+    m2m_value v = c->db->drv->cursor_value(row, 0);
+    c->v = v.type == M2M_TINT    ? v.i
+           : v.type == M2M_TTEXT ? (int64_t)strtoll(v.s, NULL, 10)
+                                 : 0;
+    c->seen = true;
+    return M2M_OK;
+}
+
+m2m__report *m2m__report_copy(const m2m__report *src) {
+    m2m__report *r = m2m__report_new(src->ch.op, src->ch.parent);
+    if (!r)
+        return NULL;
+    memcpy(r->ch.version, src->ch.version, sizeof r->ch.version);
+    const m2m_value *from[] = {src->ch.attached, src->ch.detached, src->ch.updated};
+    size_t counts[] = {src->ch.nattached, src->ch.ndetached, src->ch.nupdated};
+    m2m_value **to[] = {&r->ch.attached, &r->ch.detached, &r->ch.updated};
+    size_t *nto[] = {&r->ch.nattached, &r->ch.ndetached, &r->ch.nupdated};
+    for (int l = 0; l < 3; l++) {
+        if (!counts[l])
+            continue;
+        if (!(*to[l] = m2m__calloc(counts[l], sizeof(m2m_value))))
+            goto oom;
+        r->cap[l] = counts[l];
+        for (size_t i = 0; i < counts[l]; i++, (*nto[l])++)
+            if (m2m__value_copy(&(*to[l])[i], from[l][i]))
+                goto oom;
+    }
+    return r;
+oom:
+    m2m_changes_free(&r->ch);
+    return NULL;
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* The driver interface: everything that differs between backends. */
+#ifndef M2M_DRIVER_H
+#define M2M_DRIVER_H
+
+#include "util/util.h"
+
+/* cursor_open in whole mode: the result holds more rows than asked for. */
+enum { M2M__MORE = 0x7fff };
+/* drv->columns: not now, ask again later. */
+enum { M2M__LATER = 0x7ffe };
+
+/* ---- drivers ---- */
+/* An array parameter: a m2m_value of type M2M__TIDS whose s points to a
+ * m2m__ids. Drivers bind it whole (SQLite through the "m2m-ids" table-valued
+ * function, PostgreSQL as an array literal); it never reaches users. */
+enum { M2M__TIDS = 0x100 };
+typedef struct m2m__ids {
+    const m2m_value *v; /* ids of one key type, borrowed */
+    size_t n;
+} m2m__ids;
+/* The forms of drv->ids_in. */
+enum { M2M__IN, M2M__NOT_IN, M2M__IN_SPAN };
+/* Are there ids, all integers? Then *lo and *hi are the least and the
+ * greatest. */
+bool m2m__ids_bounds(const m2m__ids *a, int64_t *lo, int64_t *hi);
+/* Are the ids integers whose span (max - min) is narrow against their
+ * number, so that scanning the parent's rows in that span costs about what
+ * looking each id up would? */
+bool m2m__ids_narrow(const m2m__ids *a);
+static inline m2m_value m2m__ids_param(const m2m__ids *a) {
+    m2m_value v = {.type = (m2m_type)M2M__TIDS};
+    v.s = (const char *)(const void *)a;
+    return v;
+}
+
+typedef struct m2m__stmt m2m__stmt;     /* a prepared statement (driver's) */
+typedef struct m2m__cursor m2m__cursor; /* a result row source (driver's) */
+
+/* One statement of a batch: run with params; each result row is handed to
+ * on_row (when set) through a cursor positioned on that row. changes is set
+ * to the number of rows affected or returned. A non-zero on_row return stops
+ * the batch with that code. */
+typedef struct m2m__step {
+    m2m__stmt *stmt;
+    const m2m_value *params;
+    size_t nparams;
+    int (*on_row)(void *arg, m2m__cursor *row);
+    void *arg;
+    /* > 0 (drivers with deleted_col): on_row sees, as its column 0, column
+     * deleted_col - 1 of each row the statement deletes, with no RETURNING. */
+    int deleted_col;
+    int64_t changes; /* OUT */
+} m2m__step;
+
+/* Everything that differs between backends. The core never branches on the
+ * backend; it calls these. All SQL uses $1..$n placeholders. */
+typedef struct m2m__driver {
+    int version; /* 1 */
+    const char *name;
+    /* Connection. open stores its state in db->conn; errors via set_error. */
+    int (*open)(m2m_db *db, const char *url);
+    void (*close)(m2m_db *db);
+    int (*reconnect)(m2m_db *db);
+    /* Statements: prepare once, run many times. */
+    int (*prepare)(m2m_db *db, const char *sql, m2m__stmt **out);
+    void (*finalize)(m2m_db *db, m2m__stmt *st);
+    /* Run steps in order, stopping at the first error (whose code it
+     * returns, message set on db). PostgreSQL sends them in one pipeline. */
+    int (*run)(m2m_db *db, m2m__step *steps, size_t n);
+    /* Read of one statement. whole = 0 streams the rows; whole > 0 takes
+     * the result in one piece, or, when it holds more than whole rows,
+     * drops it and returns M2M__MORE. */
+    int (*cursor_open)(m2m_db *db, m2m__stmt *st, const m2m_value *params, size_t n,
+                       size_t whole, m2m__cursor **out);
+    int (*cursor_next)(m2m__cursor *c); /* M2M_ROW, M2M_DONE or error */
+    int (*cursor_ncols)(m2m__cursor *c);
+    const char *(*cursor_name)(m2m__cursor *c, int i);
+    m2m_value (*cursor_value)(m2m__cursor *c, int i); /* borrowed until next */
+    void (*cursor_close)(m2m__cursor *c);
+    /* A script of statements without parameters or rows. */
+    int (*exec_script)(m2m_db *db, const char *script);
+
+    /* ---- dialect ---- */
+    const char *begin_sql; /* "BEGIN IMMEDIATE" (SQLite) or "BEGIN" */
+    /* A read-only transaction whose statements all see one snapshot: a
+     * two-query read's pivot and related rows agree. */
+    const char *read_begin_sql;
+    /* The ids of an operation travel as one parameter of type M2M__TIDS
+     * (m2m__ids). Append a FROM item over that parameter $param, named
+     * alias, whose one column "value" holds the ids (of key type type). */
+    void (*ids_from)(m2m__buf *b, int param, m2m_type type, const char *alias);
+    /* Append "expr IN <ids $param>" (form M2M__NOT_IN: NOT IN), the
+     * membership test the backend plans best for small and huge sets; form
+     * M2M__IN_SPAN (only where span_ok allows it) for integer ids of a
+     * narrow span (m2m__ids_narrow): a range scan of that span instead. */
+    void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, int form);
+    /* Can a range over the span of integer ids in column rk of table find
+     * a parent's rows: does rk compare them as numbers (SQLite: not TEXT
+     * affinity), and does an index lead with fk, rk, so that the range
+     * reads that parent's rows only? 1 yes, 0 no; NULL: the backend has no
+     * M2M__IN_SPAN form. */
+    int (*span_ok)(m2m_db *db, const char *table, const char *fk, const char *rk);
+    /* DELETE and INSERT may share one statement through WITH (PostgreSQL):
+     * toggle is then one statement. */
+    bool dml_cte;
+    /* The statements of one run() form one transaction by themselves
+     * (PostgreSQL: an extended-protocol pipeline up to its sync), so an
+     * operation sent whole needs no BEGIN and COMMIT. */
+    bool batch_is_txn;
+    /* Append a FROM-able relation of the rows of a JSON array of objects
+     * bound as parameter $param; keys are column names of table (quoted
+     * name), and cols are the columns the SQL will read. */
+    void (*input_rows)(m2m__buf *b, const char *table, int param, const char *const *cols,
+                       size_t ncols);
+    /* The same rows, with for each of cols[from..ncols) a boolean column
+     * "m2m-has<k>" (k its index in cols): does the row's object have
+     * that key? A row updates only the columns it names. */
+    void (*input_rows_has)(m2m__buf *b, const char *table, int param,
+                           const char *const *cols, size_t ncols, size_t from);
+    /* Append SQL that takes the per-parent write lock inside the current
+     * transaction, with $1 the int key of the pivot table and $2 the parent,
+     * under a shared lock of the pivot table (lock_all_sql's, $1 the same
+     * key); NULL when the backend serializes writers anyway (SQLite). The
+     * row of either ends with the transaction's id (xid_status_sql). */
+    const char *lock_sql;
+    /* ...and SQL that takes that pivot lock exclusively, for writers keyed
+     * by the other column of the pivot (docs/backends.md, Concurrency). */
+    const char *lock_all_sql;
+    /* In-doubt commits (NULL: a commit is never in doubt, as on SQLite,
+     * whose COMMIT either returns done or leaves nothing committed).
+     * xid_sql: the current transaction's id, or NULL when it has written
+     * nothing; xid_status_sql: with $1 such an id, "committed", "aborted"
+     * or "in progress" (NULL when unknown). */
+    const char *xid_sql;
+    const char *xid_status_sql;
+    /* Reads whose result may hold at most this many rows are worth taking
+     * whole (0: always stream): per row, PostgreSQL's single-row mode
+     * copies the result's description into a result of its own. */
+    size_t whole_rows;
+    /* Does a unique index of table cover exactly columns a and b? Then an
+     * insert needs no NOT EXISTS: ON CONFLICT alone skips the pairs present
+     * (on SQLite that subquery on the table being written also makes it
+     * stage the rows in a temporary table first). 1 yes, 0 no, -1 could not
+     * ask now (ask again later); NULL: always keep the NOT EXISTS. */
+    int (*pair_unique)(m2m_db *db, const char *table, const char *a, const char *b);
+    /* The index of col among table's columns, when the driver can report a
+     * DELETE's rows without RETURNING (m2m__step.deleted_col; SQLite's
+     * pre-update hook: RETURNING gathers its rows in a temporary table
+     * first). -1: it cannot; NULL: never. */
+    int (*deleted_col)(m2m_db *db, const char *table, const char *col);
+    /* The columns of tables (validated identifiers, maybe schema-qualified,
+     * resolved as the SQL resolves them) in one query: on_col(arg, t, name,
+     * kind) for each column of tables[t], and once with name NULL for each
+     * table that exists. kind: 'i' integer, 't' text, '?' other. M2M_OK,
+     * an error (set on db), or M2M__LATER (nothing set) when it cannot ask
+     * now: a cursor holds the connection. */
+    int (*columns)(m2m_db *db, const char *const *tables, size_t n,
+                   void (*on_col)(void *arg, size_t t, const char *name, char kind),
+                   void *arg);
+    bool names_nocase; /* names compare ignoring ASCII case (SQLite) */
+    /* DDL qualifies an index's name, not its table, with the schema, and
+     * a foreign key names its table without one (SQLite). */
+    bool ddl_local_names;
+    const char *now_sql;        /* current timestamp expression */
+    const char *int_key_type;   /* DDL type of integer keys */
+    const char *text_type;      /* DDL type of text columns */
+    const char *timestamp_type; /* DDL type of timestamps */
+} m2m__driver;
+
+extern const m2m__driver m2m__sqlite_driver;
+#ifdef M2M_HAVE_PG
+extern const m2m__driver m2m__pg_driver;
+#endif
+
+/* Set by a driver on every error it reports, mapping the backend's codes:
+ * unique violation -> M2M_EXISTS, foreign key/not null/check ->
+ * M2M_CONSTRAINT, RLS / insufficient privilege -> M2M_DENIED, busy/locked,
+ * serialization failure and deadlock -> M2M_BUSY, lost connection ->
+ * M2M_CONNECTION, statement timeout -> M2M_TIMEOUT. */
+
+#endif /* M2M_DRIVER_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* Foundations every module uses: allocation, strings, identifiers, values,
+ * the error funnel. Nothing here knows a backend. */
+#ifndef M2M_UTIL_H
+#define M2M_UTIL_H
+
+#include "m2m.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__)
+#define M2M__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define M2M__PRINTF(a, b)
+#endif
+
+/* ---- alloc.c: allocation through the hooks of m2m_set_allocator ---- */
+void *m2m__malloc(size_t n);
+void *m2m__calloc(size_t n, size_t size); /* overflow-checked, zeroed */
+void *m2m__realloc(void *p, size_t n);
+void m2m__free(void *p);
+char *m2m__strdup(const char *s);
+/* Grow *p (of *cap elements of size) to hold at least need; 0 or M2M_NOMEM. */
+int m2m__grow(void **p, size_t *cap, size_t need, size_t size);
+
+/* ---- buf.c: growable string; an allocation failure sticks in oom ---- */
+typedef struct m2m__buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+    bool off; /* appends are dropped: a builder run only for its parameters */
+} m2m__buf;
+void m2m__buf_add(m2m__buf *b, const char *s);
+void m2m__buf_addn(m2m__buf *b, const char *s, size_t n);
+void m2m__buf_addf(m2m__buf *b, const char *fmt, ...) M2M__PRINTF(2, 3);
+/* Append an identifier, double-quoted; "a.b" becomes "a"."b". The identifier
+ * must have passed m2m__ident_ok(). */
+void m2m__buf_ident(m2m__buf *b, const char *ident);
+/* Append a value as a JSON scalar (numbers, escaped strings, null). */
+void m2m__buf_json_value(m2m__buf *b, m2m_value v);
+/* The decimal text of v written so that it ends just before end (no NUL;
+ * at most 20 chars); returns where it starts. Ids, placeholders and
+ * statement names are printed on hot paths, where printf cost more than
+ * the rest of the work. */
+char *m2m__int_text(char *end, int64_t v);
+/* Take the string (NUL-terminated) out of b, or NULL on oom. b is reset. */
+char *m2m__buf_take(m2m__buf *b);
+void m2m__buf_free(m2m__buf *b);
+
+/* ---- ident.c ---- */
+/* [A-Za-z_][A-Za-z0-9_]* (max 63 chars), optionally one "schema." prefix. */
+bool m2m__ident_ok(const char *s, bool allow_schema);
+
+/* ---- value.c ---- */
+/* Deep copy (text duplicated); M2M_NOMEM on failure. */
+int m2m__value_copy(m2m_value *dst, m2m_value src);
+void m2m__value_clear(m2m_value *v);
+bool m2m__value_eq(m2m_value a, m2m_value b);
+uint64_t m2m__value_hash(m2m_value v);
+/* Byte-order comparison used by in-memory sorts: NULL < numbers < text. */
+int m2m__value_cmp(m2m_value a, m2m_value b);
+
+/* ---- error.c ---- */
+/* The one error funnel: records rc and the formatted message on db; returns
+ * rc. db may be NULL (then only rc is returned). */
+int m2m__set_error(m2m_db *db, int rc, const char *fmt, ...) M2M__PRINTF(3, 4);
+void m2m__clear_error(m2m_db *db);
+
+#endif /* M2M_UTIL_H */
