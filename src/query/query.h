@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Read queries (query.c) and their result cursors (rows.c). */
+/* Read queries: the builder (query.c), their SQL (query_sql.c), running
+ * them (query_read.c, query_two.c, query_each.c) and their result cursors
+ * (rows.c). */
 #ifndef M2M_QUERY_H
 #define M2M_QUERY_H
 
@@ -50,7 +52,7 @@ struct m2m_query {
     char errmsg[256];
 };
 
-/* The SQL text and parameters of a read being built (query.c). */
+/* The SQL text and parameters of a read being built (query_sql.c). */
 typedef struct m2m__sqlq {
     m2m__buf b;
     m2m_value *params; /* borrowed values, or JSON texts owned in jsons */
@@ -83,6 +85,12 @@ int m2m__q_read_rc(m2m_query *q, int rc);
 void m2m__q_join_from_where(m2m__sqlq *s, const m2m_query *q);
 /* The related columns returned: "r.*" or the selected ones, as alias.c. */
 void m2m__q_select(m2m__sqlq *s, const m2m_query *q, const char *alias);
+/* The JOIN read of get in the read's order, per-parent limited or not;
+ * then, with probe > 0, "LIMIT probe" in the text, else the caller's limit
+ * and offset as parameters, if any. */
+void m2m__q_get_sql(m2m__sqlq *s, const m2m_query *q, size_t probe);
+/* The JOIN read of count. */
+void m2m__q_count_sql(m2m__sqlq *s, const m2m_query *q);
 /* Checks every read makes first (errors recorded by the builder, an open
  * cursor, a JWT-bound relation without a session). */
 int m2m__q_check_ready(m2m_query *q);
