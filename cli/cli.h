@@ -18,7 +18,8 @@ enum {
     CLI_DENIED = 3,
     CLI_CONSTRAINT = 4,
     CLI_CONFLICT = 5,
-    CLI_FAIL = 6
+    CLI_FAIL = 6,
+    CLI_INDOUBT = 7 /* the commit's outcome is unknown: read before retrying */
 };
 
 typedef enum cli_cmd {

@@ -115,7 +115,8 @@ static const char common_help[] =
     "  --version                print the version\n"
     "Reports show at most 20 ids per list on a terminal, all of them otherwise.\n"
     "Exit codes: 0 ok, 1 usage error, 2 not found, 3 denied, 4 constraint,\n"
-    "5 version conflict, 6 other failure.\n";
+    "5 version conflict, 6 other failure, 7 in doubt (the connection was lost\n"
+    "after COMMIT was sent: the change may or may not be committed).\n";
 
 void help_print(cli_cmd cmd) {
     for (size_t i = 0; i < NPAGES; i++) {

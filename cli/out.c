@@ -27,6 +27,8 @@ int out_exit_code(int rc) {
             return CLI_CONSTRAINT;
         case M2M_CONFLICT:
             return CLI_CONFLICT;
+        case M2M_INDOUBT:
+            return CLI_INDOUBT;
         default:
             return CLI_FAIL;
     }

@@ -12,6 +12,15 @@ if(TARGET m2m_cli)
              COMMAND ${PROJECT_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> pg)
   endif()
   set_tests_properties(cli_sqlite PROPERTIES TIMEOUT 300)
+
+  # The exit code of every result code, M2M_INDOUBT (7) included.
+  add_executable(cli_exit_codes ${PROJECT_SOURCE_DIR}/tests/cli/exit_codes.c
+                 ${PROJECT_SOURCE_DIR}/cli/out.c ${PROJECT_SOURCE_DIR}/cli/conf.c
+                 ${PROJECT_SOURCE_DIR}/cli/args.c)
+  target_include_directories(cli_exit_codes PRIVATE ${PROJECT_SOURCE_DIR}/cli)
+  target_compile_definitions(cli_exit_codes PRIVATE _POSIX_C_SOURCE=200809L)
+  target_link_libraries(cli_exit_codes PRIVATE m2m_static PkgConfig::M2M_TOOL_JANSSON)
+  add_test(NAME cli_exit_codes COMMAND cli_exit_codes)
 endif()
 
 # The demo on a temp SQLite file, checking a few lines of its story.

@@ -165,7 +165,8 @@ bad_in() {
 members() { sql "SELECT user_id FROM room_members WHERE room_id = $1 ORDER BY user_id" | tr '\n' ' ' | sed 's/ $//'; }
 
 # ---- help and version ----------------------------------------------------
-run 0 --help && has "$tmp/out" "Commands:" && has "$tmp/out" "Exit codes"
+run 0 --help && has "$tmp/out" "Commands:" && has "$tmp/out" "Exit codes" &&
+    has "$tmp/out" "7 in doubt"
 for c in attach detach sync toggle update-pivot list count load version create-pivot rls; do
     run 0 "$c" --help && has "$tmp/out" "Usage: m2m [options] $c"
 done
