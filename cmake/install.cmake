@@ -19,13 +19,33 @@ endif()
 
 # m2m.pc: the modules of the backends built in are Requires.private, so
 # `pkg-config --static --libs m2m` names them and the shared case does not.
+# libpq and libjwt are the exception: their .pc files name, for static
+# linking, libraries that are not on the linker's path on Debian 12 (libpq:
+# -lpgcommon -lpgport, which postgresql-server-dev-15 keeps in
+# /usr/lib/postgresql/15/lib, -lgssapi_krb5 and -lldap without libkrb5-dev
+# and libldap-dev; libjwt: -lb64 without libb64-dev), so they are linked by
+# their plain flags (Libs.private), as the shared libraries they are.
+set(m2m_pc_shared_only libpq libjwt)
 set(m2m_pc_requires "")
+set(m2m_pc_libs "")
 foreach(dep ${M2M_DEPS})
+  string(REGEX REPLACE "=.*" "" prefix "${dep}")
   string(REGEX REPLACE "^[^=]*=" "" module "${dep}")
-  list(APPEND m2m_pc_requires ${module})
+  if(module IN_LIST m2m_pc_shared_only)
+    foreach(flag ${${prefix}_LDFLAGS})
+      string(REGEX REPLACE "^-L" "" dir "${flag}")
+      if(NOT flag MATCHES "^-L" OR NOT dir IN_LIST CMAKE_C_IMPLICIT_LINK_DIRECTORIES)
+        list(APPEND m2m_pc_libs "${flag}")
+      endif()
+    endforeach()
+  else()
+    list(APPEND m2m_pc_requires ${module})
+  endif()
 endforeach()
+list(APPEND m2m_pc_libs -lm)
+list(REMOVE_DUPLICATES m2m_pc_libs)
 list(JOIN m2m_pc_requires " " M2M_PC_REQUIRES)
-set(M2M_PC_LIBS_PRIVATE "-lm")
+list(JOIN m2m_pc_libs " " M2M_PC_LIBS_PRIVATE)
 # The prefix is the one `cmake --install --prefix` (or DESTDIR) really uses:
 # the file is written at install time.
 set(M2M_PC_PREFIX "@M2M_PC_PREFIX@")

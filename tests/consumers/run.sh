@@ -42,6 +42,21 @@ pc_build() { # pc_build OUT PKGCONFIG_ARGS...
         $(pkg-config "$@" --cflags --libs m2m) >>"$log" 2>&1 || fail "build $out"
 }
 
+# pc_static OUT PKGCONFIG_ARGS...: consumer.c with libm2m.a, as README
+# says: -lm2m becomes -l:libm2m.a (the shared library sits beside it), the
+# rest is what `pkg-config --static --libs m2m` lists.
+pc_static() {
+    out=$1
+    shift
+    flags=$(pkg-config "$@" --static --cflags --libs m2m 2>>"$log") ||
+        fail "pkg-config --static --cflags --libs m2m"
+    # shellcheck disable=SC2046
+    $CC -std=c11 -Wall -Wextra -pedantic -Werror -o "$out" "$here/consumer.c" \
+        $(printf '%s\n' "$flags" | sed -E 's/(^| )-lm2m( |$)/\1-l:libm2m.a\2/') >>"$log" 2>&1 ||
+        fail "build $out with pkg-config --static: $flags"
+    not_needed "$out"
+}
+
 if [ "$mode" = install ]; then
     prefix=$tmp/prefix
     cmake --install "$dir" --prefix "$prefix" >"$log" 2>&1 || fail "cmake --install"
@@ -65,15 +80,10 @@ if [ "$mode" = install ]; then
     pc_build pc_shared
     LD_LIBRARY_PATH=$lib ./pc_shared "$tmp/pc_shared.db" >>"$log" || fail "pc_shared"
     readelf -d pc_shared | grep -q 'NEEDED.*libm2m\.so\.0' || fail "pc_shared: no libm2m.so.0"
-    # libm2m.a with the backends' shared libraries (Debian's libpq.pc cannot
-    # do `pkg-config --static`: it names libraries libpq-dev lacks).
-    # shellcheck disable=SC2046
-    $CC -std=c11 -o pc_static "$here/consumer.c" $(pkg-config --cflags m2m) "$lib/libm2m.a" \
-        $(pkg-config --libs $(pkg-config --print-requires-private m2m)) >>"$log" 2>&1 ||
-        fail "build pc_static (libm2m.a and Requires.private)"
-    not_needed pc_static
+    # libm2m.a linked with what `pkg-config --static` lists for it.
+    pc_static pc_static
     ./pc_static "$tmp/pc_static.db" >>"$log" || fail "pc_static"
-    step "pkg-config: shared, and libm2m.a with Requires.private, ok"
+    step "pkg-config: shared, and libm2m.a with pkg-config --static, ok"
 
     cmake -S "$here/package" -B pkg -DCMAKE_PREFIX_PATH="$prefix" \
         -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" >>"$log" 2>&1 ||
