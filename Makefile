@@ -38,8 +38,8 @@ demo:
 
 # The whole suite on SQLite and on a throwaway PostgreSQL server (with the
 # consumers of an install, tests/consumers), the Debian packages built,
-# checked by lintian and used, then everything again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# checked by lintian, installed, used and purged again, then everything
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
 check: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CHECK_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
@@ -47,6 +47,9 @@ check: deps
 	@$(MAKE) --no-print-directory check-deb
 	@$(MAKE) --no-print-directory check-asan
 
+# Installs libm2m0, libm2m-dev and m2m-tools (apt-get, as root or through
+# sudo) for the time of the check, builds against /usr, and purges them,
+# also on failure; an m2m already installed is left alone (run.sh says so).
 check-deb: deb
 	@sh tests/consumers/run.sh deb $(DEB_OUT) .
 

@@ -9,9 +9,13 @@
 #     C++17), and add_subdirectory (a SQLite-only build, with notsup.c);
 #     then compares the library's exports with m2m.h.
 #   run.sh deb DEB_DIR SOURCE_DIR
-#     unpacks the .deb files of DEB_DIR (dpkg-deb -x, into a temporary root:
-#     the system is left as it is, as root too) and builds the pkg-config
-#     consumer against them.
+#     installs the .deb files of DEB_DIR (apt-get, as root or through sudo),
+#     builds and runs the pkg-config consumers (shared and --static) and the
+#     m2m tool against the system's files, then purges the packages again,
+#     also when a check fails. Nothing but these packages is installed (their
+#     dependencies come from scripts/deps.sh), one run at a time per machine
+#     (a lock file); where m2m packages are installed already they stay as
+#     they are and the .deb files are checked unpacked (dpkg-deb -x) instead.
 # Everything happens in a temporary directory, removed afterwards.
 set -eu
 mode=$1
@@ -109,26 +113,109 @@ if [ "$mode" = install ]; then
 
     sh "$here/exports.sh" "$lib/libm2m.so.0" "$prefix/include/m2m.h" || exit 1
 elif [ "$mode" = deb ]; then
-    root=$tmp/root
-    n=0
+    debs=""
+    pkgs=""
     for deb in "$dir"/*.deb; do
         [ -e "$deb" ] || fail "no .deb files in $dir (make deb)"
-        dpkg-deb -x "$deb" "$root" || fail "dpkg-deb -x $deb"
-        n=$((n + 1))
+        debs="$debs $deb"
+        pkgs="$pkgs $(dpkg-deb -f "$deb" Package)"
     done
-    lib=$(dirname "$(find "$root" -name libm2m.so.0 | head -1)")
-    [ -d "$lib" ] || fail "no libm2m.so.0 in the packages"
-    for f in "$root/usr/include/m2m.h" "$lib/libm2m.a" "$lib/libm2m.so" \
-        "$lib/pkgconfig/m2m.pc" "$lib/cmake/m2m/m2mConfig.cmake" "$root/usr/bin/m2m" \
-        "$root/usr/share/man/man1/m2m.1.gz"; do
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    apt_get() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 "$@"; }
+    # One install at a time on this machine: a second make check waits here
+    # rather than purging the packages under the first one's consumers.
+    lock=/tmp/m2m-check-deb.lock
+    [ -e "$lock" ] || { : >"$lock" && chmod 666 "$lock"; } 2>/dev/null || true
+    exec 9<"$lock"
+    flock -w 900 9 || fail "another make check-deb holds $lock"
+    present=""
+    for p in $pkgs; do
+        st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || continue
+        case $st in *not-installed) ;; *) present="$present $p ($st)" ;; esac
+    done
+    # An m2m installed otherwise (make install into /usr/local) would shadow
+    # the packages' files: the consumers would not test them.
+    for f in $(env -u PKG_CONFIG_PATH pkg-config --variable=pcfiledir m2m 2>/dev/null) \
+        $(command -v m2m) /usr/local/include/m2m.h; do
+        if [ -e "$f" ]; then present="$present $f"; fi
+    done
+    installed=0
+    purge() {
+        [ "$installed" -eq 1 ] || return 0
+        installed=0
+        # shellcheck disable=SC2086
+        apt_get purge -y $pkgs >>"$log" 2>&1 || {
+            echo "consumers: FAIL: could not remove$pkgs (dpkg --purge them)" >&2
+            return 1
+        }
+        for p in $pkgs; do
+            ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'installed$' || {
+                echo "consumers: FAIL: $p is still installed" >&2
+                return 1
+            }
+        done
+        [ ! -e /usr/include/m2m.h ] || { echo "consumers: FAIL: /usr/include/m2m.h is left" >&2; return 1; }
+        step "packages removed:$pkgs"
+    }
+    trap 'st=$?; purge || st=1; rm -rf "$tmp"; exit $st' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    if [ -n "$present" ]; then
+        # Someone's m2m is installed: it stays as it is, and the packages
+        # are checked unpacked instead (dpkg-deb -x into a temporary root).
+        step "NOTE: already installed:$present; not replacing them, checking the unpacked files"
+        root=$tmp/root
+        for deb in $debs; do dpkg-deb -x "$deb" "$root" || fail "dpkg-deb -x $deb"; done
+        lib=$(dirname "$(find "$root" -name libm2m.so.0 | head -1)")
+        export PKG_CONFIG_PATH="$lib/pkgconfig"
+        pc_build deb_shared --define-variable=prefix="$root/usr"
+        LD_LIBRARY_PATH=$lib ./deb_shared "$tmp/deb.db" >>"$log" || fail "consumer of the .deb files"
+        "$root/usr/bin/m2m" --version >>"$log" 2>&1 || fail "m2m --version from m2m-tools"
+        step "the pkg-config consumer builds and runs against the unpacked .deb files"
+        exit 0
+    fi
+    # Only these packages may be installed: anything more they need is
+    # scripts/deps.sh's job, and would stay behind after the purge.
+    # shellcheck disable=SC2086
+    extra=$(apt_get install -s --no-install-recommends $debs 2>>"$log" | sed -n 's/^Inst \([^ ]*\).*/\1/p' |
+        grep -vxF "$(printf '%s\n' $pkgs)" || true)
+    [ -z "$extra" ] || fail "the packages need $(echo "$extra" | tr '\n' ' ')first (scripts/deps.sh)"
+    installed=1
+    # shellcheck disable=SC2086
+    apt_get install -y --no-install-recommends $debs >>"$log" 2>&1 || fail "apt-get install$debs"
+    step "installed:$pkgs"
+    # From here the system's files are used: no PKG_CONFIG_PATH, no
+    # LD_LIBRARY_PATH, nothing of the source tree (m2m.h is /usr/include's).
+    unset PKG_CONFIG_PATH LD_LIBRARY_PATH CPATH C_INCLUDE_PATH LIBRARY_PATH
+    multi=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    for f in /usr/include/m2m.h "/usr/lib/$multi/libm2m.so.0" "/usr/lib/$multi/libm2m.a" \
+        "/usr/lib/$multi/libm2m.so" "/usr/lib/$multi/pkgconfig/m2m.pc" \
+        "/usr/lib/$multi/cmake/m2m/m2mConfig.cmake" /usr/bin/m2m /usr/share/man/man1/m2m.1.gz; do
         has_file "$f"
     done
-    # m2m.pc says prefix=/usr: point it at the unpacked root.
-    export PKG_CONFIG_PATH="$lib/pkgconfig"
-    pc_build deb_shared --define-variable=prefix="$root/usr"
-    LD_LIBRARY_PATH=$lib ./deb_shared "$tmp/deb.db" >>"$log" || fail "consumer of the .deb files"
-    "$root/usr/bin/m2m" --version >>"$log" 2>&1 || fail "m2m --version from m2m-tools"
-    step "$n .deb files unpacked; the pkg-config consumer builds and runs against them"
+    [ "$(pkg-config --variable=prefix m2m)" = /usr ] || fail "pkg-config does not find /usr's m2m.pc"
+    pc_build deb_shared
+    loaded=$(ldd deb_shared | sed -n 's/.*libm2m\.so\.0 => \([^ ]*\) .*/\1/p')
+    if [ -z "$loaded" ] || [ "$(readlink -f "$loaded")" != "$(readlink -f "/usr/lib/$multi/libm2m.so.0")" ]; then
+        fail "deb_shared loads '$loaded', not /usr/lib/$multi/libm2m.so.0"
+    fi
+    ./deb_shared "$tmp/deb.db" >>"$log" || fail "consumer of the installed packages"
+    pc_static deb_static
+    ./deb_static "$tmp/deb_static.db" >>"$log" || fail "static consumer of the installed packages"
+    step "pkg-config consumers (shared, and libm2m.a with --static) build and run against /usr"
+    # The installed tool, on the consumer's database.
+    m2m="/usr/bin/m2m --db sqlite:$tmp/deb.db --pivot room_members --parent rooms"
+    m2m="$m2m --related users --fk room_id --rk user_id --pivot-col role --json"
+    [ "$(command -v m2m)" = /usr/bin/m2m ] || fail "m2m on PATH is $(command -v m2m), not /usr/bin/m2m"
+    /usr/bin/m2m --version | grep -qF "$(dpkg-query -W -f='${Version}' m2m-tools)" ||
+        fail "m2m --version does not say the package's version"
+    # shellcheck disable=SC2086
+    $m2m detach 1 8 | grep -qF '"detached":[8]' || fail "m2m detach 1 8 (installed tool)"
+    # shellcheck disable=SC2086
+    $m2m list 1 | grep -qF '"rows":[{"id":7,"name":"ann","pivot":{"role":"admin"}}],"count":1' ||
+        fail "m2m list 1 after the detach (installed tool)"
+    step "the installed m2m tool detaches and lists"
+    purge || exit 1
 else
     echo "usage: run.sh install BUILD_DIR SOURCE_DIR | run.sh deb DEB_DIR SOURCE_DIR" >&2
     exit 2
