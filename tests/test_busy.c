@@ -227,6 +227,25 @@ TEST_ONLY(pg, lock_distinct_parents_of_the_canonical_side_run_concurrently) {
     m2m_close(call_db);
 }
 
+/* The advisory locks of a write are keyed by the pivot table's name hashed
+ * (31-bit FNV-1a of "bz_pivot"): connections of every running version
+ * serialize on them, so the key must never change. */
+TEST_ONLY(pg, lock_key_of_a_pivot_never_changes) {
+    bz_schema(true);
+    m2m_relation *rel = fx_open(&bz_def);
+    T_OK(m2m_begin(t_db()));
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL));
+    /* The parent lock (int4 pair) and the shared pivot lock (one int8
+     * whose low half is the key). */
+    assert_string_equal(t_rows("SELECT CASE objsubid WHEN 2 THEN classid ELSE objid END,"
+                               " mode FROM pg_locks WHERE locktype = 'advisory'"
+                               " AND pid = pg_backend_pid() ORDER BY objsubid"),
+                        "1000717358|ShareLock,1000717358|ExclusiveLock");
+    T_OK(m2m_commit(t_db()));
+    assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot"), "1|2");
+    m2m_relation_close(rel);
+}
+
 typedef struct bz_attach {
     m2m_relation *rel;
     int64_t parent, id;

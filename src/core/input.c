@@ -92,63 +92,6 @@ int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *m
     return M2M_OK;
 }
 
-/* Open-addressing set of value indexes, to drop duplicate ids. */
-typedef struct idset {
-    size_t *slot; /* index + 1; 0 = empty */
-    size_t cap;
-} idset;
-
-static int idset_init(idset *s, size_t n) {
-    s->cap = 16;
-    while (s->cap < n * 2)
-        s->cap *= 2;
-    s->slot = m2m__calloc(s->cap, sizeof *s->slot);
-    return s->slot ? M2M_OK : M2M_NOMEM;
-}
-
-/* Insert; false if an equal value is already in. */
-static bool idset_add(idset *s, const m2m_value *vals, size_t i) {
-    size_t h = (size_t)m2m__value_hash(vals[i]) & (s->cap - 1);
-    while (s->slot[h]) {
-        if (m2m__value_eq(vals[s->slot[h] - 1], vals[i]))
-            return false;
-        h = (h + 1) & (s->cap - 1);
-    }
-    s->slot[h] = i + 1;
-    return true;
-}
-
-bool m2m__valset_has(const m2m__valset *s, m2m_value v) {
-    if (!s || !s->n)
-        return false;
-    size_t h = (size_t)m2m__value_hash(v) & (s->cap - 1);
-    while (s->slot[h]) {
-        if (m2m__value_eq(s->vals[s->slot[h] - 1], v))
-            return true;
-        h = (h + 1) & (s->cap - 1);
-    }
-    return false;
-}
-
-int m2m__valset_init(m2m__valset *s, const m2m_value *vals, size_t n) {
-    *s = (m2m__valset){.vals = vals, .n = n};
-    if (!n)
-        return M2M_OK;
-    idset is;
-    if (idset_init(&is, n))
-        return M2M_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        idset_add(&is, vals, i);
-    s->slot = is.slot;
-    s->cap = is.cap;
-    return M2M_OK;
-}
-
-void m2m__valset_free(m2m__valset *s) {
-    m2m__free(s->slot);
-    *s = (m2m__valset){0};
-}
-
 int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input *in) {
     *in = (m2m__input){.rel = rel};
     if (n && !ids)
@@ -187,8 +130,8 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
             return rc;
         in->all[i] = items[i].id;
     }
-    idset seen;
-    if (idset_init(&seen, n))
+    m2m__valset seen;
+    if (m2m__valset_alloc(&seen, in->all, 1, n))
         return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     int rc = M2M_OK;
     uint64_t any = 0; /* every column some row names */
@@ -197,13 +140,13 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
         if ((rc = m2m__cols_mask(rel, items[i].pivot, items[i].npivot, &own)))
             break;
         /* First occurrence wins: a repeated id is one row. */
-        if (!idset_add(&seen, in->all, i))
+        if (m2m__valset_add(&seen, i) != i)
             continue;
         in->masks[in->n] = own;
         any |= own;
         in->uniq[in->n++] = i;
     }
-    m2m__free(seen.slot);
+    m2m__valset_free(&seen);
     /* Rows without values of their own (nor a per-row pivot id) all store
      * the same: they travel as a flat id array. All the others travel as
      * one set of JSON rows with every column any of them names, however
@@ -218,7 +161,6 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
     return rc;
 }
 
-/* The value an item stores in column ix: its own, else shared, else scope. */
 /* The value cols give to column name, if they name it. */
 static bool col_value(const m2m_col *cols, size_t n, const char *name, m2m_value *v) {
     for (size_t k = 0; k < n; k++)
@@ -229,6 +171,7 @@ static bool col_value(const m2m_col *cols, size_t n, const char *name, m2m_value
     return false;
 }
 
+/* The value an item stores in column ix: scope, else its own, else shared. */
 static m2m_value item_value(const m2m__input *in, const m2m_item *it, size_t ix) {
     const m2m_relation *rel = in->rel;
     m2m_value v = M2M_NULL;

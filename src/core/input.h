@@ -42,14 +42,6 @@ typedef struct m2m__input {
     m2m__ids allarr;
 } m2m__input;
 
-/* A hash set over borrowed values. */
-typedef struct m2m__valset {
-    const m2m_value *vals;
-    size_t n;
-    size_t *slot;
-    size_t cap;
-} m2m__valset;
-
 int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type want);
 int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *mask);
 int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
@@ -68,10 +60,6 @@ m2m_value m2m__group_param(const m2m__group *g);
 size_t m2m__cols_values(const m2m_relation *rel, const m2m_col *cols, size_t n,
                         uint64_t mask, m2m_value *out);
 void m2m__input_free(m2m__input *in);
-
-int m2m__valset_init(m2m__valset *s, const m2m_value *vals, size_t n);
-bool m2m__valset_has(const m2m__valset *s, m2m_value v);
-void m2m__valset_free(m2m__valset *s);
 
 /* ---- changes.c ---- */
 typedef struct m2m__report {

@@ -131,10 +131,10 @@ static int check_managed(m2m_relation *r) {
     return M2M_OK;
 }
 
-static int32_t name_hash(const char *s) {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
+/* The key of the pivot's advisory locks: the 31-bit FNV-1a of its name.
+ * Connections of every running version serialize on it: never change it. */
+static int32_t lock_key(const char *pivot) {
+    uint64_t h = m2m__fnv1a(M2M__FNV32_BASIS, M2M__FNV32_PRIME, pivot, strlen(pivot));
     return (int32_t)(h & 0x7fffffff);
 }
 
@@ -260,7 +260,7 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
         }
         r->scope_mask |= 1ULL << ix;
     }
-    r->lock_key = name_hash(r->pivot_table);
+    r->lock_key = lock_key(r->pivot_table);
     if (check && (rc = m2m__rel_check(r, false, NULL)))
         goto fail;
     /* No JWT session can start on SQLite: say so now, not at every write

@@ -23,11 +23,11 @@ typedef struct m2m__cached {
     int op;
     uint64_t mask;
     char *sql;
-    char *shape; /* reads: the query shape that built sql (query.c) */
+    char *shape; /* reads: the query shape that built sql (query_read.c) */
     size_t nshape;
     m2m__stmt *stmt;
     int inuse; /* held by an open cursor: reads prepare another copy */
-    bool big;  /* reads: a result outgrew the driver's whole_rows (query.c) */
+    bool big;  /* reads: a result outgrew the driver's whole_rows (query_read.c) */
 } m2m__cached;
 
 struct m2m_relation {

@@ -50,28 +50,14 @@ static int run_one(m2m_query *q, m2m__sqlq *s, pairs *p) {
  * 0. A hash of the found values (unique: grouped or distinct). */
 static int match(m2m_db *db, const pairs *found, const m2m_value *want, size_t n,
                  size_t *out) {
-    size_t cap = 16;
-    while (cap < found->len * 2)
-        cap *= 2;
-    size_t *slot = m2m__calloc(cap, sizeof *slot);
-    if (!slot)
+    m2m__valset set;
+    if (m2m__valset_alloc(&set, found->v, 1, found->len))
         return m2m__set_error(db, M2M_NOMEM, "out of memory");
-    for (size_t i = 0; i < found->len; i++) {
-        size_t h = (size_t)m2m__value_hash(found->v[i]) & (cap - 1);
-        while (slot[h])
-            h = (h + 1) & (cap - 1);
-        slot[h] = i + 1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        out[i] = 0;
-        size_t h = (size_t)m2m__value_hash(want[i]) & (cap - 1);
-        for (; slot[h]; h = (h + 1) & (cap - 1))
-            if (m2m__value_eq(found->v[slot[h] - 1], want[i])) {
-                out[i] = slot[h];
-                break;
-            }
-    }
-    m2m__free(slot);
+    for (size_t i = 0; i < found->len; i++)
+        m2m__valset_add(&set, i);
+    for (size_t i = 0; i < n; i++)
+        out[i] = m2m__valset_find(&set, want[i]);
+    m2m__valset_free(&set);
     return M2M_OK;
 }
 

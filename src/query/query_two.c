@@ -144,37 +144,25 @@ static void msort(const sortctx *c, size_t *v, size_t *tmp, size_t n) {
 static int join_rows(m2m_query *q, m2m__memrows *m) {
     m2m_db *db = q->rel->db;
     /* The key follows the columns returned. */
-    int keycol = m->nrel_rows ? (int)m->rel_ncols : -1;
-    size_t cap = 16;
-    while (cap < m->nrel_rows * 2)
-        cap *= 2;
-    size_t *slot = m2m__calloc(cap, sizeof *slot);
+    const m2m_value *keys = m->nrel_rows ? m->rel + m->rel_ncols : NULL;
+    m2m__valset set;
+    int rc = m2m__valset_alloc(&set, keys, m->rel_width, m->nrel_rows);
     m->out_p = m2m__calloc(m->npiv_rows ? m->npiv_rows : 1, sizeof *m->out_p);
     m->out_r = m2m__calloc(m->npiv_rows ? m->npiv_rows : 1, sizeof *m->out_r);
-    if (!slot || !m->out_p || !m->out_r) {
-        m2m__free(slot);
+    if (rc || !m->out_p || !m->out_r) {
+        m2m__valset_free(&set);
         return m2m__set_error(db, M2M_NOMEM, "out of memory");
     }
-    for (size_t i = 0; keycol >= 0 && i < m->nrel_rows; i++) {
-        size_t h = (size_t)m2m__value_hash(m->rel[i * m->rel_width + (size_t)keycol]) &
-                   (cap - 1);
-        while (slot[h])
-            h = (h + 1) & (cap - 1);
-        slot[h] = i + 1;
-    }
-    for (size_t p = 0; keycol >= 0 && p < m->npiv_rows; p++) {
-        m2m_value k = m->piv[p * m->piv_width + 1];
-        size_t h = (size_t)m2m__value_hash(k) & (cap - 1);
-        for (; slot[h]; h = (h + 1) & (cap - 1)) {
-            size_t r = slot[h] - 1;
-            if (m2m__value_eq(m->rel[r * m->rel_width + (size_t)keycol], k)) {
-                m->out_p[m->nout] = p;
-                m->out_r[m->nout++] = r;
-                break;
-            }
+    for (size_t i = 0; keys && i < m->nrel_rows; i++)
+        m2m__valset_add(&set, i);
+    for (size_t p = 0; keys && p < m->npiv_rows; p++) {
+        size_t r = m2m__valset_find(&set, m->piv[p * m->piv_width + 1]);
+        if (r) {
+            m->out_p[m->nout] = p;
+            m->out_r[m->nout++] = r - 1;
         }
     }
-    m2m__free(slot);
+    m2m__valset_free(&set);
     return M2M_OK;
 }
 
@@ -183,32 +171,24 @@ static int join_rows(m2m_query *q, m2m__memrows *m) {
  * shrinks to the rows kept. Counts per parent through a hash of the
  * parent values. */
 static int cut_each(const m2m_query *q, m2m__memrows *m, size_t *perm) {
-    size_t cap = 16;
-    while (cap < m->nout * 2)
-        cap *= 2;
-    size_t *slot = m2m__calloc(cap, sizeof *slot);   /* pivot row + 1 */
-    uint64_t *seen = m2m__calloc(cap, sizeof *seen); /* rows of that parent */
-    if (!slot || !seen) {
-        m2m__free(slot);
+    m2m__valset parents; /* the parent of each pivot row: column 0 */
+    int rc = m2m__valset_alloc(&parents, m->piv, m->piv_width, m->nout);
+    /* rows of each parent, by its first pivot row */
+    uint64_t *seen = m2m__calloc(m->npiv_rows ? m->npiv_rows : 1, sizeof *seen);
+    if (rc || !seen) {
+        m2m__valset_free(&parents);
         m2m__free(seen);
         return M2M_NOMEM;
     }
     uint64_t lo = (uint64_t)q->each_offset;
     size_t kept = 0;
     for (size_t i = 0; i < m->nout; i++) {
-        size_t p = m->out_p[perm[i]];
-        m2m_value fk = m->piv[p * m->piv_width];
-        size_t h = (size_t)m2m__value_hash(fk) & (cap - 1);
-        while (slot[h] && !m2m__value_eq(m->piv[(slot[h] - 1) * m->piv_width], fk))
-            h = (h + 1) & (cap - 1);
-        if (!slot[h])
-            slot[h] = p + 1;
-        uint64_t n = ++seen[h];
+        uint64_t n = ++seen[m2m__valset_add(&parents, m->out_p[perm[i]])];
         if (n > lo && (q->each_limit < 0 || n - lo <= (uint64_t)q->each_limit))
             perm[kept++] = perm[i];
     }
     m->nout = kept;
-    m2m__free(slot);
+    m2m__valset_free(&parents);
     m2m__free(seen);
     return M2M_OK;
 }

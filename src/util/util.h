@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #if defined(__GNUC__)
 #define M2M__PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -51,6 +52,45 @@ void m2m__buf_free(m2m__buf *b);
 /* ---- ident.c ---- */
 /* [A-Za-z_][A-Za-z0-9_]* (max 63 chars), optionally one "schema." prefix. */
 bool m2m__ident_ok(const char *s, bool allow_schema);
+
+/* ---- hashing: one hash for every table and key ---- */
+/* FNV-1a's parameters. The 32-bit hash is the low 32 bits of the
+ * computation in 64 bits from its basis with its prime: the low bits of a
+ * product depend only on the low bits of its factors. */
+#define M2M__FNV64_BASIS 0xcbf29ce484222325ULL
+#define M2M__FNV64_PRIME 0x100000001b3ULL
+#define M2M__FNV32_BASIS 2166136261u
+#define M2M__FNV32_PRIME 16777619u
+/* FNV-1a of n bytes at p, continuing from h. Inline: it hashes every text
+ * id of a call. */
+static inline uint64_t m2m__fnv1a(uint64_t h, uint64_t prime, const void *p, size_t n) {
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * prime;
+    return h;
+}
+
+/* ---- valset.c: an open-addressed hash set of values held elsewhere ---- */
+/* Value i is vals[i * stride] (borrowed); a slot holds index + 1, 0 when
+ * empty. Lookups compare with m2m__value_eq. */
+typedef struct m2m__valset {
+    const m2m_value *vals;
+    size_t stride;
+    size_t n; /* values in the set */
+    size_t *slot;
+    size_t cap; /* a power of two, at least twice the values it holds */
+} m2m__valset;
+/* An empty set for up to max values at vals[i * stride]; M2M_NOMEM. */
+int m2m__valset_alloc(m2m__valset *s, const m2m_value *vals, size_t stride, size_t max);
+/* Add value i unless an equal one is in; returns the index of the one in
+ * the set (i when it was added). */
+size_t m2m__valset_add(m2m__valset *s, size_t i);
+/* The index + 1 of the value in the set equal to v, or 0. */
+size_t m2m__valset_find(const m2m__valset *s, m2m_value v);
+bool m2m__valset_has(const m2m__valset *s, m2m_value v);
+/* The set of vals[0 .. n) (stride 1); no allocation when n is 0. */
+int m2m__valset_init(m2m__valset *s, const m2m_value *vals, size_t n);
+void m2m__valset_free(m2m__valset *s);
 
 /* ---- value.c ---- */
 /* Deep copy (text duplicated); M2M_NOMEM on failure. */

@@ -40,19 +40,12 @@ const char *m2m_value_text(m2m_value v, char *buf, size_t size) {
 
 bool m2m__value_eq(m2m_value a, m2m_value b) { return m2m__value_cmp(a, b) == 0; }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 /* Equal values (m2m__value_cmp) hash alike: numbers by their value as a
  * double, integral ones as that integer, without formatting them. */
 uint64_t m2m__value_hash(m2m_value v) {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = M2M__FNV64_BASIS;
     if (v.type == M2M_TTEXT)
-        return fnv1a(h ^ 2, v.s, strlen(v.s));
+        return m2m__fnv1a(h ^ 2, M2M__FNV64_PRIME, v.s, strlen(v.s));
     if (v.type != M2M_TINT && v.type != M2M_TREAL)
         return h ^ 1;
     double x = v.type == M2M_TINT ? (double)v.i : v.d;
