@@ -250,6 +250,43 @@ M2M_API void m2m_stats_reset(m2m_db *db);
 /* Called with the SQL text of every statement executed; NULL turns it off. */
 M2M_API void m2m_trace(m2m_db *db, void (*fn)(void *arg, const char *sql), void *arg);
 
+/* What a call would send, without sending it: like EXPLAIN, for m2m itself.
+ * After m2m_explain(db, &plan), the next write (attach, detach, sync,
+ * toggle, update pivot) or read (m2m_query_get, m2m_query_count and their
+ * _each forms, m2m_version) on db checks its arguments as usual but sends
+ * none of its statements and changes nothing; it returns M2M_OK (or the
+ * error its arguments earn) and *plan then holds the statements it would
+ * send on this connection, in order, each with why it was chosen. The
+ * facts a plan rests on (which columns exist, whether a unique index
+ * covers the pivot's keys) may be read from the catalog once per
+ * relation, as a real call would. An explained call fills no report
+ * (*out stays NULL), returns no rows (an empty m2m_rows, or NULL from
+ * first and find) and counts 0, and calls no callback. A call that fails
+ * leaves *plan NULL; either way the next call runs for real. */
+typedef struct m2m_plan m2m_plan;
+enum {
+    /* Sent only when what an earlier round trip returned asks for it (a
+     * toggle's DELETE, when its SELECT found attached ids). */
+    M2M_PLAN_IF_FOUND = 1 << 0,
+    /* Its rows are read before the next round trip: a version compared,
+     * a row-level security count checked, ids the next step needs. */
+    M2M_PLAN_READ = 1 << 1
+};
+M2M_API int m2m_explain(m2m_db *db, m2m_plan **plan /* OUT on the next call */);
+M2M_API size_t m2m_plan_count(const m2m_plan *plan);
+/* Statement i (0-based): its SQL text, why it is sent, how many parameters
+ * it binds, its round trip (1, 2, ...: the statements of one round trip go
+ * to the server together) and its M2M_PLAN_* flags. Out of range: NULL or
+ * 0. */
+M2M_API const char *m2m_plan_sql(const m2m_plan *plan, size_t i);
+M2M_API const char *m2m_plan_why(const m2m_plan *plan, size_t i);
+M2M_API size_t m2m_plan_nparams(const m2m_plan *plan, size_t i);
+M2M_API int m2m_plan_round(const m2m_plan *plan, size_t i);
+M2M_API int m2m_plan_flags(const m2m_plan *plan, size_t i);
+/* The round trips of the whole plan (0 when it sends nothing). */
+M2M_API int m2m_plan_rounds(const m2m_plan *plan);
+M2M_API void m2m_plan_free(m2m_plan *plan);
+
 /* ------------------------------------------------------------------------
  * Relations.
  * ---------------------------------------------------------------------- */

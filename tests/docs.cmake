@@ -29,3 +29,14 @@ if(TARGET m2m_cli)
 endif()
 # Every public function of m2m.h is mentioned in some doc.
 add_test(NAME doc_api COMMAND ${PROJECT_SOURCE_DIR}/scripts/doc-api.sh ${PROJECT_SOURCE_DIR})
+# The plans of docs/backends.md are what m2m_explain plans (scripts/doc-plans.sh).
+if(TARGET explain)
+  if(M2M_WITH_PG)
+    set(plan_backends sqlite+pg)
+  else()
+    set(plan_backends sqlite)
+  endif()
+  add_test(NAME doc_plans
+           COMMAND ${PROJECT_SOURCE_DIR}/scripts/doc-plans.sh $<TARGET_FILE:explain>
+                   ${PROJECT_SOURCE_DIR}/docs/backends.md ${plan_backends})
+endif()

@@ -228,6 +228,13 @@ int m2m_reconnect(m2m_db *db) {
     return db->drv->reconnect(db);
 }
 
+const char *m2m__fixed_sql(m2m_db *db, const m2m__stmt *st) {
+    for (int i = 0; i < M2M__NFIXED; i++)
+        if (db->fixed[i] == st)
+            return fixed_text(db->drv, i);
+    return NULL;
+}
+
 int m2m__fixed(m2m_db *db, int which, m2m__stmt **out) {
     if (!db->fixed[which]) {
         const char *sql = fixed_text(db->drv, which);

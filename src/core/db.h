@@ -73,8 +73,15 @@ struct m2m_db {
     size_t nopen;
     bool closing;
     m2m__stmt *fixed[M2M__NFIXED_MAX];
+    /* m2m_explain: where the next call's plan goes, and the plan while that
+     * call is explained (plan.c). */
+    m2m_plan **explain_out;
+    m2m_plan *explain;
+    int explain_depth; /* calls made by the explained call */
 };
 
+/* The SQL of fixed statement st of db, or NULL when st is not one. */
+const char *m2m__fixed_sql(m2m_db *db, const m2m__stmt *st);
 /* Called by drivers for every statement they execute. */
 void m2m__note_exec(m2m_db *db, const char *sql);
 /* M2M_OK, or M2M_MISUSE (set on db) for a handle whose m2m_open failed. */

@@ -3,6 +3,8 @@
  * on PostgreSQL a whole operation costs one or two round trips. */
 #include "core/txn.h"
 
+#include "core/plan.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -46,13 +48,16 @@ m2m__step *m2m__op_add(m2m__op *op, m2m__stmt *st, const m2m_value *params, size
     return s;
 }
 
-static int add_fixed(m2m__op *op, int which, const m2m_value *params, size_t n) {
+static int add_fixed(m2m__op *op, int which, const m2m_value *params, size_t n,
+                     const char *why) {
     m2m__stmt *st;
     int rc = m2m__fixed(op->db, which, &st);
     if (rc)
         return rc;
-    if (!m2m__op_add(op, st, params, n, NULL, NULL))
+    m2m__step *s = m2m__op_add(op, st, params, n, NULL, NULL);
+    if (!s)
         return m2m__set_error(op->db, M2M_NOMEM, "out of memory queuing a statement");
+    s->why = why;
     return M2M_OK;
 }
 
@@ -160,7 +165,10 @@ int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
     int rc = m2m__auth_live(db);
     if (rc)
         return rc;
-    if ((rc = add_fixed(op, db->in_txn ? M2M__SAVEPOINT : M2M__BEGIN, NULL, 0)))
+    if ((rc = add_fixed(op, db->in_txn ? M2M__SAVEPOINT : M2M__BEGIN, NULL, 0,
+                        db->in_txn ? "inside the caller's transaction: a savepoint, so "
+                                     "that a failure undoes this call only"
+                                   : "one transaction: all or nothing")))
         return rc;
     op->open = true;
     op->begin_pending = !db->in_txn;
@@ -169,7 +177,9 @@ int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
     if (db->auth_claims) {
         op->auth[0] = M2M_TEXT(db->auth_claims);
         op->auth[1] = M2M_TEXT(db->auth_role);
-        if ((rc = add_fixed(op, M2M__AUTH, op->auth, 2)))
+        if ((rc = add_fixed(op, M2M__AUTH, op->auth, 2,
+                            "the JWT session: its claims and role, for row-level "
+                            "security")))
             return rc;
     }
     return M2M_OK;
@@ -186,7 +196,11 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
         op->lock[0] = M2M_INT(rel->lock_key);
         op->lock[1] = parent;
         rc = add_fixed(op, canonical ? M2M__LOCK : M2M__LOCK_ALL, op->lock,
-                       canonical ? 2 : 1);
+                       canonical ? 2 : 1,
+                       canonical ? "serialize the writers of this parent (and share the "
+                                   "pivot with other parents' writers)"
+                                 : "serialize with every writer of the pivot: this side "
+                                   "of the relation locks the whole pivot");
         if (rc == M2M_OK) {
             /* Its row carries the transaction's id, for an in-doubt commit. */
             op->steps[op->n - 1].on_row = m2m__xid_row;
@@ -196,8 +210,15 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     return rc;
 }
 
-/* Run steps[from..n) and empty the queue. */
+/* Run steps[from..n) and empty the queue. An explained call records
+ * them as one batch of its plan instead. */
 static int flush_from(m2m__op *op, size_t from) {
+    if (op->db->explain) {
+        m2m__plan_batch(op->db, op->rel, op->steps + from, op->n - from);
+        op->n = 0;
+        op->begin_pending = false;
+        return M2M_OK;
+    }
     int rc =
         op->n > from ? op->db->drv->run(op->db, op->steps + from, op->n - from) : M2M_OK;
     if (op->n > from && !(rc && op->db->unsent))
@@ -217,7 +238,8 @@ int m2m__op_commit(m2m__op *op) {
         return m2m__resolve_commit(op->db, rc);
     }
     bool commit = !op->db->in_txn;
-    int rc = add_fixed(op, commit ? M2M__COMMIT : M2M__RELEASE, NULL, 0);
+    int rc = add_fixed(op, commit ? M2M__COMMIT : M2M__RELEASE, NULL, 0,
+                       op->commit_why ? op->commit_why : "end the transaction");
     if (rc == M2M_OK)
         rc = flush_from(op, 0);
     if (rc == M2M_CONNECTION && commit) {
@@ -245,10 +267,10 @@ void m2m__op_abort(m2m__op *op) {
     db->errmsg = NULL;
     op->n = 0;
     if (db->in_txn) {
-        add_fixed(op, M2M__ROLLBACK_TO, NULL, 0);
-        add_fixed(op, M2M__RELEASE, NULL, 0);
+        add_fixed(op, M2M__ROLLBACK_TO, NULL, 0, NULL);
+        add_fixed(op, M2M__RELEASE, NULL, 0, NULL);
     } else {
-        add_fixed(op, M2M__ROLLBACK, NULL, 0);
+        add_fixed(op, M2M__ROLLBACK, NULL, 0, NULL);
     }
     m2m__op_flush(op);
     op->open = false;

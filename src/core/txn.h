@@ -17,6 +17,7 @@ typedef struct m2m__op {
     bool started;       /* the BEGIN or SAVEPOINT reached the server */
     m2m_value auth[2];
     m2m_value lock[2];
+    const char *commit_why; /* for plans: why the COMMIT goes where it does */
 } m2m__op;
 /* Queue BEGIN (or SAVEPOINT inside a caller txn), the JWT claims and the
  * per-parent lock. Nothing is sent until m2m__op_flush. M2M_DENIED, with

@@ -51,6 +51,9 @@ typedef struct m2m__step {
      * deleted_col - 1 of each row the statement deletes, with no RETURNING. */
     int deleted_col;
     int64_t changes; /* OUT */
+    /* For plans (m2m_explain): why it is sent, and its M2M_PLAN_* flags. */
+    const char *why;
+    int plan_flags;
 } m2m__step;
 
 /* Everything that differs between backends. The core never branches on the

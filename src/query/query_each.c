@@ -5,6 +5,8 @@
 #include "core/input.h"
 #include "query/query.h"
 
+#include "core/plan.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -40,9 +42,12 @@ static int run_one(m2m_query *q, m2m__sqlq *s, pairs *p) {
     m2m__op op;
     m2m__stmt *st;
     int rc = m2m__q_read_begin(q, &op, false);
+    m2m__step *step = NULL;
     if (rc == M2M_OK && (rc = m2m__q_prepare(q, s, &st)) == M2M_OK &&
-        !m2m__op_add(&op, st, s->params, s->np, pair_row, p))
+        !(step = m2m__op_add(&op, st, s->params, s->np, pair_row, p)))
         rc = m2m__set_error(q->rel->db, M2M_ERROR, "internal: too many statements");
+    if (step)
+        step->why = "one statement, grouped: a row per parent or id that has rows";
     return m2m__q_read_rc(q, m2m__q_read_end(&op, rc));
 }
 
@@ -112,14 +117,26 @@ static int per_parent(m2m_query *q, int64_t *n_out, int *e_out) {
 }
 
 int m2m_query_count_each(m2m_query *q, int64_t *counts) {
-    return per_parent(q, counts, NULL);
+    if (!q || !q->rel)
+        return per_parent(q, counts, NULL);
+    return M2M__EXPLAINED(q->rel->db, per_parent(q, counts, NULL));
 }
 
 int m2m_query_exists_each(m2m_query *q, int *exists) {
-    return per_parent(q, NULL, exists);
+    if (!q || !q->rel)
+        return per_parent(q, NULL, exists);
+    return M2M__EXPLAINED(q->rel->db, per_parent(q, NULL, exists));
 }
 
+static int query_has(m2m_query *q, const m2m_value *ids, size_t n, int *out);
+
 int m2m_query_has(m2m_query *q, const m2m_value *ids, size_t n, int *out) {
+    if (!q || !q->rel)
+        return query_has(q, ids, n, out);
+    return M2M__EXPLAINED(q->rel->db, query_has(q, ids, n, out));
+}
+
+static int query_has(m2m_query *q, const m2m_value *ids, size_t n, int *out) {
     int rc = m2m__q_check_ready(q);
     if (rc)
         return rc;
@@ -173,6 +190,10 @@ static int first_row(m2m_query *q, m2m_rows **out, const char *what) {
     int rc = m2m_query_get(q, out ? &rows : NULL);
     q->limit = limit;
     q->offset = offset;
+    if (rc == M2M_OK && q->rel->db->explain) { /* explained: no row, no error */
+        m2m_rows_free(rows);
+        return M2M_OK;
+    }
     if (rc)
         return rc;
     rc = m2m_rows_next(rows);
@@ -187,16 +208,22 @@ static int first_row(m2m_query *q, m2m_rows **out, const char *what) {
 }
 
 int m2m_query_first(m2m_query *q, m2m_rows **out) {
-    if (!q)
+    if (!q || !q->rel)
         return M2M_MISUSE;
-    return first_row(q, out, "the query has no rows");
+    return M2M__EXPLAINED(q->rel->db, first_row(q, out, "the query has no rows"));
 }
+
+static int query_find(m2m_query *q, m2m_value id, m2m_rows **out);
 
 int m2m_query_find(m2m_query *q, m2m_value id, m2m_rows **out) {
     if (out)
         *out = NULL;
-    if (!q)
+    if (!q || !q->rel)
         return M2M_MISUSE;
+    return M2M__EXPLAINED(q->rel->db, query_find(q, id, out));
+}
+
+static int query_find(m2m_query *q, m2m_value id, m2m_rows **out) {
     m2m__clear_error(q->rel->db);
     int rc = m2m__check_id(q->rel, "related", id, q->rel->related_type);
     if (rc)

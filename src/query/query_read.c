@@ -4,6 +4,8 @@
  * two-query strategy. */
 #include "query/query.h"
 
+#include "core/plan.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,7 +191,7 @@ static int get_join(m2m_query *q, size_t whole, m2m_rows **out) {
     return rc;
 }
 
-int m2m_query_get(m2m_query *q, m2m_rows **out) {
+static int query_get(m2m_query *q, m2m_rows **out) {
     if (out)
         *out = NULL;
     int rc = m2m__q_check_ready(q);
@@ -212,7 +214,7 @@ int m2m_query_get(m2m_query *q, m2m_rows **out) {
     return m2m__q_read_rc(q, rc);
 }
 
-int m2m_query_count(m2m_query *q, int64_t *out) {
+static int query_count(m2m_query *q, int64_t *out) {
     int rc = m2m__q_check_ready(q);
     if (rc)
         return rc;
@@ -235,8 +237,11 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     if (rc == M2M_OK) {
         m2m_value v = M2M_NULL;
         m2m__cursor *c = NULL;
-        rc = db->drv->cursor_open(db, st, s.params, s.np, 1, &c); /* one row */
-        if (rc == M2M_OK && (rc = db->drv->cursor_next(c)) == M2M_ROW) {
+        if (m2m__plan_read(db, q->rel, st, s.np,
+                           "count the related rows in one statement"))
+            rc = M2M_OK;
+        else if ((rc = db->drv->cursor_open(db, st, s.params, s.np, 1, &c)) == M2M_OK &&
+                 (rc = db->drv->cursor_next(c)) == M2M_ROW) { /* one row */
             v = db->drv->cursor_value(c, 0);
             *out = v.type == M2M_TINT    ? v.i
                    : v.type == M2M_TTEXT ? strtoll(v.s, NULL, 10)
@@ -248,4 +253,16 @@ int m2m_query_count(m2m_query *q, int64_t *out) {
     }
     m2m__sqlq_free(&s);
     return m2m__q_read_rc(q, rc);
+}
+
+int m2m_query_get(m2m_query *q, m2m_rows **out) {
+    if (!q || !q->rel)
+        return query_get(q, out);
+    return M2M__EXPLAINED(q->rel->db, query_get(q, out));
+}
+
+int m2m_query_count(m2m_query *q, int64_t *out) {
+    if (!q || !q->rel)
+        return query_count(q, out);
+    return M2M__EXPLAINED(q->rel->db, query_count(q, out));
 }

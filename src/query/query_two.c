@@ -68,7 +68,9 @@ int m2m__q_read_begin(m2m_query *q, m2m__op *op, bool several) {
     int rc = m2m__fixed(db, M2M__READ_BEGIN, &st);
     if (rc)
         return rc;
-    m2m__op_add(op, st, NULL, 0, NULL, NULL);
+    m2m__step *b = m2m__op_add(op, st, NULL, 0, NULL, NULL);
+    if (b)
+        b->why = "a read-only transaction: the statements see one snapshot";
     op->open = true;
     op->begin_pending = true;
     return M2M_OK;
@@ -287,7 +289,11 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     m2m__stmt *st;
     if ((rc = m2m__q_prepare(q, &s1, &st)))
         goto done;
-    if (!m2m__op_add(&op, st, s1.params, s1.np, collect_row, &pc)) {
+    m2m__step *step1 = m2m__op_add(&op, st, s1.params, s1.np, collect_row, &pc);
+    if (step1) {
+        step1->why = "two-query read, first: the parent's pivot rows";
+        step1->plan_flags = M2M_PLAN_READ;
+    } else {
         rc = m2m__set_error(db, M2M_ERROR, "internal: too many statements queued");
         goto done;
     }
@@ -326,7 +332,11 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     if ((rc = m2m__q_prepare(q, &s2, &st)))
         goto done;
     rc2.names = &m->rel_names;
-    if (!m2m__op_add(&op, st, s2.params, s2.np, collect_row, &rc2)) {
+    m2m__step *step2 = m2m__op_add(&op, st, s2.params, s2.np, collect_row, &rc2);
+    if (step2) {
+        step2->why = "two-query read, second: the related rows of those pivot rows "
+                     "(their keys as one parameter)";
+    } else {
         rc = m2m__set_error(db, M2M_ERROR, "internal: too many statements queued");
         goto done;
     }

@@ -4,6 +4,8 @@
 #include "query/rows.h"
 #include "query/query.h"
 
+#include "core/plan.h"
+
 #include <string.h>
 
 struct m2m_rows {
@@ -153,7 +155,11 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     m2m_rows *r = rows_new(db, params, n, q->with, q->nwith);
     if (!r)
         return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
-    int rc = db->drv->cursor_open(db, st, r->params, n, whole, &r->cur);
+    /* Explained: no cursor, the rows are empty. */
+    int rc = m2m__plan_read(db, q->rel, st, n,
+                            "read the related rows joined to the pivot in one statement")
+                 ? M2M_OK
+                 : db->drv->cursor_open(db, st, r->params, n, whole, &r->cur);
     if (rc) {
         m2m_rows_free(r);
         return rc;
@@ -164,7 +170,9 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     q->rel->cache[entry].inuse++;
     r->base = q->many || q->each ? 1 : 0;
     r->parent_param = !r->base;
-    r->nrel = db->drv->cursor_ncols(r->cur) - r->base - r->npiv - m2m__rows_hidden(q);
+    r->nrel =
+        r->cur ? db->drv->cursor_ncols(r->cur) - r->base - r->npiv - m2m__rows_hidden(q)
+               : 0;
     *out = r;
     return M2M_OK;
 }
