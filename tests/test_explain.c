@@ -253,6 +253,22 @@ TEST(explain_plan_is_what_runs_in_a_caller_transaction) {
     m2m_relation_close(rel);
 }
 
+/* Through the inverse relation (roles -> users over the same pivot), whose
+ * writers lock differently: the plan is still what runs. */
+TEST(explain_plan_is_what_runs_through_the_inverse) {
+    fx_users_roles();
+    static const char *const cols[] = {"granted_by", NULL};
+    m2m_relation *inv = fx_open(&(m2m_relation_def){.parent_table = "roles",
+                                                    .related_table = "users",
+                                                    .pivot_table = "role_user",
+                                                    .foreign_pivot_key = "role_id",
+                                                    .related_pivot_key = "user_id",
+                                                    .pivot_columns = cols});
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        check_call(inv, i);
+    m2m_relation_close(inv);
+}
+
 /* if_version: the plan reads the version in its first round trip, and its
  * changes come after; a stale version is not checked when explaining. */
 TEST(explain_sync_if_version) {
