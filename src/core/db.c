@@ -317,12 +317,11 @@ int m2m_commit(m2m_db *db) {
     if (rc != M2M_OK) {
         /* The server ended the transaction (PostgreSQL) or it is still open
          * (SQLite busy): either way roll back so the handle is usable. */
-        char *msg = db->errmsg;
-        db->errmsg = NULL;
+        m2m__saved_error why = m2m__error_save(db);
         run_fixed(db, M2M__ROLLBACK);
         m2m__set_error(db, rc, "commit: %s; the transaction was rolled back",
-                       msg ? msg : m2m_errstr(rc));
-        m2m__free(msg);
+                       why.msg ? why.msg : m2m_errstr(rc));
+        m2m__error_drop(&why);
         pending_free(db);
         return rc;
     }

@@ -55,6 +55,24 @@ void m2m__clear_error(m2m_db *db) {
     db->errmsg = NULL;
 }
 
+m2m__saved_error m2m__error_save(m2m_db *db) {
+    m2m__saved_error s = {db->errcode, db->errmsg};
+    db->errmsg = NULL;
+    return s;
+}
+
+void m2m__error_restore(m2m_db *db, m2m__saved_error *s) {
+    m2m__free(db->errmsg);
+    db->errmsg = s->msg;
+    db->errcode = s->code;
+    s->msg = NULL;
+}
+
+void m2m__error_drop(m2m__saved_error *s) {
+    m2m__free(s->msg);
+    s->msg = NULL;
+}
+
 int m2m_errcode(m2m_db *db) { return db ? db->errcode : M2M_MISUSE; }
 
 const char *m2m_errmsg(m2m_db *db) {

@@ -107,9 +107,8 @@ static int ask_status(m2m_db *db, int64_t xid, char *out, size_t n) {
 int m2m__resolve_commit(m2m_db *db, int rc) {
     if (rc != M2M_CONNECTION || !db->drv->xid_status_sql)
         return rc;
-    char *lost = db->errmsg;
-    db->errmsg = NULL;
-    const char *why = lost ? lost : "connection lost";
+    m2m__saved_error lost = m2m__error_save(db);
+    const char *why = lost.msg ? lost.msg : "connection lost";
     int64_t xid = db->xid;
     if (db->lost_early) {
         rc = m2m__set_error(db, M2M_CONNECTION,
@@ -150,7 +149,7 @@ int m2m__resolve_commit(m2m_db *db, int rc) {
                                 rc && db->errmsg ? db->errmsg : "");
         }
     }
-    m2m__free(lost);
+    m2m__error_drop(&lost);
     return rc;
 }
 
@@ -262,9 +261,7 @@ void m2m__op_abort(m2m__op *op) {
     }
     m2m_db *db = op->db;
     /* Keep the error that made us abort; a failing rollback must not hide it. */
-    int code = db->errcode;
-    char *msg = db->errmsg;
-    db->errmsg = NULL;
+    m2m__saved_error why = m2m__error_save(db);
     op->n = 0;
     if (db->in_txn) {
         add_fixed(op, M2M__ROLLBACK_TO, NULL, 0, NULL);
@@ -274,7 +271,5 @@ void m2m__op_abort(m2m__op *op) {
     }
     m2m__op_flush(op);
     op->open = false;
-    m2m__free(db->errmsg);
-    db->errmsg = msg;
-    db->errcode = code;
+    m2m__error_restore(db, &why);
 }

@@ -303,8 +303,7 @@ static bool first_id(m2m__opctx *c, int kind, const m2m_value *params, size_t n,
         }
     }
     m2m_changes_free(tmp ? &tmp->ch : NULL);
-    m2m__free(db->errmsg);
-    db->errmsg = NULL;
+    m2m__clear_error(db);
     return found;
 }
 
@@ -313,18 +312,16 @@ static bool first_id(m2m__opctx *c, int kind, const m2m_value *params, size_t n,
 static void diagnose_fk(m2m__opctx *c, m2m__input *in) {
     m2m_db *db = c->db;
     m2m_relation *rel = c->rel;
-    int code = db->errcode;
-    char *msg = db->errmsg;
-    db->errmsg = NULL;
+    m2m__saved_error why = m2m__error_save(db);
     char found[128];
     const m2m__ids *all = m2m__input_all_ids(in);
     m2m_value ids = all ? m2m__ids_param(all) : M2M_NULL;
     if (all && first_id(c, S_DIAG_RELATED, &ids, 1, found, sizeof found)) {
+        m2m__error_drop(&why);
         m2m__set_error(db, M2M_CONSTRAINT,
                        "%s: related id %s does not exist in %s (foreign key %s); nothing "
                        "was attached",
                        rel->pivot_table, found, rel->related_table, rel->rk);
-        m2m__free(msg);
         return;
     }
     m2m__stmt *st;
@@ -338,19 +335,17 @@ static void diagnose_fk(m2m__opctx *c, m2m__input *in) {
                        .arg = &seen};
         if (db->drv->run(db, &s, 1) == M2M_OK && !seen.seen) {
             char buf[40];
+            m2m__error_drop(&why);
             m2m__set_error(
                 db, M2M_CONSTRAINT,
                 "%s: parent id %s does not exist in %s (foreign key %s); nothing "
                 "was attached",
                 rel->pivot_table, m2m_value_text(c->parent, buf, sizeof buf),
                 rel->parent_table, rel->fk);
-            m2m__free(msg);
             return;
         }
     }
-    m2m__free(db->errmsg);
-    db->errmsg = msg;
-    db->errcode = code;
+    m2m__error_restore(db, &why);
 }
 
 /* Name the id a unique index rejected in a scoped relation: its pair is
@@ -361,14 +356,13 @@ static void diagnose_outside(m2m__opctx *c, m2m__input *in) {
     const m2m__ids *all = m2m__input_all_ids(in);
     m2m_value p[2 + M2M__MAX_PIVOT];
     char found[128];
-    char *msg = db->errmsg;
-    db->errmsg = NULL;
+    m2m__saved_error why = m2m__error_save(db);
     if (all) {
         p[0] = c->parent;
         p[1] = m2m__ids_param(all);
         size_t n = 2 + m2m__scope_params(rel, p + 2);
         if (first_id(c, S_DIAG_OUTSIDE, p, n, found, sizeof found)) {
-            m2m__free(msg);
+            m2m__error_drop(&why);
             m2m__set_error(db, M2M_EXISTS,
                            "%s: related id %s is already attached outside the "
                            "relation's scope, and a unique index on (%s, %s) allows one "
@@ -377,8 +371,7 @@ static void diagnose_outside(m2m__opctx *c, m2m__input *in) {
             return;
         }
     }
-    db->errmsg = msg;
-    db->errcode = M2M_EXISTS;
+    m2m__error_restore(db, &why);
 }
 
 /* Queue the statement that reads the set for its version into d. */

@@ -124,11 +124,10 @@ int m2m__q_prepare(m2m_query *q, m2m__sqlq *s, m2m__stmt **st) {
 int m2m__q_read_rc(m2m_query *q, int rc) {
     m2m_db *db = q->rel->db;
     if (rc == M2M_NOTFOUND) {
-        char *msg = db->errmsg;
-        db->errmsg = NULL;
+        m2m__saved_error why = m2m__error_save(db);
         rc = m2m__set_error(db, M2M_INVALID, "%s: bad query: %s", q->rel->pivot_table,
-                            msg ? msg : "unknown column");
-        m2m__free(msg);
+                            why.msg ? why.msg : "unknown column");
+        m2m__error_drop(&why);
     }
     return rc;
 }

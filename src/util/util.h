@@ -106,5 +106,16 @@ int m2m__value_cmp(m2m_value a, m2m_value b);
  * rc. db may be NULL (then only rc is returned). */
 int m2m__set_error(m2m_db *db, int rc, const char *fmt, ...) M2M__PRINTF(3, 4);
 void m2m__clear_error(m2m_db *db);
+/* An error set aside while a rollback or a diagnosis runs statements that
+ * may set errors of their own: save takes it off db (which then has none),
+ * restore puts it back over whatever came since, drop forgets it (a newer
+ * error replaces it; its msg may be quoted in that one first). */
+typedef struct m2m__saved_error {
+    int code;
+    char *msg; /* NULL when it had none */
+} m2m__saved_error;
+m2m__saved_error m2m__error_save(m2m_db *db);
+void m2m__error_restore(m2m_db *db, m2m__saved_error *s);
+void m2m__error_drop(m2m__saved_error *s);
 
 #endif /* M2M_UTIL_H */
