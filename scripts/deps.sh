@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages the build and the tests need, when missing.
 # Runs apt-get as root, or through sudo.
-#   scripts/deps.sh        everything make check needs (both backends, JWT,
-#                          tests, fuzzing, format, Debian packaging, zlib1g-dev
-#                          for SQLite's flags in `pkg-config --static`)
+#   scripts/deps.sh        everything make check needs (the backends and their
+#                          test servers: PostgreSQL, MariaDB; JWT, tests,
+#                          fuzzing, format, Debian packaging, zlib1g-dev for
+#                          SQLite's flags in `pkg-config --static`)
 #   scripts/deps.sh build  what `make install` and `make deb` build: the
 #                          library with both backends and JWT, and the tool
 #   scripts/deps.sh demo   only what `make demo` needs: the library with
@@ -13,7 +14,8 @@ set -e
 demo_pkgs="build-essential cmake pkg-config libsqlite3-dev libssl-dev libjansson-dev"
 build_pkgs="$demo_pkgs libpq-dev libjwt-dev"
 pkgs="$demo_pkgs libpq-dev postgresql-15 \
-libjwt-dev libcmocka-dev postgresql-client-15 sqlite3 jq clang clang-format \
+libjwt-dev libcmocka-dev postgresql-client-15 mariadb-server libmariadb-dev sqlite3 jq \
+clang clang-format \
 libclang-rt-14-dev g++ dpkg-dev debhelper lintian zlib1g-dev"
 case "${1:-}" in
 demo) pkgs=$demo_pkgs ;;
