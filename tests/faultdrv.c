@@ -20,7 +20,7 @@ static struct {
     } conns[MAX_DBS];
 } F;
 
-static bool is_pg(const m2m__driver *d) { return strcmp(d->name, "sqlite") != 0; }
+static bool is_pg(const m2m__driver *d) { return strcmp(d->info->name, "sqlite") != 0; }
 
 static int slot_of(m2m_db *db) {
     for (int i = 0; i < MAX_DBS; i++)
@@ -97,12 +97,12 @@ static int injected(m2m_db *db, int kind, const char *where) {
 static void fd_close(m2m_db *db) {
     int s = slot_of(db);
     if (s >= 0) {
-        F.real->finalize(db, F.conns[s].busy);
-        F.real->finalize(db, F.conns[s].ioerr);
-        F.real->finalize(db, F.conns[s].kill);
+        F.real->stmt.finalize(db, F.conns[s].busy);
+        F.real->stmt.finalize(db, F.conns[s].ioerr);
+        F.real->stmt.finalize(db, F.conns[s].kill);
         F.conns[s].db = NULL;
     }
-    F.real->close(db);
+    F.real->conn.close(db);
 }
 
 static int fd_reconnect(m2m_db *db) {
@@ -113,7 +113,7 @@ static int fd_reconnect(m2m_db *db) {
         return m2m__set_error(
             db, M2M_CONNECTION,
             "cannot reconnect to PostgreSQL: injected persistent fault");
-    return F.real->reconnect(db);
+    return F.real->conn.reconnect(db);
 }
 
 static int fd_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
@@ -121,7 +121,7 @@ static int fd_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
         *out = NULL;
         return injected(db, F.kind, "prepare");
     }
-    return F.real->prepare(db, sql, out);
+    return F.real->stmt.prepare(db, sql, out);
 }
 
 static bool is_rollback(m2m_db *db, m2m__stmt *st) {
@@ -135,7 +135,7 @@ static int fail_at(m2m_db *db, m2m__step *steps, size_t j, m2m__stmt *st, int ki
         abort();
     memcpy(copy, steps, j * sizeof *copy);
     copy[j] = (m2m__step){.stmt = st};
-    int rc = F.real->run(db, copy, j + 1);
+    int rc = F.real->stmt.run(db, copy, j + 1);
     for (size_t i = 0; i < j; i++)
         steps[i].changes = copy[i].changes;
     free(copy);
@@ -156,13 +156,13 @@ static int lose_after(m2m_db *db, m2m__step *steps, size_t n, bool drop_rows) {
             copy[i].on_row = NULL;
             copy[i].deleted_col = 0;
         }
-    int rc = F.real->run(db, copy, n);
+    int rc = F.real->stmt.run(db, copy, n);
     for (size_t i = 0; i < n; i++)
         steps[i].changes = copy[i].changes;
     free(copy);
     if (rc != M2M_OK)
         return rc;
-    F.real->exec_script(db, "SELECT pg_terminate_backend(pg_backend_pid())");
+    F.real->stmt.exec_script(db, "SELECT pg_terminate_backend(pg_backend_pid())");
     db->lost_early = false; /* as if the answer had been lost on the way */
     return m2m__set_error(db, M2M_CONNECTION,
                           "connection to the PostgreSQL server lost: injected after "
@@ -215,12 +215,12 @@ static int fd_run(m2m_db *db, m2m__step *steps, size_t n) {
         return fail_at(db, steps, j, st, F.kind);
     }
 run:;
-    int rc = F.real->run(db, steps, n);
+    int rc = F.real->stmt.run(db, steps, n);
     if (rc == M2M_CONNECTION)
         F.conns[s].open = false;
     return rc;
 pass:
-    return F.real->run(db, steps, n);
+    return F.real->stmt.run(db, steps, n);
 }
 
 static int fd_cursor_open(m2m_db *db, m2m__stmt *st, const m2m_value *p, size_t n,
@@ -229,7 +229,7 @@ static int fd_cursor_open(m2m_db *db, m2m__stmt *st, const m2m_value *p, size_t 
         *out = NULL;
         return injected(db, F.kind, "read");
     }
-    return F.real->cursor_open(db, st, p, n, whole, out);
+    return F.real->stmt.cursor_open(db, st, p, n, whole, out);
 }
 
 /* The cursor does not know its connection here: the armed one is used. */
@@ -238,7 +238,7 @@ static m2m_db *cursor_db;
 static int fd_cursor_next(m2m__cursor *c) {
     if ((F.kind == FD_BUSY || F.kind == FD_IOERR) && cursor_db && hit())
         return injected(cursor_db, F.kind, "read");
-    return F.real->cursor_next(c);
+    return F.real->stmt.cursor_next(c);
 }
 
 /* m2m_fault(code): fails its statement with that SQLite result code. */
@@ -257,12 +257,12 @@ void fd_install(m2m_db *db) {
     if (!F.real) {
         F.real = db->drv;
         F.wrap = *db->drv;
-        F.wrap.close = fd_close;
-        F.wrap.reconnect = fd_reconnect;
-        F.wrap.prepare = fd_prepare;
-        F.wrap.run = fd_run;
-        F.wrap.cursor_open = fd_cursor_open;
-        F.wrap.cursor_next = fd_cursor_next;
+        F.wrap.conn.close = fd_close;
+        F.wrap.conn.reconnect = fd_reconnect;
+        F.wrap.stmt.prepare = fd_prepare;
+        F.wrap.stmt.run = fd_run;
+        F.wrap.stmt.cursor_open = fd_cursor_open;
+        F.wrap.stmt.cursor_next = fd_cursor_next;
     }
     bool pg = is_pg(db->drv);
     if (!pg) {
@@ -277,11 +277,11 @@ void fd_install(m2m_db *db) {
     const char *ioerr = pg ? "DO $$BEGIN RAISE EXCEPTION 'injected fault: I/O error' "
                              "USING ERRCODE = '58030'; END$$"
                            : "SELECT m2m_fault(10)";
-    if (F.real->prepare(db, busy, &F.conns[s].busy) ||
-        F.real->prepare(db, ioerr, &F.conns[s].ioerr))
+    if (F.real->stmt.prepare(db, busy, &F.conns[s].busy) ||
+        F.real->stmt.prepare(db, ioerr, &F.conns[s].ioerr))
         abort();
-    if (pg && F.real->prepare(db, "SELECT pg_terminate_backend(pg_backend_pid())",
-                              &F.conns[s].kill))
+    if (pg && F.real->stmt.prepare(db, "SELECT pg_terminate_backend(pg_backend_pid())",
+                                   &F.conns[s].kill))
         abort();
     cursor_db = db;
     db->drv = &F.wrap;

@@ -291,9 +291,13 @@ int m2m_auth_jwt(m2m_db *db, const char *token, const m2m_jwt_config *cfg) {
     if (!db)
         return M2M_MISUSE;
     m2m_auth_clear(db);
-    if (db->drv && strcmp(db->drv->name, "sqlite") == 0)
-        return m2m__set_error(
-            db, M2M_NOTSUP, "jwt: JWT-bound sessions need PostgreSQL row-level security");
+    if (db->drv && !db->drv->info->caps.rls) {
+        bool built;
+        const m2m__backend *with = m2m__rls_backend(&built);
+        return m2m__set_error(db, M2M_NOTSUP,
+                              "jwt: JWT-bound sessions need %s%srow-level security",
+                              with ? with->label : "", with ? " " : "");
+    }
     if (!token)
         return m2m__set_error(db, M2M_INVALID, "jwt: token is NULL");
     if (!cfg)

@@ -39,13 +39,13 @@ int m2m__collect_row(void *arg, m2m__cursor *row) {
     size_t *count[] = {&ch->nattached, &ch->ndetached, &ch->nupdated};
     int l = c->list, col = 0;
     if (l == M2M__TAGGED) {
-        m2m_value tag = c->db->drv->cursor_value(row, 0);
+        m2m_value tag = c->db->drv->stmt.cursor_value(row, 0);
         l = tag.type == M2M_TINT ? (int)tag.i : tag.type == M2M_TTEXT ? atoi(tag.s) : -1;
         if (l != M2M__ATTACHED && l != M2M__DETACHED)
             return m2m__set_error(c->db, M2M_ERROR, "internal: bad report row");
         col = 1;
     }
-    m2m_value v = c->db->drv->cursor_value(row, col);
+    m2m_value v = c->db->drv->stmt.cursor_value(row, col);
     if (m2m__grow((void **)list[l], &c->rep->cap[l], *count[l] + 1, sizeof(m2m_value)) ||
         m2m__value_copy(&(*list[l])[*count[l]], v))
         return m2m__set_error(c->db, M2M_NOMEM, "out of memory collecting the report");
@@ -55,7 +55,7 @@ int m2m__collect_row(void *arg, m2m__cursor *row) {
 
 int m2m__int_row(void *arg, m2m__cursor *row) {
     m2m__intval *c = arg;
-    m2m_value v = c->db->drv->cursor_value(row, 0);
+    m2m_value v = c->db->drv->stmt.cursor_value(row, 0);
     c->v = v.type == M2M_TINT    ? v.i
            : v.type == M2M_TTEXT ? (int64_t)strtoll(v.s, NULL, 10)
                                  : 0;

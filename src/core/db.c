@@ -14,37 +14,31 @@ struct m2m__pending {
 };
 
 static const char *const fixed_sql[M2M__NFIXED] = {
-    [M2M__BEGIN] = NULL, /* the driver's begin_sql */
     [M2M__COMMIT] = "COMMIT",
     [M2M__ROLLBACK] = "ROLLBACK",
     [M2M__SAVEPOINT] = "SAVEPOINT m2m_op",
     [M2M__RELEASE] = "RELEASE SAVEPOINT m2m_op",
     [M2M__ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT m2m_op",
-    /* How PostgREST hands claims to policies; role switches with it. */
-    [M2M__AUTH] = "SELECT set_config('request.jwt.claims', $1, true), "
-                  "set_config('role', $2, true)",
-    [M2M__LOCK] = NULL,       /* the driver's lock_sql */
-    [M2M__LOCK_ALL] = NULL,   /* the driver's lock_all_sql */
-    [M2M__READ_BEGIN] = NULL, /* the driver's read_begin_sql */
-    [M2M__XID] = NULL,        /* the driver's xid_sql */
-    [M2M__XID_STATUS] = NULL, /* the driver's xid_status_sql */
 };
 
-/* The SQL of a fixed statement; NULL when the driver has none. */
+/* The SQL of a fixed statement: standard SQL above, the rest the driver's
+ * dialect; NULL when the driver has none. */
 static const char *fixed_text(const m2m__driver *drv, int which) {
     switch (which) {
         case M2M__BEGIN:
-            return drv->begin_sql;
+            return drv->dialect.begin_sql;
+        case M2M__AUTH:
+            return drv->dialect.auth_sql;
         case M2M__LOCK:
-            return drv->lock_sql;
+            return drv->dialect.lock_sql;
         case M2M__LOCK_ALL:
-            return drv->lock_all_sql;
+            return drv->dialect.lock_all_sql;
         case M2M__READ_BEGIN:
-            return drv->read_begin_sql;
+            return drv->dialect.read_begin_sql;
         case M2M__XID:
-            return drv->xid_sql;
+            return drv->dialect.xid_sql;
         case M2M__XID_STATUS:
-            return drv->xid_status_sql;
+            return drv->dialect.xid_status_sql;
         default:
             return fixed_sql[which];
     }
@@ -52,83 +46,15 @@ static const char *fixed_text(const m2m__driver *drv, int which) {
 
 _Static_assert((int)M2M__NFIXED <= (int)M2M__NFIXED_MAX, "m2m_db.fixed is too small");
 
-/* A libpq key=value connection string: it starts with "keyword =". */
-static bool is_conninfo(const char *s) {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    const char *k = s;
-    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')
-        s++;
-    if (s == k)
-        return false;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return *s == '=';
-}
-
-/* The length of url's scheme ("mysql" of "mysql://h/d"), 0 if it has none. */
-static size_t scheme_len(const char *url) {
-    size_t n = 0;
-    if (!((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z')))
-        return 0;
-    while ((url[n] >= 'a' && url[n] <= 'z') || (url[n] >= 'A' && url[n] <= 'Z') ||
-           (url[n] >= '0' && url[n] <= '9') || url[n] == '+' || url[n] == '-' ||
-           url[n] == '.')
-        n++;
-    return url[n] == ':' ? n : 0;
-}
-
-#define M2M__URLS                                                                        \
-    "sqlite:PATH, sqlite::memory:, postgresql://..., postgres://... or a libpq "         \
-    "key=value string"
-
-/* The driver of url, or an error (set on db) saying what is wrong with it.
- * The text after a scheme may hold a password: messages name the scheme
- * only, or the path of a URL without one. */
-static int pick_driver(m2m_db *db, const char *url, const m2m__driver **out) {
-    *out = NULL;
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        if (!url[7])
-            return m2m__set_error(db, M2M_INVALID,
-                                  "'sqlite:' has no path: write sqlite:app.db (a file) "
-                                  "or sqlite::memory:");
-        *out = &m2m__sqlite_driver;
-        return M2M_OK;
-    }
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0 ||
-        is_conninfo(url)) {
-#ifdef M2M_HAVE_PG
-        *out = &m2m__pg_driver;
-        return M2M_OK;
-#else
-        return m2m__set_error(db, M2M_NOTSUP,
-                              "a PostgreSQL URL, but this m2m is built without the "
-                              "PostgreSQL backend (M2M_WITH_POSTGRESQL, libpq)");
-#endif
-    }
-    if (!*url)
-        return m2m__set_error(db, M2M_INVALID,
-                              "empty database URL: m2m opens " M2M__URLS);
-    size_t n = scheme_len(url);
-    if (n)
-        return m2m__set_error(db, M2M_INVALID,
-                              "unknown database URL scheme '%.*s:': m2m opens " M2M__URLS,
-                              (int)(n < 40 ? n : 40), url);
-    return m2m__set_error(db, M2M_INVALID,
-                          "'%.200s' is not a database URL: for a SQLite file write "
-                          "'sqlite:%.200s'; m2m opens " M2M__URLS,
-                          url, url);
-}
-
 /* Close the connection and its fixed statements; the handle stays. */
 static void disconnect(m2m_db *db) {
     for (int i = 0; i < M2M__NFIXED; i++) {
         if (db->fixed[i])
-            db->drv->finalize(db, db->fixed[i]);
+            db->drv->stmt.finalize(db, db->fixed[i]);
         db->fixed[i] = NULL;
     }
     if (db->conn)
-        db->drv->close(db);
+        db->drv->conn.close(db);
     db->conn = NULL;
 }
 
@@ -142,9 +68,9 @@ int m2m_open(const char *url, m2m_db **out) {
     if (!db)
         return M2M_NOMEM;
     db->busy_timeout_ms = M2M__BUSY_TIMEOUT_MS;
-    int rc = pick_driver(db, url, &db->drv);
+    int rc = m2m__driver_for(db, url, &db->drv);
     if (rc == M2M_OK)
-        rc = db->drv->open(db, url);
+        rc = db->drv->conn.open(db, url);
     /* Transaction control is prepared up front so that a later rollback
      * never needs memory or a prepare that could fail. */
     for (int i = 0; rc == M2M_OK && i < M2M__NFIXED; i++) {
@@ -213,7 +139,7 @@ void m2m__db_unref(m2m_db *db) {
 const char *m2m_backend(m2m_db *db) {
     if (!db || db->unopened)
         return NULL;
-    return strcmp(db->drv->name, "sqlite") == 0 ? "sqlite" : "postgresql";
+    return db->drv->info->name;
 }
 
 int m2m_reconnect(m2m_db *db) {
@@ -225,7 +151,7 @@ int m2m_reconnect(m2m_db *db) {
     db->in_txn = 0;
     db->xid_state = 0;
     pending_free(db);
-    return db->drv->reconnect(db);
+    return db->drv->conn.reconnect(db);
 }
 
 const char *m2m__fixed_sql(m2m_db *db, const m2m__stmt *st) {
@@ -241,7 +167,7 @@ int m2m__fixed(m2m_db *db, int which, m2m__stmt **out) {
         if (!sql)
             return m2m__set_error(db, M2M_ERROR, "internal: no fixed statement %d",
                                   which);
-        int rc = db->drv->prepare(db, sql, &db->fixed[which]);
+        int rc = db->drv->stmt.prepare(db, sql, &db->fixed[which]);
         if (rc)
             return rc;
     }
@@ -261,7 +187,7 @@ static int run_fixed(m2m_db *db, int which) {
     if (rc)
         return rc;
     m2m__step step = {.stmt = st};
-    return db->drv->run(db, &step, 1);
+    return db->drv->stmt.run(db, &step, 1);
 }
 
 int m2m_begin(m2m_db *db) {
@@ -286,7 +212,7 @@ static int send_commit(m2m_db *db) {
     size_t n = 0;
     m2m__stmt *st;
     int rc;
-    if (db->drv->xid_sql && db->xid_state == 0) {
+    if (db->drv->info->caps.in_doubt && db->xid_state == 0) {
         if ((rc = m2m__fixed(db, M2M__XID, &st)))
             return rc;
         steps[n++] = (m2m__step){.stmt = st, .on_row = m2m__xid_row, .arg = db};
@@ -294,7 +220,7 @@ static int send_commit(m2m_db *db) {
     if ((rc = m2m__fixed(db, M2M__COMMIT, &st)))
         return rc;
     steps[n++] = (m2m__step){.stmt = st};
-    return m2m__resolve_commit(db, db->drv->run(db, steps, n));
+    return m2m__resolve_commit(db, db->drv->stmt.run(db, steps, n));
 }
 
 int m2m_commit(m2m_db *db) {
@@ -391,14 +317,14 @@ int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams
     if (!sql || (nparams && !params))
         return m2m__set_error(db, M2M_MISUSE, "m2m_sql: NULL sql or params");
     m2m__stmt *st = NULL;
-    int rc = db->drv->prepare(db, sql, &st);
+    int rc = db->drv->stmt.prepare(db, sql, &st);
     if (rc)
         return rc;
     if (out)
         return m2m__rows_raw(db, st, true, params, nparams, out);
     m2m__step step = {.stmt = st, .params = params, .nparams = nparams};
-    rc = db->drv->run(db, &step, 1);
-    db->drv->finalize(db, st);
+    rc = db->drv->stmt.run(db, &step, 1);
+    db->drv->stmt.finalize(db, st);
     return rc;
 }
 
@@ -410,7 +336,7 @@ int m2m_exec(m2m_db *db, const char *script) {
     m2m__clear_error(db);
     if (!script)
         return m2m__set_error(db, M2M_MISUSE, "m2m_exec: NULL script");
-    return db->drv->exec_script(db, script);
+    return db->drv->stmt.exec_script(db, script);
 }
 
 void m2m_stats_get(m2m_db *db, m2m_stats *out) {

@@ -92,12 +92,12 @@ int m2m__digest_row(void *arg, m2m__cursor *row) {
     m2m__digest_state *s = state(db);
     if (!s || m2m__grow((void **)&s->rows, &s->cap, d->count + 1, ROW_LEN))
         return oom(db);
-    int n = drv->cursor_ncols(row);
+    int n = drv->stmt.cursor_ncols(row);
     unsigned char h[8];
     put_u64(h, (uint64_t)n);
     int ok = EVP_DigestInit_ex2(s->ctx, s->md, NULL) && EVP_DigestUpdate(s->ctx, h, 8);
     for (int i = 0; ok && i < n; i++)
-        ok = feed_value(s->ctx, drv->cursor_value(row, i));
+        ok = feed_value(s->ctx, drv->stmt.cursor_value(row, i));
     if (!ok || !EVP_DigestFinal_ex(s->ctx, s->rows + d->count * ROW_LEN, NULL))
         return oom(db);
     d->count++;

@@ -23,7 +23,7 @@ static void rel_free_strings(m2m_relation *r) {
 static void rel_free(m2m_relation *rel) {
     m2m_db *db = rel->db;
     for (size_t i = 0; i < rel->ncache; i++) {
-        rel->db->drv->finalize(rel->db, rel->cache[i].stmt);
+        rel->db->drv->stmt.finalize(rel->db, rel->cache[i].stmt);
         m2m__free(rel->cache[i].sql);
         m2m__free(rel->cache[i].shape);
     }
@@ -263,14 +263,16 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
     r->lock_key = lock_key(r->pivot_table);
     if (check && (rc = m2m__rel_check(r, false, NULL)))
         goto fail;
-    /* No JWT session can start on SQLite: say so now, not at every write
-     * (after the checks against the catalog, so a missing column is
-     * M2M_NOTFOUND on both backends). */
-    if (r->owner_column && strcmp(db->drv->name, "sqlite") == 0) {
+    /* No JWT session can start without row-level security: say so now, not
+     * at every write (after the checks against the catalog, so a missing
+     * column is M2M_NOTFOUND on every backend). */
+    if (r->owner_column && !db->drv->info->caps.rls) {
+        bool built;
+        const m2m__backend *with = m2m__rls_backend(&built);
         rc = m2m__set_error(db, M2M_NOTSUP,
-                            "relation: owner_column '%s' needs PostgreSQL (JWT-bound "
+                            "relation: owner_column '%s' needs %s (JWT-bound "
                             "relations rely on its row-level security)",
-                            r->owner_column);
+                            r->owner_column, with ? with->label : "row-level security");
         goto fail;
     }
     *out = r;
@@ -337,7 +339,7 @@ int m2m_relation_on_change(m2m_relation *rel, m2m_before_fn before, m2m_after_fn
 /* A table named in DDL where the backend wants it without its schema. */
 static const char *ddl_table(const m2m__driver *d, const char *table) {
     const char *dot = strchr(table, '.');
-    return dot && d->ddl_local_names ? dot + 1 : table;
+    return dot && d->info->caps.ddl_local_names ? dot + 1 : table;
 }
 
 /* The index on the related key: the pivot's own name (no schema) and the
@@ -373,15 +375,17 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     int rc = m2m__rel_check(rel, false, &exists);
     if (rc || exists)
         return rc;
-    const char *pt = rel->parent_type == M2M_TINT ? d->int_key_type : d->text_type;
-    const char *rt = rel->related_type == M2M_TINT ? d->int_key_type : d->text_type;
+    const char *pt =
+        rel->parent_type == M2M_TINT ? d->dialect.int_key_type : d->dialect.text_type;
+    const char *rt =
+        rel->related_type == M2M_TINT ? d->dialect.int_key_type : d->dialect.text_type;
     m2m__buf b = {0};
     m2m__buf_add(&b, "CREATE TABLE IF NOT EXISTS ");
     m2m__buf_ident(&b, rel->pivot_table);
     m2m__buf_add(&b, " (");
     if (rel->pivot_id) {
         m2m__buf_ident(&b, rel->pivot_id);
-        m2m__buf_addf(&b, " %s NOT NULL UNIQUE, ", d->text_type);
+        m2m__buf_addf(&b, " %s NOT NULL UNIQUE, ", d->dialect.text_type);
     }
     m2m__buf_ident(&b, rel->fk);
     m2m__buf_addf(&b, " %s NOT NULL REFERENCES ", pt);
@@ -398,14 +402,14 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     for (size_t i = 0; i < rel->ncols; i++) {
         m2m__buf_add(&b, ", ");
         m2m__buf_ident(&b, rel->cols[i]);
-        m2m__buf_addf(&b, " %s", d->text_type);
+        m2m__buf_addf(&b, " %s", d->dialect.text_type);
     }
     if (rel->timestamps) {
         m2m__buf_add(&b, ", ");
         m2m__buf_ident(&b, rel->created_at);
-        m2m__buf_addf(&b, " %s, ", d->timestamp_type);
+        m2m__buf_addf(&b, " %s, ", d->dialect.timestamp_type);
         m2m__buf_ident(&b, rel->updated_at);
-        m2m__buf_addf(&b, " %s", d->timestamp_type);
+        m2m__buf_addf(&b, " %s", d->dialect.timestamp_type);
     }
     m2m__buf_add(&b, ", PRIMARY KEY (");
     m2m__buf_ident(&b, rel->fk);
@@ -418,12 +422,12 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
         return m2m__set_error(db, rc, "create pivot: out of memory");
     }
     const char *dot = strchr(rel->pivot_table, '.');
-    if (dot && d->ddl_local_names)
+    if (dot && d->info->caps.ddl_local_names)
         m2m__buf_addf(&b, "\"%.*s\".", (int)(dot - rel->pivot_table), rel->pivot_table);
     m2m__buf_ident(&b, idx);
     m2m__buf_add(&b, " ON ");
-    m2m__buf_ident(&b, d->ddl_local_names ? ddl_table(d, rel->pivot_table)
-                                          : rel->pivot_table);
+    m2m__buf_ident(&b, d->info->caps.ddl_local_names ? ddl_table(d, rel->pivot_table)
+                                                     : rel->pivot_table);
     m2m__buf_add(&b, " (");
     m2m__buf_ident(&b, rel->rk);
     m2m__buf_add(&b, ");");
@@ -431,8 +435,8 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     if (!ddl)
         return m2m__set_error(db, M2M_NOMEM, "create pivot: out of memory");
     m2m__buf s = {0};
-    m2m__buf_addf(&s, "%s; %s COMMIT;", db->in_txn ? "SAVEPOINT m2m_ddl" : d->begin_sql,
-                  ddl);
+    m2m__buf_addf(&s, "%s; %s COMMIT;",
+                  db->in_txn ? "SAVEPOINT m2m_ddl" : d->dialect.begin_sql, ddl);
     if (db->in_txn) {
         s.len -= strlen("COMMIT;");
         m2m__buf_add(&s, "RELEASE SAVEPOINT m2m_ddl;");
@@ -441,14 +445,14 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     m2m__free(ddl);
     if (!script)
         return m2m__set_error(db, M2M_NOMEM, "create pivot: out of memory");
-    rc = d->exec_script(db, script);
+    rc = d->stmt.exec_script(db, script);
     m2m__free(script);
     if (rc != M2M_OK) {
         char *msg = m2m__strdup(db->errmsg);
-        d->exec_script(db, db->in_txn
-                               ? "ROLLBACK TO SAVEPOINT m2m_ddl; RELEASE SAVEPOINT "
-                                 "m2m_ddl"
-                               : "ROLLBACK");
+        d->stmt.exec_script(db, db->in_txn
+                                    ? "ROLLBACK TO SAVEPOINT m2m_ddl; RELEASE SAVEPOINT "
+                                      "m2m_ddl"
+                                    : "ROLLBACK");
         m2m__set_error(db, rc, "create pivot table %s: %s", rel->pivot_table,
                        msg ? msg : m2m_errstr(rc));
         m2m__free(msg);
@@ -460,13 +464,13 @@ static int cache_put(m2m_relation *rel, int op, uint64_t mask, char *sql,
                      m2m__stmt **out) {
     m2m_db *db = rel->db;
     m2m__stmt *st = NULL;
-    int rc = db->drv->prepare(db, sql, &st);
+    int rc = db->drv->stmt.prepare(db, sql, &st);
     if (rc == M2M_OK && m2m__grow((void **)&rel->cache, &rel->capcache, rel->ncache + 1,
                                   sizeof *rel->cache))
         rc = m2m__set_error(db, M2M_NOMEM, "out of memory caching a statement");
     if (rc != M2M_OK) {
         if (st)
-            db->drv->finalize(db, st);
+            db->drv->stmt.finalize(db, st);
         m2m__free(sql);
         return rc;
     }

@@ -14,7 +14,7 @@ enum { M2M__MAX_PIVOT = 61 };
 #define M2M__NO_RETURNING (1ULL << 63)
 #define M2M__FLAT         (1ULL << 62)
 /* Bit 61: the statement's ids are integers of a narrow span; its membership
- * test is drv->ids_in's M2M__IN_SPAN form. */
+ * test is drv->dialect.ids_in's M2M__IN_SPAN form. */
 #define M2M__SPAN (1ULL << 61)
 
 /* A statement built once for a relation and kept prepared: writes are keyed
@@ -46,11 +46,11 @@ struct m2m_relation {
     char *created_at, *updated_at, *pivot_id, *owner_column;
     bool owner_read_all;
     int strategy;
-    int32_t lock_key; /* per pivot table, for the PostgreSQL advisory lock */
+    int32_t lock_key; /* per pivot table, for the driver's lock_sql */
     int pair_unique;  /* (fk, rk) unique in the pivot: 0 not asked, 1 no, 2 yes */
-    int rk_col;       /* drv->deleted_col of rk: 0 not asked, -1 none, else index + 1 */
-    int rk_span;      /* drv->span_ok of (fk, rk): 0 not asked, 1 no, 2 yes */
-    bool checked;     /* tables and columns verified (relcheck.c) */
+    int rk_col; /* drv->dialect.deleted_col of rk: 0 not asked, -1 none, else index + 1 */
+    int rk_span;  /* drv->dialect.span_ok of (fk, rk): 0 not asked, 1 no, 2 yes */
+    bool checked; /* tables and columns verified (relcheck.c) */
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;

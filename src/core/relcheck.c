@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A relation's definition checked against the database: its tables and
  * every column it names exist, and its keys hold the declared id types.
- * One catalog query (drv->columns) answers it all. */
+ * One catalog query (drv->dialect.columns) answers it all. */
 #include "core/relation.h"
 
 #include <string.h>
@@ -26,7 +26,7 @@ typedef struct found {
 } found;
 
 static bool same_name(const m2m_db *db, const char *a, const char *b) {
-    if (!db->drv->names_nocase)
+    if (!db->drv->info->caps.names_nocase)
         return strcmp(a, b) == 0;
     for (; *a && *b; a++, b++) {
         char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
@@ -75,9 +75,10 @@ int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists) {
     found f = {.db = db, .w = w, .n = n};
     if (pivot_exists)
         *pivot_exists = true;
-    int rc =
-        db->drv->columns ? db->drv->columns(db, tables, NTABLES, on_col, &f) : M2M_OK;
-    if (rc == M2M__LATER || !db->drv->columns)
+    int rc = db->drv->dialect.columns
+                 ? db->drv->dialect.columns(db, tables, NTABLES, on_col, &f)
+                 : M2M_OK;
+    if (rc == M2M__LATER || !db->drv->dialect.columns)
         return M2M_OK; /* asked again at first use */
     if (rc)
         return rc;

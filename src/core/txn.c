@@ -63,8 +63,8 @@ static int add_fixed(m2m__op *op, int which, const m2m_value *params, size_t n,
 
 int m2m__xid_row(void *arg, m2m__cursor *row) {
     m2m_db *db = arg;
-    int n = db->drv->cursor_ncols(row);
-    m2m_value v = n > 0 ? db->drv->cursor_value(row, n - 1) : M2M_NULL;
+    int n = db->drv->stmt.cursor_ncols(row);
+    m2m_value v = n > 0 ? db->drv->stmt.cursor_value(row, n - 1) : M2M_NULL;
     db->xid_state = v.type == M2M_TINT ? 2 : 1;
     db->xid = v.i;
     return M2M_OK;
@@ -77,7 +77,7 @@ typedef struct xstatus {
 
 static int status_row(void *arg, m2m__cursor *row) {
     xstatus *x = arg;
-    m2m_value v = x->db->drv->cursor_value(row, 0);
+    m2m_value v = x->db->drv->stmt.cursor_value(row, 0);
     if (v.type == M2M_TTEXT)
         snprintf(x->text, sizeof x->text, "%s", v.s);
     return M2M_OK;
@@ -93,7 +93,7 @@ static int ask_status(m2m_db *db, int64_t xid, char *out, size_t n) {
         xstatus x = {db, ""};
         m2m__step s = {
             .stmt = st, .params = &p, .nparams = 1, .on_row = status_row, .arg = &x};
-        if ((rc = db->drv->run(db, &s, 1)))
+        if ((rc = db->drv->stmt.run(db, &s, 1)))
             break;
         snprintf(out, n, "%s", x.text);
         if (strcmp(x.text, "in progress") != 0)
@@ -105,7 +105,7 @@ static int ask_status(m2m_db *db, int64_t xid, char *out, size_t n) {
 }
 
 int m2m__resolve_commit(m2m_db *db, int rc) {
-    if (rc != M2M_CONNECTION || !db->drv->xid_status_sql)
+    if (rc != M2M_CONNECTION || !db->drv->info->caps.in_doubt)
         return rc;
     m2m__saved_error lost = m2m__error_save(db);
     const char *why = lost.msg ? lost.msg : "connection lost";
@@ -125,7 +125,7 @@ int m2m__resolve_commit(m2m_db *db, int rc) {
             "%s; the connection was lost before the transaction's id was read: the "
             "change may or may not be committed (read the data to know)",
             why);
-    } else if ((rc = db->drv->reconnect(db)) != M2M_OK) {
+    } else if ((rc = db->drv->conn.reconnect(db)) != M2M_OK) {
         rc = m2m__set_error(db, M2M_INDOUBT,
                             "%s; cannot reconnect to ask whether transaction %lld "
                             "committed (SELECT txid_status(%lld) tells): %s",
@@ -186,7 +186,7 @@ int m2m__op_begin_read(m2m__op *op, m2m_relation *rel) {
 
 int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     int rc = m2m__op_begin_read(op, rel);
-    if (rc == M2M_OK && rel->db->drv->lock_sql) {
+    if (rc == M2M_OK && !rel->db->drv->info->caps.single_writer) {
         /* A relation and its inverse write the same rows, keyed by different
          * columns. The side whose parent column sorts first locks its parent
          * under a shared lock of the pivot table; the other side takes that
@@ -218,8 +218,8 @@ static int flush_from(m2m__op *op, size_t from) {
         op->begin_pending = false;
         return M2M_OK;
     }
-    int rc =
-        op->n > from ? op->db->drv->run(op->db, op->steps + from, op->n - from) : M2M_OK;
+    int rc = op->n > from ? op->db->drv->stmt.run(op->db, op->steps + from, op->n - from)
+                          : M2M_OK;
     if (op->n > from && !(rc && op->db->unsent))
         op->started = true;
     op->n = 0;
@@ -230,7 +230,7 @@ static int flush_from(m2m__op *op, size_t from) {
 int m2m__op_flush(m2m__op *op) { return flush_from(op, 0); }
 
 int m2m__op_commit(m2m__op *op) {
-    if (op->begin_pending && op->db->drv->batch_is_txn) {
+    if (op->begin_pending && op->db->drv->info->caps.batch_is_txn) {
         /* Skip the queued BEGIN (steps stay where callers point to them). */
         int rc = flush_from(op, 1);
         op->open = false; /* committed, or rolled back by the server */

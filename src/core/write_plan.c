@@ -10,13 +10,14 @@
 #include <string.h>
 
 /* The column of rk from which the driver reports a DELETE's rows without
- * RETURNING (drv->deleted_col), asked once per relation; -1 none. Not
+ * RETURNING (drv->dialect.deleted_col), asked once per relation; -1 none. Not
  * under row-level security, where a DELETE is counted against a check. */
 static int rk_col(m2m_relation *rel) {
     if (!rel->rk_col) {
-        int at = rel->db->drv->deleted_col && !rel->owner_column
-                     ? rel->db->drv->deleted_col(rel->db, rel->pivot_table, rel->rk)
-                     : -1;
+        int at =
+            rel->db->drv->dialect.deleted_col && !rel->owner_column
+                ? rel->db->drv->dialect.deleted_col(rel->db, rel->pivot_table, rel->rk)
+                : -1;
         rel->rk_col = at >= 0 ? at + 1 : -1;
     }
     return rel->rk_col - (rel->rk_col > 0);
@@ -80,8 +81,8 @@ static void inserts(planner *pl, const char *why) {
  * and no row-level security count must come between the two. */
 static bool one_statement(const planner *pl) {
     const m2m__input *in = pl->in;
-    return pl->rel->db->drv->dml_cte && !pl->rel->owner_column && in->ngroups == 1 &&
-           !in->nskipped && in->groups[0].mask & M2M__FLAT;
+    return pl->rel->db->drv->info->caps.dml_cte && !pl->rel->owner_column &&
+           in->ngroups == 1 && !in->nskipped && in->groups[0].mask & M2M__FLAT;
 }
 
 static void plan_sync(planner *pl) {
@@ -129,11 +130,11 @@ static void plan_toggle(planner *pl) {
     pl->need_detached = true;
     /* The ids the DELETE takes decide what to insert. A driver that reports
      * a DELETE's rows without RETURNING (deleted_col: SQLite's pre-update
-     * hook) needs nothing else; without it, with one writer at a time (no
-     * lock_sql: SQLite), a SELECT in the transaction finds exactly the rows
-     * the DELETE will take, and costs less than DELETE ... RETURNING, which
-     * gathers its rows in a temporary table first. */
-    bool select_first = !pl->rel->db->drv->lock_sql && rk_col(pl->rel) < 0;
+     * hook) needs nothing else; without it, with one writer at a time
+     * (caps.single_writer), a SELECT in the transaction finds exactly the
+     * rows the DELETE will take, and costs less than DELETE ... RETURNING,
+     * which gathers its rows in a temporary table first. */
+    bool select_first = pl->rel->db->drv->info->caps.single_writer && rk_col(pl->rel) < 0;
     if (select_first) {
         stmt(pl, S_SELECT_IN, S_COUNT_IN, 0, D_IDS, M2M__DETACHED,
              "find the given ids that are attached: one writer at a time, so the "
@@ -215,7 +216,7 @@ void m2m__plan_write(m2m_relation *rel, const m2m__call *k, const m2m__input *in
         p->commit_why = "commit after reading the new version";
     else if (counts_last(p))
         p->commit_why = "commit after row-level security hid no row from the change";
-    else if (p->collect && db->drv->batch_is_txn)
+    else if (p->collect && db->drv->info->caps.batch_is_txn)
         p->commit_why = "commit once the report is built";
     else if (rel->after && db->in_txn)
         p->commit_why = "release the savepoint once the after-commit callback is queued";

@@ -138,12 +138,13 @@ static bool spans(m2m_relation *rel, int kind, uint64_t mask) {
     bool in_ids =
         kind == S_DELETE_IN || kind == S_COUNT_IN || kind == S_UPDATE_SET ||
         ((kind == S_UPDATE_FROM || kind == S_COUNT_UPDATE_FROM) && mask & M2M__FLAT);
-    if (!in_ids || !rel->db->drv->span_ok)
+    if (!in_ids || !rel->db->drv->dialect.span_ok)
         return false;
     if (!rel->rk_span)
         rel->rk_span =
-            rel->db->drv->span_ok(rel->db, rel->pivot_table, rel->fk, rel->rk) > 0 ? 2
-                                                                                   : 1;
+            rel->db->drv->dialect.span_ok(rel->db, rel->pivot_table, rel->fk, rel->rk) > 0
+                ? 2
+                : 1;
     return rel->rk_span == 2;
 }
 
@@ -295,7 +296,7 @@ static bool first_id(m2m__opctx *c, int kind, const m2m_value *params, size_t n,
                        .nparams = n,
                        .on_row = m2m__collect_row,
                        .arg = &col};
-        if (db->drv->run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
+        if (db->drv->stmt.run(db, &s, 1) == M2M_OK && tmp->ch.nattached) {
             char buf[40];
             snprintf(out, cap, "%.100s",
                      m2m_value_text(tmp->ch.attached[0], buf, sizeof buf));
@@ -333,7 +334,7 @@ static void diagnose_fk(m2m__opctx *c, m2m__input *in) {
                        .nparams = 1,
                        .on_row = m2m__int_row,
                        .arg = &seen};
-        if (db->drv->run(db, &s, 1) == M2M_OK && !seen.seen) {
+        if (db->drv->stmt.run(db, &s, 1) == M2M_OK && !seen.seen) {
             char buf[40];
             m2m__error_drop(&why);
             m2m__set_error(

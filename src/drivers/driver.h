@@ -56,39 +56,139 @@ typedef struct m2m__step {
     int plan_flags;
 } m2m__step;
 
-/* Everything that differs between backends. The core never branches on the
- * backend; it calls these. All SQL uses $1..$n placeholders. */
-typedef struct m2m__driver {
-    int version; /* 1 */
-    const char *name;
-    /* Connection. open stores its state in db->conn; errors via set_error. */
+/* ---- what a backend is and can do ---- */
+
+/* Facts the core plans with; a driver declares them, the core never asks
+ * which backend it runs on. */
+typedef struct m2m__caps {
+    /* Row-level security: JWT sessions, owner_column relations and
+     * m2m_rls_install (dialect.auth_sql, dialect.rls_install). */
+    bool rls;
+    /* One writer at a time for the whole database (SQLite's BEGIN
+     * IMMEDIATE): writes take no per-parent lock, and a SELECT inside the
+     * transaction finds exactly the rows a DELETE after it will take. false:
+     * concurrent writers, serialized per parent by dialect.lock_sql. */
+    bool single_writer;
+    /* DELETE and INSERT may share one statement through WITH: toggle is
+     * then one statement. */
+    bool dml_cte;
+    /* The statements of one run() form one transaction by themselves (an
+     * extended-protocol pipeline up to its sync), so an operation sent
+     * whole needs no BEGIN and COMMIT. */
+    bool batch_is_txn;
+    /* A commit whose reply is lost may have happened: the core learns the
+     * transaction's id (dialect.xid_sql, the lock's last column) and asks
+     * after it (dialect.xid_status_sql). false: COMMIT either returns done
+     * or leaves nothing committed. */
+    bool in_doubt;
+    /* Names compare ignoring ASCII case. */
+    bool names_nocase;
+    /* DDL qualifies an index's name, not its table, with the schema, and a
+     * foreign key names its table without one. */
+    bool ddl_local_names;
+    /* Reads whose result may hold at most this many rows are worth taking
+     * whole (0: always stream): per row, a single-row mode may copy the
+     * result's description into a result of its own. */
+    size_t whole_rows;
+} m2m__caps;
+
+/* What the registry (drivers/registry.c) knows of a backend whether or not
+ * its driver is built in: each driver folder's info.c, always compiled. */
+typedef struct m2m__backend {
+    const char *name;  /* m2m_backend(): "sqlite", ... */
+    const char *label; /* its name in messages */
+    /* The build switch and the library that bring the driver in, named
+     * when a URL of it reaches a build without it. */
+    const char *option, *library;
+    /* The URLs it opens, as messages list them. */
+    const char *urls;
+    /* The prefix that turns a file's path into one of its URLs (messages
+     * suggest it for a bare path); NULL: it opens no files. */
+    const char *file_prefix;
+    /* Is url one of its (by scheme, or by form)? */
+    bool (*claims)(const char *url);
+    m2m__caps caps;
+} m2m__backend;
+
+/* What m2m_rls_install asks a driver with caps.rls to install: the
+ * relation's tables and owner column (validated identifiers) and the role
+ * (validated, never NULL). */
+typedef struct m2m__rls {
+    const char *pivot, *parent, *related;
+    const char *owner_column;
+    bool owner_read_all; /* every row readable, writes still owner-bound */
+    const char *role;
+} m2m__rls;
+
+/* ---- the vtable ---- */
+
+/* The version of the interface below: a driver built for another is
+ * refused by the registry. */
+enum { M2M__DRIVER_VERSION = 2 };
+
+/* Connection. */
+typedef struct m2m__conn_ops {
+    /* Connect to url (one the backend claims); state in db->conn, errors
+     * via set_error. */
     int (*open)(m2m_db *db, const char *url);
+    /* Disconnect and free db->conn. */
     void (*close)(m2m_db *db);
+    /* Drop the connection and open a new one to the same URL. */
     int (*reconnect)(m2m_db *db);
-    /* Statements: prepare once, run many times. */
+} m2m__conn_ops;
+
+/* Statements (all SQL uses $1..$n placeholders) and cursors. */
+typedef struct m2m__stmt_ops {
+    /* Prepare once, run many times. */
     int (*prepare)(m2m_db *db, const char *sql, m2m__stmt **out);
+    /* Free a prepared statement. */
     void (*finalize)(m2m_db *db, m2m__stmt *st);
     /* Run steps in order, stopping at the first error (whose code it
-     * returns, message set on db). PostgreSQL sends them in one pipeline. */
+     * returns, message set on db); a driver may send them in one pipeline. */
     int (*run)(m2m_db *db, m2m__step *steps, size_t n);
     /* Read of one statement. whole = 0 streams the rows; whole > 0 takes
      * the result in one piece, or, when it holds more than whole rows,
      * drops it and returns M2M__MORE. */
     int (*cursor_open)(m2m_db *db, m2m__stmt *st, const m2m_value *params, size_t n,
                        size_t whole, m2m__cursor **out);
-    int (*cursor_next)(m2m__cursor *c); /* M2M_ROW, M2M_DONE or error */
+    /* Advance: M2M_ROW, M2M_DONE or error. */
+    int (*cursor_next)(m2m__cursor *c);
+    /* The number of columns of the result. */
     int (*cursor_ncols)(m2m__cursor *c);
+    /* Column i's name. */
     const char *(*cursor_name)(m2m__cursor *c, int i);
-    m2m_value (*cursor_value)(m2m__cursor *c, int i); /* borrowed until next */
+    /* Column i of the current row, borrowed until the next call. */
+    m2m_value (*cursor_value)(m2m__cursor *c, int i);
+    /* Stop reading and free the cursor. */
     void (*cursor_close)(m2m__cursor *c);
     /* A script of statements without parameters or rows. */
     int (*exec_script)(m2m_db *db, const char *script);
+} m2m__stmt_ops;
 
-    /* ---- dialect ---- */
-    const char *begin_sql; /* "BEGIN IMMEDIATE" (SQLite) or "BEGIN" */
+/* Dialect: the SQL the backend owns, and the planner's questions to it. */
+typedef struct m2m__dialect {
+    /* A write transaction (e.g. "BEGIN IMMEDIATE" takes the write lock). */
+    const char *begin_sql;
     /* A read-only transaction whose statements all see one snapshot: a
      * two-query read's pivot and related rows agree. */
     const char *read_begin_sql;
+    /* With caps.rls: hand the JWT claims ($1, JSON) and role ($2) to the
+     * policies for the current transaction. */
+    const char *auth_sql;
+    /* Without caps.single_writer: take the per-parent write lock inside the
+     * current transaction, with $1 the int key of the pivot table and $2 the
+     * parent, under a shared lock of the pivot table (lock_all_sql's, $1 the
+     * same key). With caps.in_doubt the row ends with the transaction's id. */
+    const char *lock_sql;
+    /* ...and take that pivot lock exclusively, for writers keyed by the
+     * other column of the pivot (docs/backends.md, Concurrency). */
+    const char *lock_all_sql;
+    /* With caps.in_doubt: the current transaction's id, or NULL when it has
+     * written nothing. */
+    const char *xid_sql;
+    /* ...and, with $1 such an id, "committed", "aborted" or "in progress"
+     * (NULL when unknown). */
+    const char *xid_status_sql;
     /* The ids of an operation travel as one parameter of type M2M__TIDS
      * (m2m__ids). Append a FROM item over that parameter $param, named
      * alias, whose one column "value" holds the ids (of key type type). */
@@ -98,19 +198,6 @@ typedef struct m2m__driver {
      * M2M__IN_SPAN (only where span_ok allows it) for integer ids of a
      * narrow span (m2m__ids_narrow): a range scan of that span instead. */
     void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, int form);
-    /* Can a range over the span of integer ids in column rk of table find
-     * a parent's rows: does rk compare them as numbers (SQLite: not TEXT
-     * affinity), and does an index lead with fk, rk, so that the range
-     * reads that parent's rows only? 1 yes, 0 no; NULL: the backend has no
-     * M2M__IN_SPAN form. */
-    int (*span_ok)(m2m_db *db, const char *table, const char *fk, const char *rk);
-    /* DELETE and INSERT may share one statement through WITH (PostgreSQL):
-     * toggle is then one statement. */
-    bool dml_cte;
-    /* The statements of one run() form one transaction by themselves
-     * (PostgreSQL: an extended-protocol pipeline up to its sync), so an
-     * operation sent whole needs no BEGIN and COMMIT. */
-    bool batch_is_txn;
     /* Append a FROM-able relation of the rows of a JSON array of objects
      * bound as parameter $param; keys are column names of table (quoted
      * name), and cols are the columns the SQL will read. */
@@ -121,36 +208,34 @@ typedef struct m2m__driver {
      * that key? A row updates only the columns it names. */
     void (*input_rows_has)(m2m__buf *b, const char *table, int param,
                            const char *const *cols, size_t ncols, size_t from);
-    /* Append SQL that takes the per-parent write lock inside the current
-     * transaction, with $1 the int key of the pivot table and $2 the parent,
-     * under a shared lock of the pivot table (lock_all_sql's, $1 the same
-     * key); NULL when the backend serializes writers anyway (SQLite). The
-     * row of either ends with the transaction's id (xid_status_sql). */
-    const char *lock_sql;
-    /* ...and SQL that takes that pivot lock exclusively, for writers keyed
-     * by the other column of the pivot (docs/backends.md, Concurrency). */
-    const char *lock_all_sql;
-    /* In-doubt commits (NULL: a commit is never in doubt, as on SQLite,
-     * whose COMMIT either returns done or leaves nothing committed).
-     * xid_sql: the current transaction's id, or NULL when it has written
-     * nothing; xid_status_sql: with $1 such an id, "committed", "aborted"
-     * or "in progress" (NULL when unknown). */
-    const char *xid_sql;
-    const char *xid_status_sql;
-    /* Reads whose result may hold at most this many rows are worth taking
-     * whole (0: always stream): per row, PostgreSQL's single-row mode
-     * copies the result's description into a result of its own. */
-    size_t whole_rows;
+    /* Append the clause that makes an INSERT ... SELECT skip the rows a
+     * unique index already holds (key: the pivot's related key, for a
+     * dialect that must name a column). It follows a WHERE, which some
+     * parsers need to read INSERT ... SELECT ... ON CONFLICT as an upsert. */
+    void (*insert_skip)(m2m__buf *b, const char *key);
+    /* Append the clause that returns column col (an identifier) of each
+     * row a DELETE, INSERT or UPDATE of the pivot table writes. The column
+     * goes unqualified: some dialects take no table alias there. */
+    void (*returning)(m2m__buf *b, const char *col);
+    const char *now_sql;        /* current timestamp expression */
+    const char *int_key_type;   /* DDL type of integer keys */
+    const char *text_type;      /* DDL type of text columns */
+    const char *timestamp_type; /* DDL type of timestamps */
+    /* Can a range over the span of integer ids in column rk of table find
+     * a parent's rows: does rk compare them as numbers, and does an index
+     * lead with fk, rk, so that the range reads that parent's rows only?
+     * 1 yes, 0 no; NULL: the backend has no M2M__IN_SPAN form. */
+    int (*span_ok)(m2m_db *db, const char *table, const char *fk, const char *rk);
     /* Does a unique index of table cover exactly columns a and b? Then an
-     * insert needs no NOT EXISTS: ON CONFLICT alone skips the pairs present
-     * (on SQLite that subquery on the table being written also makes it
-     * stage the rows in a temporary table first). 1 yes, 0 no, -1 could not
-     * ask now (ask again later); NULL: always keep the NOT EXISTS. */
+     * insert needs no NOT EXISTS: insert_skip alone skips the pairs present
+     * (a subquery on the table being written may also make the backend
+     * stage the rows first). 1 yes, 0 no, -1 could not ask now (ask again
+     * later); NULL: always keep the NOT EXISTS. */
     int (*pair_unique)(m2m_db *db, const char *table, const char *a, const char *b);
     /* The index of col among table's columns, when the driver can report a
-     * DELETE's rows without RETURNING (m2m__step.deleted_col; SQLite's
-     * pre-update hook: RETURNING gathers its rows in a temporary table
-     * first). -1: it cannot; NULL: never. */
+     * DELETE's rows without RETURNING (m2m__step.deleted_col, e.g. through
+     * a pre-update hook, where RETURNING gathers its rows in a temporary
+     * table first). -1: it cannot; NULL: never. */
     int (*deleted_col)(m2m_db *db, const char *table, const char *col);
     /* The columns of tables (validated identifiers, maybe schema-qualified,
      * resolved as the SQL resolves them) in one query: on_col(arg, t, name,
@@ -161,20 +246,35 @@ typedef struct m2m__driver {
     int (*columns)(m2m_db *db, const char *const *tables, size_t n,
                    void (*on_col)(void *arg, size_t t, const char *name, char kind),
                    void *arg);
-    bool names_nocase; /* names compare ignoring ASCII case (SQLite) */
-    /* DDL qualifies an index's name, not its table, with the schema, and
-     * a foreign key names its table without one (SQLite). */
-    bool ddl_local_names;
-    const char *now_sql;        /* current timestamp expression */
-    const char *int_key_type;   /* DDL type of integer keys */
-    const char *text_type;      /* DDL type of text columns */
-    const char *timestamp_type; /* DDL type of timestamps */
+    /* With caps.rls: install the policies that bind the pivot's rows to
+     * the token's sub, in one transaction (or a savepoint inside the
+     * caller's); the message of a failure names the pivot. */
+    int (*rls_install)(m2m_db *db, const m2m__rls *r);
+} m2m__dialect;
+
+/* Everything that differs between backends. The core never branches on the
+ * backend; it reads these. */
+typedef struct m2m__driver {
+    int version;              /* M2M__DRIVER_VERSION */
+    const m2m__backend *info; /* name, URLs and capabilities */
+    m2m__conn_ops conn;
+    m2m__stmt_ops stmt;
+    m2m__dialect dialect;
 } m2m__driver;
 
-extern const m2m__driver m2m__sqlite_driver;
-#ifdef M2M_HAVE_PG
-extern const m2m__driver m2m__pg_driver;
-#endif
+/* ---- drivers/std.c: standard SQL pieces a dialect may point to ---- */
+/* " ON CONFLICT DO NOTHING" */
+void m2m__std_insert_skip(m2m__buf *b, const char *key);
+/* " RETURNING col" */
+void m2m__std_returning(m2m__buf *b, const char *col);
+
+/* ---- drivers/registry.c: the only place that lists the backends ---- */
+/* The driver of url, or an error (set on db) saying what is wrong with it:
+ * M2M_NOTSUP naming the backend when its driver is not built in. */
+int m2m__driver_for(m2m_db *db, const char *url, const m2m__driver **out);
+/* The first backend with row-level security, or NULL; *built: is its
+ * driver built in? */
+const m2m__backend *m2m__rls_backend(bool *built);
 
 /* Set by a driver on every error it reports, mapping the backend's codes:
  * unique violation -> M2M_EXISTS, foreign key/not null/check ->

@@ -23,9 +23,10 @@ static int pair_row(void *arg, m2m__cursor *row) {
     const m2m__driver *d = p->db->drv;
     if (m2m__grow((void **)&p->v, &p->cap, p->len + 1, sizeof *p->v) ||
         m2m__grow((void **)&p->n, &p->capn, p->len + 1, sizeof *p->n) ||
-        m2m__value_copy(&p->v[p->len], d->cursor_value(row, 0)))
+        m2m__value_copy(&p->v[p->len], d->stmt.cursor_value(row, 0)))
         return m2m__set_error(p->db, M2M_NOMEM, "out of memory reading rows");
-    m2m_value c = d->cursor_ncols(row) > 1 ? d->cursor_value(row, 1) : M2M_INT(1);
+    m2m_value c =
+        d->stmt.cursor_ncols(row) > 1 ? d->stmt.cursor_value(row, 1) : M2M_INT(1);
     p->n[p->len++] = c.type == M2M_TINT ? c.i : 1;
     if (p->len > p->db->stats.rows_peak)
         p->db->stats.rows_peak = p->len;

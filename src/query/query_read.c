@@ -204,7 +204,7 @@ static int query_get(m2m_query *q, m2m_rows **out) {
      * reads through the two-query path, which runs to completion. */
     if (q->strategy == M2M_TWO_QUERY || q->rel->db->auth_claims)
         return m2m__q_read_rc(q, m2m__query_two(q, false, NULL, out));
-    size_t whole = q->rel->db->drv->whole_rows;
+    size_t whole = q->rel->db->drv->info->caps.whole_rows;
     bool fits = q->limit >= 0 && (uint64_t)q->limit <= whole;
     rc = whole && ((q->limit < 0 && q->offset == 0) || fits) ? get_join(q, whole, out)
                                                              : M2M__MORE;
@@ -239,16 +239,17 @@ static int query_count(m2m_query *q, int64_t *out) {
         if (m2m__plan_read(db, q->rel, st, s.np,
                            "count the related rows in one statement"))
             rc = M2M_OK;
-        else if ((rc = db->drv->cursor_open(db, st, s.params, s.np, 1, &c)) == M2M_OK &&
-                 (rc = db->drv->cursor_next(c)) == M2M_ROW) { /* one row */
-            v = db->drv->cursor_value(c, 0);
+        else if ((rc = db->drv->stmt.cursor_open(db, st, s.params, s.np, 1, &c)) ==
+                     M2M_OK &&
+                 (rc = db->drv->stmt.cursor_next(c)) == M2M_ROW) { /* one row */
+            v = db->drv->stmt.cursor_value(c, 0);
             *out = v.type == M2M_TINT    ? v.i
                    : v.type == M2M_TTEXT ? strtoll(v.s, NULL, 10)
                                          : 0;
             rc = M2M_OK;
         }
         if (c)
-            db->drv->cursor_close(c);
+            db->drv->stmt.cursor_close(c);
     }
     m2m__sqlq_free(&s);
     return m2m__q_read_rc(q, rc);

@@ -58,7 +58,7 @@ static void json_rows(sqlq *s, m2m_db *db, const char *table, const char *colnam
     m2m__buf_add(&s->b, "(SELECT i.");
     m2m__buf_ident(&s->b, colname);
     m2m__buf_add(&s->b, " FROM ");
-    db->drv->input_rows(&s->b, t.p ? t.p : "", p, cols, 1);
+    db->drv->dialect.input_rows(&s->b, t.p ? t.p : "", p, cols, 1);
     m2m__buf_add(&s->b, " AS i)");
     if (t.oom)
         s->b.oom = true;
@@ -85,7 +85,7 @@ void m2m__q_key_set(sqlq *s, const m2m_relation *rel, const char *alias, const c
     if (e.oom)
         s->b.oom = true;
     else
-        rel->db->drv->ids_in(&s->b, e.p, p, type, M2M__IN);
+        rel->db->drv->dialect.ids_in(&s->b, e.p, p, type, M2M__IN);
     m2m__buf_free(&e);
 }
 

@@ -22,13 +22,13 @@ static int collect_row(void *arg, m2m__cursor *row) {
     collect_rows *c = arg;
     const m2m__driver *d = c->db->drv;
     if (c->nrows == 0) {
-        c->width = (size_t)d->cursor_ncols(row);
+        c->width = (size_t)d->stmt.cursor_ncols(row);
         if (c->names) {
             *c->names = m2m__calloc(c->width ? c->width : 1, sizeof(char *));
             if (!*c->names)
                 return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
             for (size_t i = 0; i < c->width; i++)
-                if (!((*c->names)[i] = m2m__strdup(d->cursor_name(row, (int)i))))
+                if (!((*c->names)[i] = m2m__strdup(d->stmt.cursor_name(row, (int)i))))
                     return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
         }
     }
@@ -36,7 +36,7 @@ static int collect_row(void *arg, m2m__cursor *row) {
         return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");
     for (size_t i = 0; i < c->width; i++)
         if (m2m__value_copy(&c->vals[c->nrows * c->width + i],
-                            d->cursor_value(row, (int)i))) {
+                            d->stmt.cursor_value(row, (int)i))) {
             for (size_t k = 0; k < i; k++)
                 m2m__value_clear(&c->vals[c->nrows * c->width + k]);
             return m2m__set_error(c->db, M2M_NOMEM, "out of memory reading rows");

@@ -134,12 +134,12 @@ int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *par
     m2m_rows *r = rows_new(db, params, n, NULL, 0);
     if (!r) {
         if (own_stmt)
-            db->drv->finalize(db, st);
+            db->drv->stmt.finalize(db, st);
         return m2m__set_error(db, M2M_NOMEM, "out of memory opening a cursor");
     }
     r->raw = true;
     r->own = own_stmt ? st : NULL;
-    int rc = db->drv->cursor_open(db, st, r->params, n, 0, &r->cur);
+    int rc = db->drv->stmt.cursor_open(db, st, r->params, n, 0, &r->cur);
     if (rc) {
         m2m_rows_free(r);
         return rc;
@@ -159,7 +159,7 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     int rc = m2m__plan_read(db, q->rel, st, n,
                             "read the related rows joined to the pivot in one statement")
                  ? M2M_OK
-                 : db->drv->cursor_open(db, st, r->params, n, whole, &r->cur);
+                 : db->drv->stmt.cursor_open(db, st, r->params, n, whole, &r->cur);
     if (rc) {
         m2m_rows_free(r);
         return rc;
@@ -170,9 +170,9 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     q->rel->cache[entry].inuse++;
     r->base = q->many || q->each ? 1 : 0;
     r->parent_param = !r->base;
-    r->nrel =
-        r->cur ? db->drv->cursor_ncols(r->cur) - r->base - r->npiv - m2m__rows_hidden(q)
-               : 0;
+    r->nrel = r->cur ? db->drv->stmt.cursor_ncols(r->cur) - r->base - r->npiv -
+                           m2m__rows_hidden(q)
+                     : 0;
     *out = r;
     return M2M_OK;
 }
@@ -213,9 +213,9 @@ void m2m_rows_free(m2m_rows *r) {
         return;
     m2m_db *db = r->db;
     if (r->cur)
-        db->drv->cursor_close(r->cur);
+        db->drv->stmt.cursor_close(r->cur);
     if (r->own)
-        db->drv->finalize(db, r->own);
+        db->drv->stmt.finalize(db, r->own);
     if (r->rel)
         r->rel->cache[r->entry].inuse--;
     m2m__memrows_free(r->mem);
@@ -239,10 +239,10 @@ int m2m_rows_next(m2m_rows *r) {
     if (!r->cur)
         return M2M_DONE;
     r->started = true;
-    int rc = r->db->drv->cursor_next(r->cur);
+    int rc = r->db->drv->stmt.cursor_next(r->cur);
     if (rc != M2M_ROW) {
         /* Done or failed: give the connection back now. */
-        r->db->drv->cursor_close(r->cur);
+        r->db->drv->stmt.cursor_close(r->cur);
         r->cur = NULL;
     }
     return rc;
@@ -256,7 +256,7 @@ int m2m_rows_ncols(m2m_rows *r) {
     if (!r)
         return 0;
     if (r->raw)
-        return r->cur ? r->db->drv->cursor_ncols(r->cur) : 0;
+        return r->cur ? r->db->drv->stmt.cursor_ncols(r->cur) : 0;
     return r->nrel;
 }
 
@@ -266,7 +266,7 @@ const char *m2m_rows_name(m2m_rows *r, int i) {
     if (r->mem)
         return r->mem->rel_names[i];
     /* Done or failed: the cursor, and its names, are gone. */
-    return r->cur ? r->db->drv->cursor_name(r->cur, r->base + i) : NULL;
+    return r->cur ? r->db->drv->stmt.cursor_name(r->cur, r->base + i) : NULL;
 }
 
 m2m_value m2m_rows_value(m2m_rows *r, int i) {
@@ -274,7 +274,7 @@ m2m_value m2m_rows_value(m2m_rows *r, int i) {
         return M2M_NULL;
     if (r->mem)
         return r->mem->rel[r->mem->out_r[r->pos] * r->mem->rel_width + (size_t)i];
-    return r->db->drv->cursor_value(r->cur, r->base + i);
+    return r->db->drv->stmt.cursor_value(r->cur, r->base + i);
 }
 
 m2m_value m2m_rows_get(m2m_rows *r, const char *col) {
@@ -298,7 +298,7 @@ m2m_value m2m_rows_pivot_value(m2m_rows *r, int i) {
         return M2M_NULL;
     if (r->mem)
         return r->mem->piv[r->mem->out_p[r->pos] * r->mem->piv_width + 2 + (size_t)i];
-    return r->db->drv->cursor_value(r->cur, r->base + r->nrel + i);
+    return r->db->drv->stmt.cursor_value(r->cur, r->base + r->nrel + i);
 }
 
 m2m_value m2m_rows_pivot(m2m_rows *r, const char *col) {
@@ -313,5 +313,5 @@ m2m_value m2m_rows_parent(m2m_rows *r) {
         return M2M_NULL;
     if (r->mem)
         return r->mem->piv[r->mem->out_p[r->pos] * r->mem->piv_width];
-    return r->parent_param ? r->params[0] : r->db->drv->cursor_value(r->cur, 0);
+    return r->parent_param ? r->params[0] : r->db->drv->stmt.cursor_value(r->cur, 0);
 }

@@ -24,7 +24,7 @@ static void input(m2m__buf *b, const m2m_relation *rel, int param,
                   const char *const *cols, size_t n) {
     m2m__buf t = {0};
     m2m__buf_ident(&t, rel->pivot_table);
-    rel->db->drv->input_rows(b, t.p ? t.p : "", param, cols, n);
+    rel->db->drv->dialect.input_rows(b, t.p ? t.p : "", param, cols, n);
     if (t.oom)
         b->oom = true;
     m2m__buf_free(&t);
@@ -32,7 +32,7 @@ static void input(m2m__buf *b, const m2m_relation *rel, int param,
 
 /* FROM item over the ids array parameter $param: alias.value. */
 static void ids(m2m__buf *b, const m2m_relation *rel, int param, const char *alias) {
-    rel->db->drv->ids_from(b, param, rel->related_type, alias);
+    rel->db->drv->dialect.ids_from(b, param, rel->related_type, alias);
 }
 
 static int count_scope(const m2m_relation *rel) {
@@ -64,13 +64,19 @@ size_t m2m__scope_params(const m2m_relation *rel, m2m_value *out) {
     return n;
 }
 
-/* SQLite's RETURNING takes no table alias, so the key goes unqualified;
- * UPDATE ... FROM sources rename their key so it cannot be ambiguous. */
+/* The key goes unqualified (dialect.returning); UPDATE ... FROM sources
+ * rename their key so it cannot be ambiguous. */
 static void returning_rk(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
     if (mask & M2M__NO_RETURNING)
         return;
-    m2m__buf_add(b, " RETURNING ");
-    m2m__buf_ident(b, rel->rk);
+    rel->db->drv->dialect.returning(b, rel->rk);
+}
+
+/* The clause that skips pairs already present, unless the relation is
+ * scoped (insert_rows says why). */
+static void skip_present(m2m__buf *b, const m2m_relation *rel, bool scoped) {
+    if (!scoped)
+        rel->db->drv->dialect.insert_skip(b, rel->rk);
 }
 
 /* The value an inserted row stores in column i: from the JSON rows i, or
@@ -90,9 +96,10 @@ static void insert_value(m2m__buf *b, const m2m_relation *rel, uint64_t mask, si
 static bool pair_unique(m2m_relation *rel) {
     const m2m__driver *drv = rel->db->drv;
     if (!rel->pair_unique) {
-        int yes = drv->pair_unique
-                      ? drv->pair_unique(rel->db, rel->pivot_table, rel->fk, rel->rk)
-                      : 0;
+        int yes =
+            drv->dialect.pair_unique
+                ? drv->dialect.pair_unique(rel->db, rel->pivot_table, rel->fk, rel->rk)
+                : 0;
         if (yes < 0)
             return false; /* not now; the next statement built asks again */
         rel->pair_unique = yes ? 2 : 1;
@@ -145,9 +152,9 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
     }
     if (rel->timestamps) {
         m2m__buf_add(b, ", ");
-        m2m__buf_add(b, rel->db->drv->now_sql);
+        m2m__buf_add(b, rel->db->drv->dialect.now_sql);
         m2m__buf_add(b, ", ");
-        m2m__buf_add(b, rel->db->drv->now_sql);
+        m2m__buf_add(b, rel->db->drv->dialect.now_sql);
     }
     m2m__buf_add(b, " FROM ");
     if (flat)
@@ -157,20 +164,20 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
         m2m__buf_add(b, " AS i");
     }
     /* The NOT EXISTS makes attach duplicate-safe without a unique index;
-     * ON CONFLICT covers writers that do not take m2m's lock. SQLite needs
-     * a WHERE before ON CONFLICT to parse it as an upsert. Rows from JSON
-     * name $1 there, so that every insert takes the same parameters and
-     * PostgreSQL can type it; ids are never NULL. A scoped relation has no
-     * ON CONFLICT: its NOT EXISTS skips the pairs present inside the scope,
-     * and a pair present outside it must fail (M2M_EXISTS) where a unique
-     * index forbids a second row, not be skipped as if attached. */
+     * the dialect's insert_skip covers writers that do not take m2m's lock.
+     * It always follows a WHERE (some parsers read an upsert only after
+     * one). Rows from JSON name $1 there, so that every insert takes the
+     * same parameters and the server can type it; ids are never NULL. A
+     * scoped relation has no insert_skip: its NOT EXISTS skips the pairs
+     * present inside the scope, and a pair present outside it must fail
+     * (M2M_EXISTS) where a unique index forbids a second row, not be
+     * skipped as if attached. */
     bool scoped = rel->scope_mask != 0;
-    const char *on_conflict = scoped ? "" : " ON CONFLICT DO NOTHING";
     if (gone) {
         m2m__buf_addf(b, " WHERE NOT EXISTS (SELECT 1 FROM %s WHERE %s.", gone, gone);
         m2m__buf_ident(b, rel->rk);
         m2m__buf_add(b, " = i.value)");
-        m2m__buf_add(b, on_conflict);
+        skip_present(b, rel, scoped);
         returning_rk(b, rel, mask);
         return M2M_OK;
     }
@@ -182,7 +189,7 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
             col(b, "i", rel->fk);
             m2m__buf_add(b, " = $1");
         }
-        m2m__buf_add(b, " ON CONFLICT DO NOTHING");
+        skip_present(b, rel, false);
         returning_rk(b, rel, mask);
         return M2M_OK;
     }
@@ -207,7 +214,7 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
         insert_value(b, rel, mask, i, &unused);
     }
     m2m__buf_add(b, ")");
-    m2m__buf_add(b, on_conflict);
+    skip_present(b, rel, scoped);
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
@@ -229,10 +236,10 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind, uint64_t m
     m2m__buf t = {0};
     col(&t, "t", rel->rk);
     bool in = kind == S_DELETE_IN || kind == S_COUNT_IN;
-    rel->db->drv->ids_in(b, t.p ? t.p : "", 2, rel->related_type,
-                         !in                ? M2M__NOT_IN
-                         : mask & M2M__SPAN ? M2M__IN_SPAN
-                                            : M2M__IN);
+    rel->db->drv->dialect.ids_in(b, t.p ? t.p : "", 2, rel->related_type,
+                                 !in                ? M2M__NOT_IN
+                                 : mask & M2M__SPAN ? M2M__IN_SPAN
+                                                    : M2M__IN);
     if (t.oom)
         b->oom = true;
     m2m__buf_free(&t);
@@ -326,7 +333,7 @@ static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *p
         m2m__buf_add(b, ", ");
         m2m__buf_ident(b, rel->updated_at);
         m2m__buf_add(b, " = ");
-        m2m__buf_add(b, rel->db->drv->now_sql);
+        m2m__buf_add(b, rel->db->drv->dialect.now_sql);
     }
 }
 
@@ -386,7 +393,7 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     m2m__buf_add(b, " FROM ");
     m2m__buf t = {0};
     m2m__buf_ident(&t, rel->pivot_table);
-    rel->db->drv->input_rows_has(b, t.p ? t.p : "", 2, cols, n, 1);
+    rel->db->drv->dialect.input_rows_has(b, t.p ? t.p : "", 2, cols, n, 1);
     if (t.oom)
         b->oom = true;
     m2m__buf_free(&t);

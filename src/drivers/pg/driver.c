@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The PostgreSQL backend (libpq): pipelined batches, streaming cursors,
  * SQLSTATE mapping. */
-#ifdef M2M_HAVE_PG
-#include "core/txn.h"
+#include "drivers/pg/pg.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -939,51 +938,63 @@ static int pg_columns(m2m_db *db, const char *const *tables, size_t n,
     return rc;
 }
 
+extern const m2m__backend m2m__pg_backend;
+
 const m2m__driver m2m__pg_driver = {
-    .version = 1,
-    .name = "postgresql",
-    .open = pg_open,
-    .close = pg_close,
-    .reconnect = pg_reconnect,
-    .prepare = pg_prepare,
-    .finalize = pg_finalize,
-    .run = pg_run,
-    .cursor_open = pg_cursor_open,
-    .cursor_next = pg_cursor_next,
-    .cursor_ncols = pg_cursor_ncols,
-    .cursor_name = pg_cursor_name,
-    .cursor_value = pg_cursor_value,
-    .cursor_close = pg_cursor_close,
-    .exec_script = pg_exec_script,
-    .begin_sql = "BEGIN",
-    .read_begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-    .ids_from = pg_ids_from,
-    .ids_in = pg_ids_in,
-    .dml_cte = true,
-    .batch_is_txn = true,
-    .input_rows = pg_input_rows,
-    /* The pivot lock is the one-bigint form of advisory lock, a key space
-     * apart from the (int4, int4) parent locks; its high half spells "m2m".
-     * OFFSET 0 keeps the subquery, so the pivot lock is taken first. The
-     * row's last column is the transaction's id, for an in-doubt commit. */
-    .input_rows_has = pg_input_rows_has,
-    .lock_sql =
-        "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)), txid_current()"
-        " FROM (SELECT pg_advisory_xact_lock_shared(7156077::int8 * 4294967296 +"
-        " $1::int4) OFFSET 0) AS m2m__pivot",
-    .lock_all_sql =
-        "SELECT pg_advisory_xact_lock(7156077::int8 * 4294967296 + $1::int4), "
-        "txid_current()",
-    .xid_sql = "SELECT txid_current_if_assigned()",
-    .xid_status_sql = "SELECT txid_status($1::bigint)",
-    .whole_rows = 500,
-    .pair_unique = pg_pair_unique,
-    .columns = pg_columns,
-    .now_sql = "now()",
-    .int_key_type = "BIGINT",
-    .text_type = "TEXT",
-    .timestamp_type = "TIMESTAMPTZ",
+    .version = M2M__DRIVER_VERSION,
+    .info = &m2m__pg_backend,
+    .conn =
+        {
+            .open = pg_open,
+            .close = pg_close,
+            .reconnect = pg_reconnect,
+        },
+    .stmt =
+        {
+            .prepare = pg_prepare,
+            .finalize = pg_finalize,
+            .run = pg_run,
+            .cursor_open = pg_cursor_open,
+            .cursor_next = pg_cursor_next,
+            .cursor_ncols = pg_cursor_ncols,
+            .cursor_name = pg_cursor_name,
+            .cursor_value = pg_cursor_value,
+            .cursor_close = pg_cursor_close,
+            .exec_script = pg_exec_script,
+        },
+    .dialect =
+        {
+            .begin_sql = "BEGIN",
+            .read_begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            /* How PostgREST hands claims to policies; role switches with it. */
+            .auth_sql = "SELECT set_config('request.jwt.claims', $1, true), "
+                        "set_config('role', $2, true)",
+            /* The pivot lock is the one-bigint form of advisory lock, a key
+             * space apart from the (int4, int4) parent locks; its high half
+             * spells "m2m". OFFSET 0 keeps the subquery, so the pivot lock is
+             * taken first. The row's last column is the transaction's id, for
+             * an in-doubt commit. */
+            .lock_sql = "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text)), "
+                        "txid_current()"
+                        " FROM (SELECT pg_advisory_xact_lock_shared(7156077::int8 * "
+                        "4294967296 + $1::int4) OFFSET 0) AS m2m__pivot",
+            .lock_all_sql =
+                "SELECT pg_advisory_xact_lock(7156077::int8 * 4294967296 + $1::int4), "
+                "txid_current()",
+            .xid_sql = "SELECT txid_current_if_assigned()",
+            .xid_status_sql = "SELECT txid_status($1::bigint)",
+            .ids_from = pg_ids_from,
+            .ids_in = pg_ids_in,
+            .input_rows = pg_input_rows,
+            .input_rows_has = pg_input_rows_has,
+            .insert_skip = m2m__std_insert_skip,
+            .returning = m2m__std_returning,
+            .now_sql = "now()",
+            .int_key_type = "BIGINT",
+            .text_type = "TEXT",
+            .timestamp_type = "TIMESTAMPTZ",
+            .pair_unique = pg_pair_unique,
+            .columns = pg_columns,
+            .rls_install = m2m__pg_rls_install,
+        },
 };
-#else
-typedef int m2m__no_pg; /* ISO C forbids an empty translation unit */
-#endif /* M2M_HAVE_PG */

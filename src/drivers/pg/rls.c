@@ -11,7 +11,7 @@
  *
  * Only identifiers reach the SQL text, each validated by m2m__ident_ok and
  * quoted by m2m__buf_ident; the lookups use bound parameters. */
-#include "core/relation.h"
+#include "drivers/pg/pg.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -96,9 +96,9 @@ static int role_exists(m2m_db *db, const char *role, bool *exists) {
 }
 
 /* The whole installation, in statements that are each idempotent. */
-static void build_script(m2m__buf *b, const m2m_relation *rel, const char *role,
+static void build_script(m2m__buf *b, const m2m__rls *rel, const char *role,
                          bool create_role, char *const schemas[3]) {
-    const char *pivot = rel->pivot_table;
+    const char *pivot = rel->pivot;
     if (create_role) {
         /* Another installer may create it between our check and here. */
         m2m__buf_add(b, "DO $m2m$ BEGIN CREATE ROLE ");
@@ -129,9 +129,9 @@ static void build_script(m2m__buf *b, const m2m_relation *rel, const char *role,
     m2m__buf_add(b, " TO ");
     m2m__buf_ident(b, role);
     m2m__buf_add(b, ";\nGRANT SELECT ON ");
-    m2m__buf_ident(b, rel->parent_table);
+    m2m__buf_ident(b, rel->parent);
     m2m__buf_add(b, ", ");
-    m2m__buf_ident(b, rel->related_table);
+    m2m__buf_ident(b, rel->related);
     m2m__buf_add(b, " TO ");
     m2m__buf_ident(b, role);
     m2m__buf_add(b, ";\n");
@@ -167,25 +167,10 @@ static void build_script(m2m__buf *b, const m2m_relation *rel, const char *role,
     }
 }
 
-int m2m_rls_install(m2m_relation *rel, const char *role) {
-    if (!rel || !rel->db)
-        return M2M_MISUSE;
-    m2m_db *db = rel->db;
-    if (strcmp(db->drv->name, "sqlite") == 0)
-        return m2m__set_error(db, M2M_NOTSUP,
-                              "rls: row-level security needs PostgreSQL (pivot %s)",
-                              rel->pivot_table);
-    if (!rel->owner_column)
-        return m2m__set_error(db, M2M_INVALID, "rls: relation on %s has no owner_column",
-                              rel->pivot_table);
-    if (!role)
-        role = "authenticated";
-    if (!m2m__ident_ok(role, false))
-        return m2m__set_error(db, M2M_INVALID,
-                              "rls: role must match [A-Za-z_][A-Za-z0-9_]* (max 63)");
-
+int m2m__pg_rls_install(m2m_db *db, const m2m__rls *rel) {
+    const char *role = rel->role;
     char *schemas[3] = {NULL, NULL, NULL};
-    const char *tables[3] = {rel->pivot_table, rel->parent_table, rel->related_table};
+    const char *tables[3] = {rel->pivot, rel->parent, rel->related};
     char *script = NULL;
     bool exists = false;
     int rc = M2M_OK;
@@ -206,16 +191,16 @@ int m2m_rls_install(m2m_relation *rel, const char *role) {
         rc = m2m__set_error(db, M2M_NOMEM, "rls: out of memory");
         goto out;
     }
-    rc = db->drv->exec_script(db, script);
+    rc = db->drv->stmt.exec_script(db, script);
     if (rc != M2M_OK) {
         /* Keep the driver's message; undo whatever ran before the failure. */
         const char *cur = m2m_errmsg(db);
         char *msg = cur ? m2m__strdup(cur) : NULL;
-        db->drv->exec_script(db, db->in_txn ? "ROLLBACK TO SAVEPOINT m2m_rls; "
-                                              "RELEASE SAVEPOINT m2m_rls"
-                                            : "ROLLBACK");
-        m2m__set_error(db, rc, "rls: installing policies on %s failed: %s",
-                       rel->pivot_table, msg ? msg : m2m_errstr(rc));
+        db->drv->stmt.exec_script(db, db->in_txn ? "ROLLBACK TO SAVEPOINT m2m_rls; "
+                                                   "RELEASE SAVEPOINT m2m_rls"
+                                                 : "ROLLBACK");
+        m2m__set_error(db, rc, "rls: installing policies on %s failed: %s", rel->pivot,
+                       msg ? msg : m2m_errstr(rc));
         m2m__free(msg);
         goto out;
     }

@@ -94,6 +94,10 @@ static bool missing_dir(const char *path, char *dir, size_t size) {
 
 static int sq_open(m2m_db *db, const char *url) {
     const char *path = url + strlen("sqlite:");
+    if (!*path)
+        return m2m__set_error(db, M2M_INVALID,
+                              "'sqlite:' has no path: write sqlite:app.db (a file) "
+                              "or sqlite::memory:");
     sqlite3 *h = NULL;
     int src = sqlite3_open_v2(
         path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
@@ -554,43 +558,56 @@ static int sq_columns(m2m_db *db, const char *const *tables, size_t n,
     return rc;
 }
 
+extern const m2m__backend m2m__sqlite_backend;
+
 const m2m__driver m2m__sqlite_driver = {
-    .version = 1,
-    .name = "sqlite",
-    .open = sq_open,
-    .close = sq_close,
-    .reconnect = sq_reconnect,
-    .prepare = sq_prepare,
-    .finalize = sq_finalize,
-    .run = sq_run,
-    .cursor_open = sq_cursor_open,
-    .cursor_next = sq_cursor_next,
-    .cursor_ncols = sq_cursor_ncols,
-    .cursor_name = sq_cursor_name,
-    .cursor_value = sq_cursor_value,
-    .cursor_close = sq_cursor_close,
-    .exec_script = sq_exec_script,
-    .begin_sql = "BEGIN IMMEDIATE",
-    /* Deferred: the first SELECT takes the read snapshot (WAL) or the
-     * shared lock, held to COMMIT. */
-    .read_begin_sql = "BEGIN",
-    .ids_from = sq_ids_from,
-    .ids_in = sq_ids_in,
-    .dml_cte = false,
-    .batch_is_txn = false,
-    .input_rows = sq_input_rows,
-    .input_rows_has = sq_input_rows_has,
-    .lock_sql = NULL,
-    .pair_unique = sq_pair_unique,
-    .span_ok = sq_span_ok,
-    .columns = sq_columns,
-    .names_nocase = true,
-    .ddl_local_names = true,
+    .version = M2M__DRIVER_VERSION,
+    .info = &m2m__sqlite_backend,
+    .conn =
+        {
+            .open = sq_open,
+            .close = sq_close,
+            .reconnect = sq_reconnect,
+        },
+    .stmt =
+        {
+            .prepare = sq_prepare,
+            .finalize = sq_finalize,
+            .run = sq_run,
+            .cursor_open = sq_cursor_open,
+            .cursor_next = sq_cursor_next,
+            .cursor_ncols = sq_cursor_ncols,
+            .cursor_name = sq_cursor_name,
+            .cursor_value = sq_cursor_value,
+            .cursor_close = sq_cursor_close,
+            .exec_script = sq_exec_script,
+        },
+    .dialect =
+        {
+            .begin_sql = "BEGIN IMMEDIATE",
+            /* Deferred: the first SELECT takes the read snapshot (WAL) or
+             * the shared lock, held to COMMIT. */
+            .read_begin_sql = "BEGIN",
+            /* One writer at a time (caps.single_writer): no lock, and a
+             * commit is never in doubt. */
+            .ids_from = sq_ids_from,
+            .ids_in = sq_ids_in,
+            .input_rows = sq_input_rows,
+            .input_rows_has = sq_input_rows_has,
+            /* INSERT ... SELECT ... ON CONFLICT parses as an upsert only
+             * after a WHERE, which the builder always writes; RETURNING
+             * takes no table alias. */
+            .insert_skip = m2m__std_insert_skip,
+            .returning = m2m__std_returning,
+            .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+            .int_key_type = "INTEGER",
+            .text_type = "TEXT",
+            .timestamp_type = "TEXT",
+            .span_ok = sq_span_ok,
+            .pair_unique = sq_pair_unique,
 #ifdef M2M_HAVE_PREUPDATE
-    .deleted_col = sq_deleted_col,
+            .deleted_col = sq_deleted_col,
 #endif
-    .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",
-    .int_key_type = "INTEGER",
-    .text_type = "TEXT",
-    .timestamp_type = "TEXT",
+            .columns = sq_columns,
+        },
 };

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* Standard SQL pieces that dialects share (driver.h). */
+#include "drivers/driver.h"
+
+void m2m__std_insert_skip(m2m__buf *b, const char *key) {
+    (void)key;
+    m2m__buf_add(b, " ON CONFLICT DO NOTHING");
+}
+
+void m2m__std_returning(m2m__buf *b, const char *col) {
+    m2m__buf_add(b, " RETURNING ");
+    m2m__buf_ident(b, col);
+}
