@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The SQLite backend: the embedded default. */
-#include "drivers/sqlite/ids.h"
+/* The SQLite driver (the embedded default): connection, statements,
+ * cursors, error mapping, its dialect and its vtable; catalog probes are in
+ * catalog.c, the id array functions in ids.c. */
+#include "drivers/sqlite/sqlite.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,10 +24,7 @@ struct m2m__cursor {
     sqlite3_value *v; /* a deleted row's value (pre-update hook), or NULL */
 };
 
-static sqlite3 *conn(m2m_db *db) { return (sqlite3 *)db->conn; }
-
-/* Map SQLite's extended result codes onto ours and record the message. */
-static int sq_error(m2m_db *db, int src, const char *what) {
+int m2m__sq_error(m2m_db *db, int src, const char *what) {
     int rc;
     int prim = src & 0xff;
     switch (prim) {
@@ -121,10 +120,10 @@ static int sq_open(m2m_db *db, const char *url) {
     /* Writers wait for each other instead of failing at once. */
     sqlite3_busy_handler(h, sq_busy, db);
     if ((src = m2m__sq_ids_register(h)) != SQLITE_OK)
-        return sq_error(db, src, "open");
+        return m2m__sq_error(db, src, "open");
     src = sqlite3_exec(h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
     if (src != SQLITE_OK)
-        return sq_error(db, src, "open");
+        return m2m__sq_error(db, src, "open");
     return M2M_OK;
 }
 
@@ -139,7 +138,7 @@ static int sq_reconnect(m2m_db *db) {
     if (sqlite3_get_autocommit(conn(db)))
         return M2M_OK;
     int src = sqlite3_exec(conn(db), "ROLLBACK", NULL, NULL, NULL);
-    return src == SQLITE_OK ? M2M_OK : sq_error(db, src, "reconnect: rollback");
+    return src == SQLITE_OK ? M2M_OK : m2m__sq_error(db, src, "reconnect: rollback");
 }
 
 static int sq_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
@@ -151,7 +150,7 @@ static int sq_prepare(m2m_db *db, const char *sql, m2m__stmt **out) {
         sqlite3_prepare_v3(conn(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
     if (src != SQLITE_OK) {
         m2m__free(s);
-        return sq_error(db, src, "prepare");
+        return m2m__sq_error(db, src, "prepare");
     }
     db->stats.prepared++;
     s->sql = sqlite3_sql(s->st);
@@ -212,7 +211,7 @@ static int sq_bind(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
                 src = sqlite3_bind_null(s->st, ix);
         }
         if (src != SQLITE_OK)
-            return sq_error(db, src, "bind");
+            return m2m__sq_error(db, src, "bind");
     }
     return M2M_OK;
 }
@@ -252,7 +251,7 @@ static int sq_step_deleting(m2m_db *db, m2m__step *sp, m2m__cursor *cur) {
     if (!rc && src == SQLITE_ROW)
         rc = m2m__set_error(db, M2M_ERROR, "internal: rows from a deleting step");
     else if (!rc && src != SQLITE_DONE)
-        rc = sq_error(db, src, "execute");
+        rc = m2m__sq_error(db, src, "execute");
     sp->changes = sqlite3_changes64(conn(db));
     sqlite3_reset(sp->stmt->st);
     return rc;
@@ -287,7 +286,7 @@ static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
             }
         }
         if (src != SQLITE_DONE) {
-            rc = sq_error(db, src, "execute");
+            rc = m2m__sq_error(db, src, "execute");
             sqlite3_reset(s->st);
             return rc;
         }
@@ -322,7 +321,7 @@ static int sq_cursor_next(m2m__cursor *c) {
         return M2M_ROW;
     if (src == SQLITE_DONE)
         return M2M_DONE;
-    return sq_error(c->db, src, "read");
+    return m2m__sq_error(c->db, src, "read");
 }
 
 static int sq_cursor_ncols(m2m__cursor *c) { return sqlite3_column_count(c->st->st); }
@@ -363,7 +362,7 @@ static int sq_exec_script(m2m_db *db, const char *script) {
     m2m__note_exec(db, script);
     int src = sqlite3_exec(conn(db), script, NULL, NULL, &err);
     sqlite3_free(err);
-    return src == SQLITE_OK ? M2M_OK : sq_error(db, src, "exec");
+    return src == SQLITE_OK ? M2M_OK : m2m__sq_error(db, src, "exec");
 }
 
 static void sq_input_rows(m2m__buf *b, const char *table, int param,
@@ -413,151 +412,6 @@ static void sq_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, i
                       param);
 }
 
-/* A query on the pragmas of table (maybe "schema.table"): sql names the
- * table ?1 and, where it writes %s (up to four times), gets ", ?2", the
- * schema; ?3 and ?4 are bound to a and b. NULL on error. */
-static sqlite3_stmt *table_query(m2m_db *db, const char *sql, const char *table,
-                                 const char *a, const char *b) {
-    const char *dot = strchr(table, '.');
-    const char *schema = dot ? ", ?2" : "";
-    m2m__buf q = {0};
-    m2m__buf_addf(&q, sql, schema, schema, schema, schema);
-    sqlite3_stmt *st = NULL;
-    if (!q.oom && sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, dot ? dot + 1 : table, -1, SQLITE_STATIC);
-        if (dot)
-            sqlite3_bind_text(st, 2, table, (int)(dot - table), SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, a, -1, SQLITE_STATIC);
-        if (b)
-            sqlite3_bind_text(st, 4, b, -1, SQLITE_STATIC);
-    }
-    m2m__buf_free(&q);
-    return st;
-}
-
-/* Does a unique index of table (its primary key included) cover exactly
- * columns a and b? Asked once per relation, while its first insert is
- * built; an error answers no. */
-static int sq_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
-    sqlite3_stmt *st =
-        table_query(db,
-                    "SELECT count(*) FROM pragma_index_list(?1%s) AS l"
-                    " WHERE l.\"unique\" AND NOT l.partial"
-                    " AND (SELECT count(*) FROM pragma_index_info(l.name%s)) = 2"
-                    " AND (SELECT count(*) FROM pragma_index_info(l.name%s) AS c"
-                    " WHERE c.name IN (?3, ?4)) = 2",
-                    table, a, b);
-    bool yes = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
-    return yes;
-}
-
-/* A range finds integer ids in a column of any affinity but TEXT, which
- * would compare them as text ('10' < '9'), and reads only the parent's
- * rows through an index on (fk, rk, ...); one on (rk, fk) would read every
- * parent's rows in the span. An error answers no. */
-static int sq_span_ok(m2m_db *db, const char *table, const char *fk, const char *rk) {
-    sqlite3_stmt *st = table_query(
-        db,
-        "SELECT (SELECT type LIKE '%%INT%%' OR NOT (type LIKE '%%CHAR%%'"
-        " OR type LIKE '%%CLOB%%' OR type LIKE '%%TEXT%%')"
-        " FROM pragma_table_xinfo(?1%s) WHERE name = ?4)"
-        " AND EXISTS (SELECT 1 FROM pragma_index_list(?1%s) AS l"
-        " WHERE NOT l.partial"
-        " AND (SELECT name FROM pragma_index_info(l.name%s) WHERE seqno = 0) = ?3"
-        " AND (SELECT name FROM pragma_index_info(l.name%s) WHERE seqno = 1) = ?4)",
-        table, fk, rk);
-    bool yes = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return yes;
-}
-
-#ifdef M2M_HAVE_PREUPDATE
-/* The index of col among table's columns for the pre-update hook; -1 when
- * not found, or when the table has generated columns: some SQLite versions
- * count the hook's columns in storage order, where those move. */
-static int sq_deleted_col(m2m_db *db, const char *table, const char *col) {
-    sqlite3_stmt *st =
-        table_query(db,
-                    "SELECT max(CASE WHEN name = ?3 THEN cid END), max(hidden)"
-                    " FROM pragma_table_xinfo(?1%s)",
-                    table, col, NULL);
-    int at = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) == SQLITE_INTEGER && sqlite3_column_int(st, 1) == 0)
-        at = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return at;
-}
-#endif
-
-/* The kind of a declared type by SQLite's affinity rules. */
-static char type_kind(const char *type) {
-    char up[64];
-    size_t i = 0;
-    for (; type && type[i] && i < sizeof up - 1; i++)
-        up[i] = (char)(type[i] >= 'a' && type[i] <= 'z' ? type[i] - 32 : type[i]);
-    up[i] = '\0';
-    if (strstr(up, "INT"))
-        return 'i';
-    if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"))
-        return 't';
-    return '?';
-}
-
-/* Columns of the tables in one query over pragma_table_info, which looks a
- * plain name up as the SQL does (temp, main, then attached schemas). A
- * schema that is not attached would fail the whole query: its table is
- * left out (it does not exist). */
-static int sq_columns(m2m_db *db, const char *const *tables, size_t n,
-                      void (*on_col)(void *arg, size_t t, const char *name, char kind),
-                      void *arg) {
-    m2m__buf q = {0};
-    size_t asked = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *dot = strchr(tables[i], '.');
-        if (dot) {
-            char schema[64];
-            snprintf(schema, sizeof schema, "%.*s", (int)(dot - tables[i]), tables[i]);
-            if (sqlite3_db_readonly(conn(db), schema) < 0)
-                continue;
-        }
-        m2m__buf_addf(&q, "%sSELECT %zu, name, type FROM pragma_table_info(?%zu",
-                      asked++ ? " UNION ALL " : "", i, 2 * i + 1);
-        if (dot)
-            m2m__buf_addf(&q, ", ?%zu", 2 * i + 2);
-        m2m__buf_add(&q, ")");
-    }
-    if (!asked)
-        return M2M_OK;
-    if (q.oom) {
-        m2m__buf_free(&q);
-        return m2m__set_error(db, M2M_NOMEM, "out of memory describing tables");
-    }
-    m2m__note_exec(db, q.p);
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(conn(db), q.p, -1, &st, NULL);
-    m2m__buf_free(&q);
-    for (size_t i = 0; src == SQLITE_OK && i < n; i++) {
-        const char *dot = strchr(tables[i], '.');
-        sqlite3_bind_text(st, (int)(2 * i + 1), dot ? dot + 1 : tables[i], -1,
-                          SQLITE_STATIC);
-        if (dot)
-            sqlite3_bind_text(st, (int)(2 * i + 2), tables[i], (int)(dot - tables[i]),
-                              SQLITE_STATIC);
-    }
-    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t t = (size_t)sqlite3_column_int(st, 0);
-        on_col(arg, t, NULL, 0);
-        on_col(arg, t, (const char *)sqlite3_column_text(st, 1),
-               type_kind((const char *)sqlite3_column_text(st, 2)));
-        src = SQLITE_OK;
-    }
-    int rc = src == SQLITE_DONE ? M2M_OK : sq_error(db, src, "describe tables");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 extern const m2m__backend m2m__sqlite_backend;
 
 const m2m__driver m2m__sqlite_driver = {
@@ -603,11 +457,11 @@ const m2m__driver m2m__sqlite_driver = {
             .int_key_type = "INTEGER",
             .text_type = "TEXT",
             .timestamp_type = "TEXT",
-            .span_ok = sq_span_ok,
-            .pair_unique = sq_pair_unique,
+            .span_ok = m2m__sq_span_ok,
+            .pair_unique = m2m__sq_pair_unique,
 #ifdef M2M_HAVE_PREUPDATE
-            .deleted_col = sq_deleted_col,
+            .deleted_col = m2m__sq_deleted_col,
 #endif
-            .columns = sq_columns,
+            .columns = m2m__sq_columns,
         },
 };
