@@ -2,6 +2,8 @@
 /* The fault-injection driver (faultdrv.h). */
 #include "faultdrv.h"
 
+#include "drivers/sqlite/sqlite.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,8 +268,8 @@ void fd_install(m2m_db *db) {
     }
     bool pg = is_pg(db->drv);
     if (!pg) {
-        sqlite3_create_function_v2((sqlite3 *)db->conn, "m2m_fault", 1, SQLITE_UTF8, NULL,
-                                   fault_fn, NULL, NULL, NULL);
+        sqlite3_create_function_v2(conn(db), "m2m_fault", 1, SQLITE_UTF8, NULL, fault_fn,
+                                   NULL, NULL, NULL);
     }
     F.conns[s].db = db;
     F.conns[s].open = db->in_txn;

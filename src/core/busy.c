@@ -20,10 +20,10 @@ int64_t m2m__clock_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-bool m2m__backoff(m2m_db *db, int attempt, int64_t deadline_us) {
-    int64_t left = deadline_us - m2m__clock_us();
+int64_t m2m__backoff_until(m2m_db *db, int attempt, int64_t deadline_us) {
+    int64_t now = m2m__clock_us(), left = deadline_us - now;
     if (left <= 0)
-        return false;
+        return -1;
     int64_t span = attempt >= 6 ? BACKOFF_MAX_US : (int64_t)BACKOFF_MIN_US << attempt;
     if (span > BACKOFF_MAX_US)
         span = BACKOFF_MAX_US;
@@ -39,8 +39,18 @@ bool m2m__backoff(m2m_db *db, int attempt, int64_t deadline_us) {
     int64_t us = span / 2 + (int64_t)(s % (uint32_t)(span / 2 + 1));
     if (us > left)
         us = left;
-    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
+    return now + us;
+}
+
+bool m2m__backoff(m2m_db *db, int attempt, int64_t deadline_us) {
+    int64_t until = m2m__backoff_until(db, attempt, deadline_us);
+    if (until < 0)
+        return false;
+    int64_t us = until - m2m__clock_us();
+    if (us > 0) {
+        struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
     return true;
 }
 

@@ -18,6 +18,9 @@ int64_t m2m__clock_us(void);
 /* Sleep the attempt-th backoff (1 ms doubling up to 50 ms, jittered), never
  * past deadline_us; false, without sleeping, once the deadline has passed. */
 bool m2m__backoff(m2m_db *db, int attempt, int64_t deadline_us);
+/* When that sleep would end (m2m__clock_us), without sleeping; -1 once the
+ * deadline has passed. For a driver that can be woken sooner. */
+int64_t m2m__backoff_until(m2m_db *db, int attempt, int64_t deadline_us);
 /* When the wait whose count-th poll this is must end (count 0 starts a
  * wait): the running operation's deadline, else the busy timeout from now. */
 int64_t m2m__busy_wait_end(m2m_db *db, int count);

@@ -75,7 +75,42 @@ int m2m__sq_error(m2m_db *db, int src, const char *what) {
  * busy timeout), or the busy timeout from the first poll for other calls. */
 static int sq_busy(void *arg, int count) {
     m2m_db *db = arg;
-    return m2m__backoff(db, count, m2m__busy_wait_end(db, count));
+    sq_conn *c = db->conn;
+    int64_t end = m2m__busy_wait_end(db, count);
+    if (!c->room)
+        return m2m__backoff(db, count, end);
+    /* A writer of this process that ends its transaction wakes us at once;
+     * one of another process does not, so the backoff still bounds the
+     * wait. */
+    int64_t until = m2m__backoff_until(db, count, end);
+    if (until < 0)
+        return 0;
+    m2m__sq_room_wait(c->room, c->seen, until);
+    c->seen = m2m__sq_room_gen(c->room);
+    return 1;
+}
+
+static int on_commit(void *arg) {
+    ((sq_conn *)arg)->ended = true;
+    return 0; /* the commit goes ahead */
+}
+
+static void on_rollback(void *arg) { ((sq_conn *)arg)->ended = true; }
+
+/* Before statements that may want the lock: the generation to wait past. */
+static void lock_try(m2m_db *db) {
+    sq_conn *c = db->conn;
+    if (c->room)
+        c->seen = m2m__sq_room_gen(c->room);
+}
+
+/* After them: a transaction that ended freed the lock; wake its waiters. */
+static void lock_done(m2m_db *db) {
+    sq_conn *c = db->conn;
+    if (c->ended) {
+        c->ended = false;
+        m2m__sq_room_release(c->room);
+    }
 }
 
 /* Is the directory of a plain file path (not ":memory:", not a "file:"
@@ -97,6 +132,9 @@ static int sq_open(m2m_db *db, const char *url) {
         return m2m__set_error(db, M2M_INVALID,
                               "'sqlite:' has no path: write sqlite:app.db (a file) "
                               "or sqlite::memory:");
+    sq_conn *c = m2m__calloc(1, sizeof *c);
+    if (!c)
+        return m2m__set_error(db, M2M_NOMEM, "out of memory opening '%s'", path);
     sqlite3 *h = NULL;
     int src = sqlite3_open_v2(
         path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
@@ -113,10 +151,15 @@ static int sq_open(m2m_db *db, const char *url) {
                                 "cannot open SQLite database '%s': %s", path,
                                 h ? sqlite3_errmsg(h) : sqlite3_errstr(src));
         sqlite3_close(h);
+        m2m__free(c);
         return rc;
     }
-    db->conn = h;
+    c->h = h;
+    db->conn = c;
     sqlite3_extended_result_codes(h, 1);
+    c->room = m2m__sq_room_join(sqlite3_db_filename(h, "main"));
+    sqlite3_commit_hook(h, on_commit, c);
+    sqlite3_rollback_hook(h, on_rollback, c);
     /* Writers wait for each other instead of failing at once. */
     sqlite3_busy_handler(h, sq_busy, db);
     if ((src = m2m__sq_ids_register(h)) != SQLITE_OK)
@@ -128,7 +171,12 @@ static int sq_open(m2m_db *db, const char *url) {
 }
 
 static void sq_close(m2m_db *db) {
-    sqlite3_close_v2(conn(db));
+    sq_conn *c = db->conn;
+    sqlite3_close_v2(c->h);
+    if (c->ended)
+        m2m__sq_room_release(c->room); /* closing rolled back */
+    m2m__sq_room_leave(c->room);
+    m2m__free(c);
     db->conn = NULL;
 }
 
@@ -138,6 +186,7 @@ static int sq_reconnect(m2m_db *db) {
     if (sqlite3_get_autocommit(conn(db)))
         return M2M_OK;
     int src = sqlite3_exec(conn(db), "ROLLBACK", NULL, NULL, NULL);
+    lock_done(db);
     return src == SQLITE_OK ? M2M_OK : m2m__sq_error(db, src, "reconnect: rollback");
 }
 
@@ -258,7 +307,16 @@ static int sq_step_deleting(m2m_db *db, m2m__step *sp, m2m__cursor *cur) {
 }
 #endif
 
+static int sq_run_steps(m2m_db *db, m2m__step *steps, size_t n);
+
 static int sq_run(m2m_db *db, m2m__step *steps, size_t n) {
+    lock_try(db);
+    int rc = sq_run_steps(db, steps, n);
+    lock_done(db);
+    return rc;
+}
+
+static int sq_run_steps(m2m_db *db, m2m__step *steps, size_t n) {
     db->unsent = true;
     for (size_t k = 0; k < n; k++) {
         m2m__step *sp = &steps[k];
@@ -354,13 +412,17 @@ static void sq_cursor_close(m2m__cursor *c) {
     if (!c)
         return;
     sqlite3_reset(c->st->st);
+    if (c->db) /* a write run through a cursor (m2m_sql) commits when done */
+        lock_done(c->db);
     m2m__free(c);
 }
 
 static int sq_exec_script(m2m_db *db, const char *script) {
     char *err = NULL;
     m2m__note_exec(db, script);
+    lock_try(db);
     int src = sqlite3_exec(conn(db), script, NULL, NULL, &err);
+    lock_done(db);
     sqlite3_free(err);
     return src == SQLITE_OK ? M2M_OK : m2m__sq_error(db, src, "exec");
 }

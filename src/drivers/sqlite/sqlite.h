@@ -5,8 +5,25 @@
 
 #include "drivers/sqlite/ids.h"
 
+/* wake.c: the writers of one file in this process, who wake each other
+ * when one ends a transaction. */
+typedef struct sq_room sq_room;
+sq_room *m2m__sq_room_join(const char *path); /* NULL: no file, or no memory */
+void m2m__sq_room_leave(sq_room *r);
+uint64_t m2m__sq_room_gen(sq_room *r);
+void m2m__sq_room_release(sq_room *r);
+/* Wait until the room's generation is no longer gen, or until until_us
+ * (m2m__clock_us); true when woken. */
+bool m2m__sq_room_wait(sq_room *r, uint64_t gen, int64_t until_us);
+
 /* The connection (db->conn). */
-static inline sqlite3 *conn(m2m_db *db) { return (sqlite3 *)db->conn; }
+typedef struct sq_conn {
+    sqlite3 *h;
+    sq_room *room;
+    uint64_t seen; /* the room's generation when the lock was last tried */
+    bool ended;    /* a transaction ended since the room last heard of it */
+} sq_conn;
+static inline sqlite3 *conn(m2m_db *db) { return ((sq_conn *)db->conn)->h; }
 
 /* driver.c: map SQLite's extended result code src onto ours and record the
  * message, what naming the action that failed. */
