@@ -90,6 +90,15 @@ int m2m_open(const char *url, m2m_db **out) {
     return rc;
 }
 
+int m2m__db_call(m2m_db *db) {
+    if (!db)
+        return M2M_MISUSE;
+    if (db->unopened)
+        return m2m__db_usable(db);
+    m2m__clear_error(db);
+    return M2M_OK;
+}
+
 int m2m__db_usable(m2m_db *db) {
     if (!db->unopened)
         return M2M_OK;
@@ -143,11 +152,9 @@ const char *m2m_backend(m2m_db *db) {
 }
 
 int m2m_reconnect(m2m_db *db) {
-    if (!db)
-        return M2M_MISUSE;
-    if (db->unopened)
-        return m2m__db_usable(db);
-    m2m__clear_error(db);
+    int rc = m2m__db_call(db);
+    if (rc)
+        return rc;
     db->in_txn = 0;
     db->xid_state = 0;
     pending_free(db);
@@ -191,15 +198,13 @@ static int run_fixed(m2m_db *db, int which) {
 }
 
 int m2m_begin(m2m_db *db) {
-    if (!db)
-        return M2M_MISUSE;
-    if (db->unopened)
-        return m2m__db_usable(db);
-    m2m__clear_error(db);
+    int rc = m2m__db_call(db);
+    if (rc)
+        return rc;
     if (db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "a transaction is already open");
     db->xid_state = 0;
-    int rc = run_fixed(db, M2M__BEGIN);
+    rc = run_fixed(db, M2M__BEGIN);
     if (rc == M2M_OK)
         db->in_txn = 1;
     return rc;
@@ -224,14 +229,12 @@ static int send_commit(m2m_db *db) {
 }
 
 int m2m_commit(m2m_db *db) {
-    if (!db)
-        return M2M_MISUSE;
-    if (db->unopened)
-        return m2m__db_usable(db);
-    m2m__clear_error(db);
+    int rc = m2m__db_call(db);
+    if (rc)
+        return rc;
     if (!db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
-    int rc = send_commit(db);
+    rc = send_commit(db);
     db->in_txn = 0;
     db->xid_state = 0;
     if (rc == M2M_CONNECTION || rc == M2M_INDOUBT) {
@@ -270,11 +273,9 @@ int m2m_commit(m2m_db *db) {
 }
 
 int m2m_rollback(m2m_db *db) {
-    if (!db)
-        return M2M_MISUSE;
-    if (db->unopened)
-        return m2m__db_usable(db);
-    m2m__clear_error(db);
+    int rc = m2m__db_call(db);
+    if (rc)
+        return rc;
     if (!db->in_txn)
         return m2m__set_error(db, M2M_MISUSE, "no transaction is open");
     db->in_txn = 0;
@@ -309,15 +310,13 @@ int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams
             m2m_rows **out) {
     if (out)
         *out = NULL;
-    if (!db)
-        return M2M_MISUSE;
-    if (db->unopened)
-        return m2m__db_usable(db);
-    m2m__clear_error(db);
+    int rc = m2m__db_call(db);
+    if (rc)
+        return rc;
     if (!sql || (nparams && !params))
         return m2m__set_error(db, M2M_MISUSE, "m2m_sql: NULL sql or params");
     m2m__stmt *st = NULL;
-    int rc = db->drv->stmt.prepare(db, sql, &st);
+    rc = db->drv->stmt.prepare(db, sql, &st);
     if (rc)
         return rc;
     if (out)
@@ -329,11 +328,9 @@ int m2m_sql(m2m_db *db, const char *sql, const m2m_value *params, size_t nparams
 }
 
 int m2m_exec(m2m_db *db, const char *script) {
-    if (!db)
-        return M2M_MISUSE;
-    if (db->unopened)
-        return m2m__db_usable(db);
-    m2m__clear_error(db);
+    int rc = m2m__db_call(db);
+    if (rc)
+        return rc;
     if (!script)
         return m2m__set_error(db, M2M_MISUSE, "m2m_exec: NULL script");
     return db->drv->stmt.exec_script(db, script);

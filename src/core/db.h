@@ -87,6 +87,9 @@ struct m2m_db {
 const char *m2m__fixed_sql(m2m_db *db, const m2m__stmt *st);
 /* Called by drivers for every statement they execute. */
 void m2m__note_exec(m2m_db *db, const char *sql);
+/* The start of a public call on db: M2M_MISUSE for NULL, the reason of a
+ * handle whose m2m_open failed, else M2M_OK with the last error cleared. */
+int m2m__db_call(m2m_db *db);
 /* M2M_OK, or M2M_MISUSE (set on db) for a handle whose m2m_open failed. */
 int m2m__db_usable(m2m_db *db);
 /* Open objects hold their db (and relation): a close while they are open

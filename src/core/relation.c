@@ -152,11 +152,9 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
                     m2m_relation **out) {
     if (out)
         *out = NULL;
-    if (!db)
-        return M2M_MISUSE;
-    if (db->unopened)
-        return m2m__db_usable(db);
-    m2m__clear_error(db);
+    int rc = m2m__db_call(db);
+    if (rc)
+        return rc;
     if (!def || !out)
         return m2m__set_error(db, M2M_MISUSE, "relation: NULL definition or out pointer");
     if (def->version != 0)
@@ -167,7 +165,6 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
         return m2m__set_error(db, M2M_NOMEM, "relation: out of memory");
     r->db = db;
     m2m__db_ref(db);
-    int rc;
     if ((rc = ident_field(db, "parent_table", def->parent_table, NULL, true,
                           &r->parent_table)) ||
         (rc = ident_field(db, "parent_key", def->parent_key, "id", false,
@@ -448,14 +445,14 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     rc = d->stmt.exec_script(db, script);
     m2m__free(script);
     if (rc != M2M_OK) {
-        char *msg = m2m__strdup(db->errmsg);
+        m2m__saved_error why = m2m__error_save(db);
         d->stmt.exec_script(db, db->in_txn
                                     ? "ROLLBACK TO SAVEPOINT m2m_ddl; RELEASE SAVEPOINT "
                                       "m2m_ddl"
                                     : "ROLLBACK");
         m2m__set_error(db, rc, "create pivot table %s: %s", rel->pivot_table,
-                       msg ? msg : m2m_errstr(rc));
-        m2m__free(msg);
+                       why.msg ? why.msg : m2m_errstr(rc));
+        m2m__error_drop(&why);
     }
     return rc;
 }
