@@ -128,9 +128,9 @@ int m2m__resolve_commit(m2m_db *db, int rc) {
     } else if ((rc = db->drv->conn.reconnect(db)) != M2M_OK) {
         rc = m2m__set_error(db, M2M_INDOUBT,
                             "%s; cannot reconnect to ask whether transaction %lld "
-                            "committed (SELECT txid_status(%lld) tells): %s",
-                            why, (long long)xid, (long long)xid,
-                            db->errmsg ? db->errmsg : "");
+                            "committed (%s with $1 = %lld tells): %s",
+                            why, (long long)xid, db->drv->dialect.xid_status_sql,
+                            (long long)xid, db->errmsg ? db->errmsg : "");
     } else {
         char status[16] = "";
         rc = ask_status(db, xid, status, sizeof status);
