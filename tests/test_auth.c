@@ -752,6 +752,38 @@ TEST_ONLY(pg, auth_own_membership) {
     scen_done(&s);
 }
 
+/* Sync updating kept rows to values the items share (one statement with the
+ * values as parameters): its RLS check counts the same rows, with the same
+ * parameters, as the UPDATE it guards. */
+TEST_ONLY(pg, auth_sync_update_shared_values) {
+    scen s;
+    scen_setup(&s, 1);
+    login(&s, "7");
+    m2m_changes *ch = NULL;
+    m2m_opts admin = {.flags = M2M_UPDATE_EXISTING,
+                      .pivot = (const m2m_col[]){COLT("role", "admin")},
+                      .npivot = 1};
+    m2m_opts owner = admin;
+    owner.pivot = (const m2m_col[]){COLT("role", "owner")};
+    /* Already admin: nothing to update. */
+    U_RC(&s, M2M_OK, m2m_sync(s.rel, M2M_INT(2), FX_ITEMS(IT(7)), &admin, &ch));
+    assert_string_equal(FX_UPD(ch), "");
+    m2m_changes_free(ch);
+    ch = NULL;
+    U_RC(&s, M2M_OK, m2m_sync(s.rel, M2M_INT(2), FX_ITEMS(IT(7)), &owner, &ch));
+    assert_string_equal(FX_UPD(ch), "7");
+    assert_string_equal(FX_ATT(ch), "");
+    assert_string_equal(FX_DET(ch), "");
+    m2m_changes_free(ch);
+    ch = NULL;
+    assert_string_equal(MEMBERS(), "1|8|member,2|7|owner");
+    /* 8's row would change: denied, nothing changed. */
+    U_DENIED(&s, RLS, m2m_sync(s.rel, M2M_INT(1), FX_ITEMS(IT(8)), &owner, &ch));
+    assert_null(ch);
+    assert_string_equal(MEMBERS(), "1|8|member,2|7|owner");
+    scen_done(&s);
+}
+
 /* Reads: owner-only shows a user their own rows; open reads show all. With
  * owner-only reads another user's row is invisible, so detaching it finds
  * nothing to detach: it succeeds with a count of 0 and changes nothing. */

@@ -207,11 +207,13 @@ static int add_step(m2m__opctx *c, const m2m__wstep *w, const m2m_value *data,
         c->checks = k;
         c->nchecks++;
         k->count = (m2m__intval){.db = c->db};
-        m2m__step *cs =
-            add(c, w->count_kind, mask & ~M2M__NO_RETURNING, data, NULL, 0, -1, 0,
-                "count the rows the change should take, for row-level "
-                "security",
-                &rc);
+        /* An update from flat values counts the rows they change. */
+        bool vals_too = w->count_kind == S_COUNT_UPDATE_FROM;
+        m2m__step *cs = add(c, w->count_kind, mask & ~M2M__NO_RETURNING, data,
+                            vals_too ? vals : NULL, vals_too ? nvals : 0, -1, 0,
+                            "count the rows the change should take, for row-level "
+                            "security",
+                            &rc);
         if (!cs)
             return rc;
         cs->on_row = m2m__int_row;
