@@ -5,20 +5,54 @@
  * after (never anything else), return the right code with a current
  * message, keep the handle usable, and leak nothing (ASan). Each operation
  * runs with and without a report, callbacks, a version and a caller
- * transaction. */
+ * transaction, through three sides of one pivot table: the relation
+ * (rooms -> users, in the most combinations), its inverse (users -> rooms)
+ * and, on PostgreSQL, the inverse bound to its owner column under row-level
+ * security, written in a JWT session (none of the features and all of
+ * them: walk_side). */
 #include "faultdrv.h"
 #include "fixtures.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#ifdef M2M_HAVE_JWT
+#include <jwt.h>
+#endif
+
+/* The rows as (parent, related, role, rank) of the side that writes them:
+ * the inverse sees them transposed, so one set of calls and expected
+ * states serves every side. */
 #define INITIAL                                                                          \
     "DELETE FROM room_members;"                                                          \
-    "INSERT INTO room_members(room_id, user_id, role, rank) VALUES"                      \
+    "INSERT INTO room_members(%s, %s, role, rank) VALUES"                                \
     " (1, 1, 'admin', 1), (1, 2, 'member', 2), (1, 3, 'member', 3), (2, 1, 'member', 4)"
 #define BEFORE "1|1|admin|1,1|2|member|2,1|3|member|3,2|1|member|4"
-#define ALL_ROWS()                                                                       \
-    t_rows("SELECT room_id, user_id, role, rank FROM room_members ORDER BY 1, 2")
+
+/* A side of the pivot table an operation goes through. */
+typedef struct side {
+    const char *name, *parent, *related, *fk, *rk;
+    bool jwt; /* bound to owner column fk, in a session for sub "1" */
+} side;
+
+static const side fwd_side = {"", "rooms", "users", "room_id", "user_id", false};
+static const side inv_side = {" inverse", "users", "rooms", "user_id", "room_id", false};
+static const side jwt_side = {" jwt", "users", "rooms", "user_id", "room_id", true};
+
+static void initial(const side *s) {
+    char sql[512];
+    snprintf(sql, sizeof sql, INITIAL, s->fk, s->rk);
+    t_exec(sql);
+}
+
+static const char *all_rows(const side *s) {
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT %s, %s, role, rank FROM room_members ORDER BY 1, 2",
+             s->fk, s->rk);
+    return t_rows(sql);
+}
 
 enum { V_REPORT = 1, V_CALLBACKS = 2, V_VERSION = 4, V_TXN = 8, V_ALL = 16 };
 
@@ -116,51 +150,69 @@ static int run_variant(m2m_db *db, m2m_relation *rel, const wop *op, int v,
     return rc;
 }
 
-/* Walk every fault point of kind through op under variant v. */
-static void walk(const wop *op, int v, int kind, int persistent) {
-    fd_disarm(); /* a failed test before may have left it armed */
-    if (!fd_applies(kind))
-        return;
-    m2m_db *db = t_open();
-    m2m_relation *rel = NULL;
-    T_OK(m2m_relation_open(
-        db,
-        &(m2m_relation_def){.parent_table = "rooms",
-                            .related_table = "users",
-                            .pivot_table = "room_members",
-                            .foreign_pivot_key = "room_id",
-                            .related_pivot_key = "user_id",
-                            .pivot_columns =
-                                (const char *const[]){"role", "joined_at", "rank", NULL}},
-        &rel));
-    if (v & V_CALLBACKS)
-        T_OK(m2m_relation_on_change(rel, before_cb, after_cb, NULL));
+static m2m_relation_def side_def(const side *s) {
+    static const char *const cols[] = {"role", "joined_at", "rank", NULL};
+    return (m2m_relation_def){.parent_table = s->parent,
+                              .related_table = s->related,
+                              .pivot_table = "room_members",
+                              .foreign_pivot_key = s->fk,
+                              .related_pivot_key = s->rk,
+                              .pivot_columns = cols,
+                              .owner_column = s->jwt ? s->fk : NULL};
+}
+
+static m2m_db *open_side(const side *s);
+
+/* A connection for side s under the fault driver, for all its walks. */
+static m2m_db *side_db(const side *s) {
+    m2m_db *db = open_side(s);
     if (strcmp(t_backend, "sqlite") == 0)
         T_OK(m2m_exec(db, "PRAGMA synchronous=OFF")); /* no fsync: thousands of commits */
     fd_install(db);
     /* A persistent busy fault waits out the whole busy timeout at every
-     * step; its bound is proven in test_busy.c, here it only costs time. */
-    db->busy_timeout_ms = 50;
+     * step; its bound is proven in test_busy.c, here it only costs time:
+     * 20 ms still takes several attempts with their backoff. */
+    db->busy_timeout_ms = 20;
+    return db;
+}
+
+/* Walk every fault point of kind through op under variant v on side s,
+ * over db (side_db), with a relation of its own: nothing prepared yet. */
+static void walk(m2m_db *db, const wop *op, int v, int kind, int persistent,
+                 const side *s) {
+    fd_disarm(); /* a failed test before may have left it armed */
+    if (!fd_applies(kind))
+        return;
+    m2m_relation *rel = NULL;
+    m2m_relation_def def = side_def(s);
+    int orc = m2m_relation_open(db, &def, &rel);
+    if (orc != M2M_OK)
+        fail_msg("relation_open%s: %s: %s", s->name, m2m_errname(orc), m2m_errmsg(db));
+    if (v & V_CALLBACKS)
+        T_OK(m2m_relation_on_change(rel, before_cb, after_cb, NULL));
     /* Warm the statement cache: the faults then hit the steps of the call
      * itself (the cold variant below covers the prepares). */
     if (!(v & V_ALL)) {
-        t_exec(INITIAL);
+        initial(s);
         m2m_changes *ch = NULL;
-        T_OK(run_variant(db, rel, op, v, &ch, op->name));
+        int wrc = run_variant(db, rel, op, v, &ch, op->name);
+        if (wrc != M2M_OK)
+            fail_msg("%s%s v%d: %s (%s)", op->name, s->name, v, m2m_errname(wrc),
+                     m2m_errmsg(db));
         m2m_changes_free(ch);
     }
     long k, failures = 0;
     for (k = 1; k < 1000; k++) {
         char what[128];
-        snprintf(what, sizeof what, "%s v%d %s%s k=%ld", op->name, v, fd_name(kind),
-                 persistent ? " persistent" : "", k);
-        t_exec(INITIAL);
+        snprintf(what, sizeof what, "%s%s v%d %s%s k=%ld", op->name, s->name, v,
+                 fd_name(kind), persistent ? " persistent" : "", k);
+        initial(s);
         afters = 0;
         m2m_changes *ch = NULL;
         fd_arm(kind, k, persistent);
         int rc = run_variant(db, rel, op, v, &ch, what);
         long fired = fd_disarm();
-        const char *rows = ALL_ROWS();
+        const char *rows = all_rows(s);
         bool after = strcmp(rows, op->after) == 0, before = strcmp(rows, BEFORE) == 0;
         if (rc == M2M_OK) {
             if (!after)
@@ -212,7 +264,7 @@ static void walk(const wop *op, int v, int kind, int persistent) {
             if (again != M2M_OK)
                 fail_msg("%s: the next call fails: %s (%s)", what, m2m_errname(again),
                          m2m_errmsg(db));
-            assert_string_equal(ALL_ROWS(), op->after);
+            assert_string_equal(all_rows(s), op->after);
             m2m_changes_free(ch);
         }
         if (!fired)
@@ -224,7 +276,6 @@ static void walk(const wop *op, int v, int kind, int persistent) {
         fail_msg("%s: no fault point", op->name);
     (void)failures;
     m2m_relation_close(rel);
-    m2m_close(db);
 }
 
 /* Each feature alone, then all together. */
@@ -240,14 +291,38 @@ static const int variants[] = {0,
  * trip: the variants that differ in their statements and batches. */
 static const int few[] = {0, V_REPORT | V_CALLBACKS | V_VERSION, V_TXN | V_REPORT};
 
+/* The inverse and the session make the relation's calls with other SQL
+ * (another lock; the claims, RLS checks and no fused COMMIT in a session). */
+#define EVERY (V_REPORT | V_CALLBACKS | V_VERSION)
+
 static void setup(void) {
     fx_rooms();
+    /* Rooms 4..6: the inverse attaches them as the relation does users. */
+    t_exec("INSERT INTO rooms VALUES (4, 'four'), (5, 'five'), (6, 'six')");
     if (strcmp(t_backend, "sqlite") == 0)
         t_exec("PRAGMA synchronous=OFF");
 }
 
+/* op through a side other than the relation: none of the features, then
+ * all of them in a caller transaction, cold where prepares can fail. Where
+ * every point costs a new server process (a lost connection), only the
+ * latter. A reconnect that keeps failing changes only how a lost commit is
+ * resolved, the same code on every side: walked once, where a commit is
+ * lost, with all the features and the call committing by itself. */
+static void walk_side(m2m_db *db, const wop *op, int kind, int persistent,
+                      const side *s) {
+    if (persistent && kind >= FD_LOST) {
+        if (kind == FD_COMMIT_LOST)
+            walk(db, op, EVERY, kind, persistent, s);
+        return;
+    }
+    if (kind != FD_LOST)
+        walk(db, op, 0, kind, persistent, s);
+    walk(db, op, EVERY | V_TXN | (kind <= FD_IOERR ? V_ALL : 0), kind, persistent, s);
+}
+
 /* One operation through every variant, then once more cold (its prepares
- * fail too). */
+ * fail too); then through the inverse relation. */
 static void walk_op(size_t o, int kind, int persistent) {
     setup();
     bool slow = persistent || kind >= FD_LOST || strcmp(t_backend, "pg") == 0;
@@ -255,10 +330,13 @@ static void walk_op(size_t o, int kind, int persistent) {
     size_t nv = slow ? sizeof few / sizeof few[0] : sizeof variants / sizeof variants[0];
     if (persistent && kind >= FD_LOST)
         nv = 2; /* a reconnect that keeps failing: as the first one */
+    m2m_db *db = side_db(&fwd_side);
     for (size_t v = 0; v < nv; v++)
-        walk(&ops[o], vs[v], kind, persistent);
+        walk(db, &ops[o], vs[v], kind, persistent, &fwd_side);
     if (kind <= FD_IOERR)
-        walk(&ops[o], V_ALL | V_REPORT, kind, persistent);
+        walk(db, &ops[o], V_ALL | V_REPORT, kind, persistent, &fwd_side);
+    walk_side(db, &ops[o], kind, persistent, &inv_side);
+    m2m_close(db);
 }
 
 /* One test per operation and fault, each well within the runner's
@@ -283,3 +361,103 @@ FAULT_TESTS(faultdrv_lost_persistent, PG, FD_LOST, 1)
 FAULT_TESTS(faultdrv_commit_lost, PG, FD_COMMIT_LOST, 0)
 FAULT_TESTS(faultdrv_commit_lost_persistent, PG, FD_COMMIT_LOST, 1)
 FAULT_TESTS(faultdrv_reply_lost, PG, FD_REPLY_LOST, 0)
+
+#ifdef M2M_HAVE_JWT
+
+/* ---- the JWT side (PostgreSQL: sessions need row-level security) ---- */
+
+static const unsigned char SECRET[] = "m2m-faultdrv-secret-0123456789abcdef";
+static char jrole[80], jlogin[80]; /* the session's role, the login's */
+
+/* Policies for role jrole on the pivot, and a login without privileges
+ * that may switch to it, as an application connects (test_auth.c). A lost
+ * connection is injected as pg_terminate_backend() of the connection's own
+ * backend, which inside the session runs as jrole: pg_signal_backend lets
+ * it signal the login's backend. */
+static void jwt_setup(void) {
+    char schema[64], sql[768];
+    snprintf(schema, sizeof schema, "%s", t_rows("SELECT current_schema()"));
+    snprintf(jrole, sizeof jrole, "fr_%s", schema);
+    snprintf(jlogin, sizeof jlogin, "fl_%s", schema);
+    m2m_relation_def def = side_def(&jwt_side);
+    m2m_relation *admin = fx_open(&def);
+    T_OK(m2m_rls_install(admin, jrole));
+    m2m_relation_close(admin);
+    snprintf(sql, sizeof sql,
+             "CREATE ROLE \"%s\" LOGIN NOINHERIT; GRANT USAGE ON SCHEMA \"%s\" TO \"%s\";"
+             " GRANT \"%s\" TO \"%s\"; GRANT pg_signal_backend TO \"%s\"",
+             jlogin, schema, jlogin, jrole, jlogin, jrole);
+    t_exec(sql);
+}
+
+static void jwt_done(void) {
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "DROP OWNED BY \"%s\"; DROP ROLE \"%s\"; DROP OWNED BY \"%s\";"
+             " DROP ROLE \"%s\"",
+             jlogin, jlogin, jrole, jrole);
+    t_exec(sql);
+}
+
+/* A connection as jlogin in a session for sub "1", the owner of the rows
+ * of parent 1 on this side. */
+static m2m_db *open_session(void) {
+    char url[1200];
+    snprintf(url, sizeof url, "%s user=%s", t_url(), jlogin);
+    m2m_db *db = NULL;
+    int rc = m2m_open(url, &db);
+    if (rc != M2M_OK)
+        fail_msg("open as %s: %s", jlogin, m2m_errname(rc));
+    char payload[64];
+    snprintf(payload, sizeof payload, "{\"sub\":\"1\",\"exp\":%lld}",
+             (long long)time(NULL) + 3600);
+    jwt_t *j = NULL;
+    assert_int_equal(jwt_new(&j), 0);
+    assert_int_equal(jwt_add_grants_json(j, payload), 0);
+    assert_int_equal(jwt_set_alg(j, JWT_ALG_HS256, SECRET, (int)sizeof SECRET - 1), 0);
+    char *tok = jwt_encode_str(j);
+    assert_non_null(tok);
+    jwt_free(j);
+    m2m_jwt_config cfg = {
+        .hs256_secret = SECRET, .hs256_secret_len = sizeof SECRET - 1, .role = jrole};
+    rc = m2m_auth_jwt(db, tok, &cfg);
+    free(tok);
+    if (rc != M2M_OK)
+        fail_msg("auth_jwt: %s: %s", m2m_errname(rc), m2m_errmsg(db));
+    return db;
+}
+
+static m2m_db *open_side(const side *s) { return s->jwt ? open_session() : t_open(); }
+
+/* One operation through the session, every fault. */
+static void walk_jwt(size_t o) {
+    static const struct {
+        int kind, persistent;
+    } faults[] = {{FD_BUSY, 0},        {FD_BUSY, 1},      {FD_IOERR, 0},
+                  {FD_IOERR, 1},       {FD_LOST, 0},      {FD_COMMIT_LOST, 0},
+                  {FD_COMMIT_LOST, 1}, {FD_REPLY_LOST, 0}};
+    setup();
+    jwt_setup();
+    m2m_db *db = side_db(&jwt_side);
+    for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++)
+        walk_side(db, &ops[o], faults[f].kind, faults[f].persistent, &jwt_side);
+    /* Reconnects kept the session (every write above needed its role). */
+    assert_string_equal(m2m_auth_sub(db), "1");
+    m2m_close(db);
+    jwt_done();
+}
+
+/* Every fault of one operation per test: the session's setup is paid once. */
+TEST_ONLY(pg, faultdrv_jwt_attach) { walk_jwt(0); }
+TEST_ONLY(pg, faultdrv_jwt_sync) { walk_jwt(1); }
+TEST_ONLY(pg, faultdrv_jwt_toggle) { walk_jwt(2); }
+TEST_ONLY(pg, faultdrv_jwt_detach) { walk_jwt(3); }
+TEST_ONLY(pg, faultdrv_jwt_detach_all) { walk_jwt(4); }
+TEST_ONLY(pg, faultdrv_jwt_update) { walk_jwt(5); }
+
+#else
+static m2m_db *open_side(const side *s) {
+    (void)s;
+    return t_open();
+}
+#endif
