@@ -13,7 +13,11 @@
 #   <!-- doc: continue -->    the block joins the program of the block before
 # Words combine: <!-- doc: top continue -->. Compile errors point at the page
 # and line (#line). Each program runs in an empty directory of its own.
-# Environment: CC, DOC_CFLAGS (e.g. sanitizers), DOC_LIBS (how to link m2m).
+# Environment: CC, DOC_CFLAGS (e.g. sanitizers), DOC_LIBS (how to link m2m),
+# DOC_JWT_FLAGS (libcrypto's flags, for the jwt fixture's token) and DOC_PG:
+# with DOC_PG=1 (a build with JWT sessions) the jwt blocks run against the
+# server of $M2M_TEST_PG (scripts/with-pg.sh) and fail without one;
+# otherwise they are compiled only.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 OUTDIR FILE.md..." >&2; exit 2; }
 out=$1
@@ -76,19 +80,23 @@ for src in "$out"/*.c; do
     total=$((total + 1))
     prog=${src%.c}
     name=$(basename "$prog")
+    jwt=""
+    if grep -q '^    DOC_SETUP_jwt' "$src"; then
+        jwt="-DDOC_FIXTURE_JWT ${DOC_JWT_FLAGS:-}"
+    fi
     # shellcheck disable=SC2086 # flag lists
     if ! "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
         -Wno-unused-variable -Wno-unused-but-set-variable -Wno-unused-function \
         -Wno-missing-field-initializers \
-        ${DOC_CFLAGS:-} -I"$root/include" -I"$root/tests" "$src" ${DOC_LIBS:-} \
+        ${DOC_CFLAGS:-} -I"$root/include" -I"$root/tests" "$src" ${DOC_LIBS:-} $jwt \
         -o "$prog" 2>"$prog.log"; then
         failed=$((failed + 1))
         echo "FAIL: $name does not compile:" >&2
         head -20 "$prog.log" >&2
         continue
     fi
-    if grep -q '^    DOC_SETUP_jwt' "$src"; then
-        echo "doc-blocks: $name compiled (jwt blocks are not run)"
+    if [ -n "$jwt" ] && [ "${DOC_PG:-0}" != 1 ]; then
+        echo "doc-blocks: $name compiled (no JWT sessions in this build: not run)"
         continue
     fi
     dir="$out/run-$name"

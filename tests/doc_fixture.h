@@ -9,9 +9,9 @@
  *   guide   schema, plus the names the guide's examples use: db, roles
  *           (users -> roles), members (rooms -> users), rel, q (a query of
  *           room 1's members), room, user, u1, u2, items/n, want/nwant, ok
- *   jwt     guide, plus bearer_token and reply_401() for docs/jwt.md; these
- *           blocks are compiled, not run (they need a PostgreSQL login that
- *           may switch roles and a signed token)
+ *   jwt     docs/jwt.md on PostgreSQL ($M2M_TEST_PG): db (a login that may
+ *           switch to "authenticated"), owner_url, bearer_token, reply_401()
+ *           (below: compiled with DOC_FIXTURE_JWT)
  * Every program runs in an empty directory of its own. */
 #ifndef M2M_DOC_FIXTURE_H
 #define M2M_DOC_FIXTURE_H
@@ -131,13 +131,168 @@ static m2m_relation *doc_relation(m2m_db *db, const m2m_relation_def *def) {
     DOC_GUIDE_NAMES("sqlite:app.db")
 #define DOC_TEARDOWN_guide() DOC_GUIDE_CLOSE()
 
+/* docs/jwt.md on the PostgreSQL server of $M2M_TEST_PG (scripts/with-pg.sh):
+ * the page's schema in a schema of its own, a login role that may switch to
+ * "authenticated" (db), the table owner's URL (owner_url) and Ann's token
+ * (bearer_token: sub "7", HS256 with the page's secret). The teardown checks
+ * what the page says happened: the four policies, Ann's session, Ann in the
+ * lobby and none of her denied changes made. scripts/doc-blocks.sh compiles
+ * these blocks with DOC_FIXTURE_JWT and libcrypto, and runs them where the
+ * build has JWT sessions (DOC_PG=1). */
+#ifdef DOC_FIXTURE_JWT
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char doc_jwt_secret[] = "...at least 32 bytes of secret...";
+static char doc_jwt_schema[64], doc_jwt_owner[1024], doc_jwt_login[1024],
+    doc_jwt_token[512];
+
+static void doc_b64url(char *out, const unsigned char *in, size_t n) {
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = strlen(out);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = abc[v >> 18 & 63];
+        out[o++] = abc[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = abc[v >> 6 & 63];
+        if (i + 2 < n)
+            out[o++] = abc[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* An HS256 token for sub "7" that expires in ten minutes. */
+static void doc_jwt_mint(void) {
+    char payload[64];
+    snprintf(payload, sizeof payload, "{\"sub\":\"7\",\"exp\":%lld}",
+             (long long)time(NULL) + 600);
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    doc_jwt_token[0] = '\0';
+    doc_b64url(doc_jwt_token, (const unsigned char *)header, strlen(header));
+    strcat(doc_jwt_token, ".");
+    doc_b64url(doc_jwt_token, (const unsigned char *)payload, strlen(payload));
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (!HMAC(EVP_sha256(), doc_jwt_secret, (int)strlen(doc_jwt_secret),
+              (const unsigned char *)doc_jwt_token, strlen(doc_jwt_token), mac, &len))
+        doc_die("HMAC", NULL);
+    strcat(doc_jwt_token, ".");
+    doc_b64url(doc_jwt_token, mac, len);
+}
+
+/* The first column of the first row of sql, as text ("" when none). */
+static void doc_jwt_scalar(m2m_db *db, const char *sql, char *out, size_t cap) {
+    m2m_rows *rows = NULL;
+    if (m2m_sql(db, sql, NULL, 0, &rows) != M2M_OK)
+        doc_die(sql, db);
+    out[0] = '\0';
+    if (m2m_rows_next(rows) == M2M_ROW) {
+        m2m_value v = m2m_rows_get(rows, "v");
+        if (v.type == M2M_TTEXT)
+            snprintf(out, cap, "%s", v.s);
+        else if (v.type == M2M_TINT)
+            snprintf(out, cap, "%" PRId64, v.i);
+    }
+    m2m_rows_free(rows);
+}
+
+static m2m_db *doc_jwt_setup(void) {
+    const char *pg = getenv("M2M_TEST_PG");
+    if (!pg || !*pg)
+        doc_die("M2M_TEST_PG is not set: run under scripts/with-pg.sh", NULL);
+    snprintf(doc_jwt_schema, sizeof doc_jwt_schema, "doc_jwt_%ld", (long)getpid());
+    snprintf(doc_jwt_owner, sizeof doc_jwt_owner, "%s options='-csearch_path=%s'", pg,
+             doc_jwt_schema);
+    snprintf(doc_jwt_login, sizeof doc_jwt_login,
+             "%s user=doc_app_login options='-csearch_path=%s'", pg, doc_jwt_schema);
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "DO $$BEGIN CREATE ROLE doc_app_login LOGIN NOINHERIT;"
+             "  EXCEPTION WHEN duplicate_object THEN NULL; END$$;"
+             "DO $$BEGIN CREATE ROLE authenticated NOLOGIN;"
+             "  EXCEPTION WHEN duplicate_object THEN NULL; END$$;"
+             "GRANT authenticated TO doc_app_login;"
+             "CREATE SCHEMA %s; GRANT USAGE ON SCHEMA %s TO doc_app_login;"
+             "SET search_path = %s;"
+             "CREATE TABLE rooms (id bigint PRIMARY KEY, name text NOT NULL);"
+             "CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL);"
+             "CREATE TABLE room_members ("
+             "  room_id bigint NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+             "  user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             "  role text, PRIMARY KEY (room_id, user_id));"
+             "INSERT INTO rooms VALUES (1, 'lobby'), (2, 'dev');"
+             "INSERT INTO users VALUES (7, 'ann'), (8, 'bob');"
+             "INSERT INTO room_members VALUES (1, 8, 'member');",
+             doc_jwt_schema, doc_jwt_schema, doc_jwt_schema);
+    m2m_db *su = NULL;
+    if (m2m_open(pg, &su) != M2M_OK || m2m_exec(su, sql) != M2M_OK)
+        doc_die("the page's schema", su);
+    m2m_close(su);
+    doc_jwt_mint();
+    m2m_db *db = NULL;
+    if (m2m_open(doc_jwt_login, &db) != M2M_OK)
+        doc_die("cannot connect as doc_app_login", db);
+    return db;
+}
+
+static void doc_jwt_teardown(m2m_db *db) {
+    int ok = 1;
+    const char *sub = m2m_auth_sub(db);
+    if (!sub || strcmp(sub, "7") != 0) {
+        fprintf(stderr, "doc fixture: the session's sub is %s, want 7\n",
+                sub ? sub : "unset");
+        ok = 0;
+    }
+    if (m2m_close(db) != M2M_OK) {
+        fprintf(stderr, "doc fixture: closing db: %s\n", m2m_errmsg(db));
+        ok = 0;
+    }
+    m2m_db *su = NULL;
+    if (m2m_open(doc_jwt_owner, &su) != M2M_OK)
+        doc_die("cannot reconnect as the owner", su);
+    char got[256];
+    doc_jwt_scalar(su,
+                   "SELECT string_agg(room_id || ':' || user_id || ':' || "
+                   "coalesce(role, '-'), ',' ORDER BY room_id, user_id) AS v "
+                   "FROM room_members",
+                   got, sizeof got);
+    if (strcmp(got, "1:7:member,1:8:member") != 0) {
+        fprintf(stderr,
+                "doc fixture: room_members holds %s, want 1:7:member,1:8:member\n", got);
+        ok = 0;
+    }
+    doc_jwt_scalar(su,
+                   "SELECT string_agg(policyname, ',' ORDER BY policyname) AS v "
+                   "FROM pg_policies WHERE schemaname = current_schema() "
+                   "AND tablename = 'room_members'",
+                   got, sizeof got);
+    if (strcmp(got, "m2m_room_members_delete,m2m_room_members_insert,"
+                    "m2m_room_members_select,m2m_room_members_update") != 0) {
+        fprintf(stderr, "doc fixture: policies on room_members: '%s'\n", got);
+        ok = 0;
+    }
+    char drop[128];
+    snprintf(drop, sizeof drop, "DROP SCHEMA %s CASCADE", doc_jwt_schema);
+    if (m2m_exec(su, drop) != M2M_OK)
+        doc_die("drop the page's schema", su);
+    m2m_close(su);
+    if (!ok)
+        exit(1);
+}
+
 static int reply_401(const char *why) {
     fprintf(stderr, "401: %s\n", why);
     return 1;
 }
 #define DOC_SETUP_jwt()                                                                  \
-    DOC_SETUP_guide();                                                                   \
-    const char *bearer_token = getenv("TOKEN")
-#define DOC_TEARDOWN_jwt() DOC_TEARDOWN_guide()
-
+    m2m_db *db = doc_jwt_setup();                                                        \
+    const char *owner_url = doc_jwt_owner;                                               \
+    const char *bearer_token = doc_jwt_token
+#define DOC_TEARDOWN_jwt() doc_jwt_teardown(db)
+#endif
 #endif
