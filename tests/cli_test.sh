@@ -386,6 +386,29 @@ sql "ALTER TABLE room_members ADD COLUMN role2 TEXT" >/dev/null
 run 0 --config "$tmp/list.conf" --rel members --json list 1 --limit 1 &&
     json '.rows[0].pivot | keys == ["role","role2"]' "repeated pivot_columns"
 
+# ---- in doubt: the connection lost right after COMMIT (PostgreSQL) ------
+# tests/cli/cutproxy.c relays the tool's connection, passes the attach's
+# COMMIT on, and drops the connection before the answer, its socket gone so
+# that the outcome cannot be asked: exit 7. The server did commit.
+if [ "$backend" = pg ]; then
+    proxy=${M2M_CUTPROXY:-$(dirname "$bin")/m2m_cutproxy}
+    [ -x "$proxy" ] || die "no $proxy (built with the tests)"
+    pg_dir=$(printf '%s\n' "$M2M_TEST_PG" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
+    pg_port=$(printf '%s\n' "$M2M_TEST_PG" | sed -n 's/.*port=\([0-9]*\).*/\1/p')
+    case $pg_dir in
+        /*) ;;
+        *) die "the in-doubt test needs M2M_TEST_PG on a unix socket (scripts/with-pg.sh)" ;;
+    esac
+    sql "DELETE FROM room_members WHERE room_id = 3" >/dev/null
+    mkdir "$tmp/cut"
+    "$proxy" "$tmp/cut" 5432 "$pg_dir" "${pg_port:-5432}" INSERT || die "cutproxy did not start"
+    run 7 $rel --db "$url host=$tmp/cut port=5432" --json attach 3 5 &&
+        json '.error.code == "M2M_INDOUBT" and .error.exit == 7' "in-doubt error document"
+    has "$tmp/err" "m2m: attach on parent 3 failed: in doubt"
+    has "$tmp/out" "txid_status"
+    db "SELECT room_id || ':' || user_id FROM room_members WHERE room_id = 3" "3:5"
+fi
+
 # ---- rls -----------------------------------------------------------------
 if [ "$backend" = sqlite ]; then
     bad 6 $rel --owner user_id rls install --role authenticated

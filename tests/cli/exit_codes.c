@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The m2m tool's exit code for every result code of m2m.h. M2M_INDOUBT
- * (exit 7) is reached only when the connection is lost after COMMIT was sent
- * and the outcome cannot be asked afterwards, which the tool's end-to-end
- * tests cannot bring about on a shared server; the mapping is checked here,
- * and a code added to m2m.h without a decision here fails. */
+/* The m2m tool's exit code for every result code of m2m.h, so that a code
+ * added to m2m.h without a decision here fails. tests/cli_test.sh reaches
+ * M2M_INDOUBT (exit 7) end to end on PostgreSQL, through tests/cli/cutproxy.c;
+ * the other rare codes (busy, out of memory, ...) only here. */
 #include "cli.h"
 
 #include <stdio.h>
