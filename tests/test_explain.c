@@ -292,10 +292,12 @@ TEST(explain_sync_if_version) {
     assert_true(first < m2m_plan_count(plan));
     assert_int_equal(m2m_plan_round(plan, first), 1);
     assert_non_null(strstr(m2m_plan_why(plan, first), "if_version"));
+    /* Writes of the pivot (a lock may be a write of a table of its own). */
     for (size_t s = 0; s < m2m_plan_count(plan); s++)
-        if (strncmp(m2m_plan_sql(plan, s), "DELETE", 5) == 0 ||
-            strncmp(m2m_plan_sql(plan, s), "INSERT", 6) == 0 ||
-            strncmp(m2m_plan_sql(plan, s), "WITH", 4) == 0)
+        if ((strncmp(m2m_plan_sql(plan, s), "DELETE", 5) == 0 ||
+             strncmp(m2m_plan_sql(plan, s), "INSERT", 6) == 0 ||
+             strncmp(m2m_plan_sql(plan, s), "WITH", 4) == 0) &&
+            strstr(m2m_plan_sql(plan, s), "\"role_user\""))
             assert_true(m2m_plan_round(plan, s) > 1);
     m2m_plan_free(plan);
     /* Not armed any more: the stale version fails for real. */

@@ -85,6 +85,26 @@ static bool one_statement(const planner *pl) {
            in->ngroups == 1 && !in->nskipped && in->groups[0].mask & M2M__FLAT;
 }
 
+/* An update whose changed ids go to the report. Without UPDATE ...
+ * RETURNING, a read first finds the rows it will change: the parent's lock
+ * keeps them so until the UPDATE. */
+static void update(planner *pl, int kind, int read_kind, int count, uint64_t mask,
+                   int data, size_t group, const char *why) {
+    m2m__wstep *s;
+    if (!pl->rel->db->drv->info->caps.update_returning && pl->p->collect) {
+        s = stmt(pl, read_kind, 0, mask, data, M2M__UPDATED,
+                 "find the rows the update will change: the backend has no UPDATE ... "
+                 "RETURNING, and the parent's lock keeps them until it runs");
+        s->plan_flags = M2M_PLAN_READ;
+        s->group = group;
+        s = stmt(pl, kind, count, mask | M2M__NO_RETURNING, data, -1, why);
+    } else {
+        s = stmt(pl, kind, count, mask, data, M2M__UPDATED, why);
+    }
+    s->group = group;
+    s->set_vals = kind == S_UPDATE_SET;
+}
+
 static void plan_sync(planner *pl) {
     int flags = pl->k->flags;
     if (flags & M2M__IF_VERSION) {
@@ -109,10 +129,10 @@ static void plan_sync(planner *pl) {
         for (size_t g = 0; g < pl->in->ngroups; g++) {
             uint64_t m = pl->in->groups[g].mask & ~pl->rel->scope_mask;
             if (m & ~M2M__FLAT)
-                stmt(pl, S_UPDATE_FROM, S_COUNT_UPDATE_FROM, m, D_GROUP0, M2M__UPDATED,
-                     "M2M_UPDATE_EXISTING: give the ids already attached the pivot "
-                     "values given, where they differ")
-                    ->group = g;
+                update(pl, S_UPDATE_FROM, S_SELECT_UPDATE_FROM, S_COUNT_UPDATE_FROM, m,
+                       D_GROUP0, g,
+                       "M2M_UPDATE_EXISTING: give the ids already attached the pivot "
+                       "values given, where they differ");
         }
     }
     inserts(pl, "attach the ids given that are not attached yet");
@@ -164,9 +184,8 @@ static void plan_detach(planner *pl) {
 }
 
 static void plan_update(planner *pl) {
-    stmt(pl, S_UPDATE_SET, S_COUNT_IN, pl->k->set_mask, D_IDS, M2M__UPDATED,
-         "set the pivot values of the ids given")
-        ->set_vals = true;
+    update(pl, S_UPDATE_SET, S_SELECT_UPDATE_SET, S_COUNT_IN, pl->k->set_mask, D_IDS, 0,
+           "set the pivot values of the ids given");
 }
 
 /* Does the last batch hold a row-level security count, whose result must

@@ -86,6 +86,15 @@ typedef struct m2m__caps {
     /* DDL qualifies an index's name, not its table, with the schema, and a
      * foreign key names its table without one. */
     bool ddl_local_names;
+    /* A single-table DELETE may give its table an alias ("DELETE FROM p AS
+     * t"); false: the statement qualifies columns with the table's name. */
+    bool delete_alias;
+    /* UPDATE ... RETURNING; false: an update whose ids are wanted reads
+     * them first, under the parent's lock. */
+    bool update_returning;
+    /* UPDATE ... FROM source (standard); false: the multi-table form
+     * "UPDATE p AS t, source SET t.c = ..." (columns qualified). */
+    bool update_from;
     /* Reads whose result may hold at most this many rows are worth taking
      * whole (0: always stream): per row, a single-row mode may copy the
      * result's description into a result of its own. */
@@ -124,7 +133,7 @@ typedef struct m2m__rls {
 
 /* The version of the interface below: a driver built for another is
  * refused by the registry. */
-enum { M2M__DRIVER_VERSION = 2 };
+enum { M2M__DRIVER_VERSION = 3 };
 
 /* Connection. */
 typedef struct m2m__conn_ops {
@@ -217,6 +226,12 @@ typedef struct m2m__dialect {
      * row a DELETE, INSERT or UPDATE of the pivot table writes. The column
      * goes unqualified: some dialects take no table alias there. */
     void (*returning)(m2m__buf *b, const char *col);
+    /* Append "a IS DISTINCT FROM b" (not_distinct: "a IS NOT DISTINCT FROM
+     * b"), NULL-safe comparisons of two expressions. */
+    void (*distinct)(m2m__buf *b, const char *a, const char *c, bool not_distinct);
+    /* Append the direction of an ORDER BY term: NULLs first ascending,
+     * last descending (" ASC NULLS FIRST" / " DESC NULLS LAST"). */
+    void (*order_dir)(m2m__buf *b, bool desc);
     const char *now_sql;        /* current timestamp expression */
     const char *int_key_type;   /* DDL type of integer keys */
     const char *text_type;      /* DDL type of text columns */
@@ -267,6 +282,10 @@ typedef struct m2m__driver {
 void m2m__std_insert_skip(m2m__buf *b, const char *key);
 /* " RETURNING col" */
 void m2m__std_returning(m2m__buf *b, const char *col);
+/* "a IS [NOT] DISTINCT FROM c" */
+void m2m__std_distinct(m2m__buf *b, const char *a, const char *c, bool not_distinct);
+/* " ASC NULLS FIRST" or " DESC NULLS LAST" */
+void m2m__std_order_dir(m2m__buf *b, bool desc);
 
 /* ---- drivers/registry.c: the only place that lists the backends ---- */
 /* The driver of url, or an error (set on db) saying what is wrong with it:

@@ -11,3 +11,11 @@ void m2m__std_returning(m2m__buf *b, const char *col) {
     m2m__buf_add(b, " RETURNING ");
     m2m__buf_ident(b, col);
 }
+
+void m2m__std_distinct(m2m__buf *b, const char *a, const char *c, bool not_distinct) {
+    m2m__buf_addf(b, "%s IS %sDISTINCT FROM %s", a, not_distinct ? "NOT " : "", c);
+}
+
+void m2m__std_order_dir(m2m__buf *b, bool desc) {
+    m2m__buf_add(b, desc ? " DESC NULLS LAST" : " ASC NULLS FIRST");
+}

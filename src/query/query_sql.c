@@ -195,13 +195,13 @@ void m2m__q_join_from_where(sqlq *s, const m2m_query *q) {
     m2m__q_filters(s, q, true);
 }
 
-/* NULLs sort first ascending and last descending on both backends. */
+/* NULLs sort first ascending and last descending on every backend. */
 static void order_by(sqlq *s, const m2m_query *q) {
     m2m__buf_add(&s->b, " ORDER BY ");
     for (size_t i = 0; i < q->norders; i++) {
         m2m__q_col(s, q->orders[i].pivot ? "p" : "r", q->orders[i].col);
-        m2m__buf_add(&s->b, q->orders[i].dir == M2M_DESC ? " DESC NULLS LAST, "
-                                                         : " ASC NULLS FIRST, ");
+        q->rel->db->drv->dialect.order_dir(&s->b, q->orders[i].dir == M2M_DESC);
+        m2m__buf_add(&s->b, ", ");
     }
     m2m__q_col(s, "p", q->rel->fk);
     m2m__buf_add(&s->b, ", ");
@@ -259,8 +259,8 @@ static void each_select(sqlq *s, const m2m_query *q) {
     m2m__buf_add(&s->b, " ORDER BY ");
     for (size_t i = 0; i < q->norders; i++) {
         hidden(s, "o", i);
-        m2m__buf_add(&s->b, q->orders[i].dir == M2M_DESC ? " DESC NULLS LAST, "
-                                                         : " ASC NULLS FIRST, ");
+        q->rel->db->drv->dialect.order_dir(&s->b, q->orders[i].dir == M2M_DESC);
+        m2m__buf_add(&s->b, ", ");
     }
     hidden(s, "fk", (size_t)-1);
     m2m__buf_add(&s->b, ", ");

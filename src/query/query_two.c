@@ -87,10 +87,12 @@ int m2m__q_read_end(m2m__op *op, int rc) {
 }
 
 /* ", dense_rank() OVER (ORDER BY alias.col ASC NULLS FIRST)" */
-static void rank_col(m2m__sqlq *s, const char *alias, const char *col) {
+static void rank_col(m2m__sqlq *s, const m2m_relation *rel, const char *alias,
+                     const char *col) {
     m2m__buf_add(&s->b, ", dense_rank() OVER (ORDER BY ");
     m2m__q_col(s, alias, col);
-    m2m__buf_add(&s->b, " ASC NULLS FIRST)");
+    rel->db->drv->dialect.order_dir(&s->b, false);
+    m2m__buf_add(&s->b, ")");
 }
 
 /* One key of the memory sort: a column of the pivot or related row. */
@@ -276,11 +278,11 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     }
     for (size_t i = 0; i < q->norders; i++)
         if (q->orders[i].pivot)
-            rank_col(&s1, "p", q->orders[i].col);
+            rank_col(&s1, rel, "p", q->orders[i].col);
     if (fk_rank)
-        rank_col(&s1, "p", rel->fk);
+        rank_col(&s1, rel, "p", rel->fk);
     if (rk_rank)
-        rank_col(&s1, "p", rel->rk);
+        rank_col(&s1, rel, "p", rel->rk);
     m2m__buf_add(&s1.b, " FROM ");
     m2m__buf_ident(&s1.b, rel->pivot_table);
     m2m__buf_add(&s1.b, " AS p WHERE ");
@@ -320,7 +322,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     size_t nrank = 1; /* the key, then the ranks */
     for (size_t i = 0; i < q->norders; i++)
         if (!q->orders[i].pivot) {
-            rank_col(&s2, "r", q->orders[i].col);
+            rank_col(&s2, rel, "r", q->orders[i].col);
             nrank++;
         }
     m2m__buf_add(&s2.b, " FROM ");

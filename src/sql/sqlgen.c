@@ -226,15 +226,16 @@ static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 /* The WHERE of the delete/count family: the parent's rows, all or those
  * whose id is (not) in the ids array $2 (M2M__SPAN in mask: in its span
  * form). */
-static void where_set(m2m__buf *b, const m2m_relation *rel, int kind, uint64_t mask) {
+static void where_set_as(m2m__buf *b, const m2m_relation *rel, const char *alias,
+                         int kind, uint64_t mask) {
     int pno = (kind == S_DELETE_ALL || kind == S_COUNT_ALL) ? 2 : 3;
     m2m__buf_add(b, " WHERE ");
-    where_parent(b, rel, "t", &pno);
+    where_parent(b, rel, alias, &pno);
     if (kind == S_DELETE_ALL || kind == S_COUNT_ALL)
         return;
     m2m__buf_add(b, " AND ");
     m2m__buf t = {0};
-    col(&t, "t", rel->rk);
+    col(&t, alias, rel->rk);
     bool in = kind == S_DELETE_IN || kind == S_COUNT_IN;
     rel->db->drv->dialect.ids_in(b, t.p ? t.p : "", 2, rel->related_type,
                                  !in                ? M2M__NOT_IN
@@ -245,6 +246,10 @@ static void where_set(m2m__buf *b, const m2m_relation *rel, int kind, uint64_t m
     m2m__buf_free(&t);
 }
 
+static void where_set(m2m__buf *b, const m2m_relation *rel, int kind, uint64_t mask) {
+    where_set_as(b, rel, "t", kind, mask);
+}
+
 /* "<verb> <pivot> AS t": the head of every statement on the pivot rows. */
 static void pivot_as_t(m2m__buf *b, const m2m_relation *rel, const char *verb) {
     m2m__buf_add(b, verb);
@@ -252,9 +257,22 @@ static void pivot_as_t(m2m__buf *b, const m2m_relation *rel, const char *verb) {
     m2m__buf_add(b, " AS t");
 }
 
+/* Where a DELETE takes no alias (caps.delete_alias), its columns are
+ * qualified by the table's name. */
 static int b_delete(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
-    pivot_as_t(b, rel, "DELETE FROM ");
-    where_set(b, rel, kind, mask);
+    if (rel->db->drv->info->caps.delete_alias) {
+        pivot_as_t(b, rel, "DELETE FROM ");
+        where_set(b, rel, kind, mask);
+    } else {
+        m2m__buf name = {0};
+        m2m__buf_ident(&name, rel->pivot_table);
+        m2m__buf_add(b, "DELETE FROM ");
+        m2m__buf_add(b, name.p ? name.p : "");
+        where_set_as(b, rel, name.p ? name.p : "", kind, mask);
+        if (name.oom)
+            b->oom = true;
+        m2m__buf_free(&name);
+    }
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
@@ -309,6 +327,8 @@ static void has(m2m__buf *b, size_t k) { m2m__buf_addf(b, "i.\"m2m-has%zu\"", k)
 /* SET list "c" = $k for the columns of mask, or from JSON rows i:
  * "c" = CASE WHEN <row names c> THEN i."c" ELSE t."c" END; and updated_at. */
 static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *pno) {
+    /* The multi-table UPDATE names its targets with their table. */
+    const char *qual = rel->db->drv->info->caps.update_from || pno ? "" : "t.";
     bool first = true;
     size_t k = 1;
     for (size_t i = 0; i < rel->ncols; i++) {
@@ -316,6 +336,7 @@ static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *p
             continue;
         m2m__buf_add(b, first ? " SET " : ", ");
         first = false;
+        m2m__buf_add(b, qual);
         m2m__buf_ident(b, rel->cols[i]);
         if (pno) {
             m2m__buf_addf(b, " = $%d", (*pno)++);
@@ -331,6 +352,7 @@ static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *p
     }
     if (rel->timestamps) {
         m2m__buf_add(b, ", ");
+        m2m__buf_add(b, qual);
         m2m__buf_ident(b, rel->updated_at);
         m2m__buf_add(b, " = ");
         m2m__buf_add(b, rel->db->drv->dialect.now_sql);
@@ -355,14 +377,19 @@ static void differ(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int vno)
             has(b, k++);
             m2m__buf_add(b, " AND ");
         }
-        col(b, "t", rel->cols[i]);
-        m2m__buf_add(b, " IS DISTINCT FROM ");
+        m2m__buf x = {0}, y = {0};
+        col(&x, "t", rel->cols[i]);
         if (mask & M2M__FLAT)
-            m2m__buf_addf(b, "$%d", vno++);
-        else {
-            col(b, "i", rel->cols[i]);
+            m2m__buf_addf(&y, "$%d", vno++);
+        else
+            col(&y, "i", rel->cols[i]);
+        rel->db->drv->dialect.distinct(b, x.p ? x.p : "", y.p ? y.p : "", false);
+        if (x.oom || y.oom)
+            b->oom = true;
+        m2m__buf_free(&x);
+        m2m__buf_free(&y);
+        if (!(mask & M2M__FLAT))
             m2m__buf_add(b, ")");
-        }
     }
     m2m__buf_add(b, ")");
 }
@@ -370,7 +397,10 @@ static void differ(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int vno)
 /* The rows an update from the input touches: flat, the parent's rows of the
  * ids array whose values differ; else FROM rows AS i WHERE <parent> AND
  * t.rk = i.rk AND (values differ). */
-static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
+enum { U_ALL, U_SOURCE, U_WHERE }; /* the parts update_from_where writes */
+
+static void update_from_where_part(m2m__buf *b, const m2m_relation *rel, uint64_t mask,
+                                   int part) {
     if (mask & M2M__FLAT) {
         where_set(b, rel, S_DELETE_IN, mask);
         differ(b, rel, mask, 3 + count_scope(rel));
@@ -382,7 +412,10 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     for (size_t i = 0; i < rel->ncols; i++)
         if (mask & (1ULL << i))
             cols[n++] = rel->cols[i];
-    m2m__buf_add(b, " FROM (SELECT ");
+    m2m__buf *all = b, skip = {.off = true};
+    if (part == U_WHERE)
+        b = &skip;
+    m2m__buf_add(b, part == U_ALL ? " FROM (SELECT " : "(SELECT ");
     col(b, "j", rel->rk);
     m2m__buf_add(b, " AS " M2M__KEY_ALIAS);
     for (size_t k = 1; k < n; k++) {
@@ -397,7 +430,11 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     if (t.oom)
         b->oom = true;
     m2m__buf_free(&t);
-    m2m__buf_add(b, " AS j) AS i WHERE ");
+    m2m__buf_add(b, " AS j) AS i");
+    if (part == U_SOURCE)
+        return;
+    b = all;
+    m2m__buf_add(b, " WHERE ");
     int pno = 3;
     where_parent(b, rel, "t", &pno);
     m2m__buf_add(b, " AND ");
@@ -406,17 +443,30 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
     differ(b, rel, mask, 0);
 }
 
+static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mask) {
+    update_from_where_part(b, rel, mask, U_ALL);
+}
+
 static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     int vno = 3 + count_scope(rel);
     pivot_as_t(b, rel, "UPDATE ");
+    if (!(mask & M2M__FLAT) && !rel->db->drv->info->caps.update_from) {
+        /* UPDATE p AS t, (rows) AS i SET t.c = ... WHERE ... */
+        m2m__buf_add(b, ", ");
+        update_from_where_part(b, rel, mask, U_SOURCE);
+        set_list(b, rel, mask, NULL);
+        update_from_where_part(b, rel, mask, U_WHERE);
+        returning_rk(b, rel, mask);
+        return M2M_OK;
+    }
     set_list(b, rel, mask, mask & M2M__FLAT ? &vno : NULL);
     update_from_where(b, rel, mask);
     returning_rk(b, rel, mask);
     return M2M_OK;
 }
 
-static int b_count_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
-    pivot_as_t(b, rel, "SELECT count(*) FROM ");
+/* head: "SELECT count(*) FROM " or "SELECT t.rk FROM ". */
+static int read_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     if (mask & M2M__FLAT) {
         update_from_where(b, rel, mask);
         return M2M_OK;
@@ -429,6 +479,29 @@ static int b_count_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     if (ref.oom)
         b->oom = true;
     m2m__buf_free(&ref);
+    return M2M_OK;
+}
+
+static int b_count_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    pivot_as_t(b, rel, "SELECT count(*) FROM ");
+    return read_update_from(rel, mask, b);
+}
+
+/* For dialects without UPDATE ... RETURNING: the rows the update will
+ * change, read first under the parent's lock. */
+static int b_select_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    m2m__buf_add(b, "SELECT ");
+    col(b, "t", rel->rk);
+    pivot_as_t(b, rel, " FROM ");
+    return read_update_from(rel, mask, b);
+}
+
+static int b_select_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
+    (void)mask;
+    m2m__buf_add(b, "SELECT ");
+    col(b, "t", rel->rk);
+    pivot_as_t(b, rel, " FROM ");
+    where_set(b, rel, S_DELETE_IN, 0);
     return M2M_OK;
 }
 
@@ -518,8 +591,14 @@ static int b_diag_outside(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
         if (!first)
             m2m__buf_add(b, " AND ");
         first = false;
-        col(b, "t", rel->cols[i]);
-        m2m__buf_addf(b, " IS NOT DISTINCT FROM $%d", pno++);
+        m2m__buf x = {0}, y = {0};
+        col(&x, "t", rel->cols[i]);
+        m2m__buf_addf(&y, "$%d", pno++);
+        rel->db->drv->dialect.distinct(b, x.p ? x.p : "", y.p ? y.p : "", true);
+        if (x.oom || y.oom)
+            b->oom = true;
+        m2m__buf_free(&x);
+        m2m__buf_free(&y);
     }
     m2m__buf_add(b, ") LIMIT 1");
     return M2M_OK;
@@ -571,6 +650,10 @@ m2m__build_fn m2m__builder(int kind) {
             return b_sync;
         case S_DIAG_OUTSIDE:
             return b_diag_outside;
+        case S_SELECT_UPDATE_FROM:
+            return b_select_update_from;
+        case S_SELECT_UPDATE_SET:
+            return b_select_update_set;
     }
     return NULL;
 }

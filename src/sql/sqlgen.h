@@ -21,14 +21,16 @@ enum {
     S_COUNT_NOT_IN,
     S_UPDATE_FROM, /* mask: kept rows get the given values if they differ */
     S_COUNT_UPDATE_FROM,
-    S_UPDATE_SET,   /* mask: rows of the given ids get the values */
-    S_TOGGLE,       /* mask as S_INSERT (flat): delete and insert in one */
-    S_VERSION,      /* the parent's rows for the digest (no $2) */
-    S_DIAG_RELATED, /* $1 ids array: the first id missing from related */
-    S_DIAG_PARENT,  /* $1 parent: does it exist */
-    S_SELECT_IN,    /* the ids of the given rows that exist */
-    S_SYNC,         /* mask as S_TOGGLE: delete the rows not given, insert */
-    S_DIAG_OUTSIDE  /* the first id whose pair is present outside the scope */
+    S_UPDATE_SET,         /* mask: rows of the given ids get the values */
+    S_TOGGLE,             /* mask as S_INSERT (flat): delete and insert in one */
+    S_VERSION,            /* the parent's rows for the digest (no $2) */
+    S_DIAG_RELATED,       /* $1 ids array: the first id missing from related */
+    S_DIAG_PARENT,        /* $1 parent: does it exist */
+    S_SELECT_IN,          /* the ids of the given rows that exist */
+    S_SYNC,               /* mask as S_TOGGLE: delete the rows not given, insert */
+    S_DIAG_OUTSIDE,       /* the first id whose pair is present outside the scope */
+    S_SELECT_UPDATE_FROM, /* the ids of the rows S_UPDATE_FROM changes */
+    S_SELECT_UPDATE_SET   /* the ids of the rows S_UPDATE_SET changes */
 };
 
 m2m__build_fn m2m__builder(int kind);

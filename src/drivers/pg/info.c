@@ -40,6 +40,9 @@ const m2m__backend m2m__pg_backend = {
             .batch_is_txn = true,
             .in_doubt = true,
             .names_nocase = false,
+            .delete_alias = true,
+            .update_returning = true,
+            .update_from = true,
             .ddl_local_names = false,
             /* Per row, single-row mode copies the result's description into
              * a result of its own. */

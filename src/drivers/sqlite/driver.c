@@ -515,6 +515,8 @@ const m2m__driver m2m__sqlite_driver = {
              * takes no table alias. */
             .insert_skip = m2m__std_insert_skip,
             .returning = m2m__std_returning,
+            .distinct = m2m__std_distinct,
+            .order_dir = m2m__std_order_dir,
             .now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')",
             .int_key_type = "INTEGER",
             .text_type = "TEXT",

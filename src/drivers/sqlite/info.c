@@ -23,6 +23,9 @@ const m2m__backend m2m__sqlite_backend = {
             .batch_is_txn = false,
             .in_doubt = false,
             .names_nocase = true,
+            .delete_alias = true,
+            .update_returning = true,
+            .update_from = true,
             .ddl_local_names = true,
             .whole_rows = 0, /* stepping a statement copies nothing per row */
         },
