@@ -7,11 +7,14 @@
 
 enum {
     /* A lock is rarely free again sooner than a short write transaction
-     * takes; asking earlier mostly finds it still held. */
+     * takes; asking earlier mostly finds it still held. Unmeasured. */
     BACKOFF_MIN_US = 1000,
     /* Waiters poll at least this often, so the queue behind a released lock
-     * moves at the pace of its transactions, not of the sleeps. */
+     * moves at the pace of its transactions, not of the sleeps. Unmeasured. */
     BACKOFF_MAX_US = 50000,
+    /* Doublings of BACKOFF_MIN_US that pass BACKOFF_MAX_US (64 ms): later
+     * attempts take the maximum without shifting further. */
+    BACKOFF_DOUBLINGS = 6,
 };
 
 int64_t m2m__clock_us(void) {
@@ -24,7 +27,8 @@ int64_t m2m__backoff_until(m2m_db *db, int attempt, int64_t deadline_us) {
     int64_t now = m2m__clock_us(), left = deadline_us - now;
     if (left <= 0)
         return -1;
-    int64_t span = attempt >= 6 ? BACKOFF_MAX_US : (int64_t)BACKOFF_MIN_US << attempt;
+    int64_t span = attempt >= BACKOFF_DOUBLINGS ? BACKOFF_MAX_US
+                                                : (int64_t)BACKOFF_MIN_US << attempt;
     if (span > BACKOFF_MAX_US)
         span = BACKOFF_MAX_US;
     /* Jitter (half to all of span): waiters that failed together do not

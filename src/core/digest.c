@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A row's digest: the 32 bytes of SHA-256. */
 enum { ROW_LEN = 32 };
 
 /* Kept on the connection: the digest context and the row digests of the

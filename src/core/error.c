@@ -4,6 +4,10 @@
 
 #include <stdio.h>
 
+/* Messages are cut at this length: they name a few identifiers (at most 63
+ * bytes each), values and the backend's own message. Unmeasured. */
+enum { ERRMSG_MAX = 1024 };
+
 const char *m2m_libversion(void) { return M2M_VERSION; }
 int m2m_libversion_number(void) { return M2M_VERSION_NUMBER; }
 
@@ -36,7 +40,7 @@ int m2m__set_error(m2m_db *db, int rc, const char *fmt, ...) {
     m2m__buf b = {0};
     va_list ap;
     va_start(ap, fmt);
-    char tmp[1024];
+    char tmp[ERRMSG_MAX];
     vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     m2m__buf_add(&b, tmp);

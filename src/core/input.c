@@ -315,12 +315,24 @@ bool m2m__ids_bounds(const m2m__ids *a, int64_t *lo, int64_t *hi) {
 /* A scan of the span reads at most span + 1 of the parent's rows (its
  * pairs are unique), each one cheap test. SQLite's IN instead copies the
  * ids into a temporary b-tree, about 20 k instructions before the first
- * of its per-id seeks. Up to 8 rows per id, plus 64, keep the scan within
- * that cost; sparser ids take IN. */
+ * of its per-id seeks. Spans under SPAN_ROWS_MIN + SPAN_ROWS_PER_ID per id
+ * keep the scan within that cost; sparser ids take IN. */
+enum {
+    /* Rows a scan may read per id. With the floor below, the scan took
+     * toggles of 10 ids on 2,000 parents from 364.4 M to 275.7 M
+     * instructions (callgrind, docs/BENCHMARKS.md); neither number was
+     * tuned on its own (unmeasured). */
+    SPAN_ROWS_PER_ID = 8,
+    /* Rows a scan may read whatever the ids: few ids close together still
+     * scan. Unmeasured apart from the rule above. */
+    SPAN_ROWS_MIN = 64,
+};
+
 bool m2m__ids_narrow(const m2m__ids *a) {
     int64_t lo, hi;
     return m2m__ids_bounds(a, &lo, &hi) &&
-           (uint64_t)hi - (uint64_t)lo < 64 + 8 * (uint64_t)a->n;
+           (uint64_t)hi - (uint64_t)lo <
+               SPAN_ROWS_MIN + SPAN_ROWS_PER_ID * (uint64_t)a->n;
 }
 
 size_t m2m__cols_values(const m2m_relation *rel, const m2m_col *cols, size_t n,

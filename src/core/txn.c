@@ -83,13 +83,20 @@ static int status_row(void *arg, m2m__cursor *row) {
     return M2M_OK;
 }
 
+enum {
+    /* Polls of an "in progress" transaction, STATUS_POLL_NS apart (1 s in
+     * all) before the commit is reported in doubt; unmeasured. */
+    STATUS_POLLS = 100,
+    STATUS_POLL_NS = 10000000,
+};
+
 /* Ask a fresh connection what became of transaction xid; a transaction
  * whose backend is still going away reads "in progress" for a moment. */
 static int ask_status(m2m_db *db, int64_t xid, char *out, size_t n) {
     m2m__stmt *st;
     int rc = m2m__fixed(db, M2M__XID_STATUS, &st);
     m2m_value p = M2M_INT(xid);
-    for (int tries = 0; rc == M2M_OK && tries < 100; tries++) {
+    for (int tries = 0; rc == M2M_OK && tries < STATUS_POLLS; tries++) {
         xstatus x = {db, ""};
         m2m__step s = {
             .stmt = st, .params = &p, .nparams = 1, .on_row = status_row, .arg = &x};
@@ -98,7 +105,7 @@ static int ask_status(m2m_db *db, int64_t xid, char *out, size_t n) {
         snprintf(out, n, "%s", x.text);
         if (strcmp(x.text, "in progress") != 0)
             break;
-        struct timespec ts = {0, 10000000L}; /* 10 ms, 1 s in all */
+        struct timespec ts = {0, STATUS_POLL_NS};
         nanosleep(&ts, NULL);
     }
     return rc;

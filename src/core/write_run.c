@@ -15,7 +15,7 @@
 /* Parameter arrays of the statements queued at once live in an arena; an
  * operation queues at most about a dozen, each of at most 2 + 2 *
  * M2M__MAX_PIVOT values, so the arena is rarely outgrown (then blocks of
- * their own hold the rest). */
+ * their own hold the rest). 16 KiB; unmeasured. */
 enum { ARENA = 1024 };
 
 /* A row-level security check: the rows a DML statement should change,

@@ -27,12 +27,17 @@ static int default_with(m2m_query *q) {
     return M2M_OK;
 }
 
+/* The longest shape remembered: it bounds the key kept with each cached
+ * read; reads of a longer one build their text every time. Unmeasured. */
+enum { SHAPE_MAX = 256 };
+
 /* The SQL text of a read depends on its shape only: the kinds, operators
  * and columns of its filters, its with and order columns, whether it has a
- * limit; not on the values. Reads of a known shape (W1's P5 runs 2,000)
- * skip building the text. A shape longer than p is not cached (n = 0). */
+ * limit; not on the values. Reads of a known shape (the same read for
+ * parent after parent) skip building the text. A shape longer than p is
+ * not cached (n = 0). */
 typedef struct shape {
-    char p[256];
+    char p[SHAPE_MAX];
     size_t n;
     bool full;
 } shape;

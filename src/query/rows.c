@@ -69,10 +69,12 @@ static m2m_value copy_text(m2m_value v, char **t) {
 /* The cursor, its own copy of the parameters (SQLite binds their text
  * without copying and reads an id array's values while the cursor steps)
  * and its with-pivot names share one allocation, so the rows outlive the
- * query that made them: W1's P5 opens 2,000 cursors, and each piece on its
- * own was a malloc and a free. */
+ * query that made them: reading parent after parent opens a cursor per
+ * read, and each piece on its own was a malloc and a free. */
 static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
                           char *const *names, size_t nnames) {
+    /* Counts this large cannot be allocated; the bound keeps the size sums
+     * below from overflowing. */
     if (n > SIZE_MAX / 64 || nnames > SIZE_MAX / 64)
         return NULL;
     size_t text = 0, nsets = 0, nids = 0;
