@@ -261,6 +261,20 @@ int m2m_query_or(m2m_query *q) {
     return M2M_OK;
 }
 
+/* Add a copy of col to a list of column names, unless it is there. */
+static int add_name(m2m_query *q, char ***list, size_t *n, size_t *cap, const char *col) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*list)[i], col) == 0)
+            return M2M_OK;
+    char *c = m2m__strdup(col);
+    if (!c || m2m__grow((void **)list, cap, *n + 1, sizeof **list)) {
+        m2m__free(c);
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    }
+    (*list)[(*n)++] = c;
+    return M2M_OK;
+}
+
 int m2m_query_with_pivot(m2m_query *q, const char *col) {
     if (!q)
         return M2M_MISUSE;
@@ -272,16 +286,7 @@ int m2m_query_with_pivot(m2m_query *q, const char *col) {
             m2m__free(q->with[i]);
         q->nwith = 0;
     }
-    for (size_t i = 0; i < q->nwith; i++)
-        if (strcmp(q->with[i], col) == 0)
-            return M2M_OK;
-    char *c = m2m__strdup(col);
-    if (!c || m2m__grow((void **)&q->with, &q->capwith, q->nwith + 1, sizeof *q->with)) {
-        m2m__free(c);
-        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
-    }
-    q->with[q->nwith++] = c;
-    return M2M_OK;
+    return add_name(q, &q->with, &q->nwith, &q->capwith, col);
 }
 
 int m2m_query_select(m2m_query *q, const char *col) {
@@ -289,16 +294,7 @@ int m2m_query_select(m2m_query *q, const char *col) {
         return M2M_MISUSE;
     if (check_col(q, col, false))
         return q->err;
-    for (size_t i = 0; i < q->nsel; i++)
-        if (strcmp(q->sel[i], col) == 0)
-            return M2M_OK;
-    char *c = m2m__strdup(col);
-    if (!c || m2m__grow((void **)&q->sel, &q->capsel, q->nsel + 1, sizeof *q->sel)) {
-        m2m__free(c);
-        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
-    }
-    q->sel[q->nsel++] = c;
-    return M2M_OK;
+    return add_name(q, &q->sel, &q->nsel, &q->capsel, col);
 }
 
 static int order(m2m_query *q, bool pivot, const char *col, int dir) {
