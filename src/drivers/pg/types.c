@@ -109,7 +109,8 @@ int m2m__pg_params(m2m_db *db, m2m__step *steps, size_t n) {
 }
 
 /* Integers arrive as decimal text; strtoll (locale, base, overflow) cost
- * more than the rest of reading a value in W1's eager load. Up to 18
+ * more than the rest of reading a value when eager loads read many
+ * integer keys (callgrind, docs/BENCHMARKS.md). Up to 18
  * digits cannot overflow; anything else goes to strtoll. */
 static int64_t pg_int(const char *v) {
     const char *p = v + (*v == '-');
