@@ -283,17 +283,23 @@ static int b_count(m2m_relation *rel, int kind, uint64_t mask, m2m__buf *b) {
     return M2M_OK;
 }
 
-/* Driven by the ids, one index lookup each: on SQLite "IN (SELECT ...)"
- * would first copy them into a temporary index. */
-static int b_select_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    (void)m;
+/* "SELECT t.rk FROM <ids $2> AS i CROSS JOIN pivot AS t WHERE ": the
+ * pivot rows of the given ids, driven by the ids, one index lookup each
+ * (on SQLite "IN (SELECT ...)" would first copy them into a temporary
+ * index). */
+static void rows_of_ids(m2m__buf *b, const m2m_relation *rel) {
     m2m__buf_add(b, "SELECT ");
     col(b, "t", rel->rk);
     m2m__buf_add(b, " FROM ");
     ids(b, rel, 2, "i");
     pivot_as_t(b, rel, " CROSS JOIN ");
-    int pno = 3;
     m2m__buf_add(b, " WHERE ");
+}
+
+static int b_select_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
+    (void)m;
+    rows_of_ids(b, rel);
+    int pno = 3;
     where_parent(b, rel, "t", &pno);
     m2m__buf_add(b, " AND ");
     col(b, "t", rel->rk);
@@ -573,12 +579,7 @@ static int b_diag_related(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
  * whose pair is present outside the scope. */
 static int b_diag_outside(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     (void)mask;
-    m2m__buf_add(b, "SELECT ");
-    col(b, "t", rel->rk);
-    m2m__buf_add(b, " FROM ");
-    ids(b, rel, 2, "i");
-    pivot_as_t(b, rel, " CROSS JOIN ");
-    m2m__buf_add(b, " WHERE ");
+    rows_of_ids(b, rel);
     col(b, "t", rel->fk);
     m2m__buf_add(b, " = $1 AND ");
     col(b, "t", rel->rk);
