@@ -272,6 +272,24 @@ static void *bz_attach_thread(void *arg) {
     return NULL;
 }
 
+/* The race the retry tests set up: call's attach of (1, id) runs in a
+ * thread while hold_db's transaction is open; after 200 ms, then (if
+ * any) runs in that transaction, which commits. The attach must end
+ * M2M_OK; *a has its report and time. */
+static void bz_race(m2m_db *hold_db, m2m_relation *hold, m2m_relation *call, int64_t id,
+                    void (*then)(m2m_relation *hold), bz_attach *a) {
+    *a = (bz_attach){.rel = call, .parent = 1, .id = id};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, bz_attach_thread, a), 0);
+    bz_sleep_ms(200);
+    if (then)
+        then(hold);
+    T_OK(m2m_commit(hold_db));
+    pthread_join(th, NULL);
+    if (a->rc != M2M_OK)
+        fail_msg("attach -> %s: %s", m2m_errname(a->rc), a->msg);
+}
+
 /* PostgreSQL under REPEATABLE READ: the attach's snapshot predates the
  * lock it waits for, so once the holder commits the same pair, its insert
  * fails with a serialization failure (40001); the retry sees the pair and
@@ -286,14 +304,8 @@ TEST_ONLY(pg, busy_serialization_failure_is_retried) {
     T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
     T_OK(m2m_begin(hold_db));
     T_OK(m2m_attach(hold, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL));
-    bz_attach a = {.rel = call, .parent = 1, .id = 2};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, bz_attach_thread, &a), 0);
-    bz_sleep_ms(200);
-    T_OK(m2m_commit(hold_db));
-    pthread_join(th, NULL);
-    if (a.rc != M2M_OK)
-        fail_msg("attach -> %s: %s", m2m_errname(a.rc), a.msg);
+    bz_attach a;
+    bz_race(hold_db, hold, call, 2, NULL, &a);
     assert_int_equal(a.nattached, 0);
     assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
                         "1|2,3|3");
@@ -301,6 +313,11 @@ TEST_ONLY(pg, busy_serialization_failure_is_retried) {
     m2m_relation_close(call);
     m2m_close(hold_db);
     m2m_close(call_db);
+}
+
+/* Waits for the attach's lock until the deadlock is broken. */
+static void bz_attach_one(m2m_relation *hold) {
+    T_OK(m2m_attach(hold, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
 }
 
 /* PostgreSQL: the attach holds parent 1's lock and waits for the parent
@@ -316,16 +333,8 @@ TEST_ONLY(pg, busy_deadlock_is_retried) {
     T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
     T_OK(m2m_begin(hold_db));
     T_OK(m2m_sql(hold_db, "SELECT id FROM bz_a WHERE id = 1 FOR UPDATE", NULL, 0, NULL));
-    bz_attach a = {.rel = call, .parent = 1, .id = 2};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, bz_attach_thread, &a), 0);
-    bz_sleep_ms(200);
-    /* Waits for the attach's lock until the deadlock is broken. */
-    T_OK(m2m_attach(hold, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
-    T_OK(m2m_commit(hold_db));
-    pthread_join(th, NULL);
-    if (a.rc != M2M_OK)
-        fail_msg("attach -> %s: %s", m2m_errname(a.rc), a.msg);
+    bz_attach a;
+    bz_race(hold_db, hold, call, 2, bz_attach_one, &a);
     assert_int_equal(a.nattached, 1);
     assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
                         "1|1,1|2,3|3");
@@ -351,14 +360,8 @@ TEST_ONLY(sqlite, busy_sqlite_shared_cache_lock_is_retried) {
     T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
     T_OK(m2m_begin(hold_db));
     T_OK(m2m_attach(hold, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL));
-    bz_attach a = {.rel = call, .parent = 1, .id = 1};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, bz_attach_thread, &a), 0);
-    bz_sleep_ms(200);
-    T_OK(m2m_commit(hold_db));
-    pthread_join(th, NULL);
-    if (a.rc != M2M_OK)
-        fail_msg("attach -> %s: %s", m2m_errname(a.rc), a.msg);
+    bz_attach a;
+    bz_race(hold_db, hold, call, 1, NULL, &a);
     assert_int_equal(a.nattached, 1);
     assert_true(a.took >= 0.15);
     assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
