@@ -9,8 +9,9 @@
  * final rows (ids and pivot values; a duplicate row explains nothing): that
  * is linearizability, checked by a search over a model of the pivot set.
  *
- * The two pivots name their keys so that each puts the lock's canonical
- * side (docs/backends.md, Concurrency) on a different relation. Rounds:
+ * The two pivots put the lock's canonical side (docs/backends.md,
+ * Concurrency) on a different relation: the unique index leads with the
+ * inverse's key; without one, the key whose name sorts first. Rounds:
  * M2M_STRESS_ROUNDS (scripts/stress.sh), else a bounded number for
  * `make check`. */
 #include "fixtures.h"
@@ -404,11 +405,11 @@ static void cc_run(const cc_pivot *p) {
              "INSERT INTO %s VALUES (2, 13, 7), (2, 14, NULL);",
              p->table, p->fk, p->rk, p->unique ? ", UNIQUE(" : "", p->table, p->table,
              p->fk, p->table);
-    if (p->unique) { /* splice the key pair into the UNIQUE clause */
+    if (p->unique) { /* splice the key pair, rk first, into the UNIQUE clause */
         char *u = strstr(ddl, ", UNIQUE(");
         char tail[1024];
         snprintf(tail, sizeof tail, "%s", u + 9);
-        snprintf(u + 9, sizeof ddl - (size_t)(u + 9 - ddl), "%s, %s)%s", p->fk, p->rk,
+        snprintf(u + 9, sizeof ddl - (size_t)(u + 9 - ddl), "%s, %s)%s", p->rk, p->fk,
                  tail);
     }
     t_exec(ddl);
@@ -523,13 +524,14 @@ static void cc_run(const cc_pivot *p) {
         fail_msg("%d of %d rounds on %s failed (see above)", failures, rounds, p->table);
 }
 
-/* Keys (parent_id, item_id): the inverse, keyed by item_id, is the
+/* UNIQUE (item_id, parent_id): the inverse, keyed by item_id, is the
  * canonical side of the lock. */
 TEST(concurrency_every_op_unique_pivot) {
     cc_run(&(cc_pivot){"cc_pivot", "parent_id", "item_id", true});
 }
 
-/* Keys (owner_id, thing_id): the relation itself is the canonical side. */
+/* Keys (owner_id, thing_id), no unique index: the relation itself, whose
+ * key sorts first, is the canonical side. */
 TEST(concurrency_every_op_pivot_without_unique_index) {
     cc_run(&(cc_pivot){"cc_dup", "owner_id", "thing_id", false});
 }

@@ -318,8 +318,11 @@ int m2m_relation_inverse(const m2m_relation *rel, m2m_relation **out) {
     };
     /* The same tables and columns: verified if rel was. */
     int rc = rel_open(db, &def, false, out);
-    if (rc == M2M_OK)
+    if (rc == M2M_OK) {
         (*out)->checked = rel->checked;
+        if (rel->lock_side) /* the inverse locks the other way */
+            (*out)->lock_side = M2M__LOCK_PARENT + M2M__LOCK_PIVOT - rel->lock_side;
+    }
     return rc;
 }
 

@@ -48,6 +48,7 @@ struct m2m_relation {
     int strategy;
     int32_t lock_key; /* per pivot table, for the driver's lock_sql */
     int pair_unique;  /* (fk, rk) unique in the pivot: 0 not asked, 1 no, 2 yes */
+    int lock_side;    /* m2m__rel_lock_side's answer: 0 not known yet */
     int rk_col; /* drv->dialect.deleted_col of rk: 0 not asked, -1 none, else index + 1 */
     int rk_span;  /* drv->dialect.span_ok of (fk, rk): 0 not asked, 1 no, 2 yes */
     bool checked; /* tables and columns verified (relcheck.c) */
@@ -67,6 +68,14 @@ struct m2m_relation {
  * rel->checked once all is verified; M2M_OK without it when the driver
  * cannot ask now. */
 int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists);
+/* Which lock a write takes without caps.single_writer (docs/backends.md,
+ * Concurrency): M2M__LOCK_PARENT when rel's key leads the pivot's unique
+ * index of the two keys (or, when neither or both lead one, when its name
+ * sorts first), M2M__LOCK_PIVOT when the other key does, and M2M__LOCK_PIVOT
+ * without remembering it when the catalog cannot be asked now. A relation
+ * and its inverse always pick different sides. */
+enum { M2M__LOCK_PARENT = 1, M2M__LOCK_PIVOT = 2 };
+int m2m__rel_lock_side(m2m_relation *rel);
 /* Index of a writable pivot column, or -1. */
 int m2m__rel_col(const m2m_relation *rel, const char *name);
 /* The prepared statement for (op, mask), its SQL made by build() on first

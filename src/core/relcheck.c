@@ -109,5 +109,21 @@ int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists) {
                 w[i].type == M2M_TINT ? "text" : "integer", side, type_word(w[i].type));
     }
     rel->checked = true;
+    if (f.exists[T_PIVOT])
+        m2m__rel_lock_side(rel); /* asked now, not by the first write */
     return M2M_OK;
+}
+
+int m2m__rel_lock_side(m2m_relation *rel) {
+    if (rel->lock_side)
+        return rel->lock_side;
+    const m2m__dialect *d = &rel->db->drv->dialect;
+    int lead = d->key_lead ? d->key_lead(rel->db, rel->pivot_table, rel->fk, rel->rk) : 0;
+    if (lead < 0)
+        return M2M__LOCK_PIVOT; /* serializes with every writer: always safe */
+    /* Both sides see the same catalog and the same two names, so they
+     * agree on which one locks per parent. */
+    bool mine = lead == 1 || (lead != 2 && strcmp(rel->fk, rel->rk) <= 0);
+    rel->lock_side = mine ? M2M__LOCK_PARENT : M2M__LOCK_PIVOT;
+    return rel->lock_side;
 }

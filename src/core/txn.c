@@ -195,10 +195,10 @@ int m2m__op_begin(m2m__op *op, m2m_relation *rel, m2m_value parent) {
     int rc = m2m__op_begin_read(op, rel);
     if (rc == M2M_OK && !rel->db->drv->info->caps.single_writer) {
         /* A relation and its inverse write the same rows, keyed by different
-         * columns. The side whose parent column sorts first locks its parent
-         * under a shared lock of the pivot table; the other side takes that
-         * lock exclusively (docs/backends.md, Concurrency). */
-        bool canonical = strcmp(rel->fk, rel->rk) <= 0;
+         * columns. The side whose key leads the pivot's unique index locks
+         * its parent under a shared lock of the pivot table; the other side
+         * takes that lock exclusively (docs/backends.md, Concurrency). */
+        bool canonical = m2m__rel_lock_side(rel) == M2M__LOCK_PARENT;
         op->lock[0] = M2M_INT(rel->lock_key);
         op->lock[1] = parent;
         rc = add_fixed(op, canonical ? M2M__LOCK : M2M__LOCK_ALL, op->lock,

@@ -247,6 +247,11 @@ typedef struct m2m__dialect {
      * stage the rows first). 1 yes, 0 no, -1 could not ask now (ask again
      * later); NULL: always keep the NOT EXISTS. */
     int (*pair_unique)(m2m_db *db, const char *table, const char *a, const char *b);
+    /* Without caps.single_writer: which of columns a and b leads a unique
+     * index (the primary key included) whose keys hold both? 0 neither, 1
+     * a, 2 b, 3 both (two such indexes), -1 could not ask now; NULL: never
+     * asked (the lock's side follows the names, core/txn.c). */
+    int (*key_lead)(m2m_db *db, const char *table, const char *a, const char *b);
     /* The index of col among table's columns, when the driver can report a
      * DELETE's rows without RETURNING (m2m__step.deleted_col, e.g. through
      * a pre-update hook, where RETURNING gathers its rows in a temporary

@@ -41,6 +41,42 @@ int m2m__pg_pair_unique(m2m_db *db, const char *table, const char *a, const char
     return yes;
 }
 
+/* Which of a and b leads a valid, non-partial unique index (the primary key
+ * included) whose key columns hold both: 1 a, 2 b, 3 both, 0 neither, -1
+ * not asked now (a cursor holds the connection or a caller's transaction is
+ * open, which a failure would abort; or the query failed). One round trip,
+ * once per relation. */
+int m2m__pg_key_lead(m2m_db *db, const char *table, const char *a, const char *b) {
+    pg_conn *c = conn(db);
+    if (db->cursor_busy || db->in_txn || PQstatus(c->pg) != CONNECTION_OK)
+        return -1;
+    m2m__buf name = {0};
+    m2m__buf_ident(&name, table);
+    if (name.oom) {
+        m2m__buf_free(&name);
+        return -1;
+    }
+    const char *pv[3] = {name.p, a, b};
+    PGresult *res = PQexecParams(
+        c->pg,
+        "SELECT coalesce(bit_or(CASE k.attname WHEN $2 THEN 1 ELSE 2 END), 0)"
+        " FROM pg_index i"
+        " JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = i.indkey[0]"
+        " JOIN pg_attribute o ON o.attrelid = i.indrelid"
+        " AND o.attname = CASE k.attname WHEN $2 THEN $3 ELSE $2 END"
+        " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indisvalid"
+        " AND i.indpred IS NULL AND k.attname IN ($2, $3)"
+        " AND o.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])",
+        3, NULL, pv, NULL, NULL, 0);
+    db->stats.round_trips++;
+    int lead = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+                   ? atoi(PQgetvalue(res, 0, 0))
+                   : -1;
+    PQclear(res);
+    m2m__buf_free(&name);
+    return lead;
+}
+
 /* Columns of the tables in one round trip; to_regclass resolves each name
  * as the SQL will (search_path, quoting) and is NULL, not an error, for a
  * table or schema that does not exist. */

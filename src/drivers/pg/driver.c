@@ -106,6 +106,7 @@ const m2m__driver m2m__pg_driver = {
             .text_type = "TEXT",
             .timestamp_type = "TIMESTAMPTZ",
             .pair_unique = m2m__pg_pair_unique,
+            .key_lead = m2m__pg_key_lead,
             .columns = m2m__pg_columns,
             .rls_install = m2m__pg_rls_install,
         },

@@ -104,6 +104,7 @@ void m2m__pg_cursor_close(m2m__cursor *cur);
 
 /* catalog.c */
 int m2m__pg_pair_unique(m2m_db *db, const char *table, const char *a, const char *b);
+int m2m__pg_key_lead(m2m_db *db, const char *table, const char *a, const char *b);
 int m2m__pg_columns(m2m_db *db, const char *const *tables, size_t n,
                     void (*on_col)(void *arg, size_t t, const char *name, char kind),
                     void *arg);
