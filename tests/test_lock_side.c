@@ -155,9 +155,8 @@ TEST(lock_side_writers_of_one_parent_through_either_side_wait) {
         assert_true(ls_waits(p.db[1], p.rel[1], 3, 1, p.rel[0], 3, 2));
         /* hold roles->users (role 3, user 1); call roles->users (role 3, user 3). */
         assert_true(ls_waits(p.db[1], p.inv[1], 3, 1, p.inv[0], 3, 3));
-        assert_string_equal(
-            t_rows("SELECT user_id, role_id FROM ls_pivot ORDER BY 1, 2"),
-            "1|1,1|2,1|3,2|2,2|3,3|1,3|2,3|3");
+        assert_string_equal(t_rows("SELECT user_id, role_id FROM ls_pivot ORDER BY 1, 2"),
+                            "1|1,1|2,1|3,2|2,2|3,3|1,3|2,3|3");
         ls_close(&p);
         t_exec("DROP TABLE ls_pivot; DROP TABLE ls_users; DROP TABLE ls_roles");
     }
