@@ -294,6 +294,22 @@ typedef struct m2m_relation m2m_relation;
 
 enum { M2M_JOIN = 0, M2M_TWO_QUERY = 1 }; /* read strategies */
 
+/* A filter-only condition of a relation (m2m_relation_def.where, Eloquent's
+ * wherePivotIn / wherePivotNull / ... in the relation method): a pivot
+ * column, an operator and its values. Operators (any case) and the values
+ * they take: "=", "!=", "<>", "<", "<=", ">", ">=", "like", "not like"
+ * one; "in", "not in" one or more; "between", "not between" two (lo, hi,
+ * inclusive); "null", "not null" none. Values are never NULL (use "null"),
+ * are bound as parameters and compare as the backend compares them (LIKE
+ * is case-insensitive on SQLite); a row whose column is NULL matches only
+ * "null". */
+typedef struct m2m_cond {
+    const char *column;
+    const char *op;
+    const m2m_value *values;
+    size_t nvalues;
+} m2m_cond;
+
 /* Definition of a BelongsToMany relation. Identifiers match
  * [A-Za-z_][A-Za-z0-9_]* and may be schema-qualified ("app.user_roles");
  * they are checked by m2m_relation_open() and always quoted in SQL.
@@ -324,13 +340,19 @@ typedef struct m2m_relation_def {
                                  M2M_NOTSUP on SQLite) */
     int owner_read_all;       /* RLS: any authenticated user may read */
     int strategy;             /* M2M_JOIN or M2M_TWO_QUERY */
+    const m2m_cond *where;    /* filter-only conditions, all AND-ed with
+                                 the scope: every read and write sees only
+                                 the pivot rows matching them, but no write
+                                 stores them (at most 16, 64 values) */
+    size_t nwhere;
 } m2m_relation_def;
 
 /* Check def and open the relation. M2M_INVALID, before any SQL, for a bad
  * identifier or a definition that cannot work (the two pivot keys, pivot_id
  * and the timestamps not five distinct columns, an extra or scope column
  * that is one of them, a pivot column listed twice, a scope value of no
- * valid type, NaN or infinite). Then one catalog query: M2M_NOTFOUND names
+ * valid type, NaN or infinite, a where condition with an unknown operator,
+ * the wrong number of values or a NULL value). Then one catalog query: M2M_NOTFOUND names
  * the parent or related table, or any column the definition names, that
  * does not exist; M2M_TYPE a key holding integers when its key type is
  * M2M_TTEXT, or text when M2M_TINT. The pivot table alone may not exist
@@ -340,7 +362,8 @@ typedef struct m2m_relation_def {
 M2M_API int m2m_relation_open(m2m_db *db, const m2m_relation_def *def,
                               m2m_relation **out /* OUT: m2m_relation_close() */);
 /* The inverse relation (related becomes parent), e.g. roles -> users from
- * users -> roles; scope, pivot columns and timestamps carry over. */
+ * users -> roles; scope, where conditions, pivot columns and timestamps
+ * carry over. */
 M2M_API int m2m_relation_inverse(const m2m_relation *rel,
                                  m2m_relation **out /* OUT: m2m_relation_close() */);
 /* Closing a relation while queries or cursors from it are open is safe:
@@ -435,9 +458,11 @@ typedef struct m2m_opts {
 
 /* Attach items not yet attached; already attached ones are skipped (also on
  * a pivot table without a unique index). Reports attached. A scoped
- * relation's pair present outside the scope is not attached: its in-scope
- * row is added, or, where a unique index on the two keys forbids a second
- * row, attach/sync/toggle fail with M2M_EXISTS naming the id. */
+ * relation's pair present outside the scope (or its where conditions) is
+ * not attached: its in-scope row is added, or, where a unique index on the
+ * two keys forbids a second row, attach/sync/toggle fail with M2M_EXISTS
+ * naming the id. Where conditions are not written: a row stored that does
+ * not match them is reported attached but is not the relation's. */
 M2M_API int m2m_attach(m2m_relation *rel, m2m_value parent, const m2m_item *items,
                        size_t n, const m2m_opts *opts, m2m_changes **out);
 

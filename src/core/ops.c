@@ -184,9 +184,10 @@ static int version(m2m_relation *rel, m2m_value parent, char out[M2M_VERSION_LEN
     m2m__stmt *st;
     if ((rc = m2m__rel_stmt(rel, S_VERSION, 0, m2m__builder(S_VERSION), &st)))
         return rc;
-    m2m_value p[1 + M2M__MAX_PIVOT];
+    m2m_value p[1 + M2M__MAX_PIVOT + M2M__MAX_COND_VALUES];
     p[0] = parent;
     size_t n = 1 + m2m__scope_params(rel, p + 1);
+    n += m2m__cond_params(rel, p + n);
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE, "a result cursor is still open");
     m2m__digest d = {.db = db};

@@ -18,6 +18,7 @@ static void rel_free_strings(m2m_relation *r) {
         m2m__free(r->cols[i]);
         m2m__value_clear(&r->scope_vals[i]);
     }
+    m2m__conds_free(r);
 }
 
 static void rel_free(m2m_relation *rel) {
@@ -257,6 +258,8 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
         }
         r->scope_mask |= 1ULL << ix;
     }
+    if ((rc = m2m__conds_set(r, def->where, def->nwhere)))
+        goto fail;
     r->lock_key = lock_key(r->pivot_table);
     if (check && (rc = m2m__rel_check(r, false, NULL)))
         goto fail;
@@ -295,6 +298,8 @@ int m2m_relation_inverse(const m2m_relation *rel, m2m_relation **out) {
     for (size_t i = 0; i < rel->ncols; i++)
         if (rel->scope_mask & (1ULL << i))
             scope[nscope++] = (m2m_col){rel->cols[i], rel->scope_vals[i]};
+    m2m_cond where[M2M__MAX_CONDS];
+    m2m__conds_def(rel, where);
     m2m_relation_def def = {
         .parent_table = rel->related_table,
         .parent_key = rel->related_key,
@@ -315,6 +320,8 @@ int m2m_relation_inverse(const m2m_relation *rel, m2m_relation **out) {
         .owner_column = rel->owner_column,
         .owner_read_all = rel->owner_read_all,
         .strategy = rel->strategy,
+        .where = where,
+        .nwhere = rel->nconds,
     };
     /* The same tables and columns: verified if rel was. */
     int rc = rel_open(db, &def, false, out);

@@ -17,6 +17,20 @@ enum { M2M__MAX_PIVOT = 61 };
  * test is drv->dialect.ids_in's M2M__IN_SPAN form. */
 #define M2M__SPAN (1ULL << 61)
 
+/* The filter-only conditions of a relation (conds.c): at most
+ * M2M__MAX_CONDS, M2M__MAX_COND_VALUES values in all (each one
+ * parameter of every statement on the pivot). */
+enum { M2M__MAX_CONDS = 16, M2M__MAX_COND_VALUES = 64 };
+enum { C_CMP, C_NULL, C_NOTNULL, C_IN, C_NOTIN, C_BETWEEN, C_NOTBETWEEN };
+typedef struct m2m__cond {
+    char *col;
+    int kind;
+    const char *op;  /* as the definition spells it, from a fixed table */
+    const char *sql; /* SQL operator, from the same table */
+    m2m_value *vals;
+    size_t nvals;
+} m2m__cond;
+
 /* A statement built once for a relation and kept prepared: writes are keyed
  * by (op, column mask) so their SQL is never rebuilt; reads by their text. */
 typedef struct m2m__cached {
@@ -42,6 +56,8 @@ struct m2m_relation {
     size_t nextra; /* of which the declared pivot_columns (default reads) */
     m2m_value scope_vals[M2M__MAX_PIVOT]; /* per cols[i] when scope_mask bit i */
     uint64_t scope_mask;
+    m2m__cond conds[M2M__MAX_CONDS];
+    size_t nconds, ncondv; /* conditions, and their values in all */
     bool timestamps;
     char *created_at, *updated_at, *pivot_id, *owner_column;
     bool owner_read_all;
@@ -76,6 +92,25 @@ int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists);
  * and its inverse always pick different sides. */
 enum { M2M__LOCK_PARENT = 1, M2M__LOCK_PIVOT = 2 };
 int m2m__rel_lock_side(m2m_relation *rel);
+
+/* ---- filter-only conditions (conds.c) ---- */
+/* Check and copy def's conditions into rel (M2M_INVALID naming the
+ * column, else M2M_OK); free them. */
+int m2m__conds_set(m2m_relation *rel, const m2m_cond *c, size_t n);
+void m2m__conds_free(m2m_relation *rel);
+/* The conditions on alias, each " AND <cond>" (lead) or joined by " AND "
+ * (no lead), their placeholders numbered from *pno on. */
+void m2m__conds_sql(m2m__buf *b, const m2m_relation *rel, const char *alias, bool lead,
+                    int *pno);
+/* Their values in placeholder order (rel->ncondv of them). */
+size_t m2m__cond_params(const m2m_relation *rel, m2m_value *out);
+/* The conditions as a definition names them (borrowing rel's strings). */
+void m2m__conds_def(const m2m_relation *rel, m2m_cond *out);
+/* Scope or conditions: some pivot rows of a parent are not the relation's. */
+static inline bool m2m__rel_filtered(const m2m_relation *rel) {
+    return rel->scope_mask || rel->nconds;
+}
+
 /* Index of a writable pivot column, or -1. */
 int m2m__rel_col(const m2m_relation *rel, const char *name);
 /* The prepared statement for (op, mask), its SQL made by build() on first

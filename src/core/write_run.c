@@ -161,7 +161,7 @@ static m2m__step *add(m2m__opctx *c, int kind, uint64_t mask, const m2m_value *d
     m2m__stmt *st;
     if ((*rc = m2m__rel_stmt(rel, kind, mask, m2m__builder(kind), &st)))
         return NULL;
-    m2m_value *p = arena_take(c, 2 + M2M__MAX_PIVOT + nvals);
+    m2m_value *p = arena_take(c, 2 + M2M__MAX_PIVOT + rel->ncondv + nvals);
     if (!p) {
         *rc = nomem(c);
         return NULL;
@@ -173,6 +173,7 @@ static m2m__step *add(m2m__opctx *c, int kind, uint64_t mask, const m2m_value *d
     /* Inserts of JSON rows carry the scope values inside the rows. */
     if (kind != S_INSERT || mask & M2M__FLAT)
         n += m2m__scope_params(rel, p + n);
+    n += m2m__cond_params(rel, p + n);
     for (size_t i = 0; i < nvals; i++)
         p[n++] = vals[i];
     m2m__step *s = m2m__op_add(&c->op, st, p, n, list >= 0 ? m2m__collect_row : NULL,
@@ -357,19 +358,20 @@ static void diagnose_outside(m2m__opctx *c, m2m__input *in) {
     m2m_db *db = c->db;
     m2m_relation *rel = c->rel;
     const m2m__ids *all = m2m__input_all_ids(in);
-    m2m_value p[2 + M2M__MAX_PIVOT];
+    m2m_value p[2 + M2M__MAX_PIVOT + M2M__MAX_COND_VALUES];
     char found[128];
     m2m__saved_error why = m2m__error_save(db);
     if (all) {
         p[0] = c->parent;
         p[1] = m2m__ids_param(all);
         size_t n = 2 + m2m__scope_params(rel, p + 2);
+        n += m2m__cond_params(rel, p + n);
         if (first_id(c, S_DIAG_OUTSIDE, p, n, found, sizeof found)) {
             m2m__error_drop(&why);
             m2m__set_error(db, M2M_EXISTS,
                            "%s: related id %s is already attached outside the "
-                           "relation's scope, and a unique index on (%s, %s) allows one "
-                           "row per pair; nothing was changed",
+                           "relation's scope or where conditions, and a unique index "
+                           "on (%s, %s) allows one row per pair; nothing was changed",
                            rel->pivot_table, found, rel->fk, rel->rk);
             return;
         }
@@ -405,7 +407,7 @@ static int finish(m2m__opctx *c, const m2m__call *k, m2m__input *in, m2m_changes
         rc = flush(c);
     }
     if (rc && p->inserts &&
-        (rc == M2M_CONSTRAINT || (rc == M2M_EXISTS && rel->scope_mask))) {
+        (rc == M2M_CONSTRAINT || (rc == M2M_EXISTS && m2m__rel_filtered(rel)))) {
         m2m__op_abort(&c->op);
         if (rc == M2M_CONSTRAINT)
             diagnose_fk(c, in);

@@ -110,7 +110,7 @@ static void ph(sqlq *s, const char *pre, int n) {
     m2m__buf_addn(&s->b, p, (size_t)(e - p));
 }
 
-/* p.fk = $n (or IN the parents' key set), and the scope. */
+/* p.fk = $n (or IN the parents' key set), the scope and the conditions. */
 void m2m__q_parent(sqlq *s, const m2m_query *q) {
     const m2m_relation *rel = q->rel;
     if (q->many) {
@@ -126,6 +126,12 @@ void m2m__q_parent(sqlq *s, const m2m_query *q) {
         m2m__q_col(s, "p", rel->cols[i]);
         ph(s, " = ", param(s, rel->scope_vals[i]));
     }
+    /* The conditions number their placeholders from the next parameter. */
+    int pno = (int)s->np + 1;
+    m2m__conds_sql(&s->b, rel, "p", true, &pno);
+    for (size_t i = 0; i < rel->nconds; i++)
+        for (size_t j = 0; j < rel->conds[i].nvals; j++)
+            param(s, rel->conds[i].vals[j]);
     if (q->find) {
         m2m__buf_add(&s->b, " AND ");
         m2m__q_col(s, "p", rel->rk);

@@ -42,7 +42,14 @@ static int count_scope(const m2m_relation *rel) {
     return n;
 }
 
-/* alias.fk = $1 AND alias.scope_col = $k ... (k from *pno up). */
+/* The first parameter of the new values: after $1, $2, the scope values
+ * and the conditions' values. */
+static int first_val(const m2m_relation *rel) {
+    return 3 + count_scope(rel) + (int)rel->ncondv;
+}
+
+/* alias.fk = $1 AND alias.scope_col = $k ... AND <conditions> (k from
+ * *pno up). */
 static void where_parent(m2m__buf *b, const m2m_relation *rel, const char *alias,
                          int *pno) {
     col(b, alias, rel->fk);
@@ -54,6 +61,7 @@ static void where_parent(m2m__buf *b, const m2m_relation *rel, const char *alias
         col(b, alias, rel->cols[i]);
         m2m__buf_addf(b, " = $%d", (*pno)++);
     }
+    m2m__conds_sql(b, rel, alias, true, pno);
 }
 
 size_t m2m__scope_params(const m2m_relation *rel, m2m_value *out) {
@@ -136,7 +144,7 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
     }
     m2m__buf_add(b, ") SELECT ");
     if (flat) {
-        int vno = 3 + count_scope(rel);
+        int vno = first_val(rel);
         m2m__buf_add(b, "$1, i.value");
         for (size_t i = 0; i < rel->ncols; i++)
             if (mask & (1ULL << i)) {
@@ -172,7 +180,7 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
      * present inside the scope, and a pair present outside it must fail
      * (M2M_EXISTS) where a unique index forbids a second row, not be
      * skipped as if attached. */
-    bool scoped = rel->scope_mask != 0;
+    bool scoped = m2m__rel_filtered(rel);
     if (gone) {
         m2m__buf_addf(b, " WHERE NOT EXISTS (SELECT 1 FROM %s WHERE %s.", gone, gone);
         m2m__buf_ident(b, rel->rk);
@@ -213,6 +221,9 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
         m2m__buf_add(b, " = ");
         insert_value(b, rel, mask, i, &unused);
     }
+    /* Rows of JSON carry no scope parameters: the conditions' come first. */
+    int cno = flat ? 3 + count_scope(rel) : 3;
+    m2m__conds_sql(b, rel, "x", true, &cno);
     m2m__buf_add(b, ")");
     skip_present(b, rel, scoped);
     returning_rk(b, rel, mask);
@@ -409,7 +420,7 @@ static void update_from_where_part(m2m__buf *b, const m2m_relation *rel, uint64_
                                    int part) {
     if (mask & M2M__FLAT) {
         where_set(b, rel, S_DELETE_IN, mask);
-        differ(b, rel, mask, 3 + count_scope(rel));
+        differ(b, rel, mask, first_val(rel));
         return;
     }
     const char *cols[M2M__MAX_PIVOT + 1];
@@ -454,7 +465,7 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
 }
 
 static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
-    int vno = 3 + count_scope(rel);
+    int vno = first_val(rel);
     pivot_as_t(b, rel, "UPDATE ");
     if (!(mask & M2M__FLAT) && !rel->db->drv->info->caps.update_from) {
         /* UPDATE p AS t, (rows) AS i SET t.c = ... WHERE ... */
@@ -512,7 +523,7 @@ static int b_select_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 }
 
 static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
-    int vno = 3 + count_scope(rel);
+    int vno = first_val(rel);
     pivot_as_t(b, rel, "UPDATE ");
     set_list(b, rel, mask, &vno);
     where_set(b, rel, S_DELETE_IN, mask);
@@ -575,8 +586,8 @@ static int b_diag_related(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     return M2M_OK;
 }
 
-/* $1 parent, $2 ids array, then the scope values: the first given id
- * whose pair is present outside the scope. */
+/* $1 parent, $2 ids array, then the scope and conditions' values: the
+ * first given id whose pair is present outside the scope or conditions. */
 static int b_diag_outside(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     (void)mask;
     rows_of_ids(b, rel);
@@ -586,6 +597,14 @@ static int b_diag_outside(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     m2m__buf_add(b, " = i.value AND NOT (");
     int pno = 3;
     bool first = true;
+    if (rel->nconds) {
+        /* NULL (a condition on a NULL column) is outside too. */
+        m2m__buf_add(b, "CASE WHEN ");
+        int cno = 3 + count_scope(rel);
+        m2m__conds_sql(b, rel, "t", false, &cno);
+        m2m__buf_add(b, " THEN 1 ELSE 0 END = 1");
+        first = false;
+    }
     for (size_t i = 0; i < rel->ncols; i++) {
         if (!(rel->scope_mask & (1ULL << i)))
             continue;

@@ -9,8 +9,10 @@
 /* Statement kinds, the op keys of the relation's statement cache. Parameter
  * layouts: $1 parent, $2 the ids array or (S_INSERT and S_UPDATE_FROM
  * without M2M__FLAT) the JSON rows, when used; then the scope values in
- * column order; then the new values of the mask's other columns in column
- * order (S_UPDATE_SET, and the flat S_INSERT and S_UPDATE_FROM). */
+ * column order (not in an S_INSERT of JSON rows, whose rows carry them);
+ * then the values of the relation's conditions (m2m__cond_params); then
+ * the new values of the mask's other columns in column order
+ * (S_UPDATE_SET, and the flat S_INSERT and S_UPDATE_FROM). */
 enum {
     S_INSERT = 1,    /* mask: columns stored; RETURNING rk */
     S_DELETE_IN,     /* rows of the given ids */
