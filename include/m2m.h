@@ -556,6 +556,20 @@ M2M_API int m2m_query_where_pivot_not_between(m2m_query *q, const char *col, m2m
                                               m2m_value hi);
 /* The next condition added is joined to the previous one by OR. */
 M2M_API int m2m_query_or(m2m_query *q);
+/* Condition groups (closures in Eloquent, Q objects in Django): between
+ * m2m_query_group() and m2m_query_group_end() conditions on related and
+ * pivot columns alike join in call order, by AND or, after m2m_query_or(),
+ * by OR; groups nest (32 deep) and are bracketed in SQL, each under the
+ * parent condition and the scope. A group inside a group joins its
+ * neighbours as a condition does; a group outside any other is AND-ed
+ * with the flat groups above, so m2m_query_or() before it is M2M_INVALID
+ * (put both sides of the OR inside one group). Also M2M_INVALID: closing
+ * no group, an empty group, m2m_query_or() first or last in a group, and
+ * get/count/... while a group is open. Both strategies give the same rows:
+ * with M2M_TWO_QUERY, a group naming related and pivot columns makes the
+ * first statement (the pivot rows) join the related table to test it. */
+M2M_API int m2m_query_group(m2m_query *q);
+M2M_API int m2m_query_group_end(m2m_query *q);
 /* Pivot columns to return; the first call replaces the relation's default
  * set (its pivot_columns). May name timestamps and scope columns. */
 M2M_API int m2m_query_with_pivot(m2m_query *q, const char *col);

@@ -123,16 +123,36 @@ static int check_value(m2m_query *q, m2m_value v) {
     return M2M_OK;
 }
 
-static m2m__filter *add_filter(m2m_query *q, bool pivot, int kind, const char *col) {
-    if (check_col(q, col, pivot))
+/* Nothing yet in the innermost open group. */
+static bool group_empty(const m2m_query *q) {
+    const m2m__filter *last = q->nfilters ? &q->filters[q->nfilters - 1] : NULL;
+    return last && last->kind == F_OPEN && last->depth == q->depth - 1;
+}
+
+/* A new item (a condition or a group's bracket) at the current depth. */
+static m2m__filter *add_item(m2m_query *q, int kind) {
+    if (q->depth && q->next_or && group_empty(q) && kind != F_CLOSE) {
+        qfail(q, M2M_INVALID,
+              "%s: m2m_query_or() with nothing before it in its group%.0s", NULL);
         return NULL;
+    }
     if (m2m__grow((void **)&q->filters, &q->capfilters, q->nfilters + 1,
                   sizeof *q->filters)) {
         qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
         return NULL;
     }
     m2m__filter *f = &q->filters[q->nfilters];
-    *f = (m2m__filter){.pivot = pivot, .kind = kind, .or = q->next_or};
+    *f = (m2m__filter){.kind = kind, .or = q->next_or, .depth = q->depth};
+    return f;
+}
+
+static m2m__filter *add_filter(m2m_query *q, bool pivot, int kind, const char *col) {
+    if (check_col(q, col, pivot))
+        return NULL;
+    m2m__filter *f = add_item(q, kind);
+    if (!f)
+        return NULL;
+    f->pivot = pivot;
     if (!(f->col = m2m__strdup(col))) {
         qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
         return NULL;
@@ -140,6 +160,44 @@ static m2m__filter *add_filter(m2m_query *q, bool pivot, int kind, const char *c
     q->nfilters++;
     q->next_or = false;
     return f;
+}
+
+int m2m_query_group(m2m_query *q) {
+    if (!q)
+        return M2M_MISUSE;
+    if (!q->depth && q->next_or)
+        return qfail(q, M2M_INVALID,
+                     "%s: a group outside any other is AND-ed with the other conditions: "
+                     "to OR it with a condition, open a group around both%.0s",
+                     NULL);
+    if (q->depth == M2M__MAX_DEPTH)
+        return qfail(q, M2M_INVALID, "%s: groups nested deeper than 32%.0s", NULL);
+    if (!add_item(q, F_OPEN))
+        return q->err;
+    q->nfilters++;
+    q->next_or = false;
+    q->depth++;
+    return M2M_OK;
+}
+
+int m2m_query_group_end(m2m_query *q) {
+    if (!q)
+        return M2M_MISUSE;
+    if (!q->depth)
+        return qfail(q, M2M_INVALID,
+                     "%s: m2m_query_group_end() without an open group%.0s", NULL);
+    if (q->next_or)
+        return qfail(q, M2M_INVALID,
+                     "%s: m2m_query_or() with nothing after it in its group%.0s", NULL);
+    if (group_empty(q))
+        return qfail(q, M2M_INVALID, "%s: an empty condition group%.0s", NULL);
+    q->depth--;
+    if (!add_item(q, F_CLOSE)) {
+        q->depth++;
+        return q->err;
+    }
+    q->nfilters++;
+    return M2M_OK;
 }
 
 static int where_cmp(m2m_query *q, bool pivot, const char *col, const char *op,

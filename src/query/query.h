@@ -8,12 +8,28 @@
 #include "core/txn.h"
 #include "query/rows.h"
 
-enum { F_CMP, F_NULL, F_NOTNULL, F_IN, F_NOTIN, F_BETWEEN, F_NOTBETWEEN };
+/* F_OPEN and F_CLOSE bracket a group (m2m_query_group): its items follow
+ * the F_OPEN at one depth more, up to the F_CLOSE of the same depth. */
+enum {
+    F_CMP,
+    F_NULL,
+    F_NOTNULL,
+    F_IN,
+    F_NOTIN,
+    F_BETWEEN,
+    F_NOTBETWEEN,
+    F_OPEN,
+    F_CLOSE
+};
+
+/* The deepest nesting of groups. */
+enum { M2M__MAX_DEPTH = 32 };
 
 typedef struct m2m__filter {
     bool pivot; /* on the pivot table, else on the related table */
     bool or ;   /* joined to the previous filter of its group by OR */
     int kind;
+    int depth;      /* 0: outside any group (the flat related and pivot groups) */
     const char *op; /* SQL operator, from a fixed table */
     char *col;
     m2m_value v, v2;
@@ -35,6 +51,7 @@ struct m2m_query {
     m2m__filter *filters;
     size_t nfilters, capfilters;
     bool next_or;
+    int depth;   /* groups open */
     char **with; /* pivot columns returned */
     size_t nwith, capwith;
     bool custom_with;
@@ -72,6 +89,13 @@ void m2m__q_col(m2m__sqlq *s, const char *alias, const char *col);
 void m2m__q_parent(m2m__sqlq *s, const m2m_query *q);
 /* " AND (...)": the filters of the pivot or of the related group. */
 void m2m__q_filters(m2m__sqlq *s, const m2m_query *q, bool pivot);
+/* The groups of m2m_query_group outside any other, by what their
+ * conditions name: related columns only, pivot only, or both (mixed). */
+enum { G_RELATED = 1, G_PIVOT = 2, G_MIXED = 4, G_ALL = 7 };
+/* " AND (...)" for each such group of the kinds in which. */
+void m2m__q_groups(m2m__sqlq *s, const m2m_query *q, int which);
+/* Whether some group names both related and pivot columns. */
+bool m2m__q_mixed(const m2m_query *q);
 /* "alias.col IN <vals>", bound as one id array; vals outlive the run. */
 void m2m__q_key_set(m2m__sqlq *s, const m2m_relation *rel, const char *alias,
                     const char *col, const m2m_value *vals, size_t n, m2m_type type);

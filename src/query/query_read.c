@@ -65,7 +65,7 @@ static size_t shape_of(const m2m_query *q, char kind, int limited, shape *k) {
         const m2m__filter *f = &q->filters[i];
         kint(k, (size_t)f->kind << 2 | (size_t)f->or << 1 | f->pivot);
         kstr(k, f->op ? f->op : "");
-        kstr(k, f->col);
+        kstr(k, f->col ? f->col : "");
     }
     kint(k, q->nwith);
     for (size_t i = 0; i < q->nwith; i++)
@@ -144,6 +144,11 @@ int m2m__q_check_ready(m2m_query *q) {
     m2m__clear_error(db);
     if (q->err)
         return m2m__set_error(db, q->err, "%s", q->errmsg);
+    if (q->depth)
+        return m2m__set_error(db, M2M_INVALID,
+                              "%s: %d condition group%s opened by m2m_query_group() "
+                              "and not closed by m2m_query_group_end()",
+                              q->rel->pivot_table, q->depth, q->depth == 1 ? "" : "s");
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE,
                               "a result cursor is still open on this connection; free it "

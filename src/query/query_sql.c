@@ -151,43 +151,113 @@ void m2m__q_select(sqlq *s, const m2m_query *q, const char *alias) {
     }
 }
 
-/* AND (f1 AND f2 OR f3) for the filters of one group. */
+/* One condition: on p (pivot) or r (related). */
+static void one_filter(sqlq *s, const m2m_query *q, const m2m__filter *f) {
+    const char *table = f->pivot ? q->rel->pivot_table : q->rel->related_table;
+    m2m__q_col(s, f->pivot ? "p" : "r", f->col);
+    switch (f->kind) {
+        case F_CMP:
+            m2m__buf_add(&s->b, " ");
+            m2m__buf_add(&s->b, f->op);
+            ph(s, " ", param(s, f->v));
+            break;
+        case F_NULL:
+            m2m__buf_add(&s->b, " IS NULL");
+            break;
+        case F_NOTNULL:
+            m2m__buf_add(&s->b, " IS NOT NULL");
+            break;
+        case F_BETWEEN:
+        case F_NOTBETWEEN:
+            ph(s, f->kind == F_BETWEEN ? " BETWEEN " : " NOT BETWEEN ", param(s, f->v));
+            ph(s, " AND ", param(s, f->v2));
+            break;
+        default:
+            m2m__buf_add(&s->b, f->kind == F_IN ? " IN " : " NOT IN ");
+            json_rows(s, q->rel->db, table, f->col, f->list, f->nlist);
+    }
+}
+
+/* AND (f1 AND f2 OR f3) for the conditions of one flat group (those
+ * outside m2m_query_group). */
 void m2m__q_filters(sqlq *s, const m2m_query *q, bool pivot) {
     bool any = false;
-    const char *alias = pivot ? "p" : "r";
-    const char *table = pivot ? q->rel->pivot_table : q->rel->related_table;
     for (size_t i = 0; i < q->nfilters; i++) {
         const m2m__filter *f = &q->filters[i];
-        if (f->pivot != pivot)
+        if (f->pivot != pivot || f->depth || f->kind >= F_OPEN)
             continue;
         m2m__buf_add(&s->b, !any ? " AND (" : f->or ? " OR " : " AND ");
         any = true;
-        m2m__q_col(s, alias, f->col);
-        switch (f->kind) {
-            case F_CMP:
-                m2m__buf_add(&s->b, " ");
-                m2m__buf_add(&s->b, f->op);
-                ph(s, " ", param(s, f->v));
-                break;
-            case F_NULL:
-                m2m__buf_add(&s->b, " IS NULL");
-                break;
-            case F_NOTNULL:
-                m2m__buf_add(&s->b, " IS NOT NULL");
-                break;
-            case F_BETWEEN:
-            case F_NOTBETWEEN:
-                ph(s, f->kind == F_BETWEEN ? " BETWEEN " : " NOT BETWEEN ",
-                   param(s, f->v));
-                ph(s, " AND ", param(s, f->v2));
-                break;
-            default:
-                m2m__buf_add(&s->b, f->kind == F_IN ? " IN " : " NOT IN ");
-                json_rows(s, q->rel->db, table, f->col, f->list, f->nlist);
-        }
+        one_filter(s, q, f);
     }
     if (any)
         m2m__buf_add(&s->b, ")");
+}
+
+/* The index past the F_CLOSE of the group opened at i. */
+static size_t group_end(const m2m_query *q, size_t i) {
+    int depth = q->filters[i].depth;
+    for (i++; i < q->nfilters; i++)
+        if (q->filters[i].kind == F_CLOSE && q->filters[i].depth == depth)
+            return i + 1;
+    return q->nfilters; /* cannot happen: reads refuse open groups */
+}
+
+static int group_kind(const m2m_query *q, size_t i) {
+    int kind = 0;
+    for (size_t j = i + 1, end = group_end(q, i); j < end; j++)
+        if (q->filters[j].kind < F_OPEN)
+            kind |= q->filters[j].pivot ? G_PIVOT : G_RELATED;
+    return kind == (G_PIVOT | G_RELATED) ? G_MIXED : kind;
+}
+
+/* "(a AND (b OR c))" for the group opened at i; returns the index past it. */
+static size_t one_group(sqlq *s, const m2m_query *q, size_t i) {
+    size_t end = group_end(q, i);
+    int depth = q->filters[i].depth + 1;
+    m2m__buf_add(&s->b, "(");
+    bool first = true;
+    for (size_t j = i + 1; j < end;) {
+        const m2m__filter *f = &q->filters[j];
+        if (f->depth != depth || f->kind == F_CLOSE) {
+            j++;
+            continue;
+        }
+        if (!first)
+            m2m__buf_add(&s->b, f->or ? " OR " : " AND ");
+        first = false;
+        if (f->kind == F_OPEN) {
+            j = one_group(s, q, j);
+        } else {
+            one_filter(s, q, f);
+            j++;
+        }
+    }
+    m2m__buf_add(&s->b, ")");
+    return end;
+}
+
+void m2m__q_groups(sqlq *s, const m2m_query *q, int which) {
+    for (size_t i = 0; i < q->nfilters;) {
+        if (q->filters[i].kind != F_OPEN || q->filters[i].depth) {
+            i++;
+            continue;
+        }
+        if (group_kind(q, i) & which) {
+            m2m__buf_add(&s->b, " AND ");
+            i = one_group(s, q, i);
+        } else {
+            i = group_end(q, i);
+        }
+    }
+}
+
+bool m2m__q_mixed(const m2m_query *q) {
+    for (size_t i = 0; i < q->nfilters; i++)
+        if (q->filters[i].kind == F_OPEN && !q->filters[i].depth &&
+            group_kind(q, i) == G_MIXED)
+            return true;
+    return false;
 }
 
 void m2m__q_join_from_where(sqlq *s, const m2m_query *q) {
@@ -204,6 +274,7 @@ void m2m__q_join_from_where(sqlq *s, const m2m_query *q) {
     m2m__q_parent(s, q);
     m2m__q_filters(s, q, false);
     m2m__q_filters(s, q, true);
+    m2m__q_groups(s, q, G_ALL);
 }
 
 /* NULLs sort first ascending and last descending on every backend. */

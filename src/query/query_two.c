@@ -285,9 +285,22 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
         rank_col(&s1, rel, "p", rel->rk);
     m2m__buf_add(&s1.b, " FROM ");
     m2m__buf_ident(&s1.b, rel->pivot_table);
-    m2m__buf_add(&s1.b, " AS p WHERE ");
+    m2m__buf_add(&s1.b, " AS p");
+    /* A group naming related and pivot columns is a condition on the
+     * pair: the pivot rows are read joined to their related row to test
+     * it. */
+    if (m2m__q_mixed(q)) {
+        m2m__buf_add(&s1.b, " JOIN ");
+        m2m__buf_ident(&s1.b, rel->related_table);
+        m2m__buf_add(&s1.b, " AS r ON ");
+        m2m__q_col(&s1, "r", rel->related_key);
+        m2m__buf_add(&s1.b, " = ");
+        m2m__q_col(&s1, "p", rel->rk);
+    }
+    m2m__buf_add(&s1.b, " WHERE ");
     m2m__q_parent(&s1, q);
     m2m__q_filters(&s1, q, true);
+    m2m__q_groups(&s1, q, G_PIVOT | G_MIXED);
     m2m__stmt *st;
     if ((rc = m2m__q_prepare(q, &s1, &st)))
         goto done;
@@ -331,6 +344,7 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     m2m__q_key_set(&s2, rel, "r", rel->related_key, keys, m->npiv_rows,
                    rel->related_type);
     m2m__q_filters(&s2, q, false);
+    m2m__q_groups(&s2, q, G_RELATED);
     if ((rc = m2m__q_prepare(q, &s2, &st)))
         goto done;
     rc2.names = &m->rel_names;
