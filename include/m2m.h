@@ -629,6 +629,31 @@ M2M_API int m2m_query_count_each(m2m_query *q, int64_t *counts /* OUT: one a par
  * (withExists.) */
 M2M_API int m2m_query_exists_each(m2m_query *q, int *exists /* OUT: one a parent */);
 
+/* Keyset pagination (Eloquent's cursorPaginate, chunkById): call
+ * m2m_query_after(q, NULL) for the first page, with the order and a limit
+ * (the page size), then m2m_query_after(q, token) with the
+ * m2m_rows_token() of the last row read for the next one, on this query
+ * or on a new one of the same relation, parents' form (one or many) and
+ * order, in this process or another: the token is an opaque text the
+ * caller may store. A page starts right after the token's row in the
+ * query's order, which the related key (then parent and related key for
+ * many parents) completes, so pages neither repeat nor skip a row however
+ * many rows share order values, NULLs included (NULLs sort first
+ * ascending and last descending), and rows added or removed elsewhere
+ * meanwhile do not shift the pages. The token compares by value: its row
+ * need not still exist. A page is one statement with M2M_JOIN (two with
+ * M2M_TWO_QUERY, whose first then joins the related table when a related
+ * column orders it); both give the same pages. The token restricts get
+ * and first; count, the per-parent counts, has and find ignore it.
+ * M2M_INVALID: a token that is not one, or was taken from a query with
+ * another order, relation or parents' form (at the read), and
+ * m2m_query_limit_each with it. NULL or "" clears the token. */
+M2M_API int m2m_query_after(m2m_query *q, const char *token);
+/* The page token of the current row of a read made after
+ * m2m_query_after(); NULL otherwise, or out of memory. Borrowed until
+ * the next call on rows. */
+M2M_API const char *m2m_rows_token(m2m_rows *rows);
+
 /* Cursor: m2m_rows_next() returns M2M_ROW, M2M_DONE or an error code.
  * Values returned are borrowed until the next m2m_rows_next/free. After
  * M2M_DONE or an error there is no current row: values are M2M_NULL and

@@ -93,6 +93,7 @@ void m2m_query_free(m2m_query *q) {
         m2m__free(q->orders[i].col);
     m2m__free(q->orders);
     m2m__values_free(q->parents, q->nparents);
+    m2m__values_free(q->after, q->nafter);
     m2m_relation *rel = q->rel;
     m2m__free(q);
     m2m__rel_unref(rel);
@@ -399,6 +400,26 @@ int m2m_query_limit_each(m2m_query *q, int64_t limit, int64_t offset) {
     q->each_limit = limit < 0 ? -1 : limit;
     q->each_offset = offset;
     q->each = limit >= 0 || offset > 0;
+    return M2M_OK;
+}
+
+/* The token is checked against the query's order at the read
+ * (m2m__ks_check): the order may be set after it. */
+int m2m_query_after(m2m_query *q, const char *token) {
+    if (!q)
+        return M2M_MISUSE;
+    m2m__values_free(q->after, q->nafter);
+    q->after = NULL;
+    q->nafter = 0;
+    q->keyset = true;
+    if (!token || !*token)
+        return M2M_OK;
+    const char *why;
+    int rc = m2m__ks_decode(token, &q->after_fp, &q->after, &q->nafter, &why);
+    if (rc == M2M_NOMEM)
+        return qfail(q, rc, "%s: out of memory%.0s", NULL);
+    if (rc)
+        return qfail(q, rc, "%s: m2m_query_after: %s", why);
     return M2M_OK;
 }
 

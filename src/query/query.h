@@ -65,7 +65,11 @@ struct m2m_query {
     bool each; /* a per-parent limit (m2m_query_limit_each) */
     int64_t each_limit, each_offset;
     int strategy;
-    int err; /* first builder error, reported by get/count */
+    bool keyset;      /* m2m_query_after: rows carry page tokens */
+    m2m_value *after; /* the token's values (owned); NULL: the first page */
+    size_t nafter;
+    uint32_t after_fp; /* the token's fingerprint */
+    int err;           /* first builder error, reported by get/count */
     char errmsg[256];
 };
 
@@ -124,6 +128,26 @@ int m2m__q_check_ready(m2m_query *q);
 int m2m__q_read_begin(m2m_query *q, m2m__op *op, bool several);
 /* Run what is queued and end the read's transaction (abort on error). */
 int m2m__q_read_end(m2m__op *op, int rc);
+
+/* ---- keyset pages (keyset.c) ---- */
+/* The fingerprint of the query's relation, parents' form and order, and
+ * the number of values of its tokens (order values, the parent when many,
+ * the related key). */
+uint32_t m2m__ks_fingerprint(const m2m_query *q);
+size_t m2m__ks_nvalues(const m2m_query *q);
+/* The token of a row's values (new text), NULL when out of memory. */
+char *m2m__ks_encode(uint32_t fp, const m2m_value *v, size_t n);
+/* A token's fingerprint and values (new); M2M_INVALID with why. */
+int m2m__ks_decode(const char *token, uint32_t *fp, m2m_value **vals, size_t *n,
+                   const char **why);
+/* The hidden columns of a keyset read: ", <order values>, p.rk". */
+void m2m__q_keyset_cols(m2m__sqlq *s, const m2m_query *q);
+/* " AND (...)": the rows after the token's, in the read's order. */
+void m2m__q_keyset(m2m__sqlq *s, const m2m_query *q);
+/* Checked at the read: the token belongs to this query. */
+int m2m__ks_check(m2m_query *q);
+/* The placeholder of a new parameter v. */
+void m2m__q_param(m2m__sqlq *s, m2m_value v);
 
 /* The two-query read (query_two.c): the rows of get, or only their count. */
 int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out);

@@ -81,6 +81,11 @@ static size_t shape_of(const m2m_query *q, char kind, int limited, shape *k) {
         kstr(k, q->orders[i].col);
     }
     kint(k, (size_t)limited);
+    /* A token's NULL values change its condition's text. */
+    bool after = q->after && !q->find;
+    kint(k, (size_t)q->keyset << 1 | after);
+    for (size_t i = 0; after && i < q->nafter; i++)
+        kint(k, q->after[i].type == M2M_TNULL);
     if (k->full)
         k->n = 0; /* a cut key could name another shape: never remember it */
     return k->n;
@@ -149,6 +154,9 @@ int m2m__q_check_ready(m2m_query *q) {
                               "%s: %d condition group%s opened by m2m_query_group() "
                               "and not closed by m2m_query_group_end()",
                               q->rel->pivot_table, q->depth, q->depth == 1 ? "" : "s");
+    int krc = m2m__ks_check(q);
+    if (krc)
+        return krc;
     if (db->cursor_busy)
         return m2m__set_error(db, M2M_MISUSE,
                               "a result cursor is still open on this connection; free it "

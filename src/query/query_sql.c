@@ -110,6 +110,8 @@ static void ph(sqlq *s, const char *pre, int n) {
     m2m__buf_addn(&s->b, p, (size_t)(e - p));
 }
 
+void m2m__q_param(sqlq *s, m2m_value v) { ph(s, "", param(s, v)); }
+
 /* p.fk = $n (or IN the parents' key set), the scope and the conditions. */
 void m2m__q_parent(sqlq *s, const m2m_query *q) {
     const m2m_relation *rel = q->rel;
@@ -364,7 +366,11 @@ void m2m__q_get_sql(sqlq *s, const m2m_query *q, size_t probe) {
             m2m__buf_add(&s->b, ", ");
             m2m__q_col(s, "p", q->with[i]);
         }
+        if (q->keyset)
+            m2m__q_keyset_cols(s, q);
         m2m__q_join_from_where(s, q);
+        if (q->after && !q->find)
+            m2m__q_keyset(s, q);
         order_by(s, q);
     }
     if (probe) {

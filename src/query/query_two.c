@@ -283,13 +283,19 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
         rank_col(&s1, rel, "p", rel->fk);
     if (rk_rank)
         rank_col(&s1, rel, "p", rel->rk);
+    /* Keyset pages: the values of the tokens, last (m2m_rows_token). */
+    bool keyed = q->keyset && !count_only, by_related = false;
+    for (size_t i = 0; keyed && i < q->norders; i++)
+        by_related |= !q->orders[i].pivot;
+    if (keyed)
+        m2m__q_keyset_cols(&s1, q);
     m2m__buf_add(&s1.b, " FROM ");
     m2m__buf_ident(&s1.b, rel->pivot_table);
     m2m__buf_add(&s1.b, " AS p");
     /* A group naming related and pivot columns is a condition on the
-     * pair: the pivot rows are read joined to their related row to test
-     * it. */
-    if (m2m__q_mixed(q)) {
+     * pair, and a keyset page by a related column compares it: the pivot
+     * rows are read joined to their related row. */
+    if (m2m__q_mixed(q) || by_related) {
         m2m__buf_add(&s1.b, " JOIN ");
         m2m__buf_ident(&s1.b, rel->related_table);
         m2m__buf_add(&s1.b, " AS r ON ");
@@ -301,6 +307,8 @@ int m2m__query_two(m2m_query *q, bool count_only, int64_t *count, m2m_rows **out
     m2m__q_parent(&s1, q);
     m2m__q_filters(&s1, q, true);
     m2m__q_groups(&s1, q, G_PIVOT | G_MIXED);
+    if (keyed && q->after && !q->find)
+        m2m__q_keyset(&s1, q);
     m2m__stmt *st;
     if ((rc = m2m__q_prepare(q, &s1, &st)))
         goto done;

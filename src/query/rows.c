@@ -24,6 +24,10 @@ struct m2m_rows {
     m2m__memrows *mem;
     size_t pos;
     bool started;
+    bool keyset, many; /* keyset reads: the row's token (m2m_rows_token) */
+    uint32_t fp;
+    size_t nk;   /* hidden token columns: the order values, the related key */
+    char *token; /* the last token made */
 };
 
 int m2m__values_dup(const m2m_value *src, size_t n, m2m_value **out) {
@@ -150,6 +154,15 @@ int m2m__rows_raw(m2m_db *db, m2m__stmt *st, bool own_stmt, const m2m_value *par
     return M2M_OK;
 }
 
+static void keyed(m2m_rows *r, const m2m_query *q) {
+    if (!q->keyset)
+        return;
+    r->keyset = true;
+    r->many = q->many;
+    r->fp = m2m__ks_fingerprint(q);
+    r->nk = q->norders + 1;
+}
+
 int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, size_t n,
                   size_t whole, m2m_rows **out) {
     m2m_db *db = q->rel->db;
@@ -172,6 +185,7 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     q->rel->cache[entry].inuse++;
     r->base = q->many || q->each ? 1 : 0;
     r->parent_param = !r->base;
+    keyed(r, q);
     r->nrel = r->cur ? db->drv->stmt.cursor_ncols(r->cur) - r->base - r->npiv -
                            m2m__rows_hidden(q)
                      : 0;
@@ -179,7 +193,9 @@ int m2m__rows_rel(m2m_query *q, m2m__stmt *st, size_t entry, m2m_value *params, 
     return M2M_OK;
 }
 
-int m2m__rows_hidden(const m2m_query *q) { return q->each ? (int)q->norders + 2 : 0; }
+int m2m__rows_hidden(const m2m_query *q) {
+    return q->each ? (int)q->norders + 2 : q->keyset ? (int)q->norders + 1 : 0;
+}
 
 int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out) {
     m2m_db *db = q->rel->db;
@@ -193,6 +209,7 @@ int m2m__rows_mem(m2m_query *q, m2m__memrows *mem, m2m_rows **out) {
     }
     r->mem = mem;
     r->nrel = (int)mem->rel_ncols;
+    keyed(r, q);
     *out = r;
     return M2M_OK;
 }
@@ -221,6 +238,7 @@ void m2m_rows_free(m2m_rows *r) {
     if (r->rel)
         r->rel->cache[r->entry].inuse--;
     m2m__memrows_free(r->mem);
+    m2m__free(r->token);
     m2m_relation *rel = r->rel;
     m2m__free(r);
     /* The relation before the db: freeing it finalizes on the db. */
@@ -316,4 +334,32 @@ m2m_value m2m_rows_parent(m2m_rows *r) {
     if (r->mem)
         return r->mem->piv[r->mem->out_p[r->pos] * r->mem->piv_width];
     return r->parent_param ? r->params[0] : r->db->drv->stmt.cursor_value(r->cur, 0);
+}
+
+/* Hidden token column i of the current row: after the pivot columns of a
+ * cursor, at the end of a memory pivot row. */
+static m2m_value token_col(const m2m_rows *r, size_t i) {
+    if (r->mem) {
+        size_t w = r->mem->piv_width;
+        return r->mem->piv[r->mem->out_p[r->pos] * w + w - r->nk + i];
+    }
+    return r->db->drv->stmt.cursor_value(r->cur, r->base + r->nrel + r->npiv + (int)i);
+}
+
+const char *m2m_rows_token(m2m_rows *r) {
+    if (!on_row(r) || !r->keyset)
+        return NULL;
+    size_t n = r->nk + (r->many ? 1 : 0), k = 0;
+    m2m_value *v = m2m__calloc(n, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i + 1 < r->nk; i++)
+        v[k++] = token_col(r, i);
+    if (r->many)
+        v[k++] = m2m_rows_parent(r);
+    v[k++] = token_col(r, r->nk - 1);
+    m2m__free(r->token);
+    r->token = m2m__ks_encode(r->fp, v, n);
+    m2m__free(v);
+    return r->token;
 }
