@@ -310,6 +310,12 @@ typedef struct m2m_cond {
     size_t nvalues;
 } m2m_cond;
 
+/* m2m_relation_def.timestamps. An inserted row gets every column kept
+ * (updated_at too); m2m_update_pivot and sync's updates set updated_at,
+ * when kept. M2M_CREATED_AT alone is Eloquent's withTimestamps(createdAt,
+ * null). */
+enum { M2M_TIMESTAMPS = 1, M2M_CREATED_AT = 1 << 1, M2M_UPDATED_AT = 1 << 2 };
+
 /* Definition of a BelongsToMany relation. Identifiers match
  * [A-Za-z_][A-Za-z0-9_]* and may be schema-qualified ("app.user_roles");
  * they are checked by m2m_relation_open() and always quoted in SQL.
@@ -327,7 +333,9 @@ typedef struct m2m_relation_def {
     m2m_type related_key_type;        /* M2M_TINT (default) or M2M_TTEXT */
     const char *const *pivot_columns; /* NULL-terminated extra columns; the
                                          default with-pivot set of reads */
-    int timestamps;                   /* maintain created_at/updated_at */
+    int timestamps;                   /* 0, or M2M_TIMESTAMPS: both columns;
+                                         or M2M_CREATED_AT and/or
+                                         M2M_UPDATED_AT: those only */
     const char *created_at;           /* "created_at" */
     const char *updated_at;           /* "updated_at" */
     const char *pivot_id;             /* own id column, filled "parent_related" */

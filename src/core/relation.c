@@ -103,9 +103,7 @@ static bool key_type_ok(m2m_type t) { return t == M2M_TINT || t == M2M_TTEXT; }
 
 /* Name clashes between the fixed pivot columns make SQL ambiguous. */
 static int check_reserved(m2m_relation *r, const char *name) {
-    const char *fixed[] = {r->fk, r->rk, r->pivot_id,
-                           r->timestamps ? r->created_at : NULL,
-                           r->timestamps ? r->updated_at : NULL};
+    const char *fixed[] = {r->fk, r->rk, r->pivot_id, r->created_at, r->updated_at};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (fixed[i] && strcmp(fixed[i], name) == 0)
             return m2m__set_error(
@@ -121,8 +119,7 @@ static int check_reserved(m2m_relation *r, const char *name) {
 static int check_managed(m2m_relation *r) {
     const char *what[] = {"foreign_pivot_key", "related_pivot_key", "pivot_id",
                           "created_at", "updated_at"};
-    const char *name[] = {r->fk, r->rk, r->pivot_id, r->timestamps ? r->created_at : NULL,
-                          r->timestamps ? r->updated_at : NULL};
+    const char *name[] = {r->fk, r->rk, r->pivot_id, r->created_at, r->updated_at};
     for (size_t i = 0; i < 5; i++)
         for (size_t j = 0; j < i; j++)
             if (name[i] && name[j] && strcmp(name[i], name[j]) == 0)
@@ -189,11 +186,23 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
                                                         : "parent_key_type");
         goto fail;
     }
-    r->timestamps = def->timestamps != 0;
-    if (r->timestamps && ((rc = ident_field(db, "created_at", def->created_at,
-                                            "created_at", false, &r->created_at)) ||
-                          (rc = ident_field(db, "updated_at", def->updated_at,
-                                            "updated_at", false, &r->updated_at))))
+    /* M2M_TIMESTAMPS alone keeps both columns, as before the choice. */
+    int ts = def->timestamps == M2M_TIMESTAMPS ? M2M_CREATED_AT | M2M_UPDATED_AT
+                                               : def->timestamps & ~M2M_TIMESTAMPS;
+    if (def->timestamps & ~(M2M_TIMESTAMPS | M2M_CREATED_AT | M2M_UPDATED_AT)) {
+        rc = m2m__set_error(
+            db, M2M_INVALID,
+            "relation: timestamps %d is not M2M_TIMESTAMPS, M2M_CREATED_AT "
+            "or M2M_UPDATED_AT",
+            def->timestamps);
+        goto fail;
+    }
+    if (((ts & M2M_CREATED_AT) &&
+         (rc = ident_field(db, "created_at", def->created_at, "created_at", false,
+                           &r->created_at))) ||
+        ((ts & M2M_UPDATED_AT) &&
+         (rc = ident_field(db, "updated_at", def->updated_at, "updated_at", false,
+                           &r->updated_at))))
         goto fail;
     if (def->pivot_id &&
         (rc = ident_field(db, "pivot_id", def->pivot_id, NULL, false, &r->pivot_id)))
@@ -311,7 +320,8 @@ int m2m_relation_inverse(const m2m_relation *rel, m2m_relation **out) {
         .parent_key_type = rel->related_type,
         .related_key_type = rel->parent_type,
         .pivot_columns = cols,
-        .timestamps = rel->timestamps,
+        .timestamps = (rel->created_at ? M2M_CREATED_AT : 0) |
+                      (rel->updated_at ? M2M_UPDATED_AT : 0),
         .created_at = rel->created_at,
         .updated_at = rel->updated_at,
         .pivot_id = rel->pivot_id,
@@ -411,13 +421,13 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
         m2m__buf_ident(&b, rel->cols[i]);
         m2m__buf_addf(&b, " %s", d->dialect.text_type);
     }
-    if (rel->timestamps) {
-        m2m__buf_add(&b, ", ");
-        m2m__buf_ident(&b, rel->created_at);
-        m2m__buf_addf(&b, " %s, ", d->dialect.timestamp_type);
-        m2m__buf_ident(&b, rel->updated_at);
-        m2m__buf_addf(&b, " %s", d->dialect.timestamp_type);
-    }
+    const char *ts[] = {rel->created_at, rel->updated_at};
+    for (size_t i = 0; i < 2; i++)
+        if (ts[i]) {
+            m2m__buf_add(&b, ", ");
+            m2m__buf_ident(&b, ts[i]);
+            m2m__buf_addf(&b, " %s", d->dialect.timestamp_type);
+        }
     m2m__buf_add(&b, ", PRIMARY KEY (");
     m2m__buf_ident(&b, rel->fk);
     m2m__buf_add(&b, ", ");

@@ -58,7 +58,7 @@ struct m2m_relation {
     uint64_t scope_mask;
     m2m__cond conds[M2M__MAX_CONDS];
     size_t nconds, ncondv; /* conditions, and their values in all */
-    bool timestamps;
+    /* The timestamp columns kept, NULL for one not kept. */
     char *created_at, *updated_at, *pivot_id, *owner_column;
     bool owner_read_all;
     int strategy;

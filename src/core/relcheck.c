@@ -64,10 +64,10 @@ int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists) {
     for (size_t i = 0; i < rel->ncols; i++)
         w[n++] = (want){i < rel->nextra ? "pivot_columns entry" : "scope column",
                         rel->cols[i], T_PIVOT, M2M_TNULL, 0};
-    if (rel->timestamps) {
+    if (rel->created_at)
         w[n++] = (want){"created_at", rel->created_at, T_PIVOT, M2M_TNULL, 0};
+    if (rel->updated_at)
         w[n++] = (want){"updated_at", rel->updated_at, T_PIVOT, M2M_TNULL, 0};
-    }
     if (rel->pivot_id)
         w[n++] = (want){"pivot_id", rel->pivot_id, T_PIVOT, M2M_TNULL, 0};
     for (size_t i = 0; i < rel->nconds; i++)

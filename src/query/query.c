@@ -106,8 +106,8 @@ static bool pivot_col_known(const m2m_relation *rel, const char *c) {
         return true;
     if (rel->pivot_id && strcmp(c, rel->pivot_id) == 0)
         return true;
-    return rel->timestamps &&
-           (strcmp(c, rel->created_at) == 0 || strcmp(c, rel->updated_at) == 0);
+    return (rel->created_at && strcmp(c, rel->created_at) == 0) ||
+           (rel->updated_at && strcmp(c, rel->updated_at) == 0);
 }
 
 static int check_col(m2m_query *q, const char *col, bool pivot) {

@@ -136,12 +136,13 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
             m2m__buf_add(b, ", ");
         m2m__buf_ident(b, cols[i]);
     }
-    if (rel->timestamps) {
-        m2m__buf_add(b, ", ");
-        m2m__buf_ident(b, rel->created_at);
-        m2m__buf_add(b, ", ");
-        m2m__buf_ident(b, rel->updated_at);
-    }
+    /* Inserted rows get every timestamp kept, updated_at included. */
+    const char *ts[] = {rel->created_at, rel->updated_at};
+    for (size_t i = 0; i < 2; i++)
+        if (ts[i]) {
+            m2m__buf_add(b, ", ");
+            m2m__buf_ident(b, ts[i]);
+        }
     m2m__buf_add(b, ") SELECT ");
     if (flat) {
         int vno = first_val(rel);
@@ -158,12 +159,11 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
             col(b, "i", cols[i]);
         }
     }
-    if (rel->timestamps) {
-        m2m__buf_add(b, ", ");
-        m2m__buf_add(b, rel->db->drv->dialect.now_sql);
-        m2m__buf_add(b, ", ");
-        m2m__buf_add(b, rel->db->drv->dialect.now_sql);
-    }
+    for (size_t i = 0; i < 2; i++)
+        if (ts[i]) {
+            m2m__buf_add(b, ", ");
+            m2m__buf_add(b, rel->db->drv->dialect.now_sql);
+        }
     m2m__buf_add(b, " FROM ");
     if (flat)
         ids(b, rel, 2, "i");
@@ -367,7 +367,7 @@ static void set_list(m2m__buf *b, const m2m_relation *rel, uint64_t mask, int *p
             m2m__buf_add(b, " END");
         }
     }
-    if (rel->timestamps) {
+    if (rel->updated_at) {
         m2m__buf_add(b, ", ");
         m2m__buf_add(b, qual);
         m2m__buf_ident(b, rel->updated_at);
