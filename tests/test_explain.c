@@ -86,6 +86,17 @@ static int c_update(m2m_relation *rel) {
     return m2m_update_pivot(rel, M2M_INT(1), FX_VALS(M2M_INT(2)),
                             FX_COLS(COLT("granted_by", "u")), NULL);
 }
+/* Related 50 (and 51 with its pivot data): each created once per test. */
+static int c_create(m2m_relation *rel) {
+    const m2m_col a[] = {COL("id", M2M_INT(50)), COLT("name", "fifty")};
+    const m2m_col b[] = {COL("id", M2M_INT(51)), COLT("name", "fifty-one")};
+    const m2m_new rows[] = {{a, 2, NULL, 0},
+                            {b, 2, (const m2m_col[]){COLT("granted_by", "c")}, 1}};
+    m2m_changes *ch = NULL;
+    int rc = m2m_create(rel, M2M_INT(1), rows, 2, NULL, &ch);
+    m2m_changes_free(ch);
+    return rc;
+}
 static int read_rows(m2m_relation *rel, int strategy) {
     m2m_query *q = NULL;
     m2m_rows *rows = NULL;
@@ -162,6 +173,7 @@ static const struct {
     {"detach", c_detach, "DELETE FROM"},
     {"detach all, report", c_detach_all_report, "DELETE FROM"},
     {"update", c_update, "UPDATE"},
+    {"create", c_create, "RETURNING"},
     {"get, join", c_get_join, "JOIN"},
     {"get, two queries", c_get_two, "SELECT"},
     {"count", c_count, "count(*)"},

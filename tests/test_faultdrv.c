@@ -43,8 +43,16 @@ static const side jwt_side = {" jwt", "users", "rooms", "user_id", "room_id", tr
 
 static void initial(const side *s) {
     char sql[512];
-    snprintf(sql, sizeof sql, INITIAL, s->fk, s->rk);
+    snprintf(sql, sizeof sql, INITIAL "; DELETE FROM %s WHERE id >= 7", s->fk, s->rk,
+             s->related);
     t_exec(sql);
+}
+
+/* Related rows create made (ids 7 and up). */
+static int64_t created(const side *s) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE id >= 7", s->related);
+    return t_int(sql, NULL, 0);
 }
 
 static const char *all_rows(const side *s) {
@@ -60,6 +68,7 @@ typedef struct wop {
     const char *name;
     int (*run)(m2m_relation *rel, int flags, m2m_changes **ch);
     const char *after, *att, *det, *upd;
+    int64_t made; /* related rows it creates */
 } wop;
 
 static int w_attach(m2m_relation *rel, int flags, m2m_changes **ch) {
@@ -93,17 +102,29 @@ static int w_update(m2m_relation *rel, int flags, m2m_changes **ch) {
                             FX_COLS(COL("rank", M2M_INT(9))), ch);
 }
 
+/* Related 7 and 8 (users on the relation's side, rooms on the others). */
+static int w_create(m2m_relation *rel, int flags, m2m_changes **ch) {
+    const m2m_col seven[] = {COL("id", M2M_INT(7)), COLT("name", "g")};
+    const m2m_col eight[] = {COLT("name", "h"), COL("id", M2M_INT(8))};
+    const m2m_new rows[] = {{seven, 2, (const m2m_col[]){COLT("role", "x")}, 1},
+                            {eight, 2, NULL, 0}};
+    return m2m_create(rel, M2M_INT(1), rows, 2, &(m2m_opts){.flags = flags}, ch);
+}
+
 static const wop ops[] = {
     {"attach", w_attach,
      "1|1|admin|1,1|2|member|2,1|3|member|3,1|4|x|~,1|5|~|~,1|6|~|6,2|1|member|4",
-     "4,5,6", "", ""},
+     "4,5,6", "", "", 0},
     {"sync", w_sync, "1|2|admin|2,1|4|admin|40,1|5|admin|~,2|1|member|4", "4,5", "1,3",
-     "2"},
-    {"toggle", w_toggle, "1|2|member|2,1|4|~|~,2|1|member|4", "4", "1,3", ""},
-    {"detach", w_detach, "1|2|member|2,2|1|member|4", "", "1,3", ""},
-    {"detach_all", w_detach_all, "2|1|member|4", "", "1,2,3", ""},
+     "2", 0},
+    {"toggle", w_toggle, "1|2|member|2,1|4|~|~,2|1|member|4", "4", "1,3", "", 0},
+    {"detach", w_detach, "1|2|member|2,2|1|member|4", "", "1,3", "", 0},
+    {"detach_all", w_detach_all, "2|1|member|4", "", "1,2,3", "", 0},
     {"update", w_update, "1|1|admin|1,1|2|member|9,1|3|member|9,2|1|member|4", "", "",
-     "2,3"},
+     "2,3", 0},
+    {"create", w_create,
+     "1|1|admin|1,1|2|member|2,1|3|member|3,1|7|x|~,1|8|~|~,2|1|member|4", "7,8", "", "",
+     2},
 };
 
 static int afters;
@@ -213,7 +234,12 @@ static void walk(m2m_db *db, const wop *op, int v, int kind, int persistent,
         int rc = run_variant(db, rel, op, v, &ch, what);
         long fired = fd_disarm();
         const char *rows = all_rows(s);
-        bool after = strcmp(rows, op->after) == 0, before = strcmp(rows, BEFORE) == 0;
+        int64_t made = created(s);
+        bool after = strcmp(rows, op->after) == 0 && made == op->made,
+             before = strcmp(rows, BEFORE) == 0 && made == 0;
+        if (!before && !after)
+            fail_msg("%s: %s: %lld related rows created with the pivot %s", what,
+                     m2m_errname(rc), (long long)made, rows);
         if (rc == M2M_OK) {
             if (!after)
                 fail_msg("%s: M2M_OK but the pivot is %s", what, rows);
@@ -348,7 +374,8 @@ static void walk_op(size_t o, int kind, int persistent) {
     ONLY(NAME##_toggle) { walk_op(2, KIND, PERSISTENT); }                                \
     ONLY(NAME##_detach) { walk_op(3, KIND, PERSISTENT); }                                \
     ONLY(NAME##_detach_all) { walk_op(4, KIND, PERSISTENT); }                            \
-    ONLY(NAME##_update) { walk_op(5, KIND, PERSISTENT); }
+    ONLY(NAME##_update) { walk_op(5, KIND, PERSISTENT); }                                \
+    ONLY(NAME##_create) { walk_op(6, KIND, PERSISTENT); }
 #define ALL(name) TEST(name)
 #define PG(name)  TEST_ONLY(pg, name)
 
@@ -385,8 +412,9 @@ static void jwt_setup(void) {
     m2m_relation_close(admin);
     snprintf(sql, sizeof sql,
              "CREATE ROLE \"%s\" LOGIN NOINHERIT; GRANT USAGE ON SCHEMA \"%s\" TO \"%s\";"
-             " GRANT \"%s\" TO \"%s\"; GRANT pg_signal_backend TO \"%s\"",
-             jlogin, schema, jlogin, jrole, jlogin, jrole);
+             " GRANT \"%s\" TO \"%s\"; GRANT pg_signal_backend TO \"%s\";"
+             " GRANT INSERT ON rooms TO \"%s\"",
+             jlogin, schema, jlogin, jrole, jlogin, jrole, jrole);
     t_exec(sql);
 }
 
@@ -454,6 +482,7 @@ TEST_ONLY(pg, faultdrv_jwt_toggle) { walk_jwt(2); }
 TEST_ONLY(pg, faultdrv_jwt_detach) { walk_jwt(3); }
 TEST_ONLY(pg, faultdrv_jwt_detach_all) { walk_jwt(4); }
 TEST_ONLY(pg, faultdrv_jwt_update) { walk_jwt(5); }
+TEST_ONLY(pg, faultdrv_jwt_create) { walk_jwt(6); }
 
 #else
 static m2m_db *open_side(const side *s) {

@@ -42,6 +42,16 @@ static int precheck(m2m_relation *rel, m2m_value parent) {
 static int prepare(m2m_relation *rel, m2m__call *k, m2m__input *in, bool *noop) {
     m2m_db *db = rel->db;
     int rc;
+    if (k->op == M2M_OP_CREATE) {
+        /* The input is made from the keys the INSERT returns. */
+        *in = (m2m__input){.rel = rel};
+        *noop = k->n == 0;
+        rc = m2m__create_prepare(rel, k);
+        if (rc == M2M_OK && k->opts && k->opts->version != 0)
+            rc = m2m__set_error(db, M2M_INVALID, "%s: unknown m2m_opts version %d",
+                                rel->pivot_table, k->opts->version);
+        return rc;
+    }
     if (k->items || (k->op != M2M_OP_DETACH && k->op != M2M_OP_UPDATE))
         rc = m2m__input_items(rel, k->items, k->n, k->opts, in);
     else
@@ -120,7 +130,7 @@ static int write_op(m2m_relation *rel, m2m__call *k, m2m_changes **out) {
     return rc;
 }
 
-static int run_op(m2m_relation *rel, m2m__call *k, m2m_changes **out) {
+int m2m__write_call(m2m_relation *rel, m2m__call *k, m2m_changes **out) {
     if (out)
         *out = NULL;
     if (!rel)
@@ -132,21 +142,21 @@ int m2m_attach(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_
                const m2m_opts *opts, m2m_changes **out) {
     m2m__call k = {
         .op = M2M_OP_ATTACH, .parent = parent, .items = items, .n = n, .opts = opts};
-    return run_op(rel, &k, out);
+    return m2m__write_call(rel, &k, out);
 }
 
 int m2m_sync(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
              const m2m_opts *opts, m2m_changes **out) {
     m2m__call k = {
         .op = M2M_OP_SYNC, .parent = parent, .items = items, .n = n, .opts = opts};
-    return run_op(rel, &k, out);
+    return m2m__write_call(rel, &k, out);
 }
 
 int m2m_toggle(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_t n,
                const m2m_opts *opts, m2m_changes **out) {
     m2m__call k = {
         .op = M2M_OP_TOGGLE, .parent = parent, .items = items, .n = n, .opts = opts};
-    return run_op(rel, &k, out);
+    return m2m__write_call(rel, &k, out);
 }
 
 int m2m_detach(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
@@ -157,7 +167,7 @@ int m2m_detach(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t
                    .n = n,
                    .opts = opts,
                    .all = ids == NULL};
-    return run_op(rel, &k, out);
+    return m2m__write_call(rel, &k, out);
 }
 
 int m2m_update_pivot(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
@@ -169,7 +179,7 @@ int m2m_update_pivot(m2m_relation *rel, m2m_value parent, const m2m_value *ids, 
                    .cols = cols,
                    .ncols = ncols,
                    .ids_null = !ids};
-    return run_op(rel, &k, out);
+    return m2m__write_call(rel, &k, out);
 }
 
 static int version(m2m_relation *rel, m2m_value parent, char out[M2M_VERSION_LEN]) {

@@ -29,6 +29,10 @@ static void rel_free(m2m_relation *rel) {
         m2m__free(rel->cache[i].shape);
     }
     m2m__free(rel->cache);
+    for (size_t i = 0; i < rel->nrcols; i++)
+        m2m__free(rel->rcols[i]);
+    m2m__free(rel->rcols);
+    m2m__free(rel->rkinds);
     rel_free_strings(rel);
     m2m__free(rel);
     m2m__db_unref(db);

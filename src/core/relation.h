@@ -68,6 +68,12 @@ struct m2m_relation {
     int rk_col; /* drv->dialect.deleted_col of rk: 0 not asked, -1 none, else index + 1 */
     int rk_span;  /* drv->dialect.span_ok of (fk, rk): 0 not asked, 1 no, 2 yes */
     bool checked; /* tables and columns verified (relcheck.c) */
+    /* The related table's columns and their kinds ('i', 't', '?'), read
+     * from the catalog at the first m2m_create (create.c). */
+    char **rcols;
+    char *rkinds;
+    size_t nrcols;
+    bool rcols_known;
     m2m_before_fn before;
     m2m_after_fn after;
     void *cb_arg;

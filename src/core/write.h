@@ -7,6 +7,17 @@
 #include "core/input.h"
 #include "core/txn.h"
 
+/* m2m_create's rows, and what the call builds from them (create.c). */
+typedef struct m2m__create {
+    const m2m_new *rows;
+    size_t n;
+    char *sql;       /* the related table's INSERT ... RETURNING */
+    char *json;      /* the rows, its one parameter */
+    m2m_value param; /* json as a value */
+    m2m_item *items; /* the new keys, each with its row's pivot data */
+    char *fake;      /* an explained call's text keys (it gets none back) */
+} m2m__create;
+
 /* A call of a write operation, as the caller made it. */
 typedef struct m2m__call {
     int op; /* M2M_OP_* */
@@ -22,6 +33,7 @@ typedef struct m2m__call {
     bool report;       /* the caller asked for the report */
     int flags;         /* opts->flags, and M2M__IF_VERSION for opts->if_version */
     uint64_t set_mask; /* update pivot: the columns it sets */
+    m2m__create *create;
 } m2m__call;
 enum { M2M__IF_VERSION = 1 << 30 };
 
@@ -32,6 +44,8 @@ enum {
     W_FLUSH,      /* send what is queued: the next step needs its rows */
     W_IF_VERSION, /* compare the version just read with opts->if_version */
     W_GONE,       /* toggle: what was detached is not attached again */
+    W_CREATE,     /* create: insert the related rows, their keys to the report */
+    W_CREATED,    /* create: the input to attach, from the keys returned */
     W_LAST        /* send the rest, then callbacks, version, commit, report */
 };
 /* What a statement's $2 is. */
@@ -80,6 +94,19 @@ int m2m__run_write(m2m__opctx *c, m2m_relation *rel, const m2m__call *k, m2m__in
 /* The report of an operation that sends nothing. */
 int m2m__write_noop(m2m__opctx *c, m2m_relation *rel, const m2m__call *k,
                     m2m_changes **out);
+/* Validate, plan and run call k (ops.c), started over while busy. */
+int m2m__write_call(m2m_relation *rel, m2m__call *k, m2m_changes **out);
+
+/* create.c: check k->create's rows against the related table and build
+ * its INSERT; queue it (its keys to the list to); then the input that
+ * attaches the keys ch reports (placeholders in an explained call). */
+int m2m__create_prepare(m2m_relation *rel, m2m__call *k);
+int m2m__create_queue(m2m__op *op, m2m_relation *rel, m2m__create *cr, m2m__collect *to,
+                      const char *why);
+int m2m__create_input(m2m_relation *rel, const m2m__call *k, const m2m_changes *ch,
+                      m2m__input *in);
+void m2m__create_free(m2m__create *cr);
+
 /* Begin the operation's transaction, with its per-parent lock. */
 int m2m__opctx_begin(m2m__opctx *c, m2m_relation *rel, m2m_value parent);
 /* Roll back what the attempt did and forget it (the error stays). */

@@ -174,6 +174,20 @@ static void plan_toggle(planner *pl) {
     inserts(pl, "attach the given ids that were not attached");
 }
 
+/* The related rows first: their keys, read back, are what to attach. The
+ * report's attached list is the INSERT's keys, in the order of rows. */
+static void plan_create(planner *pl) {
+    put(pl, W_CREATE,
+        "insert the new related rows, all in one statement; it returns their keys")
+        ->plan_flags = M2M_PLAN_READ;
+    put(pl, W_FLUSH, "");
+    put(pl, W_CREATED, "");
+    inserts(pl, "attach the new rows");
+    m2m__wstep *s = &pl->p->v[pl->p->n - 1];
+    s->list = -1;
+    s->mask = M2M__NO_RETURNING;
+}
+
 static void plan_detach(planner *pl) {
     if (pl->k->all)
         stmt(pl, S_DELETE_ALL, S_COUNT_ALL, 0, D_NONE, M2M__DETACHED,
@@ -186,6 +200,14 @@ static void plan_detach(planner *pl) {
 static void plan_update(planner *pl) {
     update(pl, S_UPDATE_SET, S_SELECT_UPDATE_SET, S_COUNT_IN, pl->k->set_mask, D_IDS, 0,
            "set the pivot values of the ids given");
+}
+
+/* Does the last batch hold a statement whose rows go to the report? */
+static bool collects_last(const m2m__wplan *p) {
+    for (size_t i = p->n; i-- > 0 && p->v[i].what != W_FLUSH;)
+        if ((p->v[i].what == W_STMT || p->v[i].what == W_INSERTS) && p->v[i].list >= 0)
+            return true;
+    return false;
 }
 
 /* Does the last batch hold a row-level security count, whose result must
@@ -215,6 +237,9 @@ void m2m__plan_write(m2m_relation *rel, const m2m__call *k, const m2m__input *in
         case M2M_OP_DETACH:
             plan_detach(&pl);
             break;
+        case M2M_OP_CREATE:
+            plan_create(&pl);
+            break;
         default:
             plan_update(&pl);
             break;
@@ -235,7 +260,7 @@ void m2m__plan_write(m2m_relation *rel, const m2m__call *k, const m2m__input *in
         p->commit_why = "commit after reading the new version";
     else if (counts_last(p))
         p->commit_why = "commit after row-level security hid no row from the change";
-    else if (p->collect && db->drv->info->caps.batch_is_txn)
+    else if (p->collect && db->drv->info->caps.batch_is_txn && collects_last(p))
         p->commit_why = "commit once the report is built";
     else if (rel->after && db->in_txn)
         p->commit_why = "release the savepoint once the after-commit callback is queued";

@@ -313,14 +313,15 @@ static bool first_id(m2m__opctx *c, int kind, const m2m_value *params, size_t n,
 
 /* Name the id a foreign key rejected: the first related id that does not
  * exist, else the parent. Runs after the rollback. */
-static void diagnose_fk(m2m__opctx *c, m2m__input *in) {
+static void diagnose_fk(m2m__opctx *c, m2m__input *in, bool created) {
     m2m_db *db = c->db;
     m2m_relation *rel = c->rel;
     m2m__saved_error why = m2m__error_save(db);
     char found[128];
     const m2m__ids *all = m2m__input_all_ids(in);
     m2m_value ids = all ? m2m__ids_param(all) : M2M_NULL;
-    if (all && first_id(c, S_DIAG_RELATED, &ids, 1, found, sizeof found)) {
+    /* Rows created by the operation are gone with its rollback. */
+    if (all && !created && first_id(c, S_DIAG_RELATED, &ids, 1, found, sizeof found)) {
         m2m__error_drop(&why);
         m2m__set_error(db, M2M_CONSTRAINT,
                        "%s: related id %s does not exist in %s (foreign key %s); nothing "
@@ -410,7 +411,7 @@ static int finish(m2m__opctx *c, const m2m__call *k, m2m__input *in, m2m_changes
         (rc == M2M_CONSTRAINT || (rc == M2M_EXISTS && m2m__rel_filtered(rel)))) {
         m2m__op_abort(&c->op);
         if (rc == M2M_CONSTRAINT)
-            diagnose_fk(c, in);
+            diagnose_fk(c, in, k->op == M2M_OP_CREATE);
         else
             diagnose_outside(c, in);
     }
@@ -512,6 +513,13 @@ int m2m__run_write(m2m__opctx *c, m2m_relation *rel, const m2m__call *k, m2m__in
                 break;
             case W_GONE:
                 rc = gone(c, k, in);
+                break;
+            case W_CREATE:
+                rc = m2m__create_queue(&c->op, rel, k->create, &c->lists[M2M__ATTACHED],
+                                       w->why);
+                break;
+            case W_CREATED:
+                rc = m2m__create_input(rel, k, &c->rep->ch, in);
                 break;
             case W_LAST:
                 rc = finish(c, k, in, out);

@@ -208,8 +208,9 @@ typedef struct m2m__dialect {
      * narrow span (m2m__ids_narrow): a range scan of that span instead. */
     void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, int form);
     /* Append a FROM-able relation of the rows of a JSON array of objects
-     * bound as parameter $param; keys are column names of table (quoted
-     * name), and cols are the columns the SQL will read. */
+     * bound as parameter $param, in the array's order; keys are column
+     * names of table (quoted name: the pivot, or the related table for
+     * m2m_create), and cols are the columns the SQL will read. */
     void (*input_rows)(m2m__buf *b, const char *table, int param, const char *const *cols,
                        size_t ncols);
     /* The same rows, with for each of cols[from..ncols) a boolean column
@@ -223,8 +224,10 @@ typedef struct m2m__dialect {
      * parsers need to read INSERT ... SELECT ... ON CONFLICT as an upsert. */
     void (*insert_skip)(m2m__buf *b, const char *key);
     /* Append the clause that returns column col (an identifier) of each
-     * row a DELETE, INSERT or UPDATE of the pivot table writes. The column
-     * goes unqualified: some dialects take no table alias there. */
+     * row a DELETE, INSERT or UPDATE of the pivot table writes, or an
+     * INSERT ... SELECT into the related table (m2m_create: its keys, in
+     * the order of the rows selected). The column goes unqualified: some
+     * dialects take no table alias there. */
     void (*returning)(m2m__buf *b, const char *col);
     /* Append "a IS DISTINCT FROM b" (not_distinct: "a IS NOT DISTINCT FROM
      * b"), NULL-safe comparisons of two expressions. */
