@@ -353,6 +353,13 @@ typedef struct m2m_relation_def {
                                  the pivot rows matching them, but no write
                                  stores them (at most 16, 64 values) */
     size_t nwhere;
+    int touch;                      /* set the parent row's updated_at when a
+                                       write changes its set (Eloquent's
+                                       $touches); 0: never */
+    const char *parent_updated_at;  /* that column of the parent table:
+                                       "updated_at" */
+    const char *related_updated_at; /* the related table's, touched by the
+                                       inverse relation: "updated_at" */
 } m2m_relation_def;
 
 /* Check def and open the relation. M2M_INVALID, before any SQL, for a bad
@@ -370,8 +377,9 @@ typedef struct m2m_relation_def {
 M2M_API int m2m_relation_open(m2m_db *db, const m2m_relation_def *def,
                               m2m_relation **out /* OUT: m2m_relation_close() */);
 /* The inverse relation (related becomes parent), e.g. roles -> users from
- * users -> roles; scope, where conditions, pivot columns and timestamps
- * carry over. */
+ * users -> roles; scope, where conditions, pivot columns, timestamps and
+ * touch carry over (the inverse touches its parent, the related table, in
+ * related_updated_at). */
 M2M_API int m2m_relation_inverse(const m2m_relation *rel,
                                  m2m_relation **out /* OUT: m2m_relation_close() */);
 /* Closing a relation while queries or cursors from it are open is safe:

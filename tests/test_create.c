@@ -37,7 +37,7 @@ static m2m_relation *tags_rel(void) {
                .ncols = sizeof((const m2m_col[]){__VA_ARGS__}) / sizeof(m2m_col)})
 #define NEWP(pv, ...)                                                                    \
     ((m2m_new){.cols = (const m2m_col[]){__VA_ARGS__},                                   \
-               .ncols = sizeof((const m2m_col[]){__VA_ARGS__}) / sizeof(m2m_col),      \
+               .ncols = sizeof((const m2m_col[]){__VA_ARGS__}) / sizeof(m2m_col),        \
                .pivot = (const m2m_col[]){COLT("note", pv)},                             \
                .npivot = 1})
 #define FX_NEW(...)                                                                      \
@@ -63,13 +63,13 @@ TEST(create_generated_keys_attached_with_pivot_data) {
     t_exec("INSERT INTO tags(name) VALUES ('old')"); /* key 1 taken */
     m2m_changes *ch = NULL;
     /* createMany with through_defaults: the shared note, one row's own. */
-    T_OK(m2m_create(rel, M2M_INT(2),
-                    FX_NEW(NEWP("own", COLT("name", "c"), COL("weight", M2M_INT(3))),
-                           NEW(COL("weight", M2M_NULL), COLT("name", "go")),
-                           NEW(COLT("name", "rust"), COL("weight", M2M_INT(-1)))),
-                    &(m2m_opts){.pivot = (const m2m_col[]){COLT("note", "shared")},
-                                .npivot = 1},
-                    &ch));
+    T_OK(m2m_create(
+        rel, M2M_INT(2),
+        FX_NEW(NEWP("own", COLT("name", "c"), COL("weight", M2M_INT(3))),
+               NEW(COL("weight", M2M_NULL), COLT("name", "go")),
+               NEW(COLT("name", "rust"), COL("weight", M2M_INT(-1)))),
+        &(m2m_opts){.pivot = (const m2m_col[]){COLT("note", "shared")}, .npivot = 1},
+        &ch));
     assert_int_equal(ch->op, M2M_OP_CREATE);
     assert_int_equal(ch->parent.i, 2);
     assert_string_equal(in_order(ch), "2,3,4");
@@ -164,10 +164,10 @@ TEST(create_bad_input_changes_nothing) {
     refused(rel, M2M_INVALID, "(null)", p, FX_NEW(NEW(COL(NULL, M2M_INT(1)))), NULL);
     refused(rel, M2M_NOTFOUND, "'colour' is not a column of tags", p,
             FX_NEW(NEW(COLT("name", "x"), COLT("colour", "red"))), NULL);
-    refused(rel, M2M_INVALID, "row 1 does not name the columns of row 0", p,
-            FX_NEW(NEW(COLT("name", "x"), COL("weight", M2M_INT(1))),
-                   NEW(COLT("name", "y"))),
-            NULL);
+    refused(
+        rel, M2M_INVALID, "row 1 does not name the columns of row 0", p,
+        FX_NEW(NEW(COLT("name", "x"), COL("weight", M2M_INT(1))), NEW(COLT("name", "y"))),
+        NULL);
     refused(rel, M2M_INVALID, "row 1 does not name the columns of row 0", p,
             FX_NEW(NEW(COLT("name", "x")), NEW(COLT("name", "y"), COLT("code", "z"))),
             NULL);
@@ -194,8 +194,7 @@ TEST(create_bad_input_changes_nothing) {
             FX_NEW(NEW(COLT("name", "x"))),
             &(m2m_opts){.pivot = (const m2m_col[]){COLT("nope", "x")}, .npivot = 1});
     refused(rel, M2M_MISUSE, "rows is NULL", p, NULL, 2, NULL);
-    refused(rel, M2M_MISUSE, "cols is NULL", p, (const m2m_new[]){{.ncols = 1}}, 1,
-            NULL);
+    refused(rel, M2M_MISUSE, "cols is NULL", p, (const m2m_new[]){{.ncols = 1}}, 1, NULL);
     refused(rel, M2M_TYPE, "parent id", M2M_TEXT("1"), FX_NEW(NEW(COLT("name", "x"))),
             NULL);
     refused(rel, M2M_INVALID, "parent id is NULL", M2M_NULL,
@@ -258,10 +257,11 @@ TEST(create_many_rows_constant_statements) {
     }
     assert_int_equal(t_int("SELECT COUNT(*) FROM user_tags WHERE user_id = 2", NULL, 0),
                      N + 1);
-    assert_int_equal(t_int("SELECT COUNT(*) FROM tags t JOIN user_tags u ON u.tag_id = t.id"
-                           " AND u.user_id = 2 WHERE t.name = 't1_4999'",
-                           NULL, 0),
-                     1);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM tags t JOIN user_tags u ON u.tag_id = t.id"
+              " AND u.user_id = 2 WHERE t.name = 't1_4999'",
+              NULL, 0),
+        1);
     free(rows);
     free(cols);
     free(names);
@@ -291,9 +291,9 @@ TEST(create_caller_txn_callbacks_and_explain) {
     size_t seen = 0;
     T_OK(m2m_relation_on_change(rel, veto, NULL, &seen));
     char *tags = fx_snap("tags");
-    T_RC(M2M_VETOED, m2m_create(rel, M2M_INT(2),
-                                FX_NEW(NEW(COLT("name", "c")), NEW(COLT("name", "d"))),
-                                NULL, NULL));
+    T_RC(M2M_VETOED,
+         m2m_create(rel, M2M_INT(2),
+                    FX_NEW(NEW(COLT("name", "c")), NEW(COLT("name", "d"))), NULL, NULL));
     assert_int_equal(seen, 2);
     fx_assert_snap("tags", tags);
     tags = fx_snap("tags");
@@ -327,24 +327,25 @@ TEST(create_scoped_and_inverse) {
     m2m_relation *rel = tags_rel();
     t_exec("INSERT INTO tags(id, name) VALUES (100, 'hundred')");
     static const char *const cols[] = {"note", NULL};
-    m2m_relation *pinned = fx_open(&(m2m_relation_def){
-        .parent_table = "users",
-        .related_table = "tags",
-        .pivot_table = "user_tags",
-        .foreign_pivot_key = "user_id",
-        .related_pivot_key = "tag_id",
-        .pivot_columns = cols,
-        .scope = (const m2m_col[]){COLT("note", "pinned")},
-        .nscope = 1});
+    m2m_relation *pinned =
+        fx_open(&(m2m_relation_def){.parent_table = "users",
+                                    .related_table = "tags",
+                                    .pivot_table = "user_tags",
+                                    .foreign_pivot_key = "user_id",
+                                    .related_pivot_key = "tag_id",
+                                    .pivot_columns = cols,
+                                    .scope = (const m2m_col[]){COLT("note", "pinned")},
+                                    .nscope = 1});
     m2m_changes *ch = NULL;
     T_OK(m2m_create(pinned, M2M_INT(1), FX_NEW(NEW(COLT("name", "p"))), NULL, &ch));
     assert_int_equal(ch->nattached, 1);
     int64_t id = ch->attached[0].i;
     m2m_changes_free(ch);
-    assert_int_equal(t_int("SELECT COUNT(*) FROM user_tags WHERE user_id = 1 AND tag_id = "
-                           "$1 AND note = 'pinned'",
-                           (m2m_value[]){M2M_INT(id)}, 1),
-                     1);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM user_tags WHERE user_id = 1 AND tag_id = "
+              "$1 AND note = 'pinned'",
+              (m2m_value[]){M2M_INT(id)}, 1),
+        1);
     /* The inverse creates users and attaches them to a tag. */
     m2m_relation *inv = NULL;
     T_OK(m2m_relation_inverse(rel, &inv));

@@ -43,9 +43,18 @@ static const side jwt_side = {" jwt", "users", "rooms", "user_id", "room_id", tr
 
 static void initial(const side *s) {
     char sql[512];
-    snprintf(sql, sizeof sql, INITIAL "; DELETE FROM %s WHERE id >= 7", s->fk, s->rk,
-             s->related);
+    snprintf(sql, sizeof sql,
+             INITIAL "; DELETE FROM %s WHERE id >= 7; UPDATE %s SET updated_at = NULL",
+             s->fk, s->rk, s->related, s->parent);
     t_exec(sql);
+}
+
+/* Parent rows touched (V_TOUCH): 1 after every operation, 0 before. */
+static int64_t touched(const side *s) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE updated_at IS NOT NULL",
+             s->parent);
+    return t_int(sql, NULL, 0);
 }
 
 /* Related rows create made (ids 7 and up). */
@@ -62,7 +71,14 @@ static const char *all_rows(const side *s) {
     return t_rows(sql);
 }
 
-enum { V_REPORT = 1, V_CALLBACKS = 2, V_VERSION = 4, V_TXN = 8, V_ALL = 16 };
+enum {
+    V_REPORT = 1,
+    V_CALLBACKS = 2,
+    V_VERSION = 4,
+    V_TXN = 8,
+    V_ALL = 16,
+    V_TOUCH = 32
+};
 
 typedef struct wop {
     const char *name;
@@ -171,7 +187,7 @@ static int run_variant(m2m_db *db, m2m_relation *rel, const wop *op, int v,
     return rc;
 }
 
-static m2m_relation_def side_def(const side *s) {
+static m2m_relation_def side_def(const side *s, int v) {
     static const char *const cols[] = {"role", "joined_at", "rank", NULL};
     return (m2m_relation_def){.parent_table = s->parent,
                               .related_table = s->related,
@@ -179,7 +195,8 @@ static m2m_relation_def side_def(const side *s) {
                               .foreign_pivot_key = s->fk,
                               .related_pivot_key = s->rk,
                               .pivot_columns = cols,
-                              .owner_column = s->jwt ? s->fk : NULL};
+                              .owner_column = s->jwt ? s->fk : NULL,
+                              .touch = v & V_TOUCH};
 }
 
 static m2m_db *open_side(const side *s);
@@ -205,7 +222,7 @@ static void walk(m2m_db *db, const wop *op, int v, int kind, int persistent,
     if (!fd_applies(kind))
         return;
     m2m_relation *rel = NULL;
-    m2m_relation_def def = side_def(s);
+    m2m_relation_def def = side_def(s, v);
     int orc = m2m_relation_open(db, &def, &rel);
     if (orc != M2M_OK)
         fail_msg("relation_open%s: %s: %s", s->name, m2m_errname(orc), m2m_errmsg(db));
@@ -234,12 +251,14 @@ static void walk(m2m_db *db, const wop *op, int v, int kind, int persistent,
         int rc = run_variant(db, rel, op, v, &ch, what);
         long fired = fd_disarm();
         const char *rows = all_rows(s);
-        int64_t made = created(s);
-        bool after = strcmp(rows, op->after) == 0 && made == op->made,
-             before = strcmp(rows, BEFORE) == 0 && made == 0;
+        int64_t made = created(s), touch = touched(s);
+        bool after = strcmp(rows, op->after) == 0 && made == op->made &&
+                     touch == (v & V_TOUCH ? 1 : 0),
+             before = strcmp(rows, BEFORE) == 0 && made == 0 && touch == 0;
         if (!before && !after)
-            fail_msg("%s: %s: %lld related rows created with the pivot %s", what,
-                     m2m_errname(rc), (long long)made, rows);
+            fail_msg("%s: %s: %lld related rows created, %lld parents touched, with the "
+                     "pivot %s",
+                     what, m2m_errname(rc), (long long)made, (long long)touch, rows);
         if (rc == M2M_OK) {
             if (!after)
                 fail_msg("%s: M2M_OK but the pivot is %s", what, rows);
@@ -291,6 +310,7 @@ static void walk(m2m_db *db, const wop *op, int v, int kind, int persistent,
                 fail_msg("%s: the next call fails: %s (%s)", what, m2m_errname(again),
                          m2m_errmsg(db));
             assert_string_equal(all_rows(s), op->after);
+            assert_int_equal(touched(s), v & V_TOUCH ? 1 : 0);
             m2m_changes_free(ch);
         }
         if (!fired)
@@ -310,21 +330,25 @@ static const int variants[] = {0,
                                V_CALLBACKS,
                                V_TXN,
                                V_VERSION,
+                               V_TOUCH,
                                V_REPORT | V_VERSION | V_TXN,
-                               V_REPORT | V_CALLBACKS | V_VERSION | V_TXN};
+                               V_REPORT | V_CALLBACKS | V_VERSION | V_TXN | V_TOUCH};
 
 /* Where a point costs a new connection, a busy wait or a server round
  * trip: the variants that differ in their statements and batches. */
-static const int few[] = {0, V_REPORT | V_CALLBACKS | V_VERSION, V_TXN | V_REPORT};
+static const int few[] = {0, V_REPORT | V_CALLBACKS | V_VERSION | V_TOUCH,
+                          V_TXN | V_REPORT};
 
 /* The inverse and the session make the relation's calls with other SQL
  * (another lock; the claims, RLS checks and no fused COMMIT in a session). */
-#define EVERY (V_REPORT | V_CALLBACKS | V_VERSION)
+#define EVERY (V_REPORT | V_CALLBACKS | V_VERSION | V_TOUCH)
 
 static void setup(void) {
     fx_rooms();
     /* Rooms 4..6: the inverse attaches them as the relation does users. */
-    t_exec("INSERT INTO rooms VALUES (4, 'four'), (5, 'five'), (6, 'six')");
+    t_exec("INSERT INTO rooms VALUES (4, 'four'), (5, 'five'), (6, 'six');"
+           "ALTER TABLE rooms ADD COLUMN updated_at TIMESTAMP;"
+           "ALTER TABLE users ADD COLUMN updated_at TIMESTAMP");
     if (strcmp(t_backend, "sqlite") == 0)
         t_exec("PRAGMA synchronous=OFF");
 }
@@ -402,19 +426,19 @@ static char jrole[80], jlogin[80]; /* the session's role, the login's */
  * backend, which inside the session runs as jrole: pg_signal_backend lets
  * it signal the login's backend. */
 static void jwt_setup(void) {
-    char schema[64], sql[768];
+    char schema[64], sql[1024];
     snprintf(schema, sizeof schema, "%s", t_rows("SELECT current_schema()"));
     snprintf(jrole, sizeof jrole, "fr_%s", schema);
     snprintf(jlogin, sizeof jlogin, "fl_%s", schema);
-    m2m_relation_def def = side_def(&jwt_side);
+    m2m_relation_def def = side_def(&jwt_side, 0);
     m2m_relation *admin = fx_open(&def);
     T_OK(m2m_rls_install(admin, jrole));
     m2m_relation_close(admin);
     snprintf(sql, sizeof sql,
              "CREATE ROLE \"%s\" LOGIN NOINHERIT; GRANT USAGE ON SCHEMA \"%s\" TO \"%s\";"
              " GRANT \"%s\" TO \"%s\"; GRANT pg_signal_backend TO \"%s\";"
-             " GRANT INSERT ON rooms TO \"%s\"",
-             jlogin, schema, jlogin, jrole, jlogin, jrole, jrole);
+             " GRANT INSERT ON rooms TO \"%s\"; GRANT UPDATE ON users TO \"%s\"",
+             jlogin, schema, jlogin, jrole, jlogin, jrole, jrole, jrole);
     t_exec(sql);
 }
 

@@ -91,8 +91,8 @@ static int check_col(m2m_relation *rel, size_t r, const m2m_col *c) {
     const char *t = rel->related_table;
     if (!c->name || !m2m__ident_ok(c->name, false))
         return m2m__set_error(db, M2M_INVALID,
-                              "%s: row %zu: column '%.80s' is not a valid identifier", t, r,
-                              c->name ? c->name : "(null)");
+                              "%s: row %zu: column '%.80s' is not a valid identifier", t,
+                              r, c->name ? c->name : "(null)");
     char k = kind_of(rel, c->name);
     if (!k)
         return m2m__set_error(db, M2M_NOTFOUND, "%s: row %zu: '%s' is not a column of %s",
@@ -104,8 +104,8 @@ static int check_col(m2m_relation *rel, size_t r, const m2m_col *c) {
     int rc = m2m__pivot_value_ok(db, t, c->name, v);
     if (rc)
         return rc;
-    if (strcmp(c->name, rel->related_key) == 0 && (rc = m2m__check_id(rel, "related", v,
-                                                                       rel->related_type)))
+    if (strcmp(c->name, rel->related_key) == 0 &&
+        (rc = m2m__check_id(rel, "related", v, rel->related_type)))
         return rc;
     bool fits = v.type == M2M_TNULL || k == '?' ||
                 (k == 'i' && (v.type == M2M_TINT || v.type == M2M_TREAL)) ||
@@ -120,7 +120,8 @@ static int check_col(m2m_relation *rel, size_t r, const m2m_col *c) {
 }
 
 /* Row r (its names checked) names the columns of row 0, each once. */
-static int same_cols(m2m_relation *rel, size_t r, const m2m_new *row, const m2m_new *first) {
+static int same_cols(m2m_relation *rel, size_t r, const m2m_new *row,
+                     const m2m_new *first) {
     const char *t = rel->related_table;
     if (row->ncols == 0)
         return m2m__set_error(rel->db, M2M_INVALID,
@@ -261,10 +262,11 @@ int m2m__create_input(m2m_relation *rel, const m2m__call *k, const m2m_changes *
     bool dry = db->explain != NULL;
     m2m__input_free(in);
     if (!dry && ch->nattached != cr->n)
-        return m2m__set_error(db, M2M_ERROR,
-                              "%s: the INSERT returned %zu keys for %zu rows; nothing was "
-                              "changed",
-                              rel->related_table, ch->nattached, cr->n);
+        return m2m__set_error(
+            db, M2M_ERROR,
+            "%s: the INSERT returned %zu keys for %zu rows; nothing was "
+            "changed",
+            rel->related_table, ch->nattached, cr->n);
     if (dry && rel->related_type == M2M_TTEXT && !cr->fake &&
         !(cr->fake = m2m__malloc(cr->n * 24)))
         return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
@@ -300,8 +302,8 @@ void m2m__create_free(m2m__create *cr) {
 int m2m_create(m2m_relation *rel, m2m_value parent, const m2m_new *rows, size_t n,
                const m2m_opts *opts, m2m_changes **out) {
     m2m__create cr = {.rows = rows, .n = n};
-    m2m__call k = {.op = M2M_OP_CREATE, .parent = parent, .n = n, .opts = opts,
-                   .create = &cr};
+    m2m__call k = {
+        .op = M2M_OP_CREATE, .parent = parent, .n = n, .opts = opts, .create = &cr};
     int rc = m2m__write_call(rel, &k, out);
     m2m__create_free(&cr);
     return rc;

@@ -8,10 +8,11 @@
 #include <string.h>
 
 static void rel_free_strings(m2m_relation *r) {
-    char **s[] = {&r->parent_table, &r->parent_key,  &r->related_table,
-                  &r->related_key,  &r->pivot_table, &r->fk,
-                  &r->rk,           &r->created_at,  &r->updated_at,
-                  &r->pivot_id,     &r->owner_column};
+    char **s[] = {&r->parent_table, &r->parent_key,   &r->related_table,
+                  &r->related_key,  &r->pivot_table,  &r->fk,
+                  &r->rk,           &r->created_at,   &r->updated_at,
+                  &r->pivot_id,     &r->owner_column, &r->touch_col,
+                  &r->inv_touch_col};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         m2m__free(*s[i]);
     for (size_t i = 0; i < r->ncols; i++) {
@@ -216,6 +217,12 @@ static int rel_open(m2m_db *db, const m2m_relation_def *def, bool check,
         goto fail;
     if ((rc = check_managed(r)))
         goto fail;
+    if (def->touch &&
+        ((rc = ident_field(db, "parent_updated_at", def->parent_updated_at, "updated_at",
+                           false, &r->touch_col)) ||
+         (rc = ident_field(db, "related_updated_at", def->related_updated_at,
+                           "updated_at", false, &r->inv_touch_col))))
+        goto fail;
     r->owner_read_all = def->owner_read_all != 0;
     if (def->strategy != M2M_JOIN && def->strategy != M2M_TWO_QUERY) {
         rc = m2m__set_error(db, M2M_INVALID, "relation: unknown strategy %d",
@@ -336,11 +343,15 @@ int m2m_relation_inverse(const m2m_relation *rel, m2m_relation **out) {
         .strategy = rel->strategy,
         .where = where,
         .nwhere = rel->nconds,
+        .touch = rel->touch_col != NULL,
+        .parent_updated_at = rel->inv_touch_col,
+        .related_updated_at = rel->touch_col,
     };
-    /* The same tables and columns: verified if rel was. */
+    /* The same tables and columns: verified if rel was, but for the column
+     * the inverse touches (checked at its first write). */
     int rc = rel_open(db, &def, false, out);
     if (rc == M2M_OK) {
-        (*out)->checked = rel->checked;
+        (*out)->checked = rel->checked && !rel->touch_col;
         if (rel->lock_side) /* the inverse locks the other way */
             (*out)->lock_side = M2M__LOCK_PARENT + M2M__LOCK_PIVOT - rel->lock_side;
     }

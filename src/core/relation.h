@@ -60,6 +60,10 @@ struct m2m_relation {
     size_t nconds, ncondv; /* conditions, and their values in all */
     /* The timestamp columns kept, NULL for one not kept. */
     char *created_at, *updated_at, *pivot_id, *owner_column;
+    /* touch: the parent's column set when a write changes the set, and the
+     * related table's, for the inverse; NULL when the relation does not
+     * touch. */
+    char *touch_col, *inv_touch_col;
     bool owner_read_all;
     int strategy;
     int32_t lock_key; /* per pivot table, for the driver's lock_sql */

@@ -55,7 +55,7 @@ int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists) {
     const char *tables[NTABLES] = {rel->parent_table, rel->related_table,
                                    rel->pivot_table};
     const char *table_field[NTABLES] = {"parent_table", "related_table", "pivot_table"};
-    want w[M2M__MAX_PIVOT + M2M__MAX_CONDS + 8];
+    want w[M2M__MAX_PIVOT + M2M__MAX_CONDS + 10];
     size_t n = 0;
     w[n++] = (want){"parent_key", rel->parent_key, T_PARENT, rel->parent_type, 0};
     w[n++] = (want){"related_key", rel->related_key, T_RELATED, rel->related_type, 0};
@@ -72,6 +72,8 @@ int m2m__rel_check(m2m_relation *rel, bool pivot_needed, bool *pivot_exists) {
         w[n++] = (want){"pivot_id", rel->pivot_id, T_PIVOT, M2M_TNULL, 0};
     for (size_t i = 0; i < rel->nconds; i++)
         w[n++] = (want){"where column", rel->conds[i].col, T_PIVOT, M2M_TNULL, 0};
+    if (rel->touch_col)
+        w[n++] = (want){"parent_updated_at", rel->touch_col, T_PARENT, M2M_TNULL, 0};
     if (rel->owner_column)
         w[n++] = (want){"owner_column", rel->owner_column, T_PIVOT, M2M_TNULL, 0};
     found f = {.db = db, .w = w, .n = n};

@@ -46,6 +46,7 @@ enum {
     W_GONE,       /* toggle: what was detached is not attached again */
     W_CREATE,     /* create: insert the related rows, their keys to the report */
     W_CREATED,    /* create: the input to attach, from the keys returned */
+    W_TOUCH,      /* touch the parent when the statements sent changed rows */
     W_LAST        /* send the rest, then callbacks, version, commit, report */
 };
 /* What a statement's $2 is. */

@@ -244,6 +244,16 @@ void m2m__plan_write(m2m_relation *rel, const m2m__call *k, const m2m__input *in
             plan_update(&pl);
             break;
     }
+    /* A touching relation's statements touch the parent themselves where
+     * the backend lets them (sqlgen_touch.c); elsewhere the parent is
+     * touched once their results show a change. */
+    if (rel->touch_col && !m2m__touch_in_stmt(rel)) {
+        put(&pl, W_FLUSH, "");
+        put(&pl, W_TOUCH,
+            "touch the parent: the statements before changed its set (relation's "
+            "touch)")
+            ->plan_flags = M2M_PLAN_IF_FOUND;
+    }
     /* When nothing must look at the last statements' results before the
      * commit (no before-callback, version or row-level security count),
      * COMMIT goes in the same batch: one round trip on PostgreSQL. A

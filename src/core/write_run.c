@@ -42,7 +42,10 @@ struct m2m__opctx {
     m2m__collect lists[4];
     check *checks;  /* of the statements queued */
     size_t nchecks; /* their number */
-    chunk *extra;   /* parameters that did not fit the arena */
+    size_t dml[8];  /* the queued statements that change pivot rows */
+    size_t ndml;
+    bool changed; /* a statement sent changed a pivot row */
+    chunk *extra; /* parameters that did not fit the arena */
     size_t used;
     m2m_value arena[ARENA]; /* last: reset clears only what precedes it */
 };
@@ -85,6 +88,7 @@ static void queue_reset(m2m__opctx *c) {
         m2m__free(k);
     }
     c->nchecks = 0;
+    c->ndml = 0;
 }
 
 static void report_drop(m2m__opctx *c) {
@@ -119,6 +123,7 @@ static int ctx_init(m2m__opctx *c, m2m_relation *rel, const m2m__call *k) {
     c->db = rel->db;
     c->parent = k->parent;
     c->gone = (m2m__ids){0};
+    c->changed = false;
     c->rep = m2m__report_new(k->op, k->parent);
     if (!c->rep)
         return nomem(c);
@@ -183,6 +188,11 @@ static m2m__step *add(m2m__opctx *c, int kind, uint64_t mask, const m2m_value *d
         return NULL;
     }
     s->deleted_col = hooked;
+    bool dml = kind == S_INSERT || kind == S_DELETE_IN || kind == S_DELETE_ALL ||
+               kind == S_DELETE_NOT_IN || kind == S_UPDATE_FROM || kind == S_UPDATE_SET ||
+               kind == S_TOGGLE || kind == S_SYNC;
+    if (dml && c->ndml < sizeof c->dml / sizeof c->dml[0])
+        c->dml[c->ndml++] = c->op.n - 1;
     if (hooked > 0) {
         s->on_row = m2m__collect_row;
         s->arg = &c->lists[M2M__DETACHED];
@@ -268,6 +278,8 @@ static int add_stmt(m2m__opctx *c, const m2m__wstep *w, m2m__input *in,
  * from the changes. */
 static int flush(m2m__opctx *c) {
     int rc = m2m__op_flush(&c->op);
+    for (size_t i = 0; i < c->ndml && rc == M2M_OK; i++)
+        c->changed |= c->op.steps[c->dml[i]].changes > 0;
     for (check *k = c->checks; k && rc == M2M_OK; k = k->next) {
         int64_t seen = k->count.v, changed = c->op.steps[k->dml_ix].changes;
         if (changed < seen)
@@ -462,6 +474,23 @@ static int finish(m2m__opctx *c, const m2m__call *k, m2m__input *in, m2m_changes
     return M2M_OK;
 }
 
+/* Touch the parent when the statements sent changed a row (an explained
+ * call shows the statement). */
+static int touch(m2m__opctx *c, const m2m__wstep *w) {
+    if (!c->changed && !c->db->explain)
+        return M2M_OK;
+    m2m__stmt *st;
+    int rc = m2m__rel_stmt(c->rel, S_TOUCH, 0, m2m__builder(S_TOUCH), &st);
+    if (rc)
+        return rc;
+    m2m__step *s = m2m__op_add(&c->op, st, &c->parent, 1, NULL, NULL);
+    if (!s)
+        return nomem(c);
+    s->why = w->why;
+    s->plan_flags = w->plan_flags;
+    return M2M_OK;
+}
+
 /* toggle: what the DELETE took must not come back: attach only the rest. */
 static int gone(m2m__opctx *c, const m2m__call *k, m2m__input *in) {
     c->gone = (m2m__ids){c->rep->ch.detached, c->rep->ch.ndetached};
@@ -517,6 +546,9 @@ int m2m__run_write(m2m__opctx *c, m2m_relation *rel, const m2m__call *k, m2m__in
             case W_CREATE:
                 rc = m2m__create_queue(&c->op, rel, k->create, &c->lists[M2M__ATTACHED],
                                        w->why);
+                break;
+            case W_TOUCH:
+                rc = touch(c, w);
                 break;
             case W_CREATED:
                 rc = m2m__create_input(rel, k, &c->rep->ch, in);

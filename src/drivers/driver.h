@@ -70,7 +70,8 @@ typedef struct m2m__caps {
      * concurrent writers, serialized per parent by dialect.lock_sql. */
     bool single_writer;
     /* DELETE and INSERT may share one statement through WITH: toggle is
-     * then one statement. */
+     * then one statement, and a touching relation's write touches the
+     * parent in its own statement (sql/sqlgen_touch.c). */
     bool dml_cte;
     /* The statements of one run() form one transaction by themselves (an
      * extended-protocol pipeline up to its sync), so an operation sent

@@ -230,8 +230,21 @@ static int insert_rows(m2m_relation *rel, uint64_t mask, const char *gone, m2m__
     return M2M_OK;
 }
 
+/* A statement of a touching relation (m2m__touch_in_stmt) returns its rows
+ * whoever wants them: the touch runs when there is one. */
+static uint64_t touch_mask(const m2m_relation *rel, uint64_t mask) {
+    return m2m__touch_in_stmt(rel) ? mask & ~M2M__NO_RETURNING : mask;
+}
+
+static int touched(const m2m_relation *rel, m2m__buf *b) {
+    if (m2m__touch_in_stmt(rel))
+        m2m__touch_wrap(b, rel);
+    return M2M_OK;
+}
+
 static int b_insert(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
-    return insert_rows(rel, mask, NULL, b);
+    insert_rows(rel, touch_mask(rel, mask), NULL, b);
+    return touched(rel, b);
 }
 
 /* The WHERE of the delete/count family: the parent's rows, all or those
@@ -319,13 +332,16 @@ static int b_select_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
 }
 
 static int b_delete_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    return b_delete(rel, S_DELETE_IN, m, b);
+    b_delete(rel, S_DELETE_IN, touch_mask(rel, m), b);
+    return touched(rel, b);
 }
 static int b_delete_all(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    return b_delete(rel, S_DELETE_ALL, m, b);
+    b_delete(rel, S_DELETE_ALL, touch_mask(rel, m), b);
+    return touched(rel, b);
 }
 static int b_delete_not_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
-    return b_delete(rel, S_DELETE_NOT_IN, m, b);
+    b_delete(rel, S_DELETE_NOT_IN, touch_mask(rel, m), b);
+    return touched(rel, b);
 }
 static int b_count_in(m2m_relation *rel, uint64_t m, m2m__buf *b) {
     return b_count(rel, S_COUNT_IN, m, b);
@@ -466,6 +482,7 @@ static void update_from_where(m2m__buf *b, const m2m_relation *rel, uint64_t mas
 
 static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     int vno = first_val(rel);
+    mask = touch_mask(rel, mask);
     pivot_as_t(b, rel, "UPDATE ");
     if (!(mask & M2M__FLAT) && !rel->db->drv->info->caps.update_from) {
         /* UPDATE p AS t, (rows) AS i SET t.c = ... WHERE ... */
@@ -479,7 +496,7 @@ static int b_update_from(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     set_list(b, rel, mask, mask & M2M__FLAT ? &vno : NULL);
     update_from_where(b, rel, mask);
     returning_rk(b, rel, mask);
-    return M2M_OK;
+    return touched(rel, b);
 }
 
 /* head: "SELECT count(*) FROM " or "SELECT t.rk FROM ". */
@@ -524,11 +541,12 @@ static int b_select_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
 
 static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
     int vno = first_val(rel);
+    mask = touch_mask(rel, mask);
     pivot_as_t(b, rel, "UPDATE ");
     set_list(b, rel, mask, &vno);
     where_set(b, rel, S_DELETE_IN, mask);
     returning_rk(b, rel, mask);
-    return M2M_OK;
+    return touched(rel, b);
 }
 
 /* Delete and insert in one statement (drivers with dml_cte): toggle
@@ -539,13 +557,19 @@ static int b_update_set(m2m_relation *rel, uint64_t mask, m2m__buf *b) {
  * M2M__ATTACHED. */
 static int delete_insert(m2m_relation *rel, int del, uint64_t mask, m2m__buf *b) {
     bool toggle = del == S_DELETE_IN;
+    mask = touch_mask(rel, mask);
     m2m__buf_add(b, "WITH " M2M__GONE " AS (");
     b_delete(rel, del, toggle ? 0 : mask & M2M__NO_RETURNING, b);
     m2m__buf_add(b, mask & M2M__NO_RETURNING ? ") " : "), " M2M__ADDED " AS (");
     insert_rows(rel, mask, toggle ? M2M__GONE : NULL, b);
     if (mask & M2M__NO_RETURNING)
         return M2M_OK;
-    m2m__buf_addf(b, ") SELECT %d, ", M2M__DETACHED);
+    m2m__buf_add(b, ")");
+    if (m2m__touch_in_stmt(rel))
+        m2m__touch_cte(b, rel,
+                       "EXISTS (SELECT 1 FROM " M2M__GONE
+                       ") OR EXISTS (SELECT 1 FROM " M2M__ADDED ")");
+    m2m__buf_addf(b, " SELECT %d, ", M2M__DETACHED);
     m2m__buf_ident(b, rel->rk);
     m2m__buf_addf(b, " FROM " M2M__GONE " UNION ALL SELECT %d, ", M2M__ATTACHED);
     m2m__buf_ident(b, rel->rk);
@@ -674,6 +698,8 @@ m2m__build_fn m2m__builder(int kind) {
             return b_select_update_from;
         case S_SELECT_UPDATE_SET:
             return b_select_update_set;
+        case S_TOUCH:
+            return m2m__b_touch;
     }
     return NULL;
 }

@@ -32,10 +32,21 @@ enum {
     S_SYNC,               /* mask as S_TOGGLE: delete the rows not given, insert */
     S_DIAG_OUTSIDE,       /* the first id whose pair is present outside the scope */
     S_SELECT_UPDATE_FROM, /* the ids of the rows S_UPDATE_FROM changes */
-    S_SELECT_UPDATE_SET   /* the ids of the rows S_UPDATE_SET changes */
+    S_SELECT_UPDATE_SET,  /* the ids of the rows S_UPDATE_SET changes */
+    S_TOUCH               /* $1 parent: set its touch column (sqlgen_touch.c) */
 };
 
 m2m__build_fn m2m__builder(int kind);
+
+/* sqlgen_touch.c. Does each write statement touch the parent itself (a
+ * touching relation on a backend with caps.dml_cte)? Then a statement
+ * that returns its rows is wrapped so that it does, when it returned one;
+ * a WITH of its own gets the touch as its last part, run when changed (an
+ * SQL condition) holds. */
+bool m2m__touch_in_stmt(const m2m_relation *rel);
+void m2m__touch_wrap(m2m__buf *b, const m2m_relation *rel);
+void m2m__touch_cte(m2m__buf *b, const m2m_relation *rel, const char *changed);
+int m2m__b_touch(m2m_relation *rel, uint64_t mask, m2m__buf *b);
 
 /* Number of scope values (they follow $1, $2). */
 size_t m2m__scope_params(const m2m_relation *rel, m2m_value *out);
