@@ -34,7 +34,10 @@ typedef enum cli_cmd {
     CMD_LOAD,
     CMD_VERSION,
     CMD_CREATE_PIVOT,
-    CMD_RLS
+    CMD_RLS,
+    CMD_COUNTS,
+    CMD_EXISTS,
+    CMD_HAS
 } cli_cmd;
 
 typedef struct cli_order {
@@ -130,6 +133,10 @@ typedef struct cli_input {
 /* Commands: each returns an exit code and has printed any error. */
 int cmd_write(const cli_opts *o, cli_input *in, m2m_relation *rel);
 int cmd_read(const cli_opts *o, cli_input *in, m2m_relation *rel);
+/* cmd_each.c: counts, exists (many parents) and has (which ids). */
+int cmd_each(const cli_opts *o, cli_input *in, m2m_relation *rel);
+/* cmd_read.c: the filters, columns, order, limit and strategy of o on q. */
+void cmd_build(const cli_opts *o, m2m_query *q);
 int cmd_admin(const cli_opts *o, cli_input *in, m2m_relation *rel);
 
 #endif

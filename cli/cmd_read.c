@@ -8,7 +8,7 @@
 
 /* Apply the filters, pivot columns, orderings, limit and strategy. Builder
  * errors are recorded by the query and come back from get/count. */
-static void build(const cli_opts *o, m2m_query *q) {
+void cmd_build(const cli_opts *o, m2m_query *q) {
     for (size_t i = 0; i < o->nfilters; i++) {
         const args_filter *f = &o->filters[i];
         switch (f->kind) {
@@ -217,7 +217,7 @@ int cmd_read(const cli_opts *o, cli_input *in, m2m_relation *rel) {
         rc = out_error(e, db, "cannot start the query");
         goto done;
     }
-    build(o, q);
+    cmd_build(o, q);
     if (o->cmd == CMD_COUNT) {
         int64_t count = 0;
         if ((e = m2m_query_count(q, &count)) != M2M_OK) {

@@ -54,6 +54,18 @@ static const struct {
     {CMD_COUNT, "count", "count PARENT [--where ...] [--where-pivot ...] [--or]",
      "Count PARENT's related rows matching the filters (as for list).\n"
      "  m2m count 1 --where-pivot 'role = member'\n"},
+    {CMD_COUNTS, "counts", "counts PARENT... [--where ...] [--where-pivot ...] [--or]",
+     "Count the related rows of each parent in one query, 0 for a parent\n"
+     "without rows (filters as for list). - reads parents from stdin.\n"
+     "  m2m counts 1 2 3 --where-pivot 'role = admin'\n"},
+    {CMD_EXISTS, "exists", "exists PARENT... [--where ...] [--where-pivot ...] [--or]",
+     "Say for each parent whether it has related rows (filters as for list),\n"
+     "in one query. - reads parents from stdin.\n"
+     "  m2m exists 1 2 3\n"},
+    {CMD_HAS, "has", "has PARENT ID... [--where ...] [--where-pivot ...] [--or]",
+     "Say which of the ids are attached to PARENT (and match the filters), in\n"
+     "one query, duplicates allowed. - reads the ids from stdin.\n"
+     "  m2m has 1 7 8 9\n"},
     {CMD_LOAD, "load", "load PARENT... [list options]",
      "Eager-load the related rows of many parents in a constant number of\n"
      "queries; each row shows its parent. - reads parents from stdin.\n"

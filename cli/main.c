@@ -117,7 +117,7 @@ static int parse_input(const cli_opts *o, bool ptext, bool rtext, cli_input *in)
     char err[CONF_ERRLEN];
     bool used_stdin = false;
     int rc;
-    if (o->cmd == CMD_LOAD) {
+    if (o->cmd == CMD_LOAD || o->cmd == CMD_COUNTS || o->cmd == CMD_EXISTS) {
         for (size_t i = 0; i < o->npos; i++)
             if ((rc = add_operand(in, o->pos[i], ptext, false, &used_stdin)))
                 return rc;
@@ -224,6 +224,11 @@ static int run(cli_opts *o) {
         case CMD_CREATE_PIVOT:
         case CMD_RLS:
             rc = cmd_admin(o, &in, r);
+            break;
+        case CMD_COUNTS:
+        case CMD_EXISTS:
+        case CMD_HAS:
+            rc = cmd_each(o, &in, r);
             break;
         default:
             rc = cmd_write(o, &in, r);

@@ -47,7 +47,9 @@ enum {
 };
 
 #define W_DATA (CMD_BIT(CMD_ATTACH) | CMD_BIT(CMD_SYNC) | CMD_BIT(CMD_TOGGLE))
-#define R_FILT (CMD_BIT(CMD_LIST) | CMD_BIT(CMD_COUNT) | CMD_BIT(CMD_LOAD))
+#define R_FILT                                                                           \
+    (CMD_BIT(CMD_LIST) | CMD_BIT(CMD_COUNT) | CMD_BIT(CMD_LOAD) | CMD_BIT(CMD_COUNTS) |  \
+     CMD_BIT(CMD_EXISTS) | CMD_BIT(CMD_HAS))
 #define R_ROWS (CMD_BIT(CMD_LIST) | CMD_BIT(CMD_LOAD))
 
 static const struct {
@@ -289,9 +291,15 @@ static int check_arity(cli_opts *o) {
                 return usage("%s needs exactly one PARENT", name, NULL);
             return CLI_OK;
         case CMD_LOAD:
+        case CMD_COUNTS:
+        case CMD_EXISTS:
             if (n < 1)
-                return usage("load needs at least one PARENT (or - for stdin)", NULL,
-                             NULL);
+                return usage("%s needs at least one PARENT (or - for stdin)", name, NULL);
+            return CLI_OK;
+        case CMD_HAS:
+            if (n < 2)
+                return usage("has needs PARENT and at least one ID (or - for stdin)",
+                             NULL, NULL);
             return CLI_OK;
         case CMD_CREATE_PIVOT:
             if (n)

@@ -167,7 +167,7 @@ members() { sql "SELECT user_id FROM room_members WHERE room_id = $1 ORDER BY us
 # ---- help and version ----------------------------------------------------
 run 0 --help && has "$tmp/out" "Commands:" && has "$tmp/out" "Exit codes" &&
     has "$tmp/out" "7 in doubt"
-for c in attach detach sync toggle update-pivot list count load version create-pivot rls; do
+for c in attach detach sync toggle update-pivot list count counts exists has load version create-pivot rls; do
     run 0 "$c" --help && has "$tmp/out" "Usage: m2m [options] $c"
 done
 run 0 help sync && has "$tmp/out" "--if-version"
@@ -214,6 +214,32 @@ run 0 $rel --json list 1 --where 'name in ann,dee,zed' --where-pivot 'role not b
 run 0 $rel --json list 1 --where 'name not between b and cz' --where 'name is not null' --order name &&
     json '[.rows[].name] == ["ann","dee"]' "related not between and is not null"
 run 0 $rel count 1 --where-pivot 'role != admin' && has "$tmp/out" "2"
+
+# ---- counts, exists and has ------------------------------------------------
+run 0 $rel --json counts 1 2 3 &&
+    json '.counts == [{"parent":1,"count":4},{"parent":2,"count":1},{"parent":3,"count":0}]'
+run 0 $rel --json counts 3 1 --where-pivot 'role = admin' && json '[.counts[].count] == [0,2]'
+run 0 $rel counts 1 3 && has "$tmp/out" "count" && has "$tmp/out" "3       0"
+run 0 $rel --json exists 1 3 &&
+    json '.exists == [{"parent":1,"exists":true},{"parent":3,"exists":false}]'
+run 0 $rel exists 3 && has "$tmp/out" "no"
+run 0 $rel --json has 1 1 9 2 1 &&
+    json '.parent == 1 and [.has[].id] == [1,9,2,1] and [.has[].attached] == [true,false,true,true]'
+run 0 $rel --json has 1 1 4 --where-pivot 'role = moderator' && json '[.has[].attached] == [false,true]'
+run 0 $rel has 1 2 && has "$tmp/out" "yes"
+seq 1 5000 >"$tmp/many"
+run_in "$tmp/many" 0 $rel --json has 1 - &&
+    json '(.has | length) == 5000 and ([.has[] | select(.attached)] | length) == 4' "has of 5000 ids"
+run_in "$tmp/many" 0 $rel --json counts - &&
+    json '(.counts | length) == 5000 and ([.counts[].count] | add) == 5' "counts of 5000 parents"
+bad 1 $rel counts
+bad 1 $rel has 1
+bad 1 $rel has 1 abc
+bad 1 $rel has x 1
+bad 1 $rel counts 1 --where 'name = NULL'
+bad 1 $rel counts 1 --limit 2
+bad 1 $rel exists 1 --where 'nosuch = 1'
+bad 1 $rel has 1 2 --where-pivot "role; DROP TABLE room_members = 1"
 
 # ---- toggle --------------------------------------------------------------
 run 0 $rel --json toggle 1 4 5:role=member && json '.attached == [5] and .detached == [4]'

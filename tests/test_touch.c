@@ -38,7 +38,8 @@ static m2m_relation *touching(void) {
 
 /* The users whose updated_at is set, then cleared for the next step. */
 static const char *touched(void) {
-    const char *r = t_rows("SELECT id FROM users WHERE updated_at IS NOT NULL ORDER BY 1");
+    const char *r =
+        t_rows("SELECT id FROM users WHERE updated_at IS NOT NULL ORDER BY 1");
     t_exec("UPDATE users SET updated_at = NULL");
     return r;
 }
@@ -71,23 +72,23 @@ static void each_write(bool report) {
                   &(m2m_opts){.flags = M2M_UPDATE_EXISTING}, out),
          "1");
     STEP(m2m_toggle(rel, M2M_INT(3), FX_ITEMS(IT(4)), NULL, out), "3");
-    STEP(m2m_update_pivot(rel, M2M_INT(3), FX_VALS(M2M_INT(1)), FX_COLS(COLT("note", "u")),
-                          out),
+    STEP(m2m_update_pivot(rel, M2M_INT(3), FX_VALS(M2M_INT(1)),
+                          FX_COLS(COLT("note", "u")), out),
          "");
-    STEP(m2m_update_pivot(rel, M2M_INT(3), FX_VALS(M2M_INT(4)), FX_COLS(COLT("note", "u")),
-                          out),
+    STEP(m2m_update_pivot(rel, M2M_INT(3), FX_VALS(M2M_INT(4)),
+                          FX_COLS(COLT("note", "u")), out),
          "3");
     const m2m_col five[] = {COL("id", M2M_INT(5)), COLT("name", "e")};
     STEP(m2m_create(rel, M2M_INT(2), (const m2m_new[]){{five, 2, NULL, 0}}, 1, NULL, out),
          "2");
     STEP(m2m_detach(rel, M2M_INT(2), NULL, 0, NULL, out), "2");
 #undef STEP
-    assert_string_equal(t_rows("SELECT user_id, role_id, note FROM user_roles ORDER BY 1, 2"),
-                        "1|3|x,3|4|u");
+    assert_string_equal(
+        t_rows("SELECT user_id, role_id, note FROM user_roles ORDER BY 1, 2"),
+        "1|3|x,3|4|u");
     /* Roles are never touched by this side. */
-    assert_int_equal(t_int("SELECT COUNT(*) FROM roles WHERE changed_on IS NOT NULL", NULL,
-                           0),
-                     0);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM roles WHERE changed_on IS NOT NULL", NULL, 0), 0);
     m2m_relation_close(rel);
 }
 
@@ -149,7 +150,8 @@ TEST(touch_statements_and_plan) {
     bool found = false;
     for (size_t i = 0; i < m2m_plan_count(plan); i++) {
         const char *sql = m2m_plan_sql(plan, i);
-        if (pg && strstr(sql, "DELETE FROM") && strstr(sql, "\"m2m-touch\" AS (UPDATE \"users\""))
+        if (pg && strstr(sql, "DELETE FROM") &&
+            strstr(sql, "\"m2m-touch\" AS (UPDATE \"users\""))
             found = true;
         if (!pg && strncmp(sql, "UPDATE \"users\" SET \"updated_at\"", 31) == 0) {
             found = true;
@@ -159,7 +161,8 @@ TEST(touch_statements_and_plan) {
     assert_true(found);
     m2m_plan_free(plan);
     assert_string_equal(touched(), "");
-    assert_int_equal(t_int("SELECT COUNT(*) FROM user_roles WHERE user_id = 1", NULL, 0), 3);
+    assert_int_equal(t_int("SELECT COUNT(*) FROM user_roles WHERE user_id = 1", NULL, 0),
+                     3);
     m2m_relation_close(plain);
     m2m_relation_close(rel);
 }
