@@ -88,7 +88,7 @@ int args_cols(char *s, m2m_col **cols, size_t *n, char *err) {
         *eq = '\0';
         char *name = strip(item);
         if (!conf_ident_ok(name, false)) {
-            conf_fail(err, "bad pivot column '%s': use letters, digits and _", name);
+            conf_fail(err, "bad column name '%s': use letters, digits and _", name);
             goto bad;
         }
         if (*n == cap) {

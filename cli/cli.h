@@ -37,7 +37,8 @@ typedef enum cli_cmd {
     CMD_RLS,
     CMD_COUNTS,
     CMD_EXISTS,
-    CMD_HAS
+    CMD_HAS,
+    CMD_CREATE
 } cli_cmd;
 
 typedef struct cli_order {
@@ -128,6 +129,9 @@ typedef struct cli_input {
     m2m_col *cols;    /* update-pivot's col=value pairs */
     size_t ncols;
     char *colmem;
+    m2m_new *rows; /* create's rows: each operand's col=value pairs */
+    size_t nrows;
+    char **rowmem; /* the operands' copies the values borrow */
 } cli_input;
 
 /* Commands: each returns an exit code and has printed any error. */

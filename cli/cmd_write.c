@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The write commands: attach, detach, sync, toggle, update-pivot, and the
+/* The write commands: attach, detach, sync, toggle, update-pivot, create, and the
  * printing of their change reports. */
 #include "cli.h"
 
@@ -52,7 +52,8 @@ static int report(const char *name, const m2m_changes *ch) {
     }
     int op = ch->op;
     bool tty = isatty(STDOUT_FILENO);
-    if (op == M2M_OP_ATTACH || op == M2M_OP_SYNC || op == M2M_OP_TOGGLE)
+    if (op == M2M_OP_ATTACH || op == M2M_OP_SYNC || op == M2M_OP_TOGGLE ||
+        op == M2M_OP_CREATE)
         print_list("attached", ch->attached, ch->nattached, tty);
     if (op == M2M_OP_DETACH || op == M2M_OP_SYNC || op == M2M_OP_TOGGLE)
         print_list("detached", ch->detached, ch->ndetached, tty);
@@ -96,6 +97,9 @@ int cmd_write(const cli_opts *o, cli_input *in, m2m_relation *rel) {
             break;
         case CMD_TOGGLE:
             e = m2m_toggle(rel, in->parent, items, n, &mo, &ch);
+            break;
+        case CMD_CREATE:
+            e = m2m_create(rel, in->parent, in->rows, in->nrows, &mo, &ch);
             break;
         default:
             e = m2m_update_pivot(rel, in->parent, ids ? ids : none, n, in->cols,

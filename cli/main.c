@@ -111,6 +111,29 @@ static int add_operand(cli_input *in, const char *a, bool text, bool data,
     return CLI_OK;
 }
 
+/* create: one row per operand after PARENT, "col=value,col=value". */
+static int parse_rows(const cli_opts *o, cli_input *in) {
+    char err[CONF_ERRLEN];
+    size_t n = o->npos - 1;
+    in->rows = calloc(n, sizeof *in->rows);
+    in->rowmem = calloc(n, sizeof *in->rowmem);
+    if (!in->rows || !in->rowmem)
+        return out_error(M2M_NOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *a = o->pos[i + 1];
+        m2m_col *cols = NULL;
+        size_t ncols = 0;
+        if (!strcmp(a, "-"))
+            return out_error(M2M_OK, NULL, "create reads no stdin: give each row");
+        if (!(in->rowmem[i] = strdup(a)))
+            return out_error(M2M_NOMEM, NULL, "out of memory");
+        if (args_cols(in->rowmem[i], &cols, &ncols, err))
+            return out_error(M2M_OK, NULL, "row %zu: %s", i + 1, err);
+        in->rows[in->nrows++] = (m2m_new){.cols = cols, .ncols = ncols};
+    }
+    return CLI_OK;
+}
+
 /* Type the operands for the command; ptext/rtext are the key types as seen
  * from the side the command works on. */
 static int parse_input(const cli_opts *o, bool ptext, bool rtext, cli_input *in) {
@@ -127,6 +150,8 @@ static int parse_input(const cli_opts *o, bool ptext, bool rtext, cli_input *in)
         return CLI_OK;
     if (args_id(o->pos[0], ptext, &in->parent, err))
         return out_error(M2M_OK, NULL, "parent: %s", err);
+    if (o->cmd == CMD_CREATE)
+        return parse_rows(o, in);
     bool data = o->cmd == CMD_ATTACH || o->cmd == CMD_SYNC || o->cmd == CMD_TOGGLE;
     size_t collen = 0;
     for (size_t i = 1; i < o->npos; i++) {
@@ -242,6 +267,12 @@ done:
     args_items_free(&in.items);
     free(in.cols);
     free(in.colmem);
+    for (size_t i = 0; i < in.nrows; i++)
+        free((void *)in.rows[i].cols);
+    for (size_t i = 0; in.rowmem && i + 1 < o->npos; i++)
+        free(in.rowmem[i]);
+    free(in.rows);
+    free(in.rowmem);
     conf_spec_free(&spec);
     conf_free(&cf);
     return rc;

@@ -46,7 +46,8 @@ enum {
     O_COUNT
 };
 
-#define W_DATA (CMD_BIT(CMD_ATTACH) | CMD_BIT(CMD_SYNC) | CMD_BIT(CMD_TOGGLE))
+#define W_DATA                                                                           \
+    (CMD_BIT(CMD_ATTACH) | CMD_BIT(CMD_SYNC) | CMD_BIT(CMD_TOGGLE) | CMD_BIT(CMD_CREATE))
 #define R_FILT                                                                           \
     (CMD_BIT(CMD_LIST) | CMD_BIT(CMD_COUNT) | CMD_BIT(CMD_LOAD) | CMD_BIT(CMD_COUNTS) |  \
      CMD_BIT(CMD_EXISTS) | CMD_BIT(CMD_HAS))
@@ -295,6 +296,11 @@ static int check_arity(cli_opts *o) {
         case CMD_EXISTS:
             if (n < 1)
                 return usage("%s needs at least one PARENT (or - for stdin)", name, NULL);
+            return CLI_OK;
+        case CMD_CREATE:
+            if (n < 2)
+                return usage("create needs PARENT and at least one row col=value,...",
+                             NULL, NULL);
             return CLI_OK;
         case CMD_HAS:
             if (n < 2)

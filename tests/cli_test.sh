@@ -167,7 +167,7 @@ members() { sql "SELECT user_id FROM room_members WHERE room_id = $1 ORDER BY us
 # ---- help and version ----------------------------------------------------
 run 0 --help && has "$tmp/out" "Commands:" && has "$tmp/out" "Exit codes" &&
     has "$tmp/out" "7 in doubt"
-for c in attach detach sync toggle update-pivot list count counts exists has load version create-pivot rls; do
+for c in attach detach sync toggle update-pivot create list count counts exists has load version create-pivot rls; do
     run 0 "$c" --help && has "$tmp/out" "Usage: m2m [options] $c"
 done
 run 0 help sync && has "$tmp/out" "--if-version"
@@ -214,6 +214,22 @@ run 0 $rel --json list 1 --where 'name in ann,dee,zed' --where-pivot 'role not b
 run 0 $rel --json list 1 --where 'name not between b and cz' --where 'name is not null' --order name &&
     json '[.rows[].name] == ["ann","dee"]' "related not between and is not null"
 run 0 $rel count 1 --where-pivot 'role != admin' && has "$tmp/out" "2"
+
+# ---- create ------------------------------------------------------------------
+run 0 $rel --json create 3 id=30,name=zed "name='x, y',id=31" --data role=member &&
+    json '.command == "create" and .attached == [30,31] and .detached == []'
+db "SELECT u.id || '=' || u.name || '=' || m.role FROM users u JOIN room_members m ON m.user_id = u.id WHERE m.room_id = 3 ORDER BY u.id" \
+    "30=zed=member 31=x, y=member"
+run 0 $rel create 3 id=32,name=w && has "$tmp/out" "attached  1  32"
+bad 1 $rel create 3
+bad 1 $rel create 3 -
+bad 1 $rel create 3 'na me=x'
+bad 1 $rel create 3 id=33,name=a id=34
+bad 2 $rel create 3 id=33,colour=red
+bad 4 $rel create 3 id=30,name=again
+bad 1 $rel create 3 id=abc,name=a
+db "SELECT COUNT(*) FROM users WHERE id >= 30" "3"
+sql "DELETE FROM room_members WHERE room_id = 3; DELETE FROM users WHERE id >= 30" >/dev/null
 
 # ---- counts, exists and has ------------------------------------------------
 run 0 $rel --json counts 1 2 3 &&
