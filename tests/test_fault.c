@@ -68,7 +68,7 @@ static void faults_ran(long k, long failures) {
 }
 
 #define INITIAL                                                                          \
-    "DELETE FROM room_members;"                                                          \
+    "DELETE FROM room_members; DELETE FROM users WHERE id >= 7;"                         \
     "INSERT INTO room_members(room_id, user_id, role, rank) VALUES"                      \
     " (1, 1, 'admin', 1), (1, 2, 'member', 2), (1, 3, 'member', 3), (2, 1, 'member', 4)"
 
@@ -111,7 +111,22 @@ typedef struct fault_op {
     bool version;
 } fault_op;
 
+/* create users 7 and 8 in room 1, 7 with its own role, both ranked. */
+static int do_create(m2m_relation *rel, m2m_changes **ch) {
+    const m2m_col a[] = {COL("id", M2M_INT(7)), COLT("name", "g")};
+    const m2m_col b[] = {COL("id", M2M_INT(8)), COLT("name", "h")};
+    const m2m_new rows[] = {{a, 2, (const m2m_col[]){COLT("role", "x")}, 1},
+                            {b, 2, NULL, 0}};
+    return m2m_create(
+        rel, M2M_INT(1), rows, 2,
+        &(m2m_opts){.pivot = (const m2m_col[]){COL("rank", M2M_INT(5))}, .npivot = 1},
+        ch);
+}
+
+#define CREATED "1|1|admin|1,1|2|member|2,1|3|member|3,1|7|x|5,1|8|~|5,2|1|member|4"
+
 static const fault_op sync_op = {do_sync, "4,5", "1,3", "2", SYNCED, true};
+static const fault_op create_op = {do_create, "7,8", "", "", CREATED, false};
 static const fault_op toggle_op = {do_toggle, "4", "1,3", "", TOGGLED, false};
 #define ALL_ROWS()                                                                       \
     t_rows("SELECT room_id, user_id, role, rank FROM room_members ORDER BY 1, 2")
@@ -157,6 +172,8 @@ static void oom_op(const fault_op *op, int persistent, int warm) {
             assert_int_equal(m2m_errcode(db), M2M_NOMEM);
             assert_non_null(m2m_errmsg(db));
             fx_assert_snap("room_members", snap);
+            assert_int_equal(t_int("SELECT COUNT(*) FROM users WHERE id >= 7", NULL, 0),
+                             0);
             failures++;
         }
         /* The handle still works after the failure. */
@@ -177,6 +194,8 @@ TEST(fault_oom_sync_transient) { oom_op(&sync_op, 0, 0); }
 TEST(fault_oom_sync_persistent) { oom_op(&sync_op, 1, 0); }
 TEST(fault_oom_sync_transient_warm) { oom_op(&sync_op, 0, 1); }
 TEST(fault_oom_toggle_transient_warm) { oom_op(&toggle_op, 0, 1); }
+TEST(fault_oom_create_transient) { oom_op(&create_op, 0, 0); }
+TEST(fault_oom_create_transient_warm) { oom_op(&create_op, 0, 1); }
 
 /* Open a connection, define the relation, read with filters: each fault
  * gives a clean error and no leak, or the right rows. */
