@@ -15,11 +15,25 @@
  *
  * with operations per second, p50 and p99 latency, the busy errors seen
  * (each must be 0: every call waits its turn), and for the concurrent cases
- * their throughput against the one writer alone. Correctness under the
+ * their throughput against the one writer alone.
+ *
+ *   contention pg TARGET THREADS OPS compare [ROUNDS]
+ *
+ * compares m2m with a hand-written set-based baseline doing the same work:
+ * each operation one simple-query round trip ("BEGIN; SELECT ... FOR
+ * UPDATE of the parent's row; one set-based statement; COMMIT", a read
+ * without the lock), the parent's row lock being its own correct
+ * serialization of writers on one parent. ROUNDS (default 3) rounds
+ * alternate m2m and the baseline, distinct parents then the hot parent,
+ * and the medians and the m2m/baseline ratio of each are printed.
+ * Correctness under the
  * same load is the concurrency test's job (tests/test_concurrency.c); this
  * measures only speed, and fails on any error.
  */
 #include <m2m.h>
+#ifdef W1_HAVE_PG
+#include <libpq-fe.h>
+#endif
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -46,6 +60,7 @@ typedef struct worker {
     int64_t *lat; /* per operation, us */
     int nbusy, nerr;
     char err[256];
+    int raw; /* the hand-written baseline */
 } worker;
 
 static void die(m2m_db *db, const char *what) {
@@ -98,8 +113,96 @@ static int one_op(m2m_relation *rel, int64_t parent, int i, unsigned *seed) {
     }
 }
 
+#ifdef W1_HAVE_PG
+/* The baseline's operation i: the same ids as one_op draws. */
+static int raw_op(PGconn *pg, int64_t parent, int i, unsigned *seed, char *err,
+                  size_t errsize) {
+    int64_t id[4];
+    for (int k = 0; k < 4; k++)
+        id[k] = (int64_t)(rand_r(seed) % ROLES) + 1;
+    char a[128], sql[1024];
+    int kind = i % 5, n = kind == 0 ? 3 : kind == 2 ? 4 : 2;
+    int len = snprintf(a, sizeof a, "ARRAY[");
+    for (int k = 0; k < n; k++)
+        len +=
+            snprintf(a + len, sizeof a - (size_t)len, "%s%" PRId64, k ? "," : "", id[k]);
+    snprintf(a + len, sizeof a - (size_t)len, "]::int8[]");
+    const char *lock = "BEGIN; SELECT 1 FROM users WHERE id = %" PRId64 " FOR UPDATE; ";
+    char head[128];
+    snprintf(head, sizeof head, lock, parent);
+    switch (kind) {
+        case 0: /* toggle */
+            snprintf(
+                sql, sizeof sql,
+                "%sWITH d AS (DELETE FROM role_user WHERE user_id = %" PRId64
+                " AND role_id = ANY(%s) RETURNING role_id) INSERT INTO role_user"
+                "(user_id, role_id) SELECT DISTINCT %" PRId64 ", x FROM unnest(%s) x"
+                " WHERE x NOT IN (SELECT role_id FROM d) ON CONFLICT DO NOTHING; COMMIT",
+                head, parent, a, parent, a);
+            break;
+        case 1: /* attach */
+            snprintf(sql, sizeof sql,
+                     "%sINSERT INTO role_user(user_id, role_id) SELECT DISTINCT %" PRId64
+                     ", x FROM unnest(%s) x ON CONFLICT DO NOTHING; COMMIT",
+                     head, parent, a);
+            break;
+        case 2: /* sync */
+            snprintf(sql, sizeof sql,
+                     "%sWITH d AS (DELETE FROM role_user WHERE user_id = %" PRId64
+                     " AND role_id <> ALL(%s)) INSERT INTO role_user(user_id, role_id)"
+                     " SELECT DISTINCT %" PRId64 ", x FROM unnest(%s) x"
+                     " ON CONFLICT DO NOTHING; COMMIT",
+                     head, parent, a, parent, a);
+            break;
+        case 3: /* detach */
+            snprintf(sql, sizeof sql,
+                     "%sDELETE FROM role_user WHERE user_id = %" PRId64
+                     " AND role_id = ANY(%s); COMMIT",
+                     head, parent, a);
+            break;
+        default: /* read: the count, as m2m_query_count */
+            snprintf(sql, sizeof sql,
+                     "SELECT count(*) FROM roles r JOIN role_user p ON p.role_id = r.id"
+                     " WHERE p.user_id = %" PRId64,
+                     parent);
+    }
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc) {
+        snprintf(err, errsize, "%s", PQresultErrorMessage(r));
+        PQclear(PQexec(pg, "ROLLBACK"));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static void *run_raw(worker *w) {
+    PGconn *pg = PQconnectdb(target);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "contention: %s", PQerrorMessage(pg));
+        exit(3);
+    }
+    unsigned seed = (unsigned)w->seed;
+    char err[200];
+    for (int i = 0; i < w->ops; i++) {
+        int64_t t0 = now_us();
+        int rc = raw_op(pg, w->parent, i, &seed, err, sizeof err);
+        w->lat[i] = now_us() - t0;
+        if (rc && !w->nerr++)
+            snprintf(w->err, sizeof w->err, "baseline: %s", err);
+    }
+    PQfinish(pg);
+    return NULL;
+}
+#endif
+
 static void *run(void *arg) {
     worker *w = arg;
+#ifdef W1_HAVE_PG
+    if (w->raw)
+        return run_raw(w);
+#endif
     m2m_db *db;
     if (m2m_open(url, &db) != M2M_OK)
         die(db, "open");
@@ -153,8 +256,8 @@ static void setup(int threads) {
 }
 
 /* Run nthreads writers of ops each; parent(i) picks writer i's parent. */
-static double run_case(const char *name, int nthreads, int ops, int distinct,
-                       double alone_ops) {
+static double run_case_as(const char *name, int nthreads, int ops, int distinct,
+                          double alone_ops, int raw, double *p50, double *p99) {
     static worker w[MAX_THREADS];
     int64_t *lat = calloc((size_t)nthreads * (size_t)ops, sizeof *lat);
     if (!lat)
@@ -164,6 +267,7 @@ static double run_case(const char *name, int nthreads, int ops, int distinct,
         w[i] = (worker){.parent = distinct ? i + 1 : 1,
                         .ops = ops,
                         .seed = 17 * i + 1,
+                        .raw = raw,
                         .lat = lat + (size_t)i * (size_t)ops};
         pthread_create(&w[i].th, NULL, run, &w[i]);
     }
@@ -179,10 +283,12 @@ static double run_case(const char *name, int nthreads, int ops, int distinct,
     size_t n = (size_t)nthreads * (size_t)ops;
     qsort(lat, n, sizeof *lat, cmp64);
     double per_s = (double)n / secs;
-    printf("%-8s %s writers=%-3d ops=%-6zu %9.0f ops/s  p50 %7.2f ms  p99 %7.2f ms"
+    *p50 = (double)lat[n / 2] / 1000.0;
+    *p99 = (double)lat[n * 99 / 100] / 1000.0;
+    printf("%-8s %s%s writers=%-3d ops=%-6zu %9.0f ops/s  p50 %7.2f ms  p99 %7.2f ms"
            "  busy %d  errors %d",
-           name, backend, nthreads, n, per_s, (double)lat[n / 2] / 1000.0,
-           (double)lat[n * 99 / 100] / 1000.0, busy, errs);
+           name, raw ? "raw " : "m2m ", backend, nthreads, n, per_s,
+           (double)lat[n / 2] / 1000.0, (double)lat[n * 99 / 100] / 1000.0, busy, errs);
     if (alone_ops > 0)
         printf("  %.2fx alone", per_s / alone_ops);
     printf("\n");
@@ -191,9 +297,53 @@ static double run_case(const char *name, int nthreads, int ops, int distinct,
     return busy || errs ? -1 : per_s;
 }
 
+static double run_case(const char *name, int nthreads, int ops, int distinct,
+                       double alone_ops) {
+    double p50, p99;
+    return run_case_as(name, nthreads, ops, distinct, alone_ops, 0, &p50, &p99);
+}
+
+static int cmpd(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+enum { MAX_ROUNDS = 15 };
+
+/* m2m and the baseline in turn, distinct parents then the hot one. */
+static int compare(int threads, int ops, int rounds) {
+    double v[2][2][3][MAX_ROUNDS]; /* [hot][raw][ops/s, p50, p99][round] */
+    double ratio[2][MAX_ROUNDS];
+    int bad = 0;
+    for (int r = 0; r < rounds; r++)
+        for (int hot = 0; hot < 2; hot++) {
+            for (int raw = 0; raw < 2; raw++) {
+                double *o = &v[hot][raw][0][r];
+                *o = run_case_as(hot ? "hot" : "distinct", threads, ops, !hot, 0, raw,
+                                 &v[hot][raw][1][r], &v[hot][raw][2][r]);
+                bad |= *o < 0;
+            }
+            ratio[hot][r] = v[hot][0][0][r] / v[hot][1][0][r];
+        }
+    for (int hot = 0; hot < 2; hot++) {
+        for (int raw = 0; raw < 2; raw++)
+            for (int k = 0; k < 3; k++)
+                qsort(v[hot][raw][k], (size_t)rounds, sizeof(double), cmpd);
+        qsort(ratio[hot], (size_t)rounds, sizeof(double), cmpd);
+        int m = rounds / 2;
+        printf("median of %d: %-8s clients=%-3d m2m %8.0f ops/s p50 %6.2f p99 %6.2f ms |"
+               " baseline %8.0f ops/s p50 %6.2f p99 %6.2f ms | m2m/baseline %.2fx\n",
+               rounds, hot ? "hot" : "distinct", threads, v[hot][0][0][m],
+               v[hot][0][1][m], v[hot][0][2][m], v[hot][1][0][m], v[hot][1][1][m],
+               v[hot][1][2][m], ratio[hot][m]);
+    }
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3 || (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0)) {
-        fprintf(stderr, "usage: contention sqlite|pg TARGET [THREADS [OPS]]\n");
+        fprintf(stderr, "usage: contention sqlite|pg TARGET [THREADS [OPS]]\n"
+                        "       contention pg TARGET THREADS OPS compare [ROUNDS]\n");
         return 2;
     }
     backend = argv[1];
@@ -211,6 +361,20 @@ int main(int argc, char **argv) {
         snprintf(url, sizeof url, "%s", target);
     }
     setup(threads);
+    if (argc > 5 && strcmp(argv[5], "compare") == 0) {
+#ifdef W1_HAVE_PG
+        int rounds = argc > 6 ? atoi(argv[6]) : 3;
+        if (strcmp(backend, "pg") != 0 || rounds < 1 || rounds > MAX_ROUNDS) {
+            fprintf(stderr, "contention: compare needs pg and 1..%d rounds\n",
+                    MAX_ROUNDS);
+            return 2;
+        }
+        return compare(threads, ops, rounds);
+#else
+        fprintf(stderr, "contention: built without libpq\n");
+        return 2;
+#endif
+    }
     double alone = run_case("alone", 1, threads * ops, 0, 0);
     double one = run_case("one", threads, ops, 0, alone);
     double distinct = run_case("distinct", threads, ops, 1, alone);
