@@ -303,6 +303,7 @@ static double run_case(const char *name, int nthreads, int ops, int distinct,
     return run_case_as(name, nthreads, ops, distinct, alone_ops, 0, &p50, &p99);
 }
 
+#ifdef W1_HAVE_PG
 static int cmpd(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -339,6 +340,7 @@ static int compare(int threads, int ops, int rounds) {
     }
     return bad ? 1 : 0;
 }
+#endif
 
 int main(int argc, char **argv) {
     if (argc < 3 || (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0)) {
