@@ -59,12 +59,12 @@ int fd_applies(int kind) {
 
 int fd_code(int kind) {
     extern const char *t_backend;
-    bool pg = strcmp(t_backend, "pg") == 0;
     switch (kind) {
         case FD_BUSY:
             return M2M_BUSY;
         case FD_IOERR:
-            return pg ? M2M_ERROR : M2M_IOERR; /* SQLSTATE 58030 is no m2m code */
+            /* SQLSTATE 58030, MariaDB's error 1030: no m2m code */
+            return strcmp(t_backend, "sqlite") != 0 ? M2M_ERROR : M2M_IOERR;
         default:
             return M2M_CONNECTION;
     }
@@ -273,12 +273,17 @@ void fd_install(m2m_db *db) {
     }
     F.conns[s].db = db;
     F.conns[s].open = db->in_txn;
-    const char *busy = pg ? "DO $$BEGIN RAISE EXCEPTION 'injected fault: could not "
-                            "serialize access' USING ERRCODE = '40001'; END$$"
-                          : "SELECT m2m_fault(5)";
-    const char *ioerr = pg ? "DO $$BEGIN RAISE EXCEPTION 'injected fault: I/O error' "
-                             "USING ERRCODE = '58030'; END$$"
-                           : "SELECT m2m_fault(10)";
+    bool mariadb = strcmp(db->drv->info->name, "mariadb") == 0;
+    const char *busy = mariadb ? "SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, "
+                                 "MESSAGE_TEXT = 'injected fault: deadlock'"
+                       : pg    ? "DO $$BEGIN RAISE EXCEPTION 'injected fault: could not "
+                                 "serialize access' USING ERRCODE = '40001'; END$$"
+                               : "SELECT m2m_fault(5)";
+    const char *ioerr = mariadb ? "SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1030, "
+                                  "MESSAGE_TEXT = 'injected fault: I/O error'"
+                        : pg ? "DO $$BEGIN RAISE EXCEPTION 'injected fault: I/O error' "
+                               "USING ERRCODE = '58030'; END$$"
+                             : "SELECT m2m_fault(10)";
     if (F.real->stmt.prepare(db, busy, &F.conns[s].busy) ||
         F.real->stmt.prepare(db, ioerr, &F.conns[s].ioerr))
         abort();

@@ -283,7 +283,10 @@ const char *fx_schema(void) {
     static char name[128];
     if (strcmp(t_backend, "sqlite") == 0)
         return "main";
-    snprintf(name, sizeof name, "%s", t_rows("SELECT current_schema()"));
+    /* MariaDB's schemas are its databases. */
+    snprintf(name, sizeof name, "%s",
+             t_rows(strcmp(t_backend, "mariadb") == 0 ? "SELECT DATABASE()"
+                                                      : "SELECT current_schema()"));
     return name;
 }
 

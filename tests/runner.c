@@ -6,10 +6,12 @@
  *
  * Nothing passes by not running: a test skipped at run time fails the run,
  * a test that does not apply to a backend declares it (TEST_ONLY in
- * test.h), a pattern that selects no test fails, and the PostgreSQL suite
- * without M2M_TEST_PG fails rather than skipping. */
+ * test.h), a pattern that selects no test fails, and the PostgreSQL and
+ * MariaDB suites without M2M_TEST_PG / M2M_TEST_MARIADB fail rather than
+ * skipping. */
 #include "test.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -46,6 +48,7 @@ static bool t_registry_full;
 const char *t_backend = "sqlite";
 static unsigned t_mask = T_ON_sqlite;
 static const char *t_pg_base;
+static const char *t_my_base; /* mariadb://user:pw@host:port/db */
 static char t_dir[256];
 static char t_cur_url[1024];
 static char t_schema[64];
@@ -109,8 +112,47 @@ m2m_db *t_open(void) {
     return db;
 }
 
+/* The tests' DDL on MariaDB: a TEXT column cannot be a key there without a
+ * prefix length, so the word TEXT outside quotes becomes VARCHAR(255), the
+ * type m2m itself gives text keys on MariaDB. A new string (free it), or
+ * NULL to run script as it is. */
+static char *t_mariadb_ddl(const char *script) {
+    if (strcmp(t_backend, "mariadb") != 0)
+        return NULL;
+    size_t n = 0;
+    for (const char *p = script; (p = strstr(p, "TEXT")); p += 4)
+        n++;
+    if (!n)
+        return NULL;
+    char *out = malloc(strlen(script) + n * 8 + 1), *o = out;
+    if (!out)
+        return NULL;
+    char quote = 0;
+    for (const char *p = script; *p;) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+            *o++ = *p++;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+            *o++ = *p++;
+        } else if (strncmp(p, "TEXT", 4) == 0 &&
+                   (p == script || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+                   !(isalnum((unsigned char)p[4]) || p[4] == '_')) {
+            memcpy(o, "VARCHAR(255)", 12);
+            o += 12;
+            p += 4;
+        } else
+            *o++ = *p++;
+    }
+    *o = '\0';
+    return out;
+}
+
 void t_exec(const char *script) {
-    int rc = m2m_exec(t_cur_db, script);
+    char *ddl = t_mariadb_ddl(script);
+    int rc = m2m_exec(t_cur_db, ddl ? ddl : script);
+    free(ddl);
     if (rc != M2M_OK)
         fail_msg("exec failed (%s): %s\n%s", m2m_errname(rc), m2m_errmsg(t_cur_db),
                  script);
@@ -169,15 +211,22 @@ static void t_names(unsigned seq) {
     snprintf(t_schema, sizeof t_schema, "m2mt_%ld_%u", t_run_pid, seq);
     if (strcmp(t_backend, "sqlite") == 0)
         snprintf(t_cur_url, sizeof t_cur_url, "sqlite:%s/t%u.db", t_dir, seq);
-    else
+    else if (strcmp(t_backend, "mariadb") == 0) {
+        /* The base URL with its database replaced by the test's own. */
+        const char *slash = strrchr(t_my_base, '/');
+        int n = slash ? (int)(slash - t_my_base) : (int)strlen(t_my_base);
+        snprintf(t_cur_url, sizeof t_cur_url, "%.*s/%s", n, t_my_base, t_schema);
+    } else
         snprintf(t_cur_url, sizeof t_cur_url, "%s options='-csearch_path=%s'", t_pg_base,
                  t_schema);
 }
 
+/* Runs sql on the server's base database (PostgreSQL or MariaDB). */
 static int t_pg_admin(const char *sql) {
     m2m_db *admin = NULL;
-    if (m2m_open(t_pg_base, &admin) != M2M_OK) {
-        fprintf(stderr, "cannot open %s: %s\n", t_pg_base, m2m_errmsg(admin));
+    const char *base = strcmp(t_backend, "mariadb") == 0 ? t_my_base : t_pg_base;
+    if (m2m_open(base, &admin) != M2M_OK) {
+        fprintf(stderr, "cannot open the base database: %s\n", m2m_errmsg(admin));
         m2m_close(admin);
         return -1;
     }
@@ -199,6 +248,10 @@ static void t_drop(unsigned seq) {
             snprintf(path, sizeof path, "%s/t%u.db%s", t_dir, seq, sfx[i]);
             unlink(path);
         }
+    } else if (strcmp(t_backend, "mariadb") == 0) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", t_schema);
+        t_pg_admin(sql);
     } else {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", t_schema);
@@ -212,6 +265,13 @@ static int t_setup(void **state) {
     if (strcmp(t_backend, "pg") == 0) {
         char sql[256];
         snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s;",
+                 t_schema, t_schema);
+        if (t_pg_admin(sql) != 0)
+            return -1;
+    } else if (strcmp(t_backend, "mariadb") == 0) {
+        /* A fresh database per test, as PostgreSQL's fresh schema. */
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s; CREATE DATABASE %s",
                  t_schema, t_schema);
         if (t_pg_admin(sql) != 0)
             return -1;
@@ -380,10 +440,22 @@ static int t_run_one(const t_entry *e, const t_opts *o, char *why, size_t whylen
     return res;
 }
 
+/* "sqlite,pg,mariadb" for --list. */
+static const char *t_backends_text(unsigned b) {
+    static char out[32];
+    snprintf(out, sizeof out, "%s%s%s", b & T_ON_sqlite ? "sqlite," : "",
+             b & T_ON_pg ? "pg," : "", b & T_ON_mariadb ? "mariadb," : "");
+    size_t n = strlen(out);
+    if (n)
+        out[n - 1] = '\0';
+    return out;
+}
+
 static void t_usage(FILE *f) {
     fprintf(f,
-            "usage: m2m_tests [--backend sqlite|pg] [options] [name-substring]\n"
-            "  --backend B   run on sqlite (default) or pg (needs M2M_TEST_PG)\n"
+            "usage: m2m_tests [--backend sqlite|pg|mariadb] [options] [name-substring]\n"
+            "  --backend B   run on sqlite (default), pg (needs M2M_TEST_PG) or\n"
+            "                mariadb (needs M2M_TEST_MARIADB)\n"
             "  --list        print the tests (with --backend, those that apply to it)\n"
             "                and the backends they apply to\n"
             "  --exact       the name argument is a whole test name, not a substring\n"
@@ -432,6 +504,8 @@ int main(int argc, char **argv) {
     }
     if (strcmp(t_backend, "pg") == 0)
         t_mask = T_ON_pg;
+    else if (strcmp(t_backend, "mariadb") == 0)
+        t_mask = T_ON_mariadb;
     else if (strcmp(t_backend, "sqlite") == 0)
         t_mask = T_ON_sqlite;
     else {
@@ -457,10 +531,7 @@ int main(int argc, char **argv) {
             (exact ? strcmp(e->name, pattern) != 0 : !strstr(e->name, pattern)))
             continue;
         if (list && (!backend_given || e->backends & t_mask))
-            printf("%-56s %-9s %s\n", e->name,
-                   e->backends == T_ON_ALL      ? "sqlite,pg"
-                   : e->backends == T_ON_sqlite ? "sqlite"
-                                                : "pg",
+            printf("%-56s %-17s %s\n", e->name, t_backends_text(e->backends),
                    t_rel(e->file));
         if (e->backends & t_mask)
             selected++;
@@ -483,6 +554,14 @@ int main(int argc, char **argv) {
         if (!t_pg_base || !*t_pg_base) {
             fprintf(stderr, "m2m_tests: M2M_TEST_PG is not set; `make check` starts a "
                             "server and sets it\n");
+            return 1;
+        }
+    }
+    if (strcmp(t_backend, "mariadb") == 0) {
+        t_my_base = getenv("M2M_TEST_MARIADB");
+        if (!t_my_base || !*t_my_base) {
+            fprintf(stderr, "m2m_tests: M2M_TEST_MARIADB is not set; `make check` starts "
+                            "a server and sets it\n");
             return 1;
         }
     }

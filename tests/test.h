@@ -22,15 +22,16 @@ typedef void (*t_fn)(void **state);
  * where it is registered, so the exceptions are explicit and reviewable
  * (grep TEST_ONLY); the runner lists the others as not applicable. A test
  * that skips at run time instead fails the run. */
-#define T_ON_sqlite 1u
-#define T_ON_pg     2u
-#define T_ON_ALL    (T_ON_sqlite | T_ON_pg)
+#define T_ON_sqlite  1u
+#define T_ON_pg      2u
+#define T_ON_mariadb 4u
+#define T_ON_ALL     (T_ON_sqlite | T_ON_pg | T_ON_mariadb)
 void t_register(const char *name, t_fn fn, const char *file, unsigned backends);
 
 /* TEST(name) { ... } defines and registers a test run on every backend. */
 #define TEST(name) T_DEFINE(name, T_ON_ALL)
 /* TEST_ONLY(pg, name) { ... }: a test that applies to one backend only
- * (sqlite or pg); say why in its comment. */
+ * (sqlite, pg or mariadb); say why in its comment. */
 #define TEST_ONLY(backend, name) T_DEFINE(name, T_ON_##backend)
 
 #define T_DEFINE(name, backends)                                                         \
@@ -54,7 +55,7 @@ void t_skip_at(const char *file, int line, const char *fmt, ...)
 #undef skip
 #define skip() t_skip_at(__FILE__, __LINE__, "skip() without a reason")
 
-/* "sqlite" or "pg". */
+/* "sqlite", "pg" or "mariadb". */
 extern const char *t_backend;
 /* The current test's connection, opened on a fresh, empty database. */
 m2m_db *t_db(void);

@@ -187,7 +187,12 @@ TEST(attach_duplicate_safe_by_unique_index_shape) {
         {"CREATE UNIQUE INDEX ix ON piv(role_id, user_id)", NULL, 0}, /* schema.piv */
     };
     static const char *const cols[] = {"note", NULL};
+    /* MariaDB keeps NOT EXISTS whatever the index (no insert skip that
+     * leaves errors alone), and has no partial indexes. */
+    bool mariadb = strcmp(t_backend, "mariadb") == 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (mariadb && strstr(cases[i].index, " WHERE "))
+            continue;
         t_exec("DROP TABLE IF EXISTS piv; DROP TABLE IF EXISTS users;"
                " DROP TABLE IF EXISTS roles;"
                "CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
@@ -216,7 +221,7 @@ TEST(attach_duplicate_safe_by_unique_index_shape) {
         m2m_changes_free(ch);
         assert_string_equal(t_rows("SELECT user_id, role_id FROM piv ORDER BY 1, 2"),
                             "1|1,1|2,1|3");
-        if (not_exists != cases[i].not_exists)
+        if (not_exists != (mariadb ? 1 : cases[i].not_exists))
             fail_msg("case %zu (%s on %s): NOT EXISTS %d", i, cases[i].index, pivot,
                      not_exists);
         for (int round = 0; round < 2; round++) {
@@ -240,25 +245,27 @@ TEST(attach_duplicate_safe_by_unique_index_shape) {
 /* Inside a caller's transaction PostgreSQL is not asked about the index
  * (a failing catalog query would abort that transaction): the insert keeps
  * NOT EXISTS, the transaction's work commits whole, and a later insert of
- * another column set asks. SQLite asks at once. */
+ * another column set asks. SQLite asks at once. MariaDB has no insert skip
+ * that leaves errors alone (INSERT IGNORE hides them): NOT EXISTS always. */
 TEST(attach_in_transaction_keeps_not_exists_until_asked) {
     fx_users_roles();
     m2m_relation *rel = fx_rel_roles();
     bool pg = strcmp(t_backend, "pg") == 0;
+    bool always = strcmp(t_backend, "mariadb") == 0;
     int not_exists = -1;
     m2m_trace(t_db(), insert_trace, &not_exists);
     T_OK(m2m_begin(t_db()));
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL, NULL));
     T_OK(m2m_attach(rel, M2M_INT(2), FX_ITEMS(IT(2)), NULL, NULL));
     T_OK(m2m_commit(t_db()));
-    assert_int_equal(not_exists, pg ? 1 : 0);
+    assert_int_equal(not_exists, pg || always ? 1 : 0);
     m2m_changes *ch = NULL;
     T_OK(m2m_attach(
         rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)),
         &(m2m_opts){.pivot = (const m2m_col[]){COLT("granted_by", "x")}, .npivot = 1},
         &ch));
     m2m_trace(t_db(), NULL, NULL);
-    assert_int_equal(not_exists, 0);
+    assert_int_equal(not_exists, always ? 1 : 0);
     assert_string_equal(FX_ATT(ch), "3");
     m2m_changes_free(ch);
     assert_string_equal(t_rows("SELECT user_id, role_id, granted_by FROM role_user"

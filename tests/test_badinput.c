@@ -160,8 +160,10 @@ TEST(bad_error_names) {
     assert_string_not_equal(m2m_errname(4242), "M2M_OK");
     assert_string_equal(m2m_libversion(), M2M_VERSION);
     assert_int_equal(m2m_libversion_number(), M2M_VERSION_NUMBER);
-    assert_string_equal(m2m_backend(t_db()),
-                        strcmp(t_backend, "pg") == 0 ? "postgresql" : "sqlite");
+    assert_string_equal(m2m_backend(t_db()), strcmp(t_backend, "pg") == 0 ? "postgresql"
+                                             : strcmp(t_backend, "mariadb") == 0
+                                                 ? "mariadb"
+                                                 : "sqlite");
 }
 
 static int msg_has(const char *msg, const char *needle) {

@@ -835,6 +835,12 @@ static const char *index_names(const char *table) {
                  "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '%s'"
                  " AND sql IS NOT NULL ORDER BY name",
                  table);
+    else if (strcmp(m2m_backend(t_db()), "mariadb") == 0)
+        snprintf(sql, sizeof sql,
+                 "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS"
+                 " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s'"
+                 " AND INDEX_NAME <> 'PRIMARY' ORDER BY 1",
+                 table);
     else
         snprintf(
             sql, sizeof sql,

@@ -60,8 +60,10 @@ TEST(errors_db_calls_set_their_message) {
                                   .related_pivot_key = "role_id"};
     CUR(db, M2M_INVALID, m2m_relation_open(db, &bad, &rel));
     assert_null(rel);
-    int sq = !strcmp(t_backend, "sqlite");
-    CUR(db, sq ? M2M_NOTSUP : M2M_INVALID, m2m_auth_jwt(db, NULL, NULL));
+    /* Without row-level security (SQLite, MariaDB) JWT sessions are refused
+     * before the arguments are looked at. */
+    int no_rls = strcmp(t_backend, "pg") != 0;
+    CUR(db, no_rls ? M2M_NOTSUP : M2M_INVALID, m2m_auth_jwt(db, NULL, NULL));
 }
 
 TEST(errors_relation_calls_set_their_message) {
@@ -87,7 +89,7 @@ TEST(errors_relation_calls_set_their_message) {
     CUR(db, M2M_MISUSE, m2m_update_pivot(rel, M2M_INT(1), one_id, 1, NULL, 1, &ch));
     CUR(db, M2M_MISUSE, m2m_version(rel, M2M_INT(1), NULL));
     CUR(db, M2M_TYPE, m2m_version(rel, M2M_TEXT("x"), v));
-    CUR(db, strcmp(t_backend, "sqlite") ? M2M_INVALID : M2M_NOTSUP,
+    CUR(db, strcmp(t_backend, "pg") == 0 ? M2M_INVALID : M2M_NOTSUP,
         m2m_rls_install(rel, NULL));
     assert_null(ch);
     assert_null(inv);

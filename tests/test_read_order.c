@@ -12,7 +12,9 @@
 
 /* A case-insensitive collation on either backend. */
 static const char *ci(void) {
-    return strcmp(t_backend, "sqlite") == 0 ? "COLLATE NOCASE" : "COLLATE \"und-x-icu\"";
+    return strcmp(t_backend, "sqlite") == 0    ? "COLLATE NOCASE"
+           : strcmp(t_backend, "mariadb") == 0 ? "COLLATE utf8mb4_uca1400_as_cs"
+                                               : "COLLATE \"und-x-icu\"";
 }
 
 static m2m_relation *seeded_ci(void) {
@@ -199,8 +201,8 @@ TEST(read_two_query_one_transaction) {
     m2m_relation *rel = seeded_ci();
     /* Alone: its own read transaction around both SELECTs. */
     const char *tr = two_query_trace(rel, M2M_INT(1));
-    if (strncmp(tr, "BEGIN", 5) != 0 || !strstr(tr, "COMMIT;") ||
-        strstr(strstr(tr, "COMMIT;") + 7, "SELECT"))
+    if ((strncmp(tr, "BEGIN", 5) != 0 && strncmp(tr, "START TRANSA", 12) != 0) ||
+        !strstr(tr, "COMMIT;") || strstr(strstr(tr, "COMMIT;") + 7, "SELECT"))
         fail_msg("two-query read outside a transaction: %s", tr);
     int selects = 0;
     for (const char *p = tr; (p = strstr(p, "SELECT")); p++)

@@ -17,6 +17,14 @@ extern const m2m__driver m2m__pg_driver;
 #define M2M__PG_DRIVER NULL
 #endif
 
+extern const m2m__backend m2m__mariadb_backend;
+#ifdef M2M_HAVE_MARIADB
+extern const m2m__driver m2m__mariadb_driver;
+#define M2M__MARIADB_DRIVER (&m2m__mariadb_driver)
+#else
+#define M2M__MARIADB_DRIVER NULL
+#endif
+
 /* In the order URLs are matched and messages list them; drv NULL: known,
  * but not built in. */
 static const struct {
@@ -25,6 +33,7 @@ static const struct {
 } backends[] = {
     {&m2m__sqlite_backend, &m2m__sqlite_driver},
     {&m2m__pg_backend, M2M__PG_DRIVER},
+    {&m2m__mariadb_backend, M2M__MARIADB_DRIVER},
 };
 enum { NBACKENDS = sizeof backends / sizeof backends[0] };
 

@@ -129,12 +129,15 @@ run 0 --list st_pg_only
 has '^st_pg_only +pg +tests/runner/selftest.c$'
 run 0 --backend sqlite --list st_
 hasnt 'st_pg_only'
-has '^st_pass +sqlite,pg '
+has '^st_pass +sqlite,pg,mariadb '
 
 # PostgreSQL without a server fails, it does not skip.
 envs=M2M_TEST_PG=
 run 1 --backend pg st_pg_only
 has 'M2M_TEST_PG is not set'
+envs=M2M_TEST_MARIADB=
+run 1 --backend mariadb st_pass
+has 'M2M_TEST_MARIADB is not set'
 envs=
 
 # Bad usage.

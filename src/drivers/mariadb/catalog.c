@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* The MariaDB driver's catalog probe: the columns of a relation's tables
+ * from information_schema, in one round trip. */
+#include "drivers/mariadb/mariadb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Table names are validated identifiers (letters, digits, '_', one '.'),
+ * so they go into the query as literals; an unqualified one is in the
+ * connection's database, as the SQL resolves it. */
+int m2m__my_columns(m2m_db *db, const char *const *tables, size_t n,
+                    void (*on_col)(void *arg, size_t t, const char *name, char kind),
+                    void *arg) {
+    if (db->cursor_busy)
+        return M2M__LATER;
+    int rc = m2m__my_check_usable(db);
+    if (rc)
+        return rc;
+    m2m__buf q = {0};
+    m2m__buf_add(&q, "SELECT t.n, c.COLUMN_NAME, CASE WHEN c.DATA_TYPE IN ('tinyint', "
+                     "'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', "
+                     "'double') THEN 'i' WHEN c.DATA_TYPE IN ('char', 'varchar', "
+                     "'tinytext', 'text', 'mediumtext', 'longtext') THEN 't' ELSE '?' END"
+                     " FROM (");
+    for (size_t i = 0; i < n; i++) {
+        const char *dot = strchr(tables[i], '.');
+        if (dot)
+            m2m__buf_addf(&q, "%sSELECT %zu AS n, '%.*s' AS s, '%s' AS name",
+                          i ? " UNION ALL " : "", i, (int)(dot - tables[i]), tables[i],
+                          dot + 1);
+        else
+            m2m__buf_addf(&q, "%sSELECT %zu AS n, DATABASE() AS s, '%s' AS name",
+                          i ? " UNION ALL " : "", i, tables[i]);
+    }
+    m2m__buf_add(&q,
+                 ") AS t JOIN information_schema.TABLES AS b ON b.TABLE_SCHEMA = t.s"
+                 " AND b.TABLE_NAME = t.name LEFT JOIN information_schema.COLUMNS AS c"
+                 " ON c.TABLE_SCHEMA = b.TABLE_SCHEMA AND c.TABLE_NAME = b.TABLE_NAME"
+                 " ORDER BY t.n, c.ORDINAL_POSITION");
+    if (q.oom) {
+        m2m__buf_free(&q);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory describing tables");
+    }
+    MYSQL *my = conn(db)->my;
+    m2m__note_exec(db, q.p);
+    db->stats.round_trips++;
+    MYSQL_RES *res = NULL;
+    if (mysql_real_query(my, q.p, (unsigned long)q.len) ||
+        !(res = mysql_store_result(my))) {
+        rc = m2m__my_fail(db, NULL);
+    } else {
+        MYSQL_ROW row;
+        while ((row = mysql_fetch_row(res))) {
+            size_t t = (size_t)strtoul(row[0], NULL, 10);
+            if (t >= n)
+                continue;
+            on_col(arg, t, NULL, 0);
+            if (row[1])
+                on_col(arg, t, row[1], row[2] ? row[2][0] : '?');
+        }
+        mysql_free_result(res);
+    }
+    m2m__buf_free(&q);
+    return rc;
+}

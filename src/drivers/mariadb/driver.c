@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* The MariaDB driver (MariaDB Connector/C): its dialect and its vtable.
+ * The files beside it connect (conn.c), run statements (exec.c), read
+ * results (cursor.c) and probe the catalog (catalog.c). The session runs
+ * with ANSI_QUOTES (conn.c), so the core's double-quoted identifiers are
+ * identifiers; its $n placeholders become ? (exec.c). */
+#include "drivers/mariadb/mariadb.h"
+
+/* Arrays and rows travel as one JSON parameter, read by JSON_TABLE
+ * (MariaDB >= 10.6). */
+static const char *id_type(m2m_type type) {
+    return type == M2M_TTEXT ? "VARCHAR(255)" : "BIGINT";
+}
+
+static void my_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias) {
+    m2m__buf_addf(b, "JSON_TABLE($%d, '$[*]' COLUMNS (\"value\" %s PATH '$')) AS %s",
+                  param, id_type(type), alias);
+}
+
+/* A single-table DELETE or UPDATE runs an IN subquery per row (no
+ * semi-join there before MariaDB 11.1): over JSON_TABLE that parses the ids
+ * again for every row. A derived table is materialized once, with an index
+ * the subquery looks each row up in (index_subquery). Ids are never NULL. */
+static void my_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, int form) {
+    m2m__buf_addf(b,
+                  "%s %sIN (SELECT \"value\" FROM (SELECT DISTINCT \"value\" FROM "
+                  "JSON_TABLE($%d, '$[*]' COLUMNS (\"value\" %s PATH '$')) AS \"m2m-j\")"
+                  " AS \"m2m-i\")",
+                  expr, form == M2M__NOT_IN ? "NOT " : "", param, id_type(type));
+}
+
+/* Each key read as text; the server converts it to the column's type where
+ * it is stored or compared. */
+static void column(m2m__buf *b, const char *col) {
+    m2m__buf_addf(b, "\"%s\" LONGTEXT PATH '$.%s'", col, col);
+}
+
+static void my_input_rows(m2m__buf *b, const char *table, int param,
+                          const char *const *cols, size_t ncols) {
+    (void)table;
+    m2m__buf_addf(b, "JSON_TABLE($%d, '$[*]' COLUMNS (", param);
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            m2m__buf_add(b, ", ");
+        column(b, cols[i]);
+    }
+    m2m__buf_add(b, "))");
+}
+
+static void my_input_rows_has(m2m__buf *b, const char *table, int param,
+                              const char *const *cols, size_t ncols, size_t from) {
+    (void)table;
+    m2m__buf_addf(b, "JSON_TABLE($%d, '$[*]' COLUMNS (", param);
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            m2m__buf_add(b, ", ");
+        column(b, cols[i]);
+        if (i >= from)
+            m2m__buf_addf(b, ", \"m2m-has%zu\" INT EXISTS PATH '$.%s'", i, cols[i]);
+    }
+    m2m__buf_add(b, "))");
+}
+
+/* Pairs present are skipped by the NOT EXISTS under the parent's lock (no
+ * pair_unique): INSERT IGNORE would also turn foreign-key and type errors
+ * into warnings, and ON DUPLICATE KEY UPDATE would return the rows it
+ * left alone. A pair a writer outside m2m inserted meanwhile is an error
+ * (M2M_EXISTS). */
+static void my_insert_skip(m2m__buf *b, const char *key) {
+    (void)b;
+    (void)key;
+}
+
+/* <=> is MariaDB's NULL-safe equality. */
+static void my_distinct(m2m__buf *b, const char *a, const char *c, bool not_distinct) {
+    m2m__buf_addf(b, not_distinct ? "%s <=> %s" : "NOT (%s <=> %s)", a, c);
+}
+
+/* MariaDB sorts NULLs first ascending and last descending by itself. */
+static void my_order_dir(m2m__buf *b, bool desc) {
+    m2m__buf_add(b, desc ? " DESC" : " ASC");
+}
+
+extern const m2m__backend m2m__mariadb_backend;
+
+const m2m__driver m2m__mariadb_driver = {
+    .version = M2M__DRIVER_VERSION,
+    .info = &m2m__mariadb_backend,
+    .conn =
+        {
+            .open = m2m__my_open,
+            .close = m2m__my_close,
+            .reconnect = m2m__my_reconnect,
+        },
+    .stmt =
+        {
+            .prepare = m2m__my_prepare,
+            .finalize = m2m__my_finalize,
+            .run = m2m__my_run,
+            .cursor_open = m2m__my_cursor_open,
+            .cursor_next = m2m__my_cursor_next,
+            .cursor_ncols = m2m__my_cursor_ncols,
+            .cursor_name = m2m__my_cursor_name,
+            .cursor_value = m2m__my_cursor_value,
+            .cursor_close = m2m__my_cursor_close,
+            .exec_script = m2m__my_exec_script,
+        },
+    .dialect =
+        {
+            .begin_sql = "START TRANSACTION",
+            .read_begin_sql = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+            /* The parent's row of m2m_lock (conn.c), written: writers of one
+             * parent queue on it on one server and conflict in Galera's
+             * certification (GET_LOCK is not replicated). Writers keyed by
+             * the other column read all the pivot's rows of m2m_lock in
+             * share mode (INSERT ... SELECT does, with the gaps between
+             * them) and write its row ''. */
+            .lock_sql = "INSERT INTO m2m_lock (pivot, parent, n) VALUES ($1, $2, 1)"
+                        " ON DUPLICATE KEY UPDATE n = n + 1",
+            .lock_all_sql = "INSERT INTO m2m_lock (pivot, parent, n) SELECT $1, '', "
+                            "count(*) FROM m2m_lock AS s WHERE s.pivot = $1"
+                            " ON DUPLICATE KEY UPDATE n = m2m_lock.n + 1",
+            .ids_from = my_ids_from,
+            .ids_in = my_ids_in,
+            .input_rows = my_input_rows,
+            .input_rows_has = my_input_rows_has,
+            .insert_skip = my_insert_skip,
+            .returning = m2m__std_returning,
+            .distinct = my_distinct,
+            .order_dir = my_order_dir,
+            .now_sql = "CURRENT_TIMESTAMP(6)",
+            .int_key_type = "BIGINT",
+            .text_type = "VARCHAR(255)",
+            .timestamp_type = "DATETIME(6)",
+            .columns = m2m__my_columns,
+        },
+};
