@@ -54,7 +54,14 @@ static bool hit(void) {
 
 int fd_applies(int kind) {
     extern const char *t_backend;
-    return kind == FD_BUSY || kind == FD_IOERR || strcmp(t_backend, "pg") == 0;
+    return kind == FD_BUSY || kind == FD_IOERR || strcmp(t_backend, "sqlite") != 0;
+}
+
+/* The statement that ends the connection's own session on the server. */
+static const char *kill_sql(m2m_db *db) {
+    return strcmp(db->drv->info->name, "mariadb") == 0
+               ? "KILL CONNECTION_ID()"
+               : "SELECT pg_terminate_backend(pg_backend_pid())";
 }
 
 int fd_code(int kind) {
@@ -114,7 +121,7 @@ static int fd_reconnect(m2m_db *db) {
     if (F.armed && F.persistent && F.fired && F.kind != FD_BUSY && F.kind != FD_IOERR)
         return m2m__set_error(
             db, M2M_CONNECTION,
-            "cannot reconnect to PostgreSQL: injected persistent fault");
+            "cannot reconnect to the server: injected persistent fault");
     return F.real->conn.reconnect(db);
 }
 
@@ -164,11 +171,12 @@ static int lose_after(m2m_db *db, m2m__step *steps, size_t n, bool drop_rows) {
     free(copy);
     if (rc != M2M_OK)
         return rc;
-    F.real->stmt.exec_script(db, "SELECT pg_terminate_backend(pg_backend_pid())");
+    F.real->stmt.exec_script(db, kill_sql(db));
     db->lost_early = false; /* as if the answer had been lost on the way */
     return m2m__set_error(db, M2M_CONNECTION,
-                          "connection to the PostgreSQL server lost: injected after "
-                          "the commit was sent; call m2m_reconnect()");
+                          "connection to the %s server lost: injected after the commit "
+                          "was sent; call m2m_reconnect()",
+                          db->drv->info->label);
 }
 
 static int fd_run(m2m_db *db, m2m__step *steps, size_t n) {
@@ -287,8 +295,7 @@ void fd_install(m2m_db *db) {
     if (F.real->stmt.prepare(db, busy, &F.conns[s].busy) ||
         F.real->stmt.prepare(db, ioerr, &F.conns[s].ioerr))
         abort();
-    if (pg && F.real->stmt.prepare(db, "SELECT pg_terminate_backend(pg_backend_pid())",
-                                   &F.conns[s].kill))
+    if (pg && F.real->stmt.prepare(db, kill_sql(db), &F.conns[s].kill))
         abort();
     cursor_db = db;
     db->drv = &F.wrap;

@@ -20,7 +20,7 @@ typedef void (*t_fn)(void **state);
 
 /* The backends a test runs on. A test that cannot apply to a backend says so
  * where it is registered, so the exceptions are explicit and reviewable
- * (grep TEST_ONLY); the runner lists the others as not applicable. A test
+ * (grep TEST_ONLY, TEST_EXCEPT); the runner lists the others as not applicable. A test
  * that skips at run time instead fails the run. */
 #define T_ON_sqlite  1u
 #define T_ON_pg      2u
@@ -33,6 +33,9 @@ void t_register(const char *name, t_fn fn, const char *file, unsigned backends);
 /* TEST_ONLY(pg, name) { ... }: a test that applies to one backend only
  * (sqlite, pg or mariadb); say why in its comment. */
 #define TEST_ONLY(backend, name) T_DEFINE(name, T_ON_##backend)
+/* TEST_EXCEPT(mariadb, name) { ... }: a test that applies to every backend
+ * but one; say why in its comment. */
+#define TEST_EXCEPT(backend, name) T_DEFINE(name, T_ON_ALL & ~T_ON_##backend)
 
 #define T_DEFINE(name, backends)                                                         \
     static void name(void);                                                              \
@@ -76,6 +79,14 @@ const char *t_rows(const char *sql);
         int t_rc_ = (call);                                                              \
         if (t_rc_ != M2M_OK)                                                             \
             fail_msg("%s -> %s: %s", #call, m2m_errname(t_rc_), m2m_errmsg(t_db()));     \
+    } while (0)
+
+/* T_OK for a call on another connection than t_db(): its message. */
+#define T_DB_OK(db, call)                                                                \
+    do {                                                                                 \
+        int t_rc_ = (call);                                                              \
+        if (t_rc_ != M2M_OK)                                                             \
+            fail_msg("%s -> %s: %s", #call, m2m_errname(t_rc_), m2m_errmsg(db));         \
     } while (0)
 
 #endif

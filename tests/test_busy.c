@@ -203,7 +203,9 @@ TEST(lock_every_write_waits_for_a_write_on_the_same_parent) {
 }
 
 /* The canonical side locks per parent: writers on different parents do
- * not wait for each other (PostgreSQL; SQLite has one writer at a time). */
+ * not wait for each other (PostgreSQL; SQLite has one writer at a time;
+ * on MariaDB the gap locks of REPEATABLE READ may make a writer wait for
+ * one of a neighbouring parent, docs/backends.md). */
 TEST_ONLY(pg, lock_distinct_parents_of_the_canonical_side_run_concurrently) {
     bz_schema(true);
     m2m_db *hold_db = t_open(), *call_db = t_open();
@@ -342,6 +344,132 @@ TEST_ONLY(pg, busy_deadlock_is_retried) {
     m2m_relation_close(call);
     m2m_close(hold_db);
     m2m_close(call_db);
+}
+
+/* MariaDB: as on PostgreSQL, the attach holds parent 1's lock row and
+ * waits for the parent row, which the other transaction holds FOR UPDATE
+ * while it waits for that lock row: a deadlock (1213). InnoDB rolls back
+ * the transaction that wrote less, here the attach (the other one wrote 200
+ * rows first); its retry waits for the other transaction and succeeds. */
+TEST_ONLY(mariadb, busy_deadlock_is_retried_mariadb) {
+    bz_schema(true);
+    t_exec("CREATE TABLE bz_heavy(id BIGINT PRIMARY KEY)");
+    m2m_db *hold_db = t_open(), *call_db = t_open();
+    m2m_relation *hold = NULL, *call = NULL;
+    T_OK(m2m_relation_open(hold_db, &bz_def, &hold));
+    T_OK(m2m_relation_open(call_db, &bz_def, &call));
+    T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
+    T_OK(m2m_begin(hold_db));
+    T_OK(m2m_sql(hold_db, "INSERT INTO bz_heavy SELECT seq FROM seq_1_to_200", NULL, 0,
+                 NULL));
+    T_OK(m2m_sql(hold_db, "SELECT id FROM bz_a WHERE id = 1 FOR UPDATE", NULL, 0, NULL));
+    bz_attach a;
+    bz_race(hold_db, hold, call, 2, bz_attach_one, &a);
+    assert_int_equal(a.nattached, 1);
+    assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
+                        "1|1,1|2,3|3");
+    assert_int_equal(fx_count("bz_heavy"), 200);
+    m2m_relation_close(hold);
+    m2m_relation_close(call);
+    m2m_close(hold_db);
+    m2m_close(call_db);
+}
+
+/* Holds parent 1's lock past the attach's lock wait timeout. */
+static void bz_hold_1500_ms(m2m_relation *hold) {
+    (void)hold;
+    bz_sleep_ms(1500);
+}
+
+/* MariaDB: a lock wait timeout (1205) rolls back the statement; the
+ * operation is retried (from BEGIN) until the lock is free. */
+TEST_ONLY(mariadb, busy_lock_wait_timeout_is_retried) {
+    bz_schema(true);
+    m2m_db *hold_db = t_open(), *call_db = t_open();
+    T_OK(m2m_exec(call_db, "SET SESSION innodb_lock_wait_timeout = 1"));
+    m2m_relation *hold = NULL, *call = NULL;
+    T_OK(m2m_relation_open(hold_db, &bz_def, &hold));
+    T_OK(m2m_relation_open(call_db, &bz_def, &call));
+    T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
+    T_OK(m2m_begin(hold_db));
+    T_OK(m2m_attach(hold, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+    bz_attach a;
+    bz_race(hold_db, hold, call, 2, bz_hold_1500_ms, &a);
+    assert_int_equal(a.nattached, 1);
+    assert_true(a.took > 1.0);
+    assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
+                        "1|1,1|2,3|3");
+    m2m_relation_close(hold);
+    m2m_relation_close(call);
+    m2m_close(hold_db);
+    m2m_close(call_db);
+}
+
+typedef struct bz_txn_attach {
+    m2m_relation *rel;
+    int rc;
+    char msg[256];
+} bz_txn_attach;
+
+static void *bz_txn_attach_thread(void *arg) {
+    bz_txn_attach *a = arg;
+    a->rc = m2m_attach(a->rel, M2M_INT(2), FX_ITEMS(IT(1)), NULL, NULL);
+    snprintf(a->msg, sizeof a->msg, "%s", m2m_errmsg(m2m_relation_db(a->rel)));
+    return NULL;
+}
+
+/* MariaDB: a deadlock between two callers' transactions. The server rolls
+ * back one of them whole (not only the operation's savepoint): its
+ * operation fails with M2M_BUSY saying so, and so does its commit, which
+ * leaves nothing of it; the other one commits all of its work. Rows (1, 3)
+ * and (2, 3) and both lock rows exist first, so that the transactions'
+ * gap locks do not meet. */
+TEST_ONLY(mariadb, busy_deadlock_in_a_caller_transaction_fails_it_whole) {
+    bz_schema(true);
+    m2m_db *dba = t_open(), *dbb = t_open();
+    m2m_relation *ra = NULL, *rb = NULL;
+    T_OK(m2m_relation_open(dba, &bz_def, &ra));
+    T_OK(m2m_relation_open(dbb, &bz_def, &rb));
+    T_OK(m2m_attach(ra, M2M_INT(1), FX_ITEMS(IT(3)), NULL, NULL));
+    T_OK(m2m_attach(rb, M2M_INT(2), FX_ITEMS(IT(3)), NULL, NULL));
+    T_OK(m2m_begin(dba));
+    T_OK(m2m_begin(dbb));
+    T_OK(m2m_attach(ra, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+    T_OK(m2m_attach(rb, M2M_INT(2), FX_ITEMS(IT(2)), NULL, NULL));
+    /* a waits for parent 2, then b for parent 1. */
+    bz_txn_attach ta = {.rel = ra};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, bz_txn_attach_thread, &ta), 0);
+    bz_sleep_ms(300);
+    int rcb = m2m_attach(rb, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL);
+    char msgb[256];
+    snprintf(msgb, sizeof msgb, "%s", m2m_errmsg(dbb));
+    if (rcb == M2M_OK) /* a's wait ends only once b commits */
+        T_OK(m2m_commit(dbb));
+    pthread_join(th, NULL);
+    if ((ta.rc == M2M_OK) == (rcb == M2M_OK))
+        fail_msg("a: %s (%s), b: %s (%s)", m2m_errname(ta.rc), ta.msg, m2m_errname(rcb),
+                 msgb);
+    const char *msg = ta.rc == M2M_OK ? msgb : ta.msg;
+    m2m_db *lost = ta.rc == M2M_OK ? dbb : dba, *won = ta.rc == M2M_OK ? dba : dbb;
+    assert_int_equal(ta.rc == M2M_OK ? rcb : ta.rc, M2M_BUSY);
+    assert_non_null(strstr(msg, "whole transaction"));
+    assert_int_equal(m2m_commit(lost), M2M_BUSY);
+    assert_non_null(strstr(m2m_errmsg(lost), "rolled back"));
+    if (won == dba)
+        T_OK(m2m_commit(dba));
+    assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
+                        won == dba ? "1|1,1|3,2|1,2|3" : "1|2,1|3,2|2,2|3");
+    /* Both handles go on. */
+    T_OK(m2m_attach(ra, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL));
+    T_OK(m2m_attach(rb, M2M_INT(3), FX_ITEMS(IT(1)), NULL, NULL));
+    assert_string_equal(
+        t_rows("SELECT a_id, b_id FROM bz_pivot WHERE a_id = 3 ORDER BY 1, 2"),
+        "3|1,3|3");
+    m2m_relation_close(ra);
+    m2m_relation_close(rb);
+    m2m_close(dba);
+    m2m_close(dbb);
 }
 
 /* SQLite in shared-cache mode: a writer finds the table locked by another

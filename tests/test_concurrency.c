@@ -438,7 +438,7 @@ static void cc_run(const cc_pivot *p) {
                            .ops = calloc((size_t)rounds, sizeof(cc_op))};
         assert_non_null(w[t].ops);
         m2m_relation *rel = NULL;
-        T_OK(m2m_relation_open(w[t].db, &def, &rel));
+        T_DB_OK(w[t].db, m2m_relation_open(w[t].db, &def, &rel));
         if (t >= NCANON) {
             T_OK(m2m_relation_inverse(rel, &w[t].rel));
             m2m_relation_close(rel);

@@ -422,6 +422,89 @@ static m2m_relation *open_created(int timestamps, const char *pivot_id) {
                                        .pivot_id = pivot_id});
 }
 
+/* Keys of a narrower type than BIGINT, and text keys of another width:
+ * the pivot's key columns fit them (MariaDB's foreign keys need the very
+ * type and collation), and the foreign keys still hold. */
+TEST(define_create_pivot_narrow_and_text_keys) {
+    t_exec("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);"
+           "CREATE TABLE tags(code VARCHAR(40) PRIMARY KEY);"
+           "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');"
+           "INSERT INTO tags VALUES ('red'), ('blue')");
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                                    .related_table = "tags",
+                                                    .related_key = "code",
+                                                    .related_key_type = M2M_TTEXT,
+                                                    .pivot_table = "user_tags",
+                                                    .foreign_pivot_key = "user_id",
+                                                    .related_pivot_key = "tag"});
+    T_OK(m2m_relation_create_pivot(rel));
+    m2m_changes *ch = NULL;
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITT("red"), ITT("blue")), NULL, &ch));
+    assert_int_equal(ch->nattached, 2);
+    m2m_changes_free(ch);
+    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_INT(2), FX_ITEMS(ITT("green")), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "green"));
+    T_RC(M2M_CONSTRAINT, m2m_attach(rel, M2M_INT(9), FX_ITEMS(ITT("red")), NULL, NULL));
+    assert_string_equal(t_rows("SELECT user_id, tag FROM user_tags ORDER BY 1, 2"),
+                        "1|blue,1|red");
+    m2m_relation_close(rel);
+}
+
+/* A text parent key of 600 characters: MariaDB's lock row keeps its hash,
+ * so it fits like any other. */
+TEST(define_long_text_parent_key) {
+    char key[601];
+    memset(key, 'k', 600);
+    key[600] = '\0';
+    t_exec("CREATE TABLE docs(id VARCHAR(700) PRIMARY KEY);"
+           "CREATE TABLE tags(id BIGINT PRIMARY KEY);"
+           "INSERT INTO tags VALUES (1), (2);"
+           "CREATE TABLE doc_tags(doc_id VARCHAR(700) NOT NULL REFERENCES docs(id),"
+           " tag_id BIGINT NOT NULL REFERENCES tags(id), PRIMARY KEY(doc_id, tag_id))");
+    m2m_value p = M2M_TEXT(key);
+    T_OK(m2m_sql(t_db(), "INSERT INTO docs VALUES ($1)", &p, 1, NULL));
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "docs",
+                                                    .related_table = "tags",
+                                                    .pivot_table = "doc_tags",
+                                                    .foreign_pivot_key = "doc_id",
+                                                    .related_pivot_key = "tag_id",
+                                                    .parent_key_type = M2M_TTEXT});
+    m2m_changes *ch = NULL;
+    T_OK(m2m_sync(rel, p, FX_ITEMS(IT(1), IT(2)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "1,2");
+    m2m_changes_free(ch);
+    T_OK(m2m_toggle(rel, p, FX_ITEMS(IT(2)), NULL, NULL));
+    assert_string_equal(t_rows("SELECT LENGTH(doc_id), tag_id FROM doc_tags"), "600|1");
+    m2m_relation_close(rel);
+}
+
+/* MariaDB: JSON_TABLE would cut a text id longer than its column (768
+ * characters, the longest key an index holds) without an error, so such an
+ * id is refused before anything is sent. */
+TEST_ONLY(mariadb, define_text_id_longer_than_a_key_refused) {
+    char id[801];
+    memset(id, 'x', 800);
+    id[800] = '\0';
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY);"
+           "CREATE TABLE tags(id VARCHAR(255) PRIMARY KEY);"
+           "INSERT INTO users VALUES (1); INSERT INTO tags VALUES ('a');"
+           "CREATE TABLE user_tags(user_id BIGINT NOT NULL REFERENCES users(id),"
+           " tag_id VARCHAR(255) NOT NULL REFERENCES tags(id),"
+           " PRIMARY KEY(user_id, tag_id))");
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
+                                                    .related_table = "tags",
+                                                    .pivot_table = "user_tags",
+                                                    .foreign_pivot_key = "user_id",
+                                                    .related_pivot_key = "tag_id",
+                                                    .related_key_type = M2M_TTEXT});
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(ITT("a")), NULL, NULL));
+    T_RC(M2M_INVALID,
+         m2m_detach(rel, M2M_INT(1), FX_VALS(M2M_TEXT("a"), M2M_TEXT(id)), NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "longer than 768 characters"));
+    assert_string_equal(t_rows("SELECT user_id, tag_id FROM user_tags"), "1|a");
+    m2m_relation_close(rel);
+}
+
 TEST(define_create_pivot_usable) {
     t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
            "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"

@@ -139,7 +139,7 @@ static void oom_op(const fault_op *op, int persistent, int warm) {
     for (k = 1; k < MAX_K; k++) {
         m2m_db *db = t_open();
         m2m_relation *rel = NULL;
-        T_OK(m2m_relation_open(db, &members_def, &rel));
+        T_DB_OK(db, m2m_relation_open(db, &members_def, &rel));
         if (warm) {
             /* Prepare the statements first: the faults then hit the
              * per-call work, not the statement cache. */

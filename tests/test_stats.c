@@ -169,8 +169,18 @@ TEST(stats_exact_statements_per_operation) {
  * stops before COMMIT either way. */
 TEST(stats_report_commits_after_it_is_built) {
     m2m_relation *rel = big(10);
-    int pg = strcmp(t_backend, "pg") == 0;
+    int pg = strcmp(t_backend, "pg") == 0, mariadb = strcmp(t_backend, "mariadb") == 0;
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL)); /* prepare */
+    /* Prepare both toggles (each twice: the set is as before). */
+    for (int report = 0; report < 2; report++) {
+        m2m_changes *ch = NULL;
+        for (int twice = 0; twice < 2; twice++) {
+            T_OK(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2)), NULL,
+                            report ? &ch : NULL));
+            m2m_changes_free(ch);
+            ch = NULL;
+        }
+    }
     for (int report = 0; report < 2; report++) {
         m2m_changes *ch = NULL;
         m2m_stats_reset(t_db());
@@ -183,9 +193,14 @@ TEST(stats_report_commits_after_it_is_built) {
             assert_string_equal(FX_DET(ch), "2");
             m2m_changes_free(ch);
         }
-        /* PostgreSQL: lock and toggle (+ BEGIN, COMMIT with a report). */
+        /* PostgreSQL: lock and toggle (+ BEGIN, COMMIT with a report).
+         * MariaDB, report or not: BEGIN, lock, DELETE ... RETURNING (what
+         * it detached is not inserted), INSERT, COMMIT, a round trip each. */
         if (pg &&
             (st.executed != (report ? 4u : 2u) || st.round_trips != (report ? 2u : 1u)))
+            fail_msg("report %d: %llu statements, %llu round trips", report,
+                     (unsigned long long)st.executed, (unsigned long long)st.round_trips);
+        if (mariadb && (st.executed != 5u || st.round_trips != 5u))
             fail_msg("report %d: %llu statements, %llu round trips", report,
                      (unsigned long long)st.executed, (unsigned long long)st.round_trips);
     }

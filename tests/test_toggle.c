@@ -3,6 +3,7 @@
  * to the newly attached rows only. */
 #include "fixtures.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,6 +109,8 @@ static void delete_trace(void *arg, const char *sql) {
  * the toggle's own delete, so neither is reported. */
 TEST(toggle_reports_deleted_rows_of_any_table_shape) {
     int pg = strcmp(t_backend, "pg") == 0;
+    bool mariadb = strcmp(t_backend, "mariadb") == 0, sqlite = !pg && !mariadb;
+    (void)sqlite; /* read where SQLite has its pre-update hook */
     const char *gen = pg ? "g BIGINT GENERATED ALWAYS AS (role_id * 2) STORED,"
                          : "g INTEGER GENERATED ALWAYS AS (role_id * 2) VIRTUAL,";
     char with_gen[512];
@@ -120,15 +123,16 @@ TEST(toggle_reports_deleted_rows_of_any_table_shape) {
         "CREATE TABLE piv(user_id BIGINT NOT NULL REFERENCES users(id),"
         " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT,"
         " PRIMARY KEY(user_id, role_id))",
-        pg ? "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES "
-             "roles(id),"
-             " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, "
-             "user_id))"
-           : "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES "
-             "roles(id),"
-             " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, "
-             "user_id))"
-             " WITHOUT ROWID",
+        pg || mariadb
+            ? "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES "
+              "roles(id),"
+              " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, "
+              "user_id))"
+            : "CREATE TABLE piv(note TEXT, x INT, role_id BIGINT NOT NULL REFERENCES "
+              "roles(id),"
+              " user_id BIGINT NOT NULL REFERENCES users(id), PRIMARY KEY(role_id, "
+              "user_id))"
+              " WITHOUT ROWID",
         with_gen,
     };
     static const char *const cols[] = {"note", NULL};
@@ -150,12 +154,20 @@ TEST(toggle_reports_deleted_rows_of_any_table_shape) {
                    " END IF; RETURN old; END $$;"
                    "CREATE TRIGGER piv_gone AFTER DELETE ON piv FOR EACH ROW"
                    " EXECUTE FUNCTION piv_gone()");
+        else if (mariadb)
+            t_exec("CREATE TRIGGER piv_gone AFTER DELETE ON piv FOR EACH ROW"
+                   " BEGIN IF old.role_id = 2 THEN DELETE FROM audit WHERE id = 1;"
+                   " END IF; END");
         else
             t_exec("CREATE TRIGGER piv_gone AFTER DELETE ON piv WHEN old.role_id = 2"
                    " BEGIN DELETE FROM audit WHERE id = 1;"
                    " DELETE FROM piv WHERE user_id = old.user_id AND role_id = 9; END");
-        t_exec("INSERT INTO piv(user_id, role_id, note) VALUES"
-               " (1, 1, 'p'), (1, 2, 'q'), (1, 9, 'r'), (2, 2, 's')");
+        /* A MariaDB trigger may not write the table that fired it (error
+         * 1442): there the row the trigger would delete is never there. */
+        t_exec(mariadb ? "INSERT INTO piv(user_id, role_id, note) VALUES"
+                         " (1, 1, 'p'), (1, 2, 'q'), (2, 2, 's')"
+                       : "INSERT INTO piv(user_id, role_id, note) VALUES"
+                         " (1, 1, 'p'), (1, 2, 'q'), (1, 9, 'r'), (2, 2, 's')");
         m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "users",
                                                         .related_table = "roles",
                                                         .pivot_table = "piv",
@@ -174,7 +186,7 @@ TEST(toggle_reports_deleted_rows_of_any_table_shape) {
 #ifdef M2M_HAVE_PREUPDATE
         /* BEGIN, DELETE, INSERT, COMMIT; with a generated column the
          * present ids are SELECTed first. */
-        if (!pg)
+        if (sqlite)
             assert_int_equal(fx_executed(), i == 2 ? 5 : 4);
 #endif
         assert_string_equal(
@@ -203,7 +215,7 @@ TEST(toggle_reports_deleted_rows_of_any_table_shape) {
         assert_string_equal(t_rows("SELECT user_id, role_id FROM piv ORDER BY 1, 2"),
                             "1|4,2|1,2|3");
 #ifdef M2M_HAVE_PREUPDATE
-        if (!pg && returning != (i == 2 ? 2 : 0))
+        if (sqlite && returning != (i == 2 ? 2 : 0))
             fail_msg("shape %zu: %d DELETEs with RETURNING", i, returning);
 #endif
         m2m_relation_close(rel);

@@ -304,8 +304,10 @@ int m2m_auth_jwt(m2m_db *db, const char *token, const m2m_jwt_config *cfg) {
         bool built;
         const m2m__backend *with = m2m__rls_backend(&built);
         return m2m__set_error(db, M2M_NOTSUP,
-                              "jwt: JWT-bound sessions need %s%srow-level security",
-                              with ? with->label : "", with ? " " : "");
+                              "jwt: JWT-bound sessions need row-level security, which "
+                              "%s does not have%s%s%s",
+                              db->drv->info->label, with ? " (" : "",
+                              with ? with->label : "", with ? " has it)" : "");
     }
     if (!token)
         return m2m__set_error(db, M2M_INVALID, "jwt: token is NULL");

@@ -82,8 +82,11 @@ void m2m__plan_batch(m2m_db *db, m2m_relation *rel, const m2m__step *steps, size
     m2m_plan *p = db->explain;
     if (!p || n == 0)
         return;
+    bool each = db->drv->info->caps.trip_per_statement;
     p->rounds++;
     for (size_t i = 0; i < n; i++) {
+        if (each && i)
+            p->rounds++;
         if (m2m__grow((void **)&p->v, &p->cap, p->n + 1, sizeof *p->v)) {
             p->oom = true;
             return;

@@ -374,24 +374,49 @@ static const char *ddl_table(const m2m__driver *d, const char *table) {
     return dot && d->info->caps.ddl_local_names ? dot + 1 : table;
 }
 
-/* The index on the related key: the pivot's own name (no schema) and the
- * key, cut to fit, then 8 hex digits of the SHA-256 of both names, which
- * tell apart pairs whose joined or cut names meet (a_b + c_d and a_b_c +
- * d), within the 63 bytes PostgreSQL keeps of a name. */
-static int index_name(const m2m_relation *rel, char out[64]) {
+/* A name for an index or constraint of the pivot on column col: the
+ * pivot's own name (no schema) and col, cut to fit, then 8 hex digits of
+ * the SHA-256 of both names (and kind), which tell apart pairs whose joined
+ * or cut names meet (a_b + c_d and a_b_c + d), then _kind; within the 63
+ * bytes PostgreSQL keeps of a name and the 64 MariaDB allows (where a
+ * foreign key's own name is unique in its database). */
+static int key_name(const m2m_relation *rel, const char *col, const char *kind,
+                    char out[64]) {
     const char *dot = strchr(rel->pivot_table, '.');
     const char *table = dot ? dot + 1 : rel->pivot_table;
-    char full[128];
-    int n = snprintf(full, sizeof full, "%s%c%s", table, 0, rel->rk);
+    char full[200];
+    /* The index keeps the hash of the names alone, as before. */
+    int n = strcmp(kind, "idx") == 0
+                ? snprintf(full, sizeof full, "%s%c%s", table, 0, col)
+                : snprintf(full, sizeof full, "%s%c%s%c%s", table, 0, col, 0, kind);
     unsigned char h[32];
     if (m2m__sha256(full, (size_t)n, h))
         return M2M_NOMEM;
     snprintf(out, 64, "%.50s", table);
     size_t len = strlen(out);
-    snprintf(out + len, 64 - len, "_%s", rel->rk);
+    snprintf(out + len, 64 - len, "_%s", col);
     out[50] = '\0';
     len = strlen(out);
-    snprintf(out + len, 64 - len, "_%02x%02x%02x%02x_idx", h[0], h[1], h[2], h[3]);
+    snprintf(out + len, 64 - len, "_%02x%02x%02x%02x_%s", h[0], h[1], h[2], h[3], kind);
+    return M2M_OK;
+}
+
+/* "CONSTRAINT name FOREIGN KEY (col) REFERENCES table(key) ON DELETE
+ * CASCADE": named, as a backend's own name for it may not fit. */
+static int add_fkey(m2m__buf *b, const m2m_relation *rel, const char *col,
+                    const char *table, const char *key) {
+    char name[64];
+    if (key_name(rel, col, "fkey", name))
+        return M2M_NOMEM;
+    m2m__buf_add(b, ", CONSTRAINT ");
+    m2m__buf_ident(b, name);
+    m2m__buf_add(b, " FOREIGN KEY (");
+    m2m__buf_ident(b, col);
+    m2m__buf_add(b, ") REFERENCES ");
+    m2m__buf_ident(b, ddl_table(rel->db->drv, table));
+    m2m__buf_add(b, "(");
+    m2m__buf_ident(b, key);
+    m2m__buf_add(b, ") ON DELETE CASCADE");
     return M2M_OK;
 }
 
@@ -407,30 +432,33 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
     int rc = m2m__rel_check(rel, false, &exists);
     if (rc || exists)
         return rc;
-    const char *pt =
-        rel->parent_type == M2M_TINT ? d->dialect.int_key_type : d->dialect.text_type;
-    const char *rt =
-        rel->related_type == M2M_TINT ? d->dialect.int_key_type : d->dialect.text_type;
+    /* Keys take the backend's type for text keys (a key column may need a
+     * bounded width), other text columns its text type. */
+    const char *tk =
+        d->dialect.text_key_type ? d->dialect.text_key_type : d->dialect.text_type;
+    const char *pt = rel->parent_type == M2M_TINT ? d->dialect.int_key_type : tk;
+    const char *rt = rel->related_type == M2M_TINT ? d->dialect.int_key_type : tk;
+    char pbuf[128] = "", rbuf[128] = "";
+    if (d->dialect.key_type &&
+        ((rc = d->dialect.key_type(db, rel->parent_table, rel->parent_key, pbuf,
+                                   sizeof pbuf)) ||
+         (rc = d->dialect.key_type(db, rel->related_table, rel->related_key, rbuf,
+                                   sizeof rbuf))))
+        return rc;
+    pt = *pbuf ? pbuf : pt;
+    rt = *rbuf ? rbuf : rt;
     m2m__buf b = {0};
     m2m__buf_add(&b, "CREATE TABLE IF NOT EXISTS ");
     m2m__buf_ident(&b, rel->pivot_table);
     m2m__buf_add(&b, " (");
     if (rel->pivot_id) {
         m2m__buf_ident(&b, rel->pivot_id);
-        m2m__buf_addf(&b, " %s NOT NULL UNIQUE, ", d->dialect.text_type);
+        m2m__buf_addf(&b, " %s NOT NULL UNIQUE, ", tk);
     }
     m2m__buf_ident(&b, rel->fk);
-    m2m__buf_addf(&b, " %s NOT NULL REFERENCES ", pt);
-    m2m__buf_ident(&b, ddl_table(d, rel->parent_table));
-    m2m__buf_add(&b, "(");
-    m2m__buf_ident(&b, rel->parent_key);
-    m2m__buf_add(&b, ") ON DELETE CASCADE, ");
+    m2m__buf_addf(&b, " %s NOT NULL, ", pt);
     m2m__buf_ident(&b, rel->rk);
-    m2m__buf_addf(&b, " %s NOT NULL REFERENCES ", rt);
-    m2m__buf_ident(&b, ddl_table(d, rel->related_table));
-    m2m__buf_add(&b, "(");
-    m2m__buf_ident(&b, rel->related_key);
-    m2m__buf_add(&b, ") ON DELETE CASCADE");
+    m2m__buf_addf(&b, " %s NOT NULL", rt);
     for (size_t i = 0; i < rel->ncols; i++) {
         m2m__buf_add(&b, ", ");
         m2m__buf_ident(&b, rel->cols[i]);
@@ -443,16 +471,18 @@ int m2m_relation_create_pivot(m2m_relation *rel) {
             m2m__buf_ident(&b, ts[i]);
             m2m__buf_addf(&b, " %s", d->dialect.timestamp_type);
         }
+    char idx[64];
+    if (add_fkey(&b, rel, rel->fk, rel->parent_table, rel->parent_key) ||
+        add_fkey(&b, rel, rel->rk, rel->related_table, rel->related_key) ||
+        key_name(rel, rel->rk, "idx", idx)) {
+        m2m__buf_free(&b);
+        return m2m__set_error(db, M2M_NOMEM, "create pivot: out of memory");
+    }
     m2m__buf_add(&b, ", PRIMARY KEY (");
     m2m__buf_ident(&b, rel->fk);
     m2m__buf_add(&b, ", ");
     m2m__buf_ident(&b, rel->rk);
     m2m__buf_add(&b, ")); CREATE INDEX IF NOT EXISTS ");
-    char idx[64];
-    if ((rc = index_name(rel, idx))) {
-        m2m__buf_free(&b);
-        return m2m__set_error(db, rc, "create pivot: out of memory");
-    }
     const char *dot = strchr(rel->pivot_table, '.');
     if (dot && d->info->caps.ddl_local_names)
         m2m__buf_addf(&b, "\"%.*s\".", (int)(dot - rel->pivot_table), rel->pivot_table);

@@ -15,9 +15,9 @@ int m2m_rls_install(m2m_relation *rel, const char *role) {
                                   "m2m_rls_install: this m2m is built without the %s "
                                   "backend (%s)",
                                   with->label, with->option);
-        return m2m__set_error(db, M2M_NOTSUP,
-                              "rls: row-level security needs %s (pivot %s)",
-                              with ? with->label : "another backend", rel->pivot_table);
+        return m2m__set_error(
+            db, M2M_NOTSUP, "rls: %s has no row-level security (%s has it; pivot %s)",
+            db->drv->info->label, with ? with->label : "no backend", rel->pivot_table);
     }
     if (!rel->owner_column)
         return m2m__set_error(db, M2M_INVALID, "rls: relation on %s has no owner_column",

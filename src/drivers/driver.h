@@ -77,6 +77,9 @@ typedef struct m2m__caps {
      * extended-protocol pipeline up to its sync), so an operation sent
      * whole needs no BEGIN and COMMIT. */
     bool batch_is_txn;
+    /* Each statement of a batch is a round trip of its own (no pipeline):
+     * plans (m2m_explain) count them so. */
+    bool trip_per_statement;
     /* A commit whose reply is lost may have happened: the core learns the
      * transaction's id (dialect.xid_sql, the lock's last column) and asks
      * after it (dialect.xid_status_sql). false: COMMIT either returns done
@@ -134,7 +137,7 @@ typedef struct m2m__rls {
 
 /* The version of the interface below: a driver built for another is
  * refused by the registry. */
-enum { M2M__DRIVER_VERSION = 3 };
+enum { M2M__DRIVER_VERSION = 4 };
 
 /* Connection. */
 typedef struct m2m__conn_ops {
@@ -236,9 +239,12 @@ typedef struct m2m__dialect {
     /* Append the direction of an ORDER BY term: NULLs first ascending,
      * last descending (" ASC NULLS FIRST" / " DESC NULLS LAST"). */
     void (*order_dir)(m2m__buf *b, bool desc);
-    const char *now_sql;        /* current timestamp expression */
-    const char *int_key_type;   /* DDL type of integer keys */
-    const char *text_type;      /* DDL type of text columns */
+    const char *now_sql;      /* current timestamp expression */
+    const char *int_key_type; /* DDL type of integer keys */
+    const char *text_type;    /* DDL type of text columns */
+    /* DDL type of text keys, where a key needs a bounded width (NULL:
+     * text_type). */
+    const char *text_key_type;
     const char *timestamp_type; /* DDL type of timestamps */
     /* Can a range over the span of integer ids in column rk of table find
      * a parent's rows: does rk compare them as numbers, and does an index
@@ -270,6 +276,12 @@ typedef struct m2m__dialect {
     int (*columns)(m2m_db *db, const char *const *tables, size_t n,
                    void (*on_col)(void *arg, size_t t, const char *name, char kind),
                    void *arg);
+    /* The DDL type of a key column that references column col of table
+     * (validated identifiers), for a backend whose foreign keys need the
+     * very type (MariaDB: INT does not take BIGINT): written to out (n
+     * bytes; "" keeps int_key_type / text_key_type). M2M_OK or an error
+     * (set on db). NULL: always those types. */
+    int (*key_type)(m2m_db *db, const char *table, const char *col, char *out, size_t n);
     /* With caps.rls: install the policies that bind the pivot's rows to
      * the token's sub, in one transaction (or a savepoint inside the
      * caller's); the message of a failure names the pivot. */

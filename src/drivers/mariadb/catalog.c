@@ -3,6 +3,7 @@
  * from information_schema, in one round trip. */
 #include "drivers/mariadb/mariadb.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,48 @@ int m2m__my_columns(m2m_db *db, const char *const *tables, size_t n,
             if (row[1])
                 on_col(arg, t, row[1], row[2] ? row[2][0] : '?');
         }
+        mysql_free_result(res);
+    }
+    m2m__buf_free(&q);
+    return rc;
+}
+
+/* A foreign key's column must have the referenced column's type (InnoDB
+ * refuses BIGINT referencing INT) and, for text, its collation. */
+int m2m__my_key_type(m2m_db *db, const char *table, const char *col, char *out,
+                     size_t n) {
+    out[0] = '\0';
+    int rc = m2m__my_check_usable(db);
+    if (rc)
+        return rc;
+    const char *dot = strchr(table, '.');
+    m2m__buf q = {0};
+    m2m__buf_add(&q, "SELECT COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS"
+                     " WHERE TABLE_SCHEMA = ");
+    if (dot)
+        m2m__buf_addf(&q, "'%.*s' AND TABLE_NAME = '%s'", (int)(dot - table), table,
+                      dot + 1);
+    else
+        m2m__buf_addf(&q, "DATABASE() AND TABLE_NAME = '%s'", table);
+    m2m__buf_addf(&q, " AND COLUMN_NAME = '%s'", col);
+    if (q.oom) {
+        m2m__buf_free(&q);
+        return m2m__set_error(db, M2M_NOMEM, "out of memory describing a key");
+    }
+    MYSQL *my = conn(db)->my;
+    m2m__note_exec(db, q.p);
+    db->stats.round_trips++;
+    MYSQL_RES *res = NULL;
+    if (mysql_real_query(my, q.p, (unsigned long)q.len) ||
+        !(res = mysql_store_result(my))) {
+        rc = m2m__my_fail(db, NULL);
+    } else {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        if (row && row[0])
+            snprintf(out, n, "%s%s%s", row[0], row[1] ? " COLLATE " : "",
+                     row[1] ? row[1] : "");
+        if (strlen(out) + 1 >= n)
+            out[0] = '\0'; /* cut: the default type */
         mysql_free_result(res);
     }
     m2m__buf_free(&q);

@@ -6,25 +6,44 @@
 
 #include <errmsg.h>
 #include <mysqld_error.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The session m2m's SQL needs: double-quoted identifiers, || as in
  * standard SQL, backslashes taken literally, strict types; timestamps in
- * UTC. */
+ * UTC. @m2m_tok numbers the connection's write transactions (lock_sql),
+ * from a random start: the token a transaction leaves in its lock row
+ * tells, after a lost COMMIT reply, whether it committed. */
 #define MY_SESSION                                                                       \
     "SET SESSION sql_mode = 'ANSI_QUOTES,PIPES_AS_CONCAT,NO_BACKSLASH_ESCAPES,"          \
     "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO', "             \
-    "time_zone = '+00:00'"
+    "time_zone = '+00:00', @m2m_tok = %lld"
+
+/* A random start for @m2m_tok in [1, 2^62): tokens of two connections
+ * meet only if their starts fall within the transactions one of them
+ * runs. */
+static long long token_start(void) {
+    uint64_t r = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(&r, sizeof r, 1, f) != 1)
+        r = (uint64_t)m2m__clock_us() * 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)&r;
+    if (f)
+        fclose(f);
+    return (long long)(r >> 2 | 1);
+}
 
 /* The table of per-parent write locks (dialect.lock_sql): a row per pivot
  * (parent '') and per (pivot, parent) written. Every writer of a parent
  * writes its row, so writers of one parent conflict on every server, Galera
- * certification included. */
+ * certification included. A parent is kept as the MD5 of its key, so keys
+ * of any length fit (two parents that share a hash only share a lock);
+ * tok is the last writer's token (in-doubt commits). */
 #define MY_LOCK_TABLE                                                                    \
     "CREATE TABLE IF NOT EXISTS m2m_lock (pivot BIGINT NOT NULL, parent "                \
-    "VARCHAR(255) NOT NULL, n BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (pivot, parent)) "  \
-    "ENGINE=InnoDB"
+    "VARBINARY(16) NOT NULL, n BIGINT NOT NULL DEFAULT 0, tok BIGINT NOT NULL DEFAULT "  \
+    "0, PRIMARY KEY (pivot, parent), KEY (tok)) ENGINE=InnoDB"
 
 static int my_map(unsigned e) {
     switch (e) {
@@ -91,6 +110,15 @@ int m2m__my_fail(m2m_db *db, MYSQL_STMT *st) {
         db->lost_early = true;
     if (!msg || !*msg)
         msg = "no response from the server";
+    /* A deadlock (or a Galera certification failure) rolls back the whole
+     * transaction, a lock wait timeout only the statement. */
+    if (e == ER_LOCK_DEADLOCK && conn(db)->txn && db->in_txn) {
+        conn(db)->txn_lost = true;
+        return m2m__set_error(db, rc,
+                              "%s (error %u, SQLSTATE %s); the server rolled back the "
+                              "whole transaction",
+                              msg, e, state ? state : "HY000");
+    }
     if (rc == M2M_CONNECTION)
         return m2m__set_error(
             db, rc,
@@ -204,13 +232,21 @@ static int parse_url(m2m_db *db, const char *url, my_url *u) {
     return M2M_OK;
 }
 
+/* The client library's global state, set up once before any connection:
+ * mysql_init() would otherwise do it, racing with other threads' first
+ * connections. */
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static int library_rc;
+static void library_init(void) { library_rc = mysql_library_init(0, NULL, NULL); }
+
 /* Connect and set the session up; NULL with the error set on db. An
  * UPDATE counts the rows it matches (CLIENT_FOUND_ROWS), as elsewhere. */
 static MYSQL *my_connect(m2m_db *db, const char *url, const char *what) {
     my_url u;
     if (parse_url(db, url, &u))
         return NULL;
-    MYSQL *my = mysql_init(NULL);
+    pthread_once(&library_once, library_init);
+    MYSQL *my = library_rc ? NULL : mysql_init(NULL);
     if (!my) {
         m2m__free(u.mem);
         m2m__set_error(db, M2M_NOMEM, "out of memory opening a MariaDB connection");
@@ -219,7 +255,9 @@ static MYSQL *my_connect(m2m_db *db, const char *url, const char *what) {
     unsigned timeout = 10;
     mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    mysql_options(my, MYSQL_INIT_COMMAND, MY_SESSION);
+    char session[sizeof MY_SESSION + 24];
+    snprintf(session, sizeof session, MY_SESSION, token_start());
+    mysql_options(my, MYSQL_INIT_COMMAND, session);
     if (!mysql_real_connect(my, u.host, u.user, u.pw, u.db, u.port, u.socket,
                             CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS)) {
         m2m__set_error(db, M2M_CONNECTION, "cannot %s MariaDB: %s (error %u)", what,

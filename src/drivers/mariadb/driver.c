@@ -7,9 +7,11 @@
 #include "drivers/mariadb/mariadb.h"
 
 /* Arrays and rows travel as one JSON parameter, read by JSON_TABLE
- * (MariaDB >= 10.6). */
+ * (MariaDB >= 10.6). JSON_TABLE cuts a longer text to its column's width
+ * without an error, so text ids get the widest key an index holds, and
+ * longer ones are refused before they are sent (exec.c). */
 static const char *id_type(m2m_type type) {
-    return type == M2M_TTEXT ? "VARCHAR(255)" : "BIGINT";
+    return type == M2M_TTEXT ? "VARCHAR(" M2M__MY_STR(MY_TEXT_ID_MAX) ")" : "BIGINT";
 }
 
 static void my_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias) {
@@ -20,13 +22,23 @@ static void my_ids_from(m2m__buf *b, int param, m2m_type type, const char *alias
 /* A single-table DELETE or UPDATE runs an IN subquery per row (no
  * semi-join there before MariaDB 11.1): over JSON_TABLE that parses the ids
  * again for every row. A derived table is materialized once, with an index
- * the subquery looks each row up in (index_subquery). Ids are never NULL. */
+ * the subquery looks each row up in (index_subquery). NOT IN scans that
+ * table for every row instead (it must find out whether it holds a NULL):
+ * NOT EXISTS looks each row up, and its IS NOT NULL keeps NOT IN's answer
+ * for a NULL expr. Ids are never NULL. */
+#define MY_IDS                                                                           \
+    "(SELECT DISTINCT \"value\" FROM JSON_TABLE($%d, '$[*]' COLUMNS (\"value\" %s PATH " \
+    "'$')) AS \"m2m-j\") AS \"m2m-i\""
 static void my_ids_in(m2m__buf *b, const char *expr, int param, m2m_type type, int form) {
-    m2m__buf_addf(b,
-                  "%s %sIN (SELECT \"value\" FROM (SELECT DISTINCT \"value\" FROM "
-                  "JSON_TABLE($%d, '$[*]' COLUMNS (\"value\" %s PATH '$')) AS \"m2m-j\")"
-                  " AS \"m2m-i\")",
-                  expr, form == M2M__NOT_IN ? "NOT " : "", param, id_type(type));
+    if (form == M2M__NOT_IN) {
+        m2m__buf_addf(b, "(%s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ", expr);
+        m2m__buf_addf(b, MY_IDS, param, id_type(type));
+        m2m__buf_addf(b, " WHERE \"m2m-i\".\"value\" = %s))", expr);
+        return;
+    }
+    m2m__buf_addf(b, "%s IN (SELECT \"value\" FROM ", expr);
+    m2m__buf_addf(b, MY_IDS, param, id_type(type));
+    m2m__buf_add(b, ")");
 }
 
 /* Each key read as text; the server converts it to the column's type where
@@ -113,13 +125,26 @@ const m2m__driver m2m__mariadb_driver = {
              * parent queue on it on one server and conflict in Galera's
              * certification (GET_LOCK is not replicated). Writers keyed by
              * the other column read all the pivot's rows of m2m_lock in
-             * share mode (INSERT ... SELECT does, with the gaps between
-             * them) and write its row ''. */
-            .lock_sql = "INSERT INTO m2m_lock (pivot, parent, n) VALUES ($1, $2, 1)"
-                        " ON DUPLICATE KEY UPDATE n = n + 1",
-            .lock_all_sql = "INSERT INTO m2m_lock (pivot, parent, n) SELECT $1, '', "
-                            "count(*) FROM m2m_lock AS s WHERE s.pivot = $1"
-                            " ON DUPLICATE KEY UPDATE n = m2m_lock.n + 1",
+             * share mode (INSERT ... SELECT does, subqueries and the gaps
+             * between the rows included) and write its row ''. (An
+             * aggregate over no rows would leave @m2m_tok unevaluated.) Each leaves the
+             * connection's next token in the row and returns it: the transaction's id. */
+            .lock_sql = "INSERT INTO m2m_lock (pivot, parent, n, tok) VALUES ($1, "
+                        "UNHEX(MD5($2)), 1, @m2m_tok := @m2m_tok + 1) ON DUPLICATE KEY "
+                        "UPDATE n = n + 1, tok = VALUES(tok) RETURNING tok",
+            .lock_all_sql = "INSERT INTO m2m_lock (pivot, parent, n, tok) SELECT $1, '', "
+                            "(SELECT count(*) FROM m2m_lock AS s WHERE s.pivot = $1), "
+                            "@m2m_tok := @m2m_tok + 1 FROM DUAL ON DUPLICATE KEY UPDATE "
+                            "n = m2m_lock.n + 1, tok = VALUES(tok) RETURNING tok",
+            /* A caller's transaction without an operation left no token:
+             * no row, so a lost COMMIT reply is in doubt. */
+            .xid_sql = "SELECT 1 FROM DUAL WHERE 1 = 0",
+            /* The token is in a lock row once its transaction committed,
+             * until a later writer of that parent replaces it: found, it
+             * committed; not found, it rolled back or was replaced. The
+             * locking read waits for a transaction still committing. */
+            .xid_status_sql = "SELECT IF(COUNT(*) > 0, 'committed', 'unknown') FROM "
+                              "m2m_lock WHERE tok = $1 LOCK IN SHARE MODE",
             .ids_from = my_ids_from,
             .ids_in = my_ids_in,
             .input_rows = my_input_rows,
@@ -130,8 +155,12 @@ const m2m__driver m2m__mariadb_driver = {
             .order_dir = my_order_dir,
             .now_sql = "CURRENT_TIMESTAMP(6)",
             .int_key_type = "BIGINT",
-            .text_type = "VARCHAR(255)",
+            /* Text keys are indexed, and an index holds at most 3072 bytes
+             * (768 utf8mb4 characters; 255 leaves room for the pair). */
+            .text_type = "LONGTEXT",
+            .text_key_type = "VARCHAR(255)",
             .timestamp_type = "DATETIME(6)",
             .columns = m2m__my_columns,
+            .key_type = m2m__my_key_type,
         },
 };

@@ -26,6 +26,16 @@ static bool is_plain(const char *sql) {
     return false;
 }
 
+/* Does sql start a transaction (-1), commit it (1), roll it back (2: not
+ * ROLLBACK TO a savepoint) or neither (0)? */
+static int txn_word(const char *sql) {
+    if (strncasecmp(sql, "START", 5) == 0 || strncasecmp(sql, "BEGIN", 5) == 0)
+        return -1;
+    if (strncasecmp(sql, "COMMIT", 6) == 0)
+        return 1;
+    return strncasecmp(sql, "ROLLBACK", 8) == 0 && !strstr(sql, " TO ") ? 2 : 0;
+}
+
 /* Copy sql to s->text with each $n outside quotes and comments replaced by
  * ?, noting n - 1 in s->map: a parameter used twice is bound twice. */
 static int rewrite(m2m__stmt *s, const char *sql) {
@@ -121,6 +131,20 @@ static void ids_json(m2m__buf *b, const m2m__ids *a) {
     m2m__buf_addn(b, "]", 2);
 }
 
+/* The first text id longer than MY_TEXT_ID_MAX characters, or NULL. */
+static const char *long_text_id(const m2m__ids *a) {
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->v[i].type != M2M_TTEXT)
+            continue;
+        size_t chars = 0;
+        for (const unsigned char *p = (const unsigned char *)a->v[i].s; *p; p++)
+            chars += (*p & 0xc0) != 0x80;
+        if (chars > MY_TEXT_ID_MAX)
+            return a->v[i].s;
+    }
+    return NULL;
+}
+
 /* Prepare s on this connection (one round trip) unless it is. */
 static int ensure_prepared(m2m_db *db, m2m__stmt *s) {
     my_conn *c = conn(db);
@@ -151,12 +175,23 @@ int m2m__my_execute(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
             return m2m__set_error(db, M2M_MISUSE,
                                   "the statement takes parameter $%d, %zu given",
                                   s->map[k] + 1, n);
+    int ends = s->plain ? txn_word(s->text) : 0;
+    if (c->txn_lost && ends != 2 && ends != -1)
+        return m2m__set_error(db, M2M_BUSY,
+                              "the server rolled back this transaction on a deadlock "
+                              "(error 1213): roll it back and run it again");
     db->unsent = false;
     if (s->plain) {
         m2m__note_exec(db, s->sql);
         db->stats.round_trips++;
+        /* Whatever COMMIT or ROLLBACK answers, no transaction is open
+         * after it. */
+        if (ends > 0)
+            c->txn = c->txn_lost = false;
         if (mysql_real_query(c->my, s->text, (unsigned long)strlen(s->text)))
             return m2m__my_fail(db, NULL);
+        if (ends < 0)
+            c->txn = true;
         MYSQL_RES *res = mysql_store_result(c->my);
         if (res)
             mysql_free_result(res);
@@ -196,9 +231,17 @@ int m2m__my_execute(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
                 b->buffer_length = (unsigned long)strlen(v->s);
                 break;
             case M2M__TIDS: {
+                const m2m__ids *a = (const m2m__ids *)(const void *)v->s;
+                const char *id = long_text_id(a);
+                if (id && !rc)
+                    rc =
+                        m2m__set_error(db, M2M_INVALID,
+                                       "text id '%.40s...' is longer than %d characters, "
+                                       "the longest key MariaDB indexes",
+                                       id, MY_TEXT_ID_MAX);
                 m2m__buf *j = &json[s->map[k]];
                 if (!j->p)
-                    ids_json(j, (const m2m__ids *)(const void *)v->s);
+                    ids_json(j, a);
                 b->buffer_type = MYSQL_TYPE_STRING;
                 b->buffer = j->p;
                 b->buffer_length = j->p ? (unsigned long)strlen(j->p) : 0;
@@ -211,9 +254,9 @@ int m2m__my_execute(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
     bool oom = false;
     for (size_t i = 0; i < n; i++)
         oom |= json[i].oom;
-    if (oom)
+    if (!rc && oom)
         rc = m2m__set_error(db, M2M_NOMEM, "out of memory binding an id array");
-    else if (s->nmap && mysql_stmt_bind_param(s->st, bind))
+    else if (!rc && s->nmap && mysql_stmt_bind_param(s->st, bind))
         rc = m2m__my_fail(db, s->st);
     if (!rc) {
         m2m__note_exec(db, s->sql);
@@ -241,9 +284,11 @@ int m2m__my_run(m2m_db *db, m2m__step *steps, size_t n) {
         m2m__step *sp = &steps[k];
         m2m__stmt *s = sp->stmt;
         rc = m2m__my_execute(db, s, sp->params, sp->nparams);
-        /* Lost before a COMMIT was sent: nothing of this transaction
-         * committed. */
-        db->lost_early = rc == M2M_CONNECTION && !is_commit(s) ? true : db->lost_early;
+        /* Lost before the COMMIT was sent: nothing of this transaction
+         * committed (the server rolls back a lost session's transaction).
+         * Lost at the COMMIT: it may have. */
+        if (rc == M2M_CONNECTION)
+            db->lost_early = !is_commit(s);
         if (rc)
             break;
         if (s->plain || mysql_stmt_field_count(s->st) == 0) {

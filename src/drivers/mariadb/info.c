@@ -27,9 +27,10 @@ const m2m__backend m2m__mariadb_backend = {
             .dml_cte = false,
             /* One statement per round trip, each in the open transaction. */
             .batch_is_txn = false,
-            /* A lost COMMIT reply stays unknown (no transaction id to ask
-             * after): reported as M2M_CONNECTION. */
-            .in_doubt = false,
+            .trip_per_statement = true,
+            /* A lost COMMIT reply is resolved by the token the transaction
+             * left in its lock row (driver.c): committed, or in doubt. */
+            .in_doubt = true,
             .names_nocase = true,
             .ddl_local_names = false,
             .delete_alias = false,

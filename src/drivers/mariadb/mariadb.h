@@ -8,11 +8,21 @@
 #include <mysql.h>
 #include <string.h>
 
+/* The longest text id, in characters: an index key holds 3072 bytes, 768
+ * utf8mb4 characters (driver.c, exec.c). */
+#define MY_TEXT_ID_MAX  768
+#define M2M__MY_STR_(x) #x
+#define M2M__MY_STR(x)  M2M__MY_STR_(x)
+
 /* The connection's state (db->conn). */
 typedef struct my_conn {
     MYSQL *my;
     char *url;    /* kept for m2m_reconnect */
     uint64_t gen; /* bumped per connection: statements re-prepare lazily */
+    /* A transaction is open (START TRANSACTION seen, no COMMIT or
+     * ROLLBACK yet), and the server rolled it back whole on a deadlock:
+     * its statements fail until the ROLLBACK (exec.c). */
+    bool txn, txn_lost;
 } my_conn;
 
 struct m2m__stmt {
@@ -83,5 +93,6 @@ void m2m__my_cursor_close(m2m__cursor *cur);
 int m2m__my_columns(m2m_db *db, const char *const *tables, size_t n,
                     void (*on_col)(void *arg, size_t t, const char *name, char kind),
                     void *arg);
+int m2m__my_key_type(m2m_db *db, const char *table, const char *col, char *out, size_t n);
 
 #endif /* M2M_MARIADB_H */
