@@ -8,8 +8,10 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 DEB_OUT    ?= $(BUILD)/deb
 # make check builds every part, and treats warnings as errors.
-CHECK_FLAGS = -DM2M_BUILD_TESTS=ON -DM2M_WITH_POSTGRESQL=ON -DM2M_WITH_JWT=ON \
-              -DM2M_BUILD_TOOL=ON -DM2M_WERROR=ON
+CHECK_FLAGS = -DM2M_BUILD_TESTS=ON -DM2M_WITH_POSTGRESQL=ON -DM2M_WITH_MARIADB=ON \
+              -DM2M_WITH_JWT=ON -DM2M_BUILD_TOOL=ON -DM2M_WERROR=ON
+# The throwaway servers every ctest run of make check gets.
+WITH_SERVERS = scripts/with-pg.sh scripts/with-mariadb.sh
 
 .PHONY: all deps build demo check check-deb check-asan test-sqlite install deb format clean
 
@@ -18,7 +20,7 @@ all: build
 deps:
 	@scripts/deps.sh
 
-# The library with what it finds (both backends and JWT once deps.sh build
+# The library with what it finds (every backend and JWT once deps.sh build
 # has run), the tool, and the tests where cmocka is installed.
 build:
 	@scripts/deps.sh build
@@ -36,14 +38,14 @@ demo:
 	 { cat $(BUILD)/demo-build.log; echo "demo: the build failed (log: $(BUILD)/demo-build.log)"; exit 1; }
 	@scripts/run-demo.sh $(BUILD)
 
-# The whole suite on SQLite and on a throwaway PostgreSQL server (with the
-# consumers of an install, tests/consumers), the Debian packages built,
+# The whole suite on SQLite and on throwaway PostgreSQL and MariaDB servers
+# (with the consumers of an install, tests/consumers), the Debian packages built,
 # checked by lintian, installed, used and purged again, then everything
 # again under AddressSanitizer + UndefinedBehaviorSanitizer.
 check: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CHECK_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
-	@scripts/with-pg.sh ctest --test-dir $(BUILD) --output-on-failure
+	@$(WITH_SERVERS) ctest --test-dir $(BUILD) --output-on-failure
 	@$(MAKE) --no-print-directory check-deb
 	@$(MAKE) --no-print-directory check-asan
 
@@ -58,7 +60,7 @@ check-asan: deps
 	  $(CHECK_FLAGS) >/dev/null
 	@cmake --build $(BUILD_SAN) -j$(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  scripts/with-pg.sh ctest --test-dir $(BUILD_SAN) --output-on-failure
+	  $(WITH_SERVERS) ctest --test-dir $(BUILD_SAN) --output-on-failure
 
 test-sqlite: build
 	@ctest --test-dir $(BUILD) -R sqlite --output-on-failure

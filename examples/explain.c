@@ -9,6 +9,7 @@
  * its tables in the schema m2m_plans, dropped first). */
 #include <m2m.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,13 +65,15 @@ int main(int argc, char **argv) {
     }
     if (m2m_open(argv[1], &db) != M2M_OK)
         return fail("open");
-    if (strcmp(m2m_backend(db), "sqlite") != 0 &&
+    /* PostgreSQL: a schema of its own; SQLite and MariaDB: the URL's
+     * database. */
+    bool pg = strcmp(m2m_backend(db), "postgresql") == 0;
+    if (pg &&
         m2m_exec(db, "DROP SCHEMA IF EXISTS m2m_plans CASCADE; CREATE SCHEMA m2m_plans;"
                      "SET search_path TO m2m_plans") != M2M_OK)
         return fail("schema");
-    if (strcmp(m2m_backend(db), "sqlite") == 0 &&
-        m2m_exec(db, "DROP TABLE IF EXISTS role_user; DROP TABLE IF EXISTS users;"
-                     "DROP TABLE IF EXISTS roles") != M2M_OK)
+    if (!pg && m2m_exec(db, "DROP TABLE IF EXISTS role_user; DROP TABLE IF EXISTS users;"
+                            "DROP TABLE IF EXISTS roles") != M2M_OK)
         return fail("tables");
     if (m2m_exec(db, setup) != M2M_OK)
         return fail("setup");

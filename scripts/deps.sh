@@ -7,12 +7,12 @@
 #                          fuzzing, format, Debian packaging, zlib1g-dev for
 #                          SQLite's flags in `pkg-config --static`)
 #   scripts/deps.sh build  what `make install` and `make deb` build: the
-#                          library with both backends and JWT, and the tool
+#                          library with every backend and JWT, and the tool
 #   scripts/deps.sh demo   only what `make demo` needs: the library with
 #                          SQLite, the m2m tool and the demo
 set -e
 demo_pkgs="build-essential cmake pkg-config libsqlite3-dev libssl-dev libjansson-dev"
-build_pkgs="$demo_pkgs libpq-dev libjwt-dev"
+build_pkgs="$demo_pkgs libpq-dev libmariadb-dev libjwt-dev"
 pkgs="$demo_pkgs libpq-dev postgresql-15 \
 libjwt-dev libcmocka-dev postgresql-client-15 mariadb-server libmariadb-dev sqlite3 jq \
 clang clang-format \

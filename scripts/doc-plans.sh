@@ -1,30 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The plans in docs/backends.md ("What each operation sends") are the output
-# of the explain example (examples/explain.c, m2m_explain) on SQLite and on
-# PostgreSQL. This fails when the page and the code differ; --write puts
-# the code's plans into the page.
-#   doc-plans.sh EXPLAIN DOC sqlite|sqlite+pg [--write]
-# The PostgreSQL half needs M2M_TEST_PG (scripts/with-pg.sh sets it).
+# of the explain example (examples/explain.c, m2m_explain) on SQLite, on
+# PostgreSQL and on MariaDB. This fails when the page and the code differ;
+# --write puts the code's plans into the page.
+#   doc-plans.sh EXPLAIN DOC BACKENDS [--write]
+# BACKENDS is sqlite, sqlite+pg or sqlite+pg+mariadb. The PostgreSQL half
+# needs M2M_TEST_PG (scripts/with-pg.sh sets it), the MariaDB one
+# M2M_TEST_MARIADB (scripts/with-mariadb.sh).
 set -eu
 explain=$1 doc=$2 backends=$3 mode=${4:-check}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# server TITLE URL-VARIABLE SCRIPT: the plans on the server of that URL.
+server() {
+    eval "url=\${$2:-}"
+    if [ -z "$url" ]; then
+        echo "doc-plans: the $1 plans need a server: run under scripts/$3" >&2
+        exit 1
+    fi
+    printf '\n#### %s\n\n```\n' "$1"
+    "$explain" "$url"
+    printf '```\n'
+}
 
 gen() {
     printf '<!-- plans: made by scripts/doc-plans.sh from examples/explain.c; do not edit -->\n'
     printf '#### SQLite\n\n```\n'
     "$explain" "sqlite:$tmp/plans.db"
     printf '```\n'
-    if [ "$backends" = sqlite+pg ]; then
-        if [ -z "${M2M_TEST_PG:-}" ]; then
-            echo "doc-plans: the PostgreSQL plans need a server: run under scripts/with-pg.sh" >&2
-            exit 1
-        fi
-        printf '\n#### PostgreSQL\n\n```\n'
-        "$explain" "$M2M_TEST_PG"
-        printf '```\n'
-    fi
+    case $backends in *+pg*) server PostgreSQL M2M_TEST_PG with-pg.sh ;; esac
+    case $backends in *+mariadb*) server MariaDB M2M_TEST_MARIADB with-mariadb.sh ;; esac
     printf '<!-- plans end -->\n'
 }
 gen >"$tmp/plans.md"

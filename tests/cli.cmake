@@ -3,7 +3,8 @@
 # Included by CMakeLists.txt after the m2m_cli and m2m_tests targets exist.
 
 # The CLI driven end to end. Each fails (never skips) when its backend is
-# unavailable: cli_pg needs M2M_TEST_PG (scripts/with-pg.sh sets it).
+# unavailable: cli_pg needs M2M_TEST_PG (scripts/with-pg.sh sets it),
+# cli_mariadb M2M_TEST_MARIADB (scripts/with-mariadb.sh).
 if(TARGET m2m_cli)
   add_test(NAME cli_sqlite
            COMMAND ${PROJECT_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> sqlite)
@@ -14,6 +15,11 @@ if(TARGET m2m_cli)
     add_test(NAME cli_pg
              COMMAND ${CMAKE_COMMAND} -E env M2M_CUTPROXY=$<TARGET_FILE:m2m_cutproxy>
                      ${PROJECT_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> pg)
+  endif()
+  if(M2M_WITH_MARIADB_BUILT)
+    add_test(NAME cli_mariadb
+             COMMAND ${PROJECT_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:m2m_cli> mariadb)
+    set_tests_properties(cli_mariadb PROPERTIES TIMEOUT 300)
   endif()
   set_tests_properties(cli_sqlite PROPERTIES TIMEOUT 300)
 

@@ -3,6 +3,9 @@
 # End-to-end tests of the m2m tool, checked against the database itself.
 #   tests/cli_test.sh PATH/TO/m2m sqlite   a temp SQLite file (needs sqlite3)
 #   tests/cli_test.sh PATH/TO/m2m pg       $M2M_TEST_PG, a scratch schema (psql)
+#   tests/cli_test.sh PATH/TO/m2m mariadb  $M2M_TEST_MARIADB, a scratch database
+#                                          (the mariadb client, over
+#                                          $M2M_TEST_MARIADB_SOCKET)
 #   tests/cli_test.sh PATH/TO/demo demo    the demo on a temp file
 # A missing backend or tool is a failure, never a skip. JSON is checked
 # with jq.
@@ -19,10 +22,23 @@ die() {
     exit 1
 }
 
+# my_sql SQL [DB]: the mariadb client as the user of M2M_TEST_MARIADB
+# (mariadb://user:pw@host:port/db), on its socket; NULL prints as empty.
+my_sql() {
+    my_auth=${M2M_TEST_MARIADB#*://}
+    my_auth=${my_auth%%@*}
+    mariadb --no-defaults --socket="$M2M_TEST_MARIADB_SOCKET" -u"${my_auth%%:*}" \
+        -p"${my_auth#*:}" -N -B --init-command="SET sql_mode = 'ANSI_QUOTES,PIPES_AS_CONCAT'" \
+        ${2:+"$2"} -e "$1" | sed 's/^NULL$//'
+}
+
 cleanup() {
     if [ "$backend" = pg ] && [ -n "${M2M_TEST_PG:-}" ]; then
         psql "$M2M_TEST_PG" -XAtq -c "DROP SCHEMA IF EXISTS $schema CASCADE" \
             >/dev/null 2>&1
+    fi
+    if [ "$backend" = mariadb ] && [ -n "${M2M_TEST_MARIADB:-}" ]; then
+        my_sql "DROP DATABASE IF EXISTS $schema" >/dev/null 2>&1
     fi
     rm -rf "$tmp"
 }
@@ -74,7 +90,16 @@ case $backend in
         sql() { psql "$url" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
         series="SELECT i, 'u'||i FROM generate_series(1,100000) i"
         ;;
-    *) die "backend is sqlite, pg or demo" ;;
+    mariadb)
+        [ -n "${M2M_TEST_MARIADB:-}" ] && [ -n "${M2M_TEST_MARIADB_SOCKET:-}" ] ||
+            die "M2M_TEST_MARIADB is not set: run under scripts/with-mariadb.sh"
+        command -v mariadb >/dev/null || die "the mariadb client is needed (scripts/deps.sh)"
+        my_sql "CREATE DATABASE $schema" >/dev/null || die "cannot reach MariaDB at M2M_TEST_MARIADB"
+        url="${M2M_TEST_MARIADB%/*}/$schema"
+        sql() { my_sql "$1" "$schema"; }
+        series="SELECT seq AS i, CONCAT('u', seq) FROM seq_1_to_100000"
+        ;;
+    *) die "backend is sqlite, pg, mariadb or demo" ;;
 esac
 export M2M_DB="$url"
 
@@ -452,7 +477,7 @@ if [ "$backend" = pg ]; then
 fi
 
 # ---- rls -----------------------------------------------------------------
-if [ "$backend" = sqlite ]; then
+if [ "$backend" != pg ]; then
     bad 6 $rel --owner user_id rls install --role authenticated
     has "$tmp/err" "PostgreSQL"
 else

@@ -40,12 +40,15 @@ if(TARGET m2m_cli)
 endif()
 # Every public function of m2m.h is mentioned in some doc.
 add_test(NAME doc_api COMMAND ${PROJECT_SOURCE_DIR}/scripts/doc-api.sh ${PROJECT_SOURCE_DIR})
-# The plans of docs/backends.md are what m2m_explain plans (scripts/doc-plans.sh).
+# The plans of docs/backends.md are what m2m_explain plans (scripts/doc-plans.sh),
+# on every backend built in (under scripts/with-pg.sh and with-mariadb.sh).
 if(TARGET explain)
+  set(plan_backends sqlite)
   if(M2M_WITH_PG)
-    set(plan_backends sqlite+pg)
-  else()
-    set(plan_backends sqlite)
+    string(APPEND plan_backends +pg)
+  endif()
+  if(M2M_WITH_MARIADB_BUILT)
+    string(APPEND plan_backends +mariadb)
   endif()
   add_test(NAME doc_plans
            COMMAND ${PROJECT_SOURCE_DIR}/scripts/doc-plans.sh $<TARGET_FILE:explain>
