@@ -127,7 +127,9 @@ static const char relation_help[] =
 
 static const char common_help[] =
     "Options:\n"
-    "  --db URL                 sqlite:PATH or a PostgreSQL URL/conninfo\n"
+    "  --db URL                 sqlite:PATH, a PostgreSQL URL/conninfo, or\n"
+    "                           mariadb://user:pw@host:port/db (mysql://...;\n"
+    "                           ...?socket=/path for a unix socket)\n"
     "                           (default: $M2M_DB, then the config's db =)\n"
     "  --json                   print one JSON document\n"
     "  -h, --help               help (m2m COMMAND --help for a command)\n"

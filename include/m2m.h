@@ -167,6 +167,8 @@ typedef struct m2m_db m2m_db;
  *   "sqlite:path/to/file.db", "sqlite::memory:"     (embedded default)
  *   "postgresql://user@host/db", "postgres://...", or a libpq connection
  *   string such as "host=/tmp dbname=app"
+ *   "mariadb://user:pw@host:3306/db", "mysql://...", or over a unix socket
+ *   "mariadb://user:pw@localhost/db?socket=/run/mysqld/mysqld.sock"
  * SQLite connections get foreign_keys=ON and wait up to 5 s for another
  * connection's lock (per call: a write's waits and retries together).
  *
@@ -179,11 +181,12 @@ typedef struct m2m_db m2m_db;
  *                   never what follows, which may hold a password), a bare
  *                   path (the message suggests "sqlite:" + path), or
  *                   "sqlite:" with no path;
- *   M2M_NOTSUP      a PostgreSQL URL in a build without the PostgreSQL
- *                   backend (M2M_WITH_POSTGRESQL);
+ *   M2M_NOTSUP      a PostgreSQL or MariaDB URL in a build without that
+ *                   backend (M2M_WITH_POSTGRESQL, M2M_WITH_MARIADB);
  *   M2M_IOERR       the SQLite file cannot be opened (a missing directory
  *                   is named);
- *   M2M_CONNECTION  the server cannot be reached: libpq's reason.
+ *   M2M_CONNECTION  the server cannot be reached: libpq's or Connector/C's
+ *                   reason.
  * Only M2M_MISUSE (url or out NULL) and M2M_NOMEM (no memory for the
  * handle) leave *out NULL. */
 M2M_API int m2m_open(const char *url, /* database URL */
@@ -212,8 +215,8 @@ M2M_API const char *m2m_backend(m2m_db *db);
 M2M_API int m2m_errcode(m2m_db *db);
 M2M_API const char *m2m_errmsg(m2m_db *db);
 
-/* PostgreSQL: drop and re-open the connection after M2M_CONNECTION or
- * M2M_INDOUBT. Prepared statements are prepared again on first use. SQLite:
+/* PostgreSQL, MariaDB: drop and re-open the connection after M2M_CONNECTION
+ * or M2M_INDOUBT. Prepared statements are prepared again on first use. SQLite:
  * the file stays open. On both an open caller transaction ends: it is rolled
  * back and m2m_commit() then returns M2M_MISUSE. */
 M2M_API int m2m_reconnect(m2m_db *db);
@@ -345,7 +348,7 @@ typedef struct m2m_relation_def {
     size_t nscope;
     const char *owner_column; /* JWT-bound: pivot column that must
                                  equal the token's sub (PostgreSQL;
-                                 M2M_NOTSUP on SQLite) */
+                                 M2M_NOTSUP on SQLite and MariaDB) */
     int owner_read_all;       /* RLS: any authenticated user may read */
     int strategy;             /* M2M_JOIN or M2M_TWO_QUERY */
     const m2m_cond *where;    /* filter-only conditions, all AND-ed with
@@ -458,7 +461,9 @@ typedef struct m2m_opts {
  *    report says what that order did (docs/backends.md, Concurrency);
  *  - outside a caller transaction, starts over (after a jittered backoff of
  *    1 to 50 ms) when the database is busy: SQLite busy or locked,
- *    PostgreSQL serialization failure, deadlock or lock timeout. After 5 s
+ *    PostgreSQL serialization failure, deadlock or lock timeout, MariaDB
+ *    deadlock (1213, also a Galera certification failure at COMMIT) or
+ *    lock wait timeout (1205). After 5 s
  *    from the call, all waits included, it fails with M2M_BUSY, the code
  *    kept by m2m_errcode() and a message naming what was busy. Inside
  *    m2m_begin() the first M2M_BUSY returns: the caller's transaction is
@@ -471,13 +476,14 @@ typedef struct m2m_opts {
  * apart), M2M_TYPE (id of the wrong type), M2M_NOTFOUND (a table or column
  * gone from the database), M2M_CONSTRAINT (a foreign key rejected
  * an id; the message names it), M2M_DENIED, M2M_BUSY, M2M_CONNECTION, ...
- * A connection lost once the commit may have reached the server (PostgreSQL)
- * is resolved by reconnecting and asking the server: committed is M2M_OK
+ * A connection lost once the commit may have reached the server (PostgreSQL,
+ * MariaDB) is resolved by reconnecting and asking the server: committed is M2M_OK
  * (report and after-callback as usual), rolled back is M2M_CONNECTION
  * (nothing changed; the connection is then new). When that cannot be known
  * the result is M2M_INDOUBT: the change may or may not be committed, there
  * is no report and the after-callback does not run; the message names the
- * transaction id when it is known (SELECT txid_status(id) tells later). */
+ * transaction id when it is known (PostgreSQL: SELECT txid_status(id) tells
+ * later; MariaDB: the token of docs/backends.md, MariaDB). */
 
 /* Attach items not yet attached; already attached ones are skipped (also on
  * a pivot table without a unique index). Reports attached. A scoped
@@ -749,7 +755,8 @@ typedef struct m2m_jwt_config {
  * every later operation (writes, reads, m2m_version): once the token has
  * expired each returns M2M_DENIED and sends nothing, until a new session or
  * m2m_auth_clear(). On failure the session is cleared and M2M_DENIED returned
- * with the reason. M2M_NOTSUP on SQLite. */
+ * with the reason. M2M_NOTSUP on SQLite and MariaDB (no row-level
+ * security). */
 M2M_API int m2m_auth_jwt(m2m_db *db, const char *token, const m2m_jwt_config *cfg);
 /* Forget the session: back to the connection's own role. */
 M2M_API void m2m_auth_clear(m2m_db *db);
@@ -759,7 +766,8 @@ M2M_API const char *m2m_auth_sub(m2m_db *db);
 /* Install row-level security for rel's pivot table (rel must have an
  * owner_column): enable and force RLS, policies for INSERT/UPDATE/DELETE
  * requiring owner = sub, SELECT owner-only or for all authenticated users
- * (owner_read_all), grants to role. Idempotent. M2M_NOTSUP on SQLite. */
+ * (owner_read_all), grants to role. Idempotent. M2M_NOTSUP on SQLite and
+ * MariaDB. */
 M2M_API int m2m_rls_install(m2m_relation *rel, const char *role);
 
 #ifdef __cplusplus
