@@ -107,3 +107,45 @@ int m2m__my_key_type(m2m_db *db, const char *table, const char *col, char *out,
     m2m__buf_free(&q);
     return rc;
 }
+
+/* Which of a and b leads a unique index (the primary key included) whose
+ * columns hold both: 1 a, 2 b, 3 both, 0 neither, -1 not asked now (a
+ * cursor holds the connection, or the query failed). One round trip, once
+ * per relation; names are validated identifiers. */
+int m2m__my_key_lead(m2m_db *db, const char *table, const char *a, const char *b) {
+    if (db->cursor_busy || !conn(db)->my)
+        return -1;
+    const char *dot = strchr(table, '.');
+    m2m__buf q = {0};
+    m2m__buf_addf(
+        &q,
+        "SELECT COALESCE(BIT_OR(CASE l.COLUMN_NAME WHEN '%s' THEN 1 ELSE 2 END),"
+        " 0) FROM information_schema.STATISTICS AS l JOIN"
+        " information_schema.STATISTICS AS o ON o.TABLE_SCHEMA = l.TABLE_SCHEMA"
+        " AND o.TABLE_NAME = l.TABLE_NAME AND o.INDEX_NAME = l.INDEX_NAME AND"
+        " o.COLUMN_NAME = CASE l.COLUMN_NAME WHEN '%s' THEN '%s' ELSE '%s' END"
+        " WHERE l.NON_UNIQUE = 0 AND l.SEQ_IN_INDEX = 1 AND l.COLUMN_NAME IN"
+        " ('%s', '%s') AND l.TABLE_SCHEMA = ",
+        a, a, b, a, a, b);
+    if (dot)
+        m2m__buf_addf(&q, "'%.*s' AND l.TABLE_NAME = '%s'", (int)(dot - table), table,
+                      dot + 1);
+    else
+        m2m__buf_addf(&q, "DATABASE() AND l.TABLE_NAME = '%s'", table);
+    int lead = -1;
+    MYSQL *my = conn(db)->my;
+    MYSQL_RES *res = NULL;
+    if (!q.oom) {
+        m2m__note_exec(db, q.p);
+        db->stats.round_trips++;
+        if (!mysql_real_query(my, q.p, (unsigned long)q.len) &&
+            (res = mysql_store_result(my))) {
+            MYSQL_ROW row = mysql_fetch_row(res);
+            if (row && row[0])
+                lead = atoi(row[0]);
+            mysql_free_result(res);
+        }
+    }
+    m2m__buf_free(&q);
+    return lead;
+}

@@ -162,5 +162,6 @@ const m2m__driver m2m__mariadb_driver = {
             .timestamp_type = "DATETIME(6)",
             .columns = m2m__my_columns,
             .key_type = m2m__my_key_type,
+            .key_lead = m2m__my_key_lead,
         },
 };

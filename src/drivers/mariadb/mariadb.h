@@ -93,6 +93,7 @@ void m2m__my_cursor_close(m2m__cursor *cur);
 int m2m__my_columns(m2m_db *db, const char *const *tables, size_t n,
                     void (*on_col)(void *arg, size_t t, const char *name, char kind),
                     void *arg);
+int m2m__my_key_lead(m2m_db *db, const char *table, const char *a, const char *b);
 int m2m__my_key_type(m2m_db *db, const char *table, const char *col, char *out, size_t n);
 
 #endif /* M2M_MARIADB_H */
