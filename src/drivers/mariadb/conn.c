@@ -318,5 +318,6 @@ int m2m__my_reconnect(m2m_db *db) {
         mysql_close(c->my);
     c->my = my;
     c->gen++;
+    c->txn = c->txn_lost = false; /* the server ended the old session's */
     return M2M_OK;
 }
