@@ -297,12 +297,14 @@ TEST(explain_sync_if_version) {
     fx_assert_snap("role_user", before);
     assert_non_null(plan);
     assert_true(m2m_plan_rounds(plan) >= 2);
+    /* The version is read in the first round trip (MariaDB, a round trip
+     * per statement: after those before it). */
     size_t first = 0;
-    while (first < m2m_plan_count(plan) && m2m_plan_round(plan, first) == 1 &&
-           !(m2m_plan_flags(plan, first) & M2M_PLAN_READ))
+    while (first < m2m_plan_count(plan) && !(m2m_plan_flags(plan, first) & M2M_PLAN_READ))
         first++;
     assert_true(first < m2m_plan_count(plan));
-    assert_int_equal(m2m_plan_round(plan, first), 1);
+    assert_int_equal(m2m_plan_round(plan, first),
+                     strcmp(t_backend, "mariadb") == 0 ? (int)first + 1 : 1);
     assert_non_null(strstr(m2m_plan_why(plan, first), "if_version"));
     /* Writes of the pivot (a lock may be a write of a table of its own). */
     for (size_t s = 0; s < m2m_plan_count(plan); s++)

@@ -136,7 +136,8 @@ int m2m__my_key_lead(m2m_db *db, const char *table, const char *a, const char *b
     MYSQL *my = conn(db)->my;
     MYSQL_RES *res = NULL;
     if (!q.oom) {
-        m2m__note_exec(db, q.p);
+        /* A round trip, but no statement of the relation's (as on
+         * PostgreSQL): a definition still costs one catalog query. */
         db->stats.round_trips++;
         if (!mysql_real_query(my, q.p, (unsigned long)q.len) &&
             (res = mysql_store_result(my))) {
