@@ -16,10 +16,13 @@ static m2m_relation *tags_rel(void) {
     bool lite = strcmp(t_backend, "sqlite") == 0;
     t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
            "INSERT INTO users VALUES (1, 'ann'), (2, 'bob');");
-    t_exec(lite ? "CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                  " code TEXT UNIQUE, weight BIGINT)"
-                : "CREATE TABLE tags(id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL,"
-                  " code TEXT UNIQUE, weight BIGINT)");
+    bool maria = strcmp(t_backend, "mariadb") == 0;
+    t_exec(lite    ? "CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                     " code TEXT UNIQUE, weight BIGINT)"
+           : maria ? "CREATE TABLE tags(id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+                     " name TEXT NOT NULL, code TEXT UNIQUE, weight BIGINT)"
+                   : "CREATE TABLE tags(id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL,"
+                     " code TEXT UNIQUE, weight BIGINT)");
     t_exec("CREATE TABLE user_tags(user_id BIGINT NOT NULL REFERENCES users(id),"
            " tag_id BIGINT NOT NULL REFERENCES tags(id), note TEXT,"
            " PRIMARY KEY(user_id, tag_id))");
@@ -252,8 +255,10 @@ TEST(create_many_rows_constant_statements) {
         assert_int_equal(ch->nattached, sizes[s]);
         m2m_changes_free(ch);
         /* BEGIN, (lock,) INSERT, attach, COMMIT. */
-        assert_int_equal(st.executed, pg ? 5 : 4);
-        assert_int_equal(st.round_trips, pg ? 2 : 0);
+        bool maria = strcmp(t_backend, "mariadb") == 0;
+        assert_int_equal(st.executed, pg || maria ? 5 : 4);
+        /* MariaDB: a round trip per statement. */
+        assert_int_equal(st.round_trips, pg ? 2 : maria ? 5 : 0);
     }
     assert_int_equal(t_int("SELECT COUNT(*) FROM user_tags WHERE user_id = 2", NULL, 0),
                      N + 1);

@@ -137,7 +137,9 @@ TEST(touch_statements_and_plan) {
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4)), NULL, NULL));
     m2m_stats_get(t_db(), &b);
     assert_int_equal(b.executed, a.executed + (pg ? 0 : 1));
-    assert_int_equal(b.round_trips, a.round_trips);
+    /* MariaDB sends each statement on its own round trip. */
+    assert_int_equal(b.round_trips,
+                     a.round_trips + (strcmp(t_backend, "mariadb") == 0 ? 1 : 0));
     /* Unchanged: no UPDATE at all. */
     m2m_stats_reset(t_db());
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(4)), NULL, NULL));
