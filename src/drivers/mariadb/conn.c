@@ -59,7 +59,7 @@ static int my_map(unsigned e) {
         case ER_NO_REFERENCED_ROW:
         case ER_BAD_NULL_ERROR:
         case ER_NO_DEFAULT_FOR_FIELD: /* a NOT NULL column left out */
-        case 4025: /* ER_CONSTRAINT_FAILED: CHECK */
+        case 4025:                    /* ER_CONSTRAINT_FAILED: CHECK */
             return M2M_CONSTRAINT;
         case CR_SERVER_GONE_ERROR:
         case CR_SERVER_LOST:
