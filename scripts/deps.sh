@@ -3,7 +3,7 @@
 # Install the Debian packages the build and the tests need, when missing.
 # Runs apt-get as root, or through sudo.
 #   scripts/deps.sh        everything make check needs (the backends and their
-#                          test servers: PostgreSQL, MariaDB; JWT, tests,
+#                          test servers: PostgreSQL, MariaDB, Galera; JWT, tests,
 #                          fuzzing, format, Debian packaging, zlib1g-dev for
 #                          SQLite's flags in `pkg-config --static`)
 #   scripts/deps.sh build  what `make install` and `make deb` build: the
@@ -14,7 +14,8 @@ set -e
 demo_pkgs="build-essential cmake pkg-config libsqlite3-dev libssl-dev libjansson-dev"
 build_pkgs="$demo_pkgs libpq-dev libmariadb-dev libjwt-dev"
 pkgs="$demo_pkgs libpq-dev postgresql-15 \
-libjwt-dev libcmocka-dev postgresql-client-15 mariadb-server libmariadb-dev sqlite3 jq \
+libjwt-dev libcmocka-dev postgresql-client-15 mariadb-server galera-4 rsync libmariadb-dev \
+sqlite3 jq \
 clang clang-format \
 libclang-rt-14-dev g++ dpkg-dev debhelper lintian zlib1g-dev"
 case "${1:-}" in
