@@ -147,6 +147,7 @@ int m2m__my_check_usable(m2m_db *db) {
 typedef struct my_url {
     char *user, *pw, *host, *db, *socket;
     unsigned port;
+    int sync_wait; /* wsrep_sync_wait=N, or -1 */
     char *mem;
 } my_url;
 
@@ -176,10 +177,34 @@ static char *piece(char **out, const char *s, size_t n) {
     return start;
 }
 
-/* scheme://[user[:pw]@][host][:port][/db][?socket=path]; 0 or M2M_INVALID
+/* The options after '?', joined by '&': socket=path, and
+ * wsrep_sync_wait=N (0..15: Galera's causal reads, my_connect). */
+static int parse_options(m2m_db *db, const char *q, char **o, my_url *u) {
+    while (*q) {
+        const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
+        if (strncmp(q, "socket=", 7) == 0 && end > q + 7)
+            u->socket = piece(o, q + 7, (size_t)(end - q - 7));
+        else if (strncmp(q, "wsrep_sync_wait=", 16) == 0) {
+            char *e;
+            long v = strtol(q + 16, &e, 10);
+            if (e != end || e == q + 16 || v < 0 || v > 15)
+                return m2m__set_error(db, M2M_INVALID,
+                                      "a MariaDB URL's wsrep_sync_wait must be 0 to 15");
+            u->sync_wait = (int)v;
+        } else
+            return m2m__set_error(db, M2M_INVALID,
+                                  "a MariaDB URL takes the options socket=/path and "
+                                  "wsrep_sync_wait=N, joined by '&'");
+        q = amp ? amp + 1 : end;
+    }
+    return M2M_OK;
+}
+
+/* scheme://[user[:pw]@][host][:port][/db][?options]; 0 or M2M_INVALID
  * (the message never repeats the URL: it may hold a password). */
 static int parse_url(m2m_db *db, const char *url, my_url *u) {
     memset(u, 0, sizeof *u);
+    u->sync_wait = -1;
     const char *p = strstr(url, "://");
     if (!p)
         return m2m__set_error(db, M2M_INVALID, "a MariaDB URL needs '://'");
@@ -222,13 +247,9 @@ static int parse_url(m2m_db *db, const char *url, my_url *u) {
     }
     if (slash)
         u->db = piece(&o, slash + 1, (size_t)(end - slash - 1));
-    if (q) {
-        if (strncmp(q + 1, "socket=", 7) != 0 || strchr(q + 8, '&')) {
-            m2m__free(u->mem);
-            return m2m__set_error(db, M2M_INVALID,
-                                  "a MariaDB URL takes one option, ?socket=/path");
-        }
-        u->socket = piece(&o, q + 8, strlen(q + 8));
+    if (q && parse_options(db, q + 1, &o, u)) {
+        m2m__free(u->mem);
+        return db->errcode;
     }
     return M2M_OK;
 }
@@ -259,6 +280,15 @@ static MYSQL *my_connect(m2m_db *db, const char *url, const char *what) {
     char session[sizeof MY_SESSION + 24];
     snprintf(session, sizeof session, MY_SESSION, token_start());
     mysql_options(my, MYSQL_INIT_COMMAND, session);
+    if (u.sync_wait >= 0) {
+        /* Causal reads on Galera: before a statement of the kinds in the
+         * mask (1: reads) the node waits until it has applied every
+         * transaction the cluster committed before, so a read on any node
+         * sees every write acknowledged earlier on any other. */
+        char set[64];
+        snprintf(set, sizeof set, "SET SESSION wsrep_sync_wait = %d", u.sync_wait);
+        mysql_options(my, MYSQL_INIT_COMMAND, set);
+    }
     if (!mysql_real_connect(my, u.host, u.user, u.pw, u.db, u.port, u.socket,
                             CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS)) {
         m2m__set_error(db, M2M_CONNECTION, "cannot %s MariaDB: %s (error %u)", what,
