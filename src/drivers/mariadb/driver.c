@@ -123,19 +123,29 @@ const m2m__driver m2m__mariadb_driver = {
             .read_begin_sql = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
             /* The parent's row of m2m_lock (conn.c), written: writers of one
              * parent queue on it on one server and conflict in Galera's
-             * certification (GET_LOCK is not replicated). Writers keyed by
-             * the other column read all the pivot's rows of m2m_lock in
-             * share mode (INSERT ... SELECT does, subqueries and the gaps
-             * between the rows included) and write its row ''. (An
-             * aggregate over no rows would leave @m2m_tok unevaluated.) Each leaves the
-             * connection's next token in the row and returns it: the transaction's id. */
-            .lock_sql = "INSERT INTO m2m_lock (pivot, parent, n, tok) VALUES ($1, "
-                        "UNHEX(MD5($2)), 1, @m2m_tok := @m2m_tok + 1) ON DUPLICATE KEY "
-                        "UPDATE n = n + 1, tok = VALUES(tok) RETURNING tok",
-            .lock_all_sql = "INSERT INTO m2m_lock (pivot, parent, n, tok) SELECT $1, '', "
-                            "(SELECT count(*) FROM m2m_lock AS s WHERE s.pivot = $1), "
-                            "@m2m_tok := @m2m_tok + 1 FROM DUAL ON DUPLICATE KEY UPDATE "
-                            "n = m2m_lock.n + 1, tok = VALUES(tok) RETURNING tok",
+             * certification (GET_LOCK is not replicated, and certification
+             * sees only rows written, never rows read). Writers keyed by the
+             * other column write every row of the pivot and its row ''; a
+             * parent's first writer also writes the row '' (its own row is
+             * new, so no such writer could have written it). So any two
+             * writers whose changes may touch the same pairs write a common
+             * row, on one server (row locks) and on a cluster alike. Each
+             * leaves the connection's next token in the rows it writes (the
+             * first row made increments it, the others copy it) and returns
+             * it: the transaction's id. */
+            .lock_sql =
+                "INSERT INTO m2m_lock (pivot, parent, n, tok) SELECT $1, "
+                "UNHEX(MD5($2)), 1, @m2m_tok := @m2m_tok + 1 UNION ALL SELECT $1, "
+                "'', 0, @m2m_tok FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM m2m_lock "
+                "AS s WHERE s.pivot = $1 AND s.parent = UNHEX(MD5($2))) ON "
+                "DUPLICATE KEY UPDATE n = m2m_lock.n + 1, tok = VALUES(tok) "
+                "RETURNING tok",
+            .lock_all_sql =
+                "INSERT INTO m2m_lock (pivot, parent, n, tok) SELECT $1, '', 1, "
+                "@m2m_tok := @m2m_tok + 1 UNION ALL SELECT s.pivot, s.parent, "
+                "1, @m2m_tok FROM m2m_lock AS s WHERE s.pivot = $1 AND "
+                "s.parent <> '' ON DUPLICATE KEY UPDATE n = m2m_lock.n + 1, "
+                "tok = VALUES(tok) RETURNING tok",
             /* A caller's transaction without an operation left no token:
              * no row, so a lost COMMIT reply is in doubt. */
             .xid_sql = "SELECT 1 FROM DUAL WHERE 1 = 0",
