@@ -13,7 +13,8 @@ CHECK_FLAGS = -DM2M_BUILD_TESTS=ON -DM2M_WITH_POSTGRESQL=ON -DM2M_WITH_MARIADB=O
 # The throwaway servers every ctest run of make check gets.
 WITH_SERVERS = scripts/with-pg.sh scripts/with-mariadb.sh
 
-.PHONY: all deps build demo check check-deb check-asan test-sqlite install deb format clean
+.PHONY: all deps build demo check check-cluster check-deb check-asan test-sqlite install deb \
+        format clean
 
 all: build
 
@@ -39,15 +40,24 @@ demo:
 	@scripts/run-demo.sh $(BUILD)
 
 # The whole suite on SQLite and on throwaway PostgreSQL and MariaDB servers
-# (with the consumers of an install, tests/consumers), the Debian packages built,
+# (with the consumers of an install, tests/consumers), then on a Galera
+# cluster (check-cluster), the Debian packages built,
 # checked by lintian, installed, used and purged again, then everything
 # again under AddressSanitizer + UndefinedBehaviorSanitizer.
 check: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CHECK_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 	@$(WITH_SERVERS) ctest --test-dir $(BUILD) --output-on-failure
+	@$(MAKE) --no-print-directory check-cluster
 	@$(MAKE) --no-print-directory check-deb
 	@$(MAKE) --no-print-directory check-asan
+
+# The MariaDB suite and the cluster's own tests on a throwaway three-node
+# Galera cluster (scripts/with-galera.sh), each connection on the next node.
+check-cluster: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CHECK_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+	@scripts/with-galera.sh $(BUILD)/m2m_tests --backend galera
 
 # Installs libm2m0, libm2m-dev and m2m-tools (apt-get, as root or through
 # sudo) for the time of the check, builds against /usr, and purges them,

@@ -49,6 +49,11 @@ const char *t_backend = "sqlite";
 static unsigned t_mask = T_ON_sqlite;
 static const char *t_pg_base;
 static const char *t_my_base; /* mariadb://user:pw@host:port/db */
+/* --backend galera: the suite on MariaDB with each connection on the next
+ * node of the cluster (M2M_TEST_GALERA_1.._3) */
+static bool t_galera;
+static const char *t_nodes_base[3];
+static int t_next_node; /* the node t_open connects to next */
 static char t_dir[256];
 static char t_cur_url[1024];
 static char t_schema[64];
@@ -104,11 +109,77 @@ void t_skip_at(const char *file, int line, const char *fmt, ...) {
 m2m_db *t_db(void) { return t_cur_db; }
 const char *t_url(void) { return t_cur_url; }
 
+int t_nodes(void) { return t_galera ? 3 : 1; }
+
+/* The base URL with its database replaced by the test's own. */
+static void t_my_url(char *out, size_t n, const char *base) {
+    const char *slash = strrchr(base, '/');
+    int len = slash ? (int)(slash - base) : (int)strlen(base);
+    snprintf(out, n, "%.*s/%s", len, base, t_schema);
+}
+
+/* The test's database on a node. Every statement of the suite's
+ * connections waits until the node has applied all the cluster committed
+ * before (wsrep_sync_wait=15: reads, and writes too, so a test's reset of
+ * its tables on one node does not run ahead of a write made on another), as
+ * the tests expect a write acknowledged on one connection to be seen by the
+ * next; the cluster's own tests open plain connections with t_node_url. */
+static void t_galera_url(char *out, size_t n, int node, bool causal) {
+    t_my_url(out, n, t_nodes_base[node]);
+    if (causal)
+        snprintf(out + strlen(out), n - strlen(out), "?wsrep_sync_wait=15");
+}
+
+const char *t_node_url(int node) {
+    static char url[3][1024];
+    if (!t_galera)
+        return t_cur_url;
+    node = ((node % 3) + 3) % 3;
+    t_galera_url(url[node], sizeof url[node], node, false);
+    return url[node];
+}
+
+/* Waits until every node has applied what node 1 committed (the test's
+ * database among it): a causal read on each. */
+static int t_galera_sync(void) {
+    for (int i = 0; i < 3; i++) {
+        char url[1100];
+        snprintf(url, sizeof url, "%s?wsrep_sync_wait=1", t_nodes_base[i]);
+        m2m_db *db = NULL;
+        int rc = m2m_open(url, &db);
+        m2m_rows *rows = NULL;
+        if (rc == M2M_OK && (rc = m2m_sql(db, "SELECT 1", NULL, 0, &rows)) == M2M_OK)
+            m2m_rows_free(rows);
+        if (rc != M2M_OK)
+            fprintf(stderr, "node %d: %s\n", i + 1, m2m_errmsg(db));
+        m2m_close(db);
+        if (rc != M2M_OK)
+            return -1;
+    }
+    return 0;
+}
+
+int t_node_ctl(const char *action, int node) {
+    const char *ctl = getenv("M2M_TEST_GALERA_NODE");
+    if (!t_galera || !ctl)
+        fail_msg("t_node_ctl: not on a cluster (m2m_tests --backend galera)");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "'%s' %s %d", ctl, action, node % 3 + 1);
+    fflush(NULL);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 m2m_db *t_open(void) {
     m2m_db *db = NULL;
-    int rc = m2m_open(t_cur_url, &db);
+    char url[1100];
+    if (t_galera)
+        t_galera_url(url, sizeof url, t_next_node++ % 3, true);
+    else
+        snprintf(url, sizeof url, "%s", t_cur_url);
+    int rc = m2m_open(url, &db);
     if (rc != M2M_OK)
-        fail_msg("open %s: %s", t_cur_url, m2m_errname(rc));
+        fail_msg("open %s: %s", url, m2m_errname(rc));
     return db;
 }
 
@@ -211,12 +282,13 @@ static void t_names(unsigned seq) {
     snprintf(t_schema, sizeof t_schema, "m2mt_%ld_%u", t_run_pid, seq);
     if (strcmp(t_backend, "sqlite") == 0)
         snprintf(t_cur_url, sizeof t_cur_url, "sqlite:%s/t%u.db", t_dir, seq);
-    else if (strcmp(t_backend, "mariadb") == 0) {
-        /* The base URL with its database replaced by the test's own. */
-        const char *slash = strrchr(t_my_base, '/');
-        int n = slash ? (int)(slash - t_my_base) : (int)strlen(t_my_base);
-        snprintf(t_cur_url, sizeof t_cur_url, "%.*s/%s", n, t_my_base, t_schema);
-    } else
+    else if (t_galera) {
+        /* Tests start on nodes in turn; t_open goes on from there. */
+        t_next_node = (int)(seq % 3);
+        t_galera_url(t_cur_url, sizeof t_cur_url, t_next_node++ % 3, true);
+    } else if (strcmp(t_backend, "mariadb") == 0)
+        t_my_url(t_cur_url, sizeof t_cur_url, t_my_base);
+    else
         snprintf(t_cur_url, sizeof t_cur_url, "%s options='-csearch_path=%s'", t_pg_base,
                  t_schema);
 }
@@ -273,7 +345,7 @@ static int t_setup(void **state) {
         char sql[256];
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s; CREATE DATABASE %s",
                  t_schema, t_schema);
-        if (t_pg_admin(sql) != 0)
+        if (t_pg_admin(sql) != 0 || (t_galera && t_galera_sync() != 0))
             return -1;
     }
     if (m2m_open(t_cur_url, &t_cur_db) != M2M_OK) {
@@ -320,7 +392,7 @@ static void t_child(const char *out) {
         sigaction(t_crash_sigs[i], NULL, &t_crash_act[i]);
     struct CMUnitTest one = {t_cur->name, t_body, t_setup, t_teardown, NULL};
     char group[64];
-    snprintf(group, sizeof group, "m2m[%s]", t_backend);
+    snprintf(group, sizeof group, "m2m[%s]", t_galera ? "galera" : t_backend);
     int failed = _cmocka_run_group_tests(group, &one, 1, NULL, NULL);
     fflush(NULL);
     exit(failed ? 1 : 0);
@@ -440,11 +512,12 @@ static int t_run_one(const t_entry *e, const t_opts *o, char *why, size_t whylen
     return res;
 }
 
-/* "sqlite,pg,mariadb" for --list. */
+/* "sqlite,pg,mariadb,galera" for --list. */
 static const char *t_backends_text(unsigned b) {
-    static char out[32];
-    snprintf(out, sizeof out, "%s%s%s", b & T_ON_sqlite ? "sqlite," : "",
-             b & T_ON_pg ? "pg," : "", b & T_ON_mariadb ? "mariadb," : "");
+    static char out[40];
+    snprintf(out, sizeof out, "%s%s%s%s", b & T_ON_sqlite ? "sqlite," : "",
+             b & T_ON_pg ? "pg," : "", b & T_ON_mariadb ? "mariadb," : "",
+             b & T_ON_galera ? "galera," : "");
     size_t n = strlen(out);
     if (n)
         out[n - 1] = '\0';
@@ -453,9 +526,13 @@ static const char *t_backends_text(unsigned b) {
 
 static void t_usage(FILE *f) {
     fprintf(f,
-            "usage: m2m_tests [--backend sqlite|pg|mariadb] [options] [name-substring]\n"
-            "  --backend B   run on sqlite (default), pg (needs M2M_TEST_PG) or\n"
-            "                mariadb (needs M2M_TEST_MARIADB)\n"
+            "usage: m2m_tests [--backend sqlite|pg|mariadb|galera] [options] "
+            "[name-substring]\n"
+            "  --backend B   run on sqlite (default), pg (needs M2M_TEST_PG),\n"
+            "                mariadb (needs M2M_TEST_MARIADB) or galera: the MariaDB\n"
+            "                tests and the cluster's own on a three-node Galera\n"
+            "                cluster, each connection on the next node (needs\n"
+            "                M2M_TEST_GALERA_1.._3, scripts/with-galera.sh sets them)\n"
             "  --list        print the tests (with --backend, those that apply to it)\n"
             "                and the backends they apply to\n"
             "  --exact       the name argument is a whole test name, not a substring\n"
@@ -506,7 +583,12 @@ int main(int argc, char **argv) {
         t_mask = T_ON_pg;
     else if (strcmp(t_backend, "mariadb") == 0)
         t_mask = T_ON_mariadb;
-    else if (strcmp(t_backend, "sqlite") == 0)
+    else if (strcmp(t_backend, "galera") == 0) {
+        /* The MariaDB dialect: tests see t_backend "mariadb". */
+        t_galera = true;
+        t_backend = "mariadb";
+        t_mask = T_ON_galera;
+    } else if (strcmp(t_backend, "sqlite") == 0)
         t_mask = T_ON_sqlite;
     else {
         fprintf(stderr, "m2m_tests: unknown backend '%s'\n", t_backend);
@@ -557,7 +639,21 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    if (strcmp(t_backend, "mariadb") == 0) {
+    if (t_galera) {
+        static const char *const var[3] = {"M2M_TEST_GALERA_1", "M2M_TEST_GALERA_2",
+                                           "M2M_TEST_GALERA_3"};
+        for (int i = 0; i < 3; i++)
+            if (!(t_nodes_base[i] = getenv(var[i])) || !*t_nodes_base[i]) {
+                fprintf(stderr,
+                        "m2m_tests: %s is not set; scripts/with-galera.sh "
+                        "starts a cluster and sets it\n",
+                        var[i]);
+                return 1;
+            }
+        /* Databases are made and dropped on node 1; DDL reaches every node
+         * before it returns (Galera's total order isolation). */
+        t_my_base = t_nodes_base[0];
+    } else if (strcmp(t_backend, "mariadb") == 0) {
         t_my_base = getenv("M2M_TEST_MARIADB");
         if (!t_my_base || !*t_my_base) {
             fprintf(stderr, "m2m_tests: M2M_TEST_MARIADB is not set; `make check` starts "
@@ -625,8 +721,8 @@ int main(int argc, char **argv) {
         if (o.stop)
             break;
     }
-    printf("\nm2m_tests --backend %s: %zu passed, %zu failed, %zu skipped", t_backend,
-           npass, nfail, nskip);
+    printf("\nm2m_tests --backend %s: %zu passed, %zu failed, %zu skipped",
+           t_galera ? "galera" : t_backend, npass, nfail, nskip);
     if (npass + nfail + nskip < selected)
         printf(", %zu not run (--stop)", selected - npass - nfail - nskip);
     printf("; %zu do not apply to %s; %.1f s\n", na, t_backend, t_now() - t0);

@@ -25,17 +25,26 @@ typedef void (*t_fn)(void **state);
 #define T_ON_sqlite  1u
 #define T_ON_pg      2u
 #define T_ON_mariadb 4u
-#define T_ON_ALL     (T_ON_sqlite | T_ON_pg | T_ON_mariadb)
+/* MariaDB on a three-node Galera cluster (m2m_tests --backend galera):
+ * t_backend is "mariadb" there, and t_open() connects to the next node. */
+#define T_ON_galera 8u
+#define T_ON_ALL    (T_ON_sqlite | T_ON_pg | T_ON_mariadb | T_ON_galera)
 void t_register(const char *name, t_fn fn, const char *file, unsigned backends);
 
 /* TEST(name) { ... } defines and registers a test run on every backend. */
 #define TEST(name) T_DEFINE(name, T_ON_ALL)
 /* TEST_ONLY(pg, name) { ... }: a test that applies to one backend only
- * (sqlite, pg or mariadb); say why in its comment. */
+ * (sqlite, pg, mariadb or galera); say why in its comment. */
 #define TEST_ONLY(backend, name) T_DEFINE(name, T_ON_##backend)
 /* TEST_EXCEPT(mariadb, name) { ... }: a test that applies to every backend
- * but one; say why in its comment. */
-#define TEST_EXCEPT(backend, name) T_DEFINE(name, T_ON_ALL & ~T_ON_##backend)
+ * but one; say why in its comment. A test excepted on mariadb is not run on
+ * a Galera cluster either (MariaDB too); TEST_EXCEPT(galera, name) excepts
+ * the cluster alone. */
+#define T_EXCEPT_sqlite            T_ON_sqlite
+#define T_EXCEPT_pg                T_ON_pg
+#define T_EXCEPT_mariadb           (T_ON_mariadb | T_ON_galera)
+#define T_EXCEPT_galera            T_ON_galera
+#define TEST_EXCEPT(backend, name) T_DEFINE(name, T_ON_ALL & ~T_EXCEPT_##backend)
 
 #define T_DEFINE(name, backends)                                                         \
     static void name(void);                                                              \
@@ -64,8 +73,16 @@ extern const char *t_backend;
 m2m_db *t_db(void);
 /* The URL of the current test's database, for more connections. */
 const char *t_url(void);
-/* Another connection to the current test's database; the test closes it. */
+/* Another connection to the current test's database; the test closes it.
+ * On a cluster each call connects to the next node. */
 m2m_db *t_open(void);
+/* The cluster: its number of nodes (1 off a cluster), the URL of the
+ * current test's database on node i (0-based, taken modulo the number of
+ * nodes), and t_node_ctl("kill" | "start" | "wait", i), which runs
+ * scripts/galera-node.sh on node i and returns its exit status. */
+int t_nodes(void);
+const char *t_node_url(int node);
+int t_node_ctl(const char *action, int node);
 /* Run a script on the test connection; fails the test on error. */
 void t_exec(const char *script);
 /* First column of the first row of sql (params $1..), as an integer. */

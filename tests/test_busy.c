@@ -140,8 +140,11 @@ static void bz_sorted(char *s) { /* "3,2" -> "2,3" for the two-id case */
 
 /* Every write, with and without a report, through either side, waits while
  * another connection's transaction holds a write on the same parent
- * through either side; then it runs on what that transaction committed. */
-TEST(lock_every_write_waits_for_a_write_on_the_same_parent) {
+ * through either side; then it runs on what that transaction committed.
+ * Not on a Galera cluster, where the two connections are on different
+ * nodes: nothing waits there, the first to commit wins and the other's
+ * commit fails (test_cluster.c). */
+TEST_EXCEPT(galera, lock_every_write_waits_for_a_write_on_the_same_parent) {
     bz_schema(false);
     m2m_relation *rel = fx_open(&bz_def), *inv = NULL;
     T_OK(m2m_relation_inverse(rel, &inv));
@@ -505,8 +508,9 @@ TEST_ONLY(sqlite, busy_sqlite_shared_cache_lock_is_retried) {
  * timeout shorter than the holder's transaction. The write gives up once
  * the busy timeout (5 s) has passed since it began — not twice that, nor
  * once per retry — with M2M_BUSY kept on the handle and a message that says
- * what was busy; nothing is written. */
-TEST(busy_that_persists_fails_within_the_timeout_with_a_message) {
+ * what was busy; nothing is written. Not on a Galera cluster: a holder on
+ * another node blocks nothing (test_cluster.c). */
+TEST_EXCEPT(galera, busy_that_persists_fails_within_the_timeout_with_a_message) {
     bz_schema(true);
     m2m_db *hold_db = t_open(), *call_db = t_open();
     m2m_relation *call = NULL;
