@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * w1 — workload W1 (shared/bench/W1.md) through the m2m API and through
- * hand-written raw-SQL baselines, on SQLite and PostgreSQL.
+ * hand-written raw-SQL baselines, on SQLite, PostgreSQL and MariaDB.
  *
  *   w1 [--runs R] BACKEND TARGET [U]        compare (default): every
  *        implementation R times (5), interleaved, each on a fresh database;
@@ -15,13 +15,18 @@
  *        and for one parent with 1,000,000 related ids; time and peak RSS of
  *        each phase, each phase in its own process.
  *
- * BACKEND is sqlite or pg. TARGET: for sqlite a database file (compare and
- * scale recreate it for every run) or "-" for a file in a fresh temporary
- * directory; for pg a libpq conninfo or "-" for $M2M_TEST_PG; every run gets
- * a fresh schema, dropped afterwards. NAME: m2m, raw, raw-set (pg only).
+ * BACKEND is sqlite, pg or mariadb. TARGET: for sqlite a database file
+ * (compare and scale recreate it for every run) or "-" for a file in a fresh
+ * temporary directory; for pg a libpq conninfo or "-" for $M2M_TEST_PG; for
+ * mariadb a mariadb:// URL, "-" for $M2M_TEST_MARIADB, several URLs joined
+ * by ',' (a Galera cluster: user u is written on node u mod n, reads use
+ * causal reads), or "galera" for $M2M_TEST_GALERA_1.._3; every run gets a
+ * fresh schema (database), dropped afterwards. NAME: m2m, raw, raw-set (not
+ * on sqlite).
  * Exit codes: 0 ok, 1 checksum mismatch, 2 usage, 3 error.
  */
 #include "w1.h"
+#include "w1_raw_mariadb.h"
 #include "w1_raw_pg.h"
 #include "w1_raw_sqlite.h"
 
@@ -34,6 +39,11 @@
 typedef struct mm {
     m2m_db *db;
     m2m_relation *rel;
+    /* mariadb: a writer and a causal reader per node (both db and rel on
+     * one server); user u is written on node u mod n */
+    int n;
+    m2m_db *wdb[8], *rdb[8];
+    m2m_relation *wrel[8], *rrel[8];
     int backend;
     int64_t *ids;
     m2m_item *items;
@@ -61,6 +71,8 @@ static void *mm_open(const w1_target *t, const w1_case *c) {
             w1_die("m2m: open %s: %s", url, m2m_errmsg(h->db));
         mm_check(h, m2m_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"),
                  "pragmas");
+    } else if (t->backend == W1_MARIADB) {
+        h->n = w1_my_nodes(t);
     } else {
         rc = m2m_open(t->conninfo, &h->db);
         if (rc != M2M_OK)
@@ -84,7 +96,25 @@ static void *mm_open(const w1_target *t, const w1_case *c) {
         .related_pivot_key = "role_id",
         .pivot_columns = pivot_cols,
     };
-    mm_check(h, m2m_relation_open(h->db, &def, &h->rel), "relation_open");
+    if (t->backend == W1_MARIADB) {
+        for (int i = 0; i < h->n && i < 8; i++)
+            for (int r = 0; r < (h->n > 1 ? 2 : 1); r++) {
+                w1_my_m2m_url(t, i, url, sizeof url);
+                if (r) /* a reader on a cluster: causal reads */
+                    strncat(url, "?wsrep_sync_wait=1", sizeof url - strlen(url) - 1);
+                m2m_db **db = r ? &h->rdb[i] : &h->wdb[i];
+                h->db = NULL;
+                if (m2m_open(url, db) != M2M_OK)
+                    w1_die("m2m: open node %d: %s", i + 1, m2m_errmsg(*db));
+                h->db = *db;
+                m2m_relation **rel = r ? &h->rrel[i] : &h->wrel[i];
+                mm_check(h, m2m_relation_open(*db, &def, rel), "relation_open");
+                if (!r && h->n == 1)
+                    h->rdb[i] = *db, h->rrel[i] = *rel;
+            }
+        h->db = h->wdb[0], h->rel = h->wrel[0];
+    } else
+        mm_check(h, m2m_relation_open(h->db, &def, &h->rel), "relation_open");
     size_t max = w1_max_ids(c);
     if ((size_t)c->users > max)
         max = (size_t)c->users;
@@ -118,6 +148,38 @@ static int64_t mm_drain(mm *h, m2m_query *q, int with_parent) {
     return n;
 }
 
+/* mariadb: node i's writer (read 0) or reader relation; h->db follows, for
+ * error messages. */
+static m2m_relation *mm_node(mm *h, int i, int read) {
+    h->db = read ? h->rdb[i] : h->wdb[i];
+    return read ? h->rrel[i] : h->wrel[i];
+}
+
+/* Reset the statistics (out NULL), or sum them over the connections. */
+static void mm_stats(mm *h, m2m_stats *out) {
+    m2m_db *all[16];
+    int n = 0;
+    if (!h->n)
+        all[n++] = h->db;
+    for (int i = 0; i < h->n; i++) {
+        all[n++] = h->wdb[i];
+        if (h->rdb[i] != h->wdb[i])
+            all[n++] = h->rdb[i];
+    }
+    if (out)
+        memset(out, 0, sizeof *out);
+    for (int i = 0; i < n; i++) {
+        if (!out) {
+            m2m_stats_reset(all[i]);
+            continue;
+        }
+        m2m_stats st;
+        m2m_stats_get(all[i], &st);
+        out->executed += st.executed;
+        out->round_trips += st.round_trips;
+    }
+}
+
 static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_t *trips,
                      int64_t *rows) {
     mm *h = hv;
@@ -126,16 +188,19 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_
     m2m_query *q = NULL;
     m2m_stats st;
     *rows = -1;
-    m2m_stats_reset(h->db);
+    mm_stats(h, NULL);
+    m2m_relation *rel = rel;
     if (p == W1_P6) {
+        if (h->n)
+            rel = mm_node(h, 0, 1);
         for (int64_t u = 1; u <= c->users; u++)
             h->vals[u - 1] = M2M_INT(u);
-        mm_check(h, m2m_query_new_many(h->rel, h->vals, (size_t)c->users, &q),
+        mm_check(h, m2m_query_new_many(rel, h->vals, (size_t)c->users, &q),
                  "query_new_many");
         mm_check(h, m2m_query_with_pivot(q, "granted_by"), "with_pivot");
         *rows = mm_drain(h, q, 1);
         m2m_query_free(q);
-        m2m_stats_get(h->db, &st);
+        mm_stats(h, &st);
         *stmts = st.executed;
         *trips = st.round_trips;
         return;
@@ -143,30 +208,30 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_
     int64_t seen = 0;
     for (int64_t u = 1; u <= c->users; u++) {
         size_t n = w1_ids(c, p, u, h->ids);
+        if (h->n)
+            rel = mm_node(h, (int)(u % h->n), p == W1_P5);
         for (size_t i = 0; i < n; i++) {
             h->items[i].id = M2M_INT(h->ids[i]);
             h->vals[i] = M2M_INT(h->ids[i]);
         }
         switch (p) {
             case W1_P1:
-                mm_check(h, m2m_attach(h->rel, M2M_INT(u), h->items, n, &opts, NULL),
+                mm_check(h, m2m_attach(rel, M2M_INT(u), h->items, n, &opts, NULL),
                          "attach");
                 break;
             case W1_P2:
-                mm_check(h, m2m_sync(h->rel, M2M_INT(u), h->items, n, &opts, NULL),
-                         "sync");
+                mm_check(h, m2m_sync(rel, M2M_INT(u), h->items, n, &opts, NULL), "sync");
                 break;
             case W1_P3:
-                mm_check(h, m2m_toggle(h->rel, M2M_INT(u), h->items, n, &opts, NULL),
+                mm_check(h, m2m_toggle(rel, M2M_INT(u), h->items, n, &opts, NULL),
                          "toggle");
                 break;
             case W1_P4:
-                mm_check(h,
-                         m2m_update_pivot(h->rel, M2M_INT(u), h->vals, n, &col, 1, NULL),
+                mm_check(h, m2m_update_pivot(rel, M2M_INT(u), h->vals, n, &col, 1, NULL),
                          "update_pivot");
                 break;
             case W1_P5:
-                mm_check(h, m2m_query_new(h->rel, M2M_INT(u), &q), "query_new");
+                mm_check(h, m2m_query_new(rel, M2M_INT(u), &q), "query_new");
                 mm_check(h, m2m_query_where_pivot(q, "granted_by", "=", M2M_TEXT("sync")),
                          "where_pivot");
                 mm_check(h, m2m_query_with_pivot(q, "granted_by"), "with_pivot");
@@ -174,22 +239,31 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_
                 m2m_query_free(q);
                 break;
             case W1_P7:
-                mm_check(h, m2m_detach(h->rel, M2M_INT(u), NULL, 0, NULL, NULL),
-                         "detach");
+                mm_check(h, m2m_detach(rel, M2M_INT(u), NULL, 0, NULL, NULL), "detach");
                 break;
         }
     }
     if (p == W1_P5)
         *rows = seen;
-    m2m_stats_get(h->db, &st);
+    mm_stats(h, &st);
     *stmts = st.executed;
     *trips = st.round_trips;
 }
 
 static void mm_close(void *hv) {
     mm *h = hv;
-    m2m_relation_close(h->rel);
-    m2m_close(h->db);
+    for (int i = 0; i < h->n; i++) {
+        if (h->rdb[i] != h->wdb[i]) {
+            m2m_relation_close(h->rrel[i]);
+            m2m_close(h->rdb[i]);
+        }
+        m2m_relation_close(h->wrel[i]);
+        m2m_close(h->wdb[i]);
+    }
+    if (!h->n) {
+        m2m_relation_close(h->rel);
+        m2m_close(h->db);
+    }
     free(h->ids);
     free(h->items);
     free(h->vals);
@@ -200,6 +274,9 @@ static void mm_describe(void *hv, char *buf, size_t size) {
     mm *h = hv;
     if (h->backend == W1_SQLITE)
         snprintf(buf, size, "m2m %s, sqlite %s", m2m_libversion(), sqlite3_libversion());
+    else if (h->backend == W1_MARIADB)
+        snprintf(buf, size, "m2m %s, mariadb, %d node(s)%s", m2m_libversion(), h->n,
+                 h->n > 1 ? ", writes round-robin, causal reads" : "");
     else
 #ifdef W1_HAVE_PG
         snprintf(buf, size, "m2m %s, postgresql, libpq %d", m2m_libversion(),
@@ -216,7 +293,16 @@ static const w1_impl w1_m2m_sqlite = {"m2m",    W1_SQLITE,   mm_open, mm_phase,
 static const w1_impl w1_m2m_pg = {"m2m",    W1_PG,       mm_open,      mm_phase,
                                   mm_close, mm_describe, mm_server_pid};
 
+static const w1_impl w1_m2m_my = {"m2m",    W1_MARIADB,  mm_open, mm_phase,
+                                  mm_close, mm_describe, NULL};
+
 static const w1_impl *const w1_impls_sqlite[] = {&w1_m2m_sqlite, &w1_raw_sqlite};
+#ifdef W1_HAVE_MARIADB
+static const w1_impl *const w1_impls_my[] = {&w1_m2m_my, &w1_raw_my, &w1_raw_my_set};
+#else /* never run: "mariadb" is refused on the command line */
+static const w1_impl *const w1_impls_my[] = {&w1_m2m_my, &w1_m2m_my, &w1_m2m_my};
+#define w1_raw_my_set w1_m2m_my
+#endif
 #ifdef W1_HAVE_PG
 static const w1_impl *const w1_impls_pg[] = {&w1_m2m_pg, &w1_raw_pg, &w1_raw_pg_set};
 #else /* never run: "pg" is refused on the command line */
@@ -264,6 +350,11 @@ static void w1_prepare(const w1_opts *o, const w1_case *c, w1_target *t) {
         w1_pg_setup(t, c);
         return;
     }
+    if (o->backend == W1_MARIADB) {
+        t->conninfo = o->target;
+        w1_my_setup(t, c);
+        return;
+    }
     if (o->fresh_dir) {
         const char *tmp = getenv("TMPDIR");
         char dir[4000];
@@ -286,6 +377,8 @@ static void w1_prepare(const w1_opts *o, const w1_case *c, w1_target *t) {
 static void w1_cleanup(const w1_opts *o, const w1_target *t) {
     if (o->backend == W1_PG) {
         w1_pg_teardown(t);
+    } else if (o->backend == W1_MARIADB) {
+        w1_my_teardown(t);
     } else if (o->fresh_dir) {
         w1_sq_remove(t->path);
         char dir[4096];
@@ -314,8 +407,11 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
     w1_prepare(o, c, &t);
     sqlite3 *csq = NULL;
     PGconn *cpg = NULL;
+    MYSQL *cmy = NULL;
     if (o->backend == W1_SQLITE)
         csq = w1_sq_open(t.path);
+    else if (o->backend == W1_MARIADB)
+        cmy = w1_my_connect(&t);
     else
         cpg = w1_pg_connect(&t);
     void *h = im->open(&t, c);
@@ -350,6 +446,8 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
         if (w1_checked[p]) {
             if (csq)
                 w1_sq_check(csq, res->check[p]);
+            else if (cmy)
+                w1_my_check(cmy, res->check[p]);
             else
                 w1_pg_check(cpg, res->check[p]);
             res->checked[p] = 1;
@@ -363,6 +461,8 @@ static void w1_run(const w1_impl *im, const w1_opts *o, const w1_case *c, w1_res
     sqlite3_close(csq);
     if (cpg)
         PQfinish(cpg);
+    if (cmy)
+        mysql_close(cmy);
     w1_cleanup(o, &t);
 }
 
@@ -404,7 +504,9 @@ static double w1_median(double *v, int n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static const char *w1_backend_name(int b) { return b == W1_SQLITE ? "sqlite" : "pg"; }
+static const char *w1_backend_name(int b) {
+    return b == W1_SQLITE ? "sqlite" : b == W1_PG ? "pg" : "mariadb";
+}
 
 /* Print phase p's row of a table: each implementation's value, then m2m
  * (implementation 0) over the best baseline. */
@@ -476,7 +578,9 @@ static void w1_print_cpu(const w1_result *res, const w1_impl *const *impls, int 
 
 /* Compare mode: all implementations of the backend, runs times, interleaved. */
 static int w1_compare(const w1_opts *o, int64_t users, int runs) {
-    const w1_impl *const *impls = o->backend == W1_SQLITE ? w1_impls_sqlite : w1_impls_pg;
+    const w1_impl *const *impls = o->backend == W1_SQLITE ? w1_impls_sqlite
+                                  : o->backend == W1_PG   ? w1_impls_pg
+                                                          : w1_impls_my;
     int nimpl = o->backend == W1_SQLITE ? 2 : 3;
     w1_case c = {
         .users = users, .roles = 1000, .big = 0, .phases = (1u << W1_NPHASES) - 1};
@@ -566,7 +670,9 @@ static int w1_compare(const w1_opts *o, int64_t users, int runs) {
 
 /* Single-implementation mode: the W1 output protocol. */
 static int w1_single(const w1_opts *o, const char *name, int64_t users, unsigned phases) {
-    const w1_impl *const *impls = o->backend == W1_SQLITE ? w1_impls_sqlite : w1_impls_pg;
+    const w1_impl *const *impls = o->backend == W1_SQLITE ? w1_impls_sqlite
+                                  : o->backend == W1_PG   ? w1_impls_pg
+                                                          : w1_impls_my;
     int nimpl = o->backend == W1_SQLITE ? 2 : 3;
     const w1_impl *im = NULL;
     for (int i = 0; i < nimpl; i++)
@@ -628,8 +734,12 @@ static void w1_phase_in_child(const w1_impl *im, const w1_target *t, const w1_ca
 
 static int w1_scale(const w1_opts *o) {
     const w1_impl *impls[2];
-    impls[0] = o->backend == W1_SQLITE ? &w1_m2m_sqlite : &w1_m2m_pg;
-    impls[1] = o->backend == W1_SQLITE ? &w1_raw_sqlite : &w1_raw_pg_set;
+    impls[0] = o->backend == W1_SQLITE ? &w1_m2m_sqlite
+               : o->backend == W1_PG   ? &w1_m2m_pg
+                                       : &w1_m2m_my;
+    impls[1] = o->backend == W1_SQLITE ? &w1_raw_sqlite
+               : o->backend == W1_PG   ? &w1_raw_pg_set
+                                       : &w1_raw_my_set;
     const unsigned ph = (1u << W1_P1) | (1u << W1_P2) | (1u << W1_P6);
     const w1_case cases[] = {
         {200, 1000, 0, ph},
@@ -676,12 +786,14 @@ static int w1_scale(const w1_opts *o) {
 /* ---- main ---- */
 
 static int w1_usage(void) {
-    fprintf(stderr, "usage: w1 [--runs R] sqlite|pg TARGET [U]\n"
+    fprintf(stderr, "usage: w1 [--runs R] sqlite|pg|mariadb TARGET [U]\n"
                     "       w1 --impl m2m|raw|raw-set [--phases P1,P2,..] [--cpu] "
-                    "sqlite|pg TARGET [U]\n"
-                    "       w1 --scale sqlite|pg TARGET\n"
+                    "sqlite|pg|mariadb TARGET [U]\n"
+                    "       w1 --scale sqlite|pg|mariadb TARGET\n"
                     "TARGET: sqlite database file or '-' (fresh temp dir);"
-                    " pg conninfo or '-' ($M2M_TEST_PG)\n");
+                    " pg conninfo or '-' ($M2M_TEST_PG);\n"
+                    "        mariadb URL, '-' ($M2M_TEST_MARIADB), URL,URL,... (a"
+                    " cluster) or 'galera' ($M2M_TEST_GALERA_1.._3)\n");
     return 2;
 }
 
@@ -718,6 +830,11 @@ int main(int argc, char **argv) {
         w1_die("pg: this w1 is built without libpq");
 #endif
         o.backend = W1_PG;
+    } else if (strcmp(argv[i], "mariadb") == 0) {
+#ifndef W1_HAVE_MARIADB
+        w1_die("mariadb: this w1 is built without libmariadb");
+#endif
+        o.backend = W1_MARIADB;
     } else
         return w1_usage();
     o.target = argv[i + 1];
@@ -732,6 +849,20 @@ int main(int argc, char **argv) {
         o.target = getenv("M2M_TEST_PG");
         if (o.target == NULL || *o.target == '\0')
             w1_die("TARGET '-' needs M2M_TEST_PG (a libpq conninfo); it is not set");
+    }
+    static char nodes[3 * 1100];
+    if (o.backend == W1_MARIADB && strcmp(o.target, "-") == 0) {
+        o.target = getenv("M2M_TEST_MARIADB");
+        if (o.target == NULL || *o.target == '\0')
+            w1_die("TARGET '-' needs M2M_TEST_MARIADB (a mariadb:// URL); it is not set");
+    } else if (o.backend == W1_MARIADB && strcmp(o.target, "galera") == 0) {
+        const char *v[3] = {getenv("M2M_TEST_GALERA_1"), getenv("M2M_TEST_GALERA_2"),
+                            getenv("M2M_TEST_GALERA_3")};
+        if (!v[0] || !v[1] || !v[2])
+            w1_die(
+                "TARGET 'galera' needs M2M_TEST_GALERA_1.._3 (scripts/with-galera.sh)");
+        snprintf(nodes, sizeof nodes, "%.1000s,%.1000s,%.1000s", v[0], v[1], v[2]);
+        o.target = nodes;
     }
     if (o.backend == W1_SQLITE) {
         o.fresh_dir = strcmp(o.target, "-") == 0;

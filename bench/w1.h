@@ -24,7 +24,7 @@
 #include <sqlite3.h>
 
 enum { W1_P1, W1_P2, W1_P3, W1_P4, W1_P5, W1_P6, W1_P7, W1_NPHASES };
-enum { W1_SQLITE, W1_PG };
+enum { W1_SQLITE, W1_PG, W1_MARIADB };
 enum { W1_NCHECK = 8, W1_PER_USER = 50 };
 
 static const char *const w1_phase_name[W1_NPHASES] = {"P1", "P2", "P3", "P4",
@@ -101,7 +101,9 @@ typedef struct w1_result {
 } w1_result;
 
 /* Where the data lives. sqlite: path of the database file. pg: conninfo and
- * the schema of this run (search_path is set to it on every connection). */
+ * the schema of this run (search_path is set to it on every connection).
+ * mariadb: URLs (conninfo, ',' between the nodes of a cluster) and the
+ * database of this run (schema). */
 typedef struct w1_target {
     int backend;
     char path[4096];
