@@ -168,7 +168,9 @@ typedef struct m2m_db m2m_db;
  *   "postgresql://user@host/db", "postgres://...", or a libpq connection
  *   string such as "host=/tmp dbname=app"
  *   "mariadb://user:pw@host:3306/db", "mysql://...", or over a unix socket
- *   "mariadb://user:pw@localhost/db?socket=/run/mysqld/mysqld.sock"
+ *   "mariadb://user:pw@localhost/db?socket=/run/mysqld/mysqld.sock", and
+ *   "...?wsrep_sync_wait=1" for causal reads on a Galera cluster (options
+ *   joined by '&'; docs/backends.md, Scaling out)
  * SQLite connections get foreign_keys=ON and wait up to 5 s for another
  * connection's lock (per call: a write's waits and retries together).
  *
