@@ -721,11 +721,12 @@ int main(int argc, char **argv) {
         if (o.stop)
             break;
     }
-    printf("\nm2m_tests --backend %s: %zu passed, %zu failed, %zu skipped",
-           t_galera ? "galera" : t_backend, npass, nfail, nskip);
+    const char *shown = t_galera ? "galera" : t_backend;
+    printf("\nm2m_tests --backend %s: %zu passed, %zu failed, %zu skipped", shown, npass,
+           nfail, nskip);
     if (npass + nfail + nskip < selected)
         printf(", %zu not run (--stop)", selected - npass - nfail - nskip);
-    printf("; %zu do not apply to %s; %.1f s\n", na, t_backend, t_now() - t0);
+    printf("; %zu do not apply to %s; %.1f s\n", na, shown, t_now() - t0);
     for (size_t i = 0; i < nbad; i++)
         printf("  %s %s: %s\n", bad[i].res == T_SKIP ? "SKIPPED" : "FAILED ", bad[i].name,
                bad[i].why);
