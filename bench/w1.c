@@ -189,7 +189,7 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_
     m2m_stats st;
     *rows = -1;
     mm_stats(h, NULL);
-    m2m_relation *rel = rel;
+    m2m_relation *rel = h->rel;
     if (p == W1_P6) {
         if (h->n)
             rel = mm_node(h, 0, 1);
