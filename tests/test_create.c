@@ -88,10 +88,11 @@ TEST(create_generated_keys_attached_with_pivot_data) {
     assert_string_equal(in_order(ch), want);
     assert_int_equal(ch->ndetached + ch->nupdated, 0);
     m2m_changes_free(ch);
-    snprintf(want, sizeof want, "%lld|old|~|~,%lld|c|~|3,%lld|go|~|~,%lld|rust|~|-1", k[0],
-             k[1], k[2], k[3]);
+    snprintf(want, sizeof want, "%lld|old|~|~,%lld|c|~|3,%lld|go|~|~,%lld|rust|~|-1",
+             k[0], k[1], k[2], k[3]);
     assert_string_equal(TAGS(), want);
-    snprintf(want, sizeof want, "2|%lld|own,2|%lld|shared,2|%lld|shared", k[1], k[2], k[3]);
+    snprintf(want, sizeof want, "2|%lld|own,2|%lld|shared,2|%lld|shared", k[1], k[2],
+             k[3]);
     assert_string_equal(PIVOT(), want);
     /* create of one row, no report. */
     T_OK(m2m_create(rel, M2M_INT(1), FX_NEW(NEW(COLT("name", "one"))), NULL, NULL));

@@ -129,7 +129,7 @@ run 0 --list st_pg_only
 has '^st_pg_only +pg +tests/runner/selftest.c$'
 run 0 --backend sqlite --list st_
 hasnt 'st_pg_only'
-has '^st_pass +sqlite,pg,mariadb '
+has '^st_pass +sqlite,pg,mariadb,galera '
 
 # PostgreSQL without a server fails, it does not skip.
 envs=M2M_TEST_PG=
