@@ -21,6 +21,26 @@ static void where_table(m2m__buf *q, const char *a, const char *table) {
                       table);
 }
 
+/* Sends the catalog query q (freed here) as one of the relation's
+ * statements; M2M_OK with *res holding its rows, or the error set on db
+ * (what names the query in the out-of-memory message). */
+static int catalog_query(m2m_db *db, m2m__buf *q, const char *what, MYSQL_RES **res) {
+    *res = NULL;
+    int rc = M2M_OK;
+    if (q->oom) {
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory describing %s", what);
+    } else {
+        MYSQL *my = conn(db)->my;
+        m2m__note_exec(db, q->p);
+        db->stats.round_trips++;
+        if (mysql_real_query(my, q->p, (unsigned long)q->len) ||
+            !(*res = mysql_store_result(my)))
+            rc = m2m__my_fail(db, NULL);
+    }
+    m2m__buf_free(q);
+    return rc;
+}
+
 /* Table names are validated identifiers (letters, digits, '_', one '.'),
  * so they go into the query as literals; an unqualified one is in the
  * connection's database, as the SQL resolves it. A table exists when it
@@ -47,31 +67,20 @@ int m2m__my_columns(m2m_db *db, const char *const *tables, size_t n,
         where_table(&q, "c", tables[i]);
     }
     m2m__buf_add(&q, " ORDER BY 1, 2");
-    if (q.oom) {
-        m2m__buf_free(&q);
-        return m2m__set_error(db, M2M_NOMEM, "out of memory describing tables");
+    MYSQL_RES *res;
+    if ((rc = catalog_query(db, &q, "tables", &res)))
+        return rc;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        size_t t = (size_t)strtoul(row[0], NULL, 10);
+        if (t >= n)
+            continue;
+        on_col(arg, t, NULL, 0);
+        if (row[2])
+            on_col(arg, t, row[2], row[3] ? row[3][0] : '?');
     }
-    MYSQL *my = conn(db)->my;
-    m2m__note_exec(db, q.p);
-    db->stats.round_trips++;
-    MYSQL_RES *res = NULL;
-    if (mysql_real_query(my, q.p, (unsigned long)q.len) ||
-        !(res = mysql_store_result(my))) {
-        rc = m2m__my_fail(db, NULL);
-    } else {
-        MYSQL_ROW row;
-        while ((row = mysql_fetch_row(res))) {
-            size_t t = (size_t)strtoul(row[0], NULL, 10);
-            if (t >= n)
-                continue;
-            on_col(arg, t, NULL, 0);
-            if (row[2])
-                on_col(arg, t, row[2], row[3] ? row[3][0] : '?');
-        }
-        mysql_free_result(res);
-    }
-    m2m__buf_free(&q);
-    return rc;
+    mysql_free_result(res);
+    return M2M_OK;
 }
 
 /* A foreign key's column must have the referenced column's type (InnoDB
@@ -87,28 +96,17 @@ int m2m__my_key_type(m2m_db *db, const char *table, const char *col, char *out,
                      "information_schema.COLUMNS AS c WHERE ");
     where_table(&q, "c", table);
     m2m__buf_addf(&q, " AND c.COLUMN_NAME = '%s'", col);
-    if (q.oom) {
-        m2m__buf_free(&q);
-        return m2m__set_error(db, M2M_NOMEM, "out of memory describing a key");
-    }
-    MYSQL *my = conn(db)->my;
-    m2m__note_exec(db, q.p);
-    db->stats.round_trips++;
-    MYSQL_RES *res = NULL;
-    if (mysql_real_query(my, q.p, (unsigned long)q.len) ||
-        !(res = mysql_store_result(my))) {
-        rc = m2m__my_fail(db, NULL);
-    } else {
-        MYSQL_ROW row = mysql_fetch_row(res);
-        if (row && row[0])
-            snprintf(out, n, "%s%s%s", row[0], row[1] ? " COLLATE " : "",
-                     row[1] ? row[1] : "");
-        if (strlen(out) + 1 >= n)
-            out[0] = '\0'; /* cut: the default type */
-        mysql_free_result(res);
-    }
-    m2m__buf_free(&q);
-    return rc;
+    MYSQL_RES *res;
+    if ((rc = catalog_query(db, &q, "a key", &res)))
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && row[0])
+        snprintf(out, n, "%s%s%s", row[0], row[1] ? " COLLATE " : "",
+                 row[1] ? row[1] : "");
+    if (strlen(out) + 1 >= n)
+        out[0] = '\0'; /* cut: the default type */
+    mysql_free_result(res);
+    return M2M_OK;
 }
 
 /* Which of a and b leads a unique index (the primary key included) whose

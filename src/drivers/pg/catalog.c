@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Does a valid, immediate, non-partial unique index of table (its primary
- * key included) have exactly columns a and b as keys? One round trip, once
- * per relation, while its first insert is built. Not asked while a cursor
- * holds the connection or a caller's transaction is open (a failure there
- * would abort it); the insert then keeps its NOT EXISTS. */
-int m2m__pg_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
+/* One catalog probe about table and its columns a and b ($1, $2, $3):
+ * the first cell of sql's one row as a number, or -1 when not asked now (a
+ * cursor holds the connection or a caller's transaction is open, which a
+ * failure would abort) or when the probe failed. One round trip, once per
+ * relation; callers keep a safe choice for -1. */
+static int probe(m2m_db *db, const char *table, const char *a, const char *b,
+                 const char *sql) {
     pg_conn *c = conn(db);
     if (db->cursor_busy || db->in_txn || PQstatus(c->pg) != CONNECTION_OK)
         return -1;
@@ -22,43 +23,39 @@ int m2m__pg_pair_unique(m2m_db *db, const char *table, const char *a, const char
         return -1;
     }
     const char *pv[3] = {name.p, a, b};
-    PGresult *res = PQexecParams(
-        c->pg,
+    PGresult *res = PQexecParams(c->pg, sql, 3, NULL, pv, NULL, NULL, 0);
+    db->stats.round_trips++;
+    int v = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+                ? atoi(PQgetvalue(res, 0, 0))
+                : -1;
+    PQclear(res);
+    m2m__buf_free(&name);
+    return v;
+}
+
+/* Does a valid, immediate, non-partial unique index of table (its primary
+ * key included) have exactly columns a and b as keys? Asked while the
+ * relation's first insert is built; with -1 the insert keeps its NOT
+ * EXISTS. */
+int m2m__pg_pair_unique(m2m_db *db, const char *table, const char *a, const char *b) {
+    int n = probe(
+        db, table, a, b,
         "SELECT count(*) FROM pg_index i"
         " JOIN pg_attribute a0 ON a0.attrelid = i.indrelid AND a0.attnum = i.indkey[0]"
         " JOIN pg_attribute a1 ON a1.attrelid = i.indrelid AND a1.attnum = i.indkey[1]"
         " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate"
         " AND i.indisvalid AND i.indpred IS NULL AND i.indnkeyatts = 2"
         " AND ((a0.attname = $2 AND a1.attname = $3) OR (a0.attname = $3 AND a1.attname "
-        "= $2))",
-        3, NULL, pv, NULL, NULL, 0);
-    db->stats.round_trips++;
-    int yes = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-                  ? strcmp(PQgetvalue(res, 0, 0), "0") != 0
-                  : -1;
-    PQclear(res);
-    m2m__buf_free(&name);
-    return yes;
+        "= $2))");
+    return n < 0 ? -1 : n > 0;
 }
 
 /* Which of a and b leads a valid, non-partial unique index (the primary key
  * included) whose key columns hold both: 1 a, 2 b, 3 both, 0 neither, -1
- * not asked now (a cursor holds the connection or a caller's transaction is
- * open, which a failure would abort; or the query failed). One round trip,
- * once per relation. */
+ * not known. */
 int m2m__pg_key_lead(m2m_db *db, const char *table, const char *a, const char *b) {
-    pg_conn *c = conn(db);
-    if (db->cursor_busy || db->in_txn || PQstatus(c->pg) != CONNECTION_OK)
-        return -1;
-    m2m__buf name = {0};
-    m2m__buf_ident(&name, table);
-    if (name.oom) {
-        m2m__buf_free(&name);
-        return -1;
-    }
-    const char *pv[3] = {name.p, a, b};
-    PGresult *res = PQexecParams(
-        c->pg,
+    return probe(
+        db, table, a, b,
         "SELECT coalesce(bit_or(CASE k.attname WHEN $2 THEN 1 ELSE 2 END), 0)"
         " FROM pg_index i"
         " JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = i.indkey[0]"
@@ -66,15 +63,7 @@ int m2m__pg_key_lead(m2m_db *db, const char *table, const char *a, const char *b
         " AND o.attname = CASE k.attname WHEN $2 THEN $3 ELSE $2 END"
         " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indisvalid"
         " AND i.indpred IS NULL AND k.attname IN ($2, $3)"
-        " AND o.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])",
-        3, NULL, pv, NULL, NULL, 0);
-    db->stats.round_trips++;
-    int lead = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-                   ? atoi(PQgetvalue(res, 0, 0))
-                   : -1;
-    PQclear(res);
-    m2m__buf_free(&name);
-    return lead;
+        " AND o.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])");
 }
 
 /* Columns of the tables in one round trip; to_regclass resolves each name
