@@ -13,9 +13,15 @@
  *   one       THREADS writers, all on the same parent
  *   distinct  THREADS writers, each on a parent of its own
  *
- * with operations per second, p50 and p99 latency, the busy errors seen
- * (each must be 0: every call waits its turn), and for the concurrent cases
- * their throughput against the one writer alone.
+ * with operations per second, p50, p99, mean and greatest latency, the busy
+ * errors seen (each must be 0: every call waits its turn), and for the
+ * concurrent cases their throughput against the one writer alone.
+ *
+ *   contention sqlite FILE THREADS OPS procs PROCS
+ *
+ * runs the one and distinct cases in PROCS processes at once, THREADS
+ * writers each: writers of other processes wake no one, so this shows the
+ * waits across processes (the greatest, against the 5 s busy timeout).
  *
  *   contention pg TARGET THREADS OPS compare [ROUNDS]
  *
@@ -26,9 +32,9 @@
  * serialization of writers on one parent. ROUNDS (default 3) rounds
  * alternate m2m and the baseline, distinct parents then the hot parent,
  * and the medians and the m2m/baseline ratio of each are printed.
- * Correctness under the
- * same load is the concurrency test's job (tests/test_concurrency.c); this
- * measures only speed, and fails on any error.
+ * Correctness under the same load is the concurrency test's job
+ * (tests/test_concurrency.c); this measures only speed, and fails on any
+ * error.
  */
 #include <m2m.h>
 #ifdef W1_HAVE_PG
@@ -40,7 +46,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { ROLES = 64, MAX_THREADS = 256 };
 
@@ -53,14 +61,23 @@ static int64_t now_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* One implementation of the mix: its connection, and operation i of it.
+ * op returns 0, 1 for busy (m2m gave up waiting), or -1 with err set. */
+typedef struct impl {
+    const char *name;
+    void *(*open)(void);
+    int (*op)(void *h, int64_t parent, int i, unsigned *seed, char *err, size_t n);
+    void (*close)(void *h);
+} impl;
+
 typedef struct worker {
     pthread_t th;
+    const impl *im;
     int64_t parent;
     int ops, seed;
     int64_t *lat; /* per operation, us */
     int nbusy, nerr;
     char err[256];
-    int raw; /* the hand-written baseline */
 } worker;
 
 static void die(m2m_db *db, const char *what) {
@@ -68,23 +85,40 @@ static void die(m2m_db *db, const char *what) {
     exit(3);
 }
 
-static m2m_relation *open_rel(m2m_db *db) {
-    static const char *const cols[] = {"note", NULL};
+typedef struct m2m_conn {
+    m2m_db *db;
     m2m_relation *rel;
-    if (m2m_relation_open(db,
+} m2m_conn;
+
+static void *m2m_conn_open(void) {
+    static const char *const cols[] = {"note", NULL};
+    m2m_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        exit(3);
+    if (m2m_open(url, &c->db) != M2M_OK)
+        die(c->db, "open");
+    if (m2m_relation_open(c->db,
                           &(m2m_relation_def){.parent_table = "users",
                                               .related_table = "roles",
                                               .pivot_table = "role_user",
                                               .foreign_pivot_key = "user_id",
                                               .related_pivot_key = "role_id",
                                               .pivot_columns = cols},
-                          &rel) != M2M_OK)
-        die(db, "relation");
-    return rel;
+                          &c->rel) != M2M_OK)
+        die(c->db, "relation");
+    return c;
+}
+
+static void m2m_conn_close(void *h) {
+    m2m_conn *c = h;
+    m2m_relation_close(c->rel);
+    m2m_close(c->db);
+    free(c);
 }
 
 /* One operation of the mix, chosen by i. */
-static int one_op(m2m_relation *rel, int64_t parent, int i, unsigned *seed) {
+static int m2m_op(void *h, int64_t parent, int i, unsigned *seed, char *err, size_t n) {
+    m2m_relation *rel = ((m2m_conn *)h)->rel;
     m2m_item it[4];
     m2m_value ids[4];
     for (int k = 0; k < 4; k++) {
@@ -92,31 +126,53 @@ static int one_op(m2m_relation *rel, int64_t parent, int i, unsigned *seed) {
         it[k] = (m2m_item){.id = M2M_INT(id)};
         ids[k] = M2M_INT(id);
     }
+    int rc;
     switch (i % 5) {
         case 0:
-            return m2m_toggle(rel, M2M_INT(parent), it, 3, NULL, NULL);
+            rc = m2m_toggle(rel, M2M_INT(parent), it, 3, NULL, NULL);
+            break;
         case 1:
-            return m2m_attach(rel, M2M_INT(parent), it, 2, NULL, NULL);
+            rc = m2m_attach(rel, M2M_INT(parent), it, 2, NULL, NULL);
+            break;
         case 2:
-            return m2m_sync(rel, M2M_INT(parent), it, 4, NULL, NULL);
+            rc = m2m_sync(rel, M2M_INT(parent), it, 4, NULL, NULL);
+            break;
         case 3:
-            return m2m_detach(rel, M2M_INT(parent), ids, 2, NULL, NULL);
+            rc = m2m_detach(rel, M2M_INT(parent), ids, 2, NULL, NULL);
+            break;
         default: {
             m2m_query *q;
-            int64_t n;
-            int rc = m2m_query_new(rel, M2M_INT(parent), &q);
+            int64_t count;
+            rc = m2m_query_new(rel, M2M_INT(parent), &q);
             if (rc == M2M_OK)
-                rc = m2m_query_count(q, &n);
+                rc = m2m_query_count(q, &count);
             m2m_query_free(q);
-            return rc;
         }
     }
+    if (rc == M2M_OK || rc == M2M_BUSY)
+        return rc == M2M_BUSY;
+    snprintf(err, n, "%s: %s", m2m_errname(rc), m2m_errmsg(((m2m_conn *)h)->db));
+    return -1;
 }
 
+static const impl m2m_impl = {"m2m ", m2m_conn_open, m2m_op, m2m_conn_close};
+
 #ifdef W1_HAVE_PG
-/* The baseline's operation i: the same ids as one_op draws. */
-static int raw_op(PGconn *pg, int64_t parent, int i, unsigned *seed, char *err,
+static void *raw_open(void) {
+    PGconn *pg = PQconnectdb(target);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "contention: %s", PQerrorMessage(pg));
+        exit(3);
+    }
+    return pg;
+}
+
+static void raw_close(void *h) { PQfinish(h); }
+
+/* The baseline's operation i: the same ids as m2m_op draws. */
+static int raw_op(void *h, int64_t parent, int i, unsigned *seed, char *err,
                   size_t errsize) {
+    PGconn *pg = h;
     int64_t id[4];
     for (int k = 0; k < 4; k++)
         id[k] = (int64_t)(rand_r(seed) % ROLES) + 1;
@@ -177,48 +233,24 @@ static int raw_op(PGconn *pg, int64_t parent, int i, unsigned *seed, char *err,
     return rc;
 }
 
-static void *run_raw(worker *w) {
-    PGconn *pg = PQconnectdb(target);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        fprintf(stderr, "contention: %s", PQerrorMessage(pg));
-        exit(3);
-    }
-    unsigned seed = (unsigned)w->seed;
-    char err[200];
-    for (int i = 0; i < w->ops; i++) {
-        int64_t t0 = now_us();
-        int rc = raw_op(pg, w->parent, i, &seed, err, sizeof err);
-        w->lat[i] = now_us() - t0;
-        if (rc && !w->nerr++)
-            snprintf(w->err, sizeof w->err, "baseline: %s", err);
-    }
-    PQfinish(pg);
-    return NULL;
-}
+static const impl raw_impl = {"raw ", raw_open, raw_op, raw_close};
 #endif
 
 static void *run(void *arg) {
     worker *w = arg;
-#ifdef W1_HAVE_PG
-    if (w->raw)
-        return run_raw(w);
-#endif
-    m2m_db *db;
-    if (m2m_open(url, &db) != M2M_OK)
-        die(db, "open");
-    m2m_relation *rel = open_rel(db);
+    void *h = w->im->open();
     unsigned seed = (unsigned)w->seed;
+    char err[200];
     for (int i = 0; i < w->ops; i++) {
         int64_t t0 = now_us();
-        int rc = one_op(rel, w->parent, i, &seed);
+        int rc = w->im->op(h, w->parent, i, &seed, err, sizeof err);
         w->lat[i] = now_us() - t0;
-        if (rc == M2M_BUSY)
+        if (rc > 0)
             w->nbusy++;
-        else if (rc != M2M_OK && !w->nerr++)
-            snprintf(w->err, sizeof w->err, "%s: %s", m2m_errname(rc), m2m_errmsg(db));
+        else if (rc < 0 && !w->nerr++)
+            snprintf(w->err, sizeof w->err, "%s%s", w->im->name, err);
     }
-    m2m_relation_close(rel);
-    m2m_close(db);
+    w->im->close(h);
     return NULL;
 }
 
@@ -255,19 +287,25 @@ static void setup(int threads) {
     m2m_close(db);
 }
 
-/* Run nthreads writers of ops each; parent(i) picks writer i's parent. */
-static double run_case_as(const char *name, int nthreads, int ops, int distinct,
-                          double alone_ops, int raw, double *p50, double *p99) {
+/* What a case measured: operations per second, latency in ms. */
+typedef struct result {
+    double ops, p50, p99, mean, max;
+} result;
+
+/* Run nthreads writers of im, ops operations each, on parents first + 1 ...
+ * (distinct) or all on parent 1. -1 in r.ops on any busy or error. */
+static result run_case(const char *name, const impl *im, int nthreads, int ops,
+                       int distinct, int first, double alone_ops) {
     static worker w[MAX_THREADS];
     int64_t *lat = calloc((size_t)nthreads * (size_t)ops, sizeof *lat);
     if (!lat)
         exit(3);
     int64_t t0 = now_us();
     for (int i = 0; i < nthreads; i++) {
-        w[i] = (worker){.parent = distinct ? i + 1 : 1,
+        w[i] = (worker){.im = im,
+                        .parent = distinct ? first + i + 1 : 1,
                         .ops = ops,
-                        .seed = 17 * i + 1,
-                        .raw = raw,
+                        .seed = 17 * (first + i) + 1,
                         .lat = lat + (size_t)i * (size_t)ops};
         pthread_create(&w[i].th, NULL, run, &w[i]);
     }
@@ -282,25 +320,51 @@ static double run_case_as(const char *name, int nthreads, int ops, int distinct,
     double secs = (double)(now_us() - t0) / 1e6;
     size_t n = (size_t)nthreads * (size_t)ops;
     qsort(lat, n, sizeof *lat, cmp64);
-    double per_s = (double)n / secs;
-    *p50 = (double)lat[n / 2] / 1000.0;
-    *p99 = (double)lat[n * 99 / 100] / 1000.0;
-    printf("%-8s %s%s writers=%-3d ops=%-6zu %9.0f ops/s  p50 %7.2f ms  p99 %7.2f ms"
-           "  busy %d  errors %d",
-           name, raw ? "raw " : "m2m ", backend, nthreads, n, per_s,
-           (double)lat[n / 2] / 1000.0, (double)lat[n * 99 / 100] / 1000.0, busy, errs);
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += lat[i];
+    result r = {(double)n / secs, (double)lat[n / 2] / 1000.0,
+                (double)lat[n * 99 / 100] / 1000.0, (double)sum / (double)n / 1000.0,
+                (double)lat[n - 1] / 1000.0};
+    printf("%-8s %s%s writers=%-3d ops=%-6zu %7.0f ops/s  p50 %6.2f  p99 %7.2f  mean "
+           "%6.2f  max %7.2f ms  busy %d  errors %d",
+           name, im->name, backend, nthreads, n, r.ops, r.p50, r.p99, r.mean, r.max, busy,
+           errs);
     if (alone_ops > 0)
-        printf("  %.2fx alone", per_s / alone_ops);
+        printf("  %.2fx alone", r.ops / alone_ops);
     printf("\n");
     fflush(stdout);
     free(lat);
-    return busy || errs ? -1 : per_s;
+    if (busy || errs)
+        r.ops = -1;
+    return r;
 }
 
-static double run_case(const char *name, int nthreads, int ops, int distinct,
-                       double alone_ops) {
-    double p50, p99;
-    return run_case_as(name, nthreads, ops, distinct, alone_ops, 0, &p50, &p99);
+/* The one and distinct cases in procs processes at once, threads writers
+ * each: the waits across processes. */
+static int multi_process(int procs, int threads, int ops) {
+    int bad = 0;
+    for (int distinct = 0; distinct < 2; distinct++) {
+        pid_t pid[MAX_THREADS];
+        for (int p = 0; p < procs; p++) {
+            fflush(stdout);
+            if ((pid[p] = fork()) < 0)
+                exit(3);
+            if (pid[p] == 0) {
+                char name[16];
+                snprintf(name, sizeof name, "%s/%d", distinct ? "distinct" : "one", p);
+                result r =
+                    run_case(name, &m2m_impl, threads, ops, distinct, p * threads, 0);
+                _exit(r.ops < 0);
+            }
+        }
+        for (int p = 0; p < procs; p++) {
+            int st;
+            waitpid(pid[p], &st, 0);
+            bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+        }
+    }
+    return bad;
 }
 
 #ifdef W1_HAVE_PG
@@ -313,30 +377,34 @@ enum { MAX_ROUNDS = 15 };
 
 /* m2m and the baseline in turn, distinct parents then the hot one. */
 static int compare(int threads, int ops, int rounds) {
-    double v[2][2][3][MAX_ROUNDS]; /* [hot][raw][ops/s, p50, p99][round] */
+    static const impl *const im[2] = {&m2m_impl, &raw_impl};
+    double v[2][2][4][MAX_ROUNDS]; /* [hot][raw][ops/s, p50, p99, mean][round] */
     double ratio[2][MAX_ROUNDS];
     int bad = 0;
     for (int r = 0; r < rounds; r++)
         for (int hot = 0; hot < 2; hot++) {
             for (int raw = 0; raw < 2; raw++) {
-                double *o = &v[hot][raw][0][r];
-                *o = run_case_as(hot ? "hot" : "distinct", threads, ops, !hot, 0, raw,
-                                 &v[hot][raw][1][r], &v[hot][raw][2][r]);
-                bad |= *o < 0;
+                result x =
+                    run_case(hot ? "hot" : "distinct", im[raw], threads, ops, !hot, 0, 0);
+                v[hot][raw][0][r] = x.ops, v[hot][raw][1][r] = x.p50;
+                v[hot][raw][2][r] = x.p99, v[hot][raw][3][r] = x.mean;
+                bad |= x.ops < 0;
             }
             ratio[hot][r] = v[hot][0][0][r] / v[hot][1][0][r];
         }
     for (int hot = 0; hot < 2; hot++) {
         for (int raw = 0; raw < 2; raw++)
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < 4; k++)
                 qsort(v[hot][raw][k], (size_t)rounds, sizeof(double), cmpd);
         qsort(ratio[hot], (size_t)rounds, sizeof(double), cmpd);
         int m = rounds / 2;
-        printf("median of %d: %-8s clients=%-3d m2m %8.0f ops/s p50 %6.2f p99 %6.2f ms |"
-               " baseline %8.0f ops/s p50 %6.2f p99 %6.2f ms | m2m/baseline %.2fx\n",
-               rounds, hot ? "hot" : "distinct", threads, v[hot][0][0][m],
-               v[hot][0][1][m], v[hot][0][2][m], v[hot][1][0][m], v[hot][1][1][m],
-               v[hot][1][2][m], ratio[hot][m]);
+        printf("median of %d: %-8s clients=%-3d", rounds, hot ? "hot" : "distinct",
+               threads);
+        for (int raw = 0; raw < 2; raw++)
+            printf(" %s %6.0f ops/s p50 %6.2f p99 %6.2f mean %6.2f ms |",
+                   raw ? "baseline" : "m2m", v[hot][raw][0][m], v[hot][raw][1][m],
+                   v[hot][raw][2][m], v[hot][raw][3][m]);
+        printf(" m2m/baseline %.2fx\n", ratio[hot][m]);
     }
     return bad ? 1 : 0;
 }
@@ -345,6 +413,7 @@ static int compare(int threads, int ops, int rounds) {
 int main(int argc, char **argv) {
     if (argc < 3 || (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0)) {
         fprintf(stderr, "usage: contention sqlite|pg TARGET [THREADS [OPS]]\n"
+                        "       contention sqlite FILE THREADS OPS procs PROCS\n"
                         "       contention pg TARGET THREADS OPS compare [ROUNDS]\n");
         return 2;
     }
@@ -352,8 +421,11 @@ int main(int argc, char **argv) {
     target = argv[2];
     int threads = argc > 3 ? atoi(argv[3]) : 16;
     int ops = argc > 4 ? atoi(argv[4]) : 200;
-    if (threads < 1 || threads > MAX_THREADS || ops < 1) {
-        fprintf(stderr, "contention: 1..%d threads, at least 1 op\n", MAX_THREADS);
+    const char *mode = argc > 5 ? argv[5] : "";
+    int procs = strcmp(mode, "procs") == 0 && argc > 6 ? atoi(argv[6]) : 1;
+    if (threads < 1 || threads > MAX_THREADS || ops < 1 || procs < 1 ||
+        procs * threads > MAX_THREADS) {
+        fprintf(stderr, "contention: 1..%d writers in all, at least 1 op\n", MAX_THREADS);
         return 2;
     }
     if (strcmp(backend, "sqlite") == 0) {
@@ -362,8 +434,15 @@ int main(int argc, char **argv) {
     } else {
         snprintf(url, sizeof url, "%s", target);
     }
-    setup(threads);
-    if (argc > 5 && strcmp(argv[5], "compare") == 0) {
+    setup(procs * threads);
+    if (strcmp(mode, "procs") == 0) {
+        if (strcmp(backend, "sqlite") != 0) {
+            fprintf(stderr, "contention: procs is for sqlite\n");
+            return 2;
+        }
+        return multi_process(procs, threads, ops);
+    }
+    if (strcmp(mode, "compare") == 0) {
 #ifdef W1_HAVE_PG
         int rounds = argc > 6 ? atoi(argv[6]) : 3;
         if (strcmp(backend, "pg") != 0 || rounds < 1 || rounds > MAX_ROUNDS) {
@@ -377,8 +456,8 @@ int main(int argc, char **argv) {
         return 2;
 #endif
     }
-    double alone = run_case("alone", 1, threads * ops, 0, 0);
-    double one = run_case("one", threads, ops, 0, alone);
-    double distinct = run_case("distinct", threads, ops, 1, alone);
+    double alone = run_case("alone", &m2m_impl, 1, threads * ops, 0, 0, 0).ops;
+    double one = run_case("one", &m2m_impl, threads, ops, 0, 0, alone).ops;
+    double distinct = run_case("distinct", &m2m_impl, threads, ops, 1, 0, alone).ops;
     return alone < 0 || one < 0 || distinct < 0 ? 1 : 0;
 }
