@@ -31,7 +31,9 @@
  * without the lock), the parent's row lock being its own correct
  * serialization of writers on one parent. ROUNDS (default 3) rounds
  * alternate m2m and the baseline, distinct parents then the hot parent,
- * and the medians and the m2m/baseline ratio of each are printed.
+ * and the medians and the m2m/baseline ratio of each are printed. With
+ * "advisory" the baseline locks its parent with a transaction-level
+ * advisory lock, as m2m does, instead of the row lock.
  * Correctness under the same load is the concurrency test's job
  * (tests/test_concurrency.c); this measures only speed, and fails on any
  * error.
@@ -158,6 +160,8 @@ static int m2m_op(void *h, int64_t parent, int i, unsigned *seed, char *err, siz
 static const impl m2m_impl = {"m2m ", m2m_conn_open, m2m_op, m2m_conn_close};
 
 #ifdef W1_HAVE_PG
+static int raw_advisory; /* the baseline locks its parent as m2m does */
+
 static void *raw_open(void) {
     PGconn *pg = PQconnectdb(target);
     if (PQstatus(pg) != CONNECTION_OK) {
@@ -183,9 +187,12 @@ static int raw_op(void *h, int64_t parent, int i, unsigned *seed, char *err,
         len +=
             snprintf(a + len, sizeof a - (size_t)len, "%s%" PRId64, k ? "," : "", id[k]);
     snprintf(a + len, sizeof a - (size_t)len, "]::int8[]");
-    const char *lock = "BEGIN; SELECT 1 FROM users WHERE id = %" PRId64 " FOR UPDATE; ";
     char head[128];
-    snprintf(head, sizeof head, lock, parent);
+    snprintf(head, sizeof head,
+             raw_advisory ? "BEGIN; SELECT pg_advisory_xact_lock(%" PRId64 "); "
+                          : "BEGIN; SELECT 1 FROM users WHERE id = %" PRId64
+                            " FOR UPDATE; ",
+             parent);
     switch (kind) {
         case 0: /* toggle */
             snprintf(
@@ -412,9 +419,10 @@ static int compare(int threads, int ops, int rounds) {
 
 int main(int argc, char **argv) {
     if (argc < 3 || (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0)) {
-        fprintf(stderr, "usage: contention sqlite|pg TARGET [THREADS [OPS]]\n"
-                        "       contention sqlite FILE THREADS OPS procs PROCS\n"
-                        "       contention pg TARGET THREADS OPS compare [ROUNDS]\n");
+        fprintf(stderr,
+                "usage: contention sqlite|pg TARGET [THREADS [OPS]]\n"
+                "       contention sqlite FILE THREADS OPS procs PROCS\n"
+                "       contention pg TARGET THREADS OPS compare [ROUNDS [advisory]]\n");
         return 2;
     }
     backend = argv[1];
@@ -445,6 +453,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "compare") == 0) {
 #ifdef W1_HAVE_PG
         int rounds = argc > 6 ? atoi(argv[6]) : 3;
+        raw_advisory = argc > 7 && strcmp(argv[7], "advisory") == 0;
         if (strcmp(backend, "pg") != 0 || rounds < 1 || rounds > MAX_ROUNDS) {
             fprintf(stderr, "contention: compare needs pg and 1..%d rounds\n",
                     MAX_ROUNDS);
