@@ -202,17 +202,17 @@ static void w1_buf_addf(w1_buf *b, const char *fmt, ...) {
     }
 }
 
-#ifdef W1_HAVE_PG
-/* "{1,2,3}": a PostgreSQL array literal of ids, in b (reset first). */
-static const char *w1_pg_array(w1_buf *b, const int64_t *ids, size_t n) {
+/* The ids between open and close, comma-separated, in b (reset first):
+ * "{1,2,3}" is a PostgreSQL array literal, "[1,2,3]" a JSON array. */
+static inline const char *w1_id_list(w1_buf *b, const int64_t *ids, size_t n, char open,
+                                     char close) {
     b->len = 0;
-    w1_buf_addf(b, "{");
+    w1_buf_addf(b, "%c", open);
     for (size_t i = 0; i < n; i++)
         w1_buf_addf(b, i ? ",%" PRId64 : "%" PRId64, ids[i]);
-    w1_buf_addf(b, "}");
+    w1_buf_addf(b, "%c", close);
     return b->p;
 }
-#endif
 
 /* ---- the CHECK query ---- */
 

@@ -178,12 +178,7 @@ static int64_t rmy_rows(rmy *h, MYSQL_STMT *st, int64_t *out) {
 
 /* "[1,2,3]" in b (reset first). */
 static const char *rmy_json(w1_buf *b, const int64_t *ids, size_t n) {
-    b->len = 0;
-    w1_buf_addf(b, "[");
-    for (size_t i = 0; i < n; i++)
-        w1_buf_addf(b, i ? ",%" PRId64 : "%" PRId64, ids[i]);
-    w1_buf_addf(b, "]");
-    return b->p;
+    return w1_id_list(b, ids, n, '[', ']');
 }
 
 static void *rmy_open_mode(const w1_target *t, const w1_case *c, int set) {

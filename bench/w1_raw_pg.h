@@ -182,7 +182,7 @@ static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64
             int64_t *all = w1_xmalloc((size_t)c->users * sizeof *all);
             for (int64_t u = 1; u <= c->users; u++)
                 all[u - 1] = u;
-            const char *pa[1] = {w1_pg_array(&h->arr, all, (size_t)c->users)};
+            const char *pa[1] = {w1_id_list(&h->arr, all, (size_t)c->users, '{', '}')};
             free(all);
             r = rpg_run(h, "eager", 1, pa);
         } else {
@@ -223,7 +223,7 @@ static void rpg_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64
             const char *name = names[p];
             if (p == W1_P2 && n > 1000)
                 name = "sync_big";
-            const char *pa[3] = {us, w1_pg_array(&h->arr, h->ids, n), pv};
+            const char *pa[3] = {us, w1_id_list(&h->arr, h->ids, n, '{', '}'), pv};
             rpg_run0(h, name, 3, pa);
             continue;
         }
