@@ -4,8 +4,9 @@
  *
  *   million BACKEND TARGET [N [CASES]]
  *
- * BACKEND sqlite (TARGET a file path, recreated) or pg (TARGET a libpq
- * connection string; its tables are dropped and recreated). N ids
+ * BACKEND sqlite (TARGET a file path, recreated), pg (TARGET a libpq
+ * connection string) or mariadb (TARGET a mariadb:// URL); on a server its
+ * tables are dropped and recreated. N ids
  * (default 1,000,000) on users -> roles over role_user. Each case is one
  * call, printed as one line with its time and the growth of the process's
  * peak resident set above its size just before the call (the caller's
@@ -145,10 +146,11 @@ static void stop(meas *m, const char *name, size_t n, m2m_db *db, const m2m_stat
 }
 
 static void setup(m2m_db *db, size_t n) {
-    if (strcmp(backend, "pg") == 0)
+    if (strcmp(backend, "sqlite") != 0)
         m2m_exec(db, "DROP TABLE IF EXISTS role_user; DROP TABLE IF EXISTS users;"
                      "DROP TABLE IF EXISTS roles");
     char sql[1024];
+    bool pg = strcmp(backend, "pg") == 0, maria = strcmp(backend, "mariadb") == 0;
     snprintf(sql, sizeof sql,
              "CREATE TABLE users(id BIGINT PRIMARY KEY);"
              "CREATE TABLE roles(id BIGINT PRIMARY KEY);"
@@ -156,13 +158,17 @@ static void setup(m2m_db *db, size_t n) {
              " role_id BIGINT NOT NULL REFERENCES roles(id),"
              " PRIMARY KEY(user_id, role_id));"
              "INSERT INTO users VALUES (1);"
-             "%s%zu%s",
-             strcmp(backend, "pg") == 0
-                 ? "INSERT INTO roles SELECT generate_series(1, "
-                 : "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s"
-                   " WHERE i < ",
+             "%s%s%zu%s",
+             maria ? "SET SESSION max_recursive_iterations = 4294967295;" : "",
+             pg      ? "INSERT INTO roles SELECT generate_series(1, "
+             : maria ? "INSERT INTO roles WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL"
+                       " SELECT i + 1 FROM s WHERE i < "
+                     : "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s"
+                       " WHERE i < ",
              2 * n,
-             strcmp(backend, "pg") == 0 ? ")" : ") INSERT INTO roles SELECT i FROM s");
+             pg      ? ")"
+             : maria ? ") SELECT i FROM s"
+                     : ") INSERT INTO roles SELECT i FROM s");
     if (m2m_exec(db, sql) != M2M_OK)
         die(db, "schema");
 }
@@ -328,8 +334,9 @@ static void read_compare(m2m_db *db, m2m_relation *rel, size_t n) {
 #endif
 
 int main(int argc, char **argv) {
-    if (argc < 3 || (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0)) {
-        fprintf(stderr, "usage: million sqlite|pg TARGET [N]\n");
+    if (argc < 3 || (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0 &&
+                     strcmp(argv[1], "mariadb") != 0)) {
+        fprintf(stderr, "usage: million sqlite|pg|mariadb TARGET [N [CASES]]\n");
         return 2;
     }
     backend = argv[1];

@@ -126,8 +126,28 @@ static int keep_str(args_items *l, char *s) {
     return 0;
 }
 
+static int push(args_items *l, m2m_item it, char *err) {
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        m2m_item *g = realloc(l->items, nc * sizeof *g);
+        if (!g)
+            return conf_fail(err, "out of memory");
+        l->items = g;
+        l->cap = nc;
+    }
+    l->items[l->n++] = it;
+    return 0;
+}
+
 int args_add(args_items *l, const char *arg, bool text, bool data, char *err) {
     size_t len = strlen(arg);
+    /* An integer id without data borrows nothing: no copy of its text is
+     * kept (a million ids from stdin are their items alone). */
+    if (!text && !(data && strchr(arg, ':'))) {
+        m2m_item it = {0};
+        if (conf_text_bad(arg, len) == len && args_id(arg, false, &it.id, err) == 0)
+            return push(l, it, err);
+    }
     size_t badat = conf_text_bad(arg, len);
     if (badat < len)
         return conf_fail(err,
@@ -157,16 +177,7 @@ int args_add(args_items *l, const char *arg, bool text, bool data, char *err) {
         }
         it.pivot = cols;
     }
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        m2m_item *g = realloc(l->items, nc * sizeof *g);
-        if (!g)
-            return conf_fail(err, "out of memory");
-        l->items = g;
-        l->cap = nc;
-    }
-    l->items[l->n++] = it;
-    return 0;
+    return push(l, it, err);
 }
 
 int args_read(args_items *l, FILE *f, bool text, bool data, char *err) {

@@ -6,6 +6,7 @@
  * either succeed with the right result or fail cleanly: M2M_NOMEM, the pivot
  * table as before, and no leak (ASan in CI checks that part). */
 #include "fixtures.h"
+#include "util/util.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -200,6 +201,20 @@ TEST_EXCEPT(galera, fault_oom_sync_transient_warm) { oom_op(&sync_op, 0, 1); }
 TEST_EXCEPT(galera, fault_oom_toggle_transient_warm) { oom_op(&toggle_op, 0, 1); }
 TEST_EXCEPT(galera, fault_oom_create_transient) { oom_op(&create_op, 0, 0); }
 TEST_EXCEPT(galera, fault_oom_create_transient_warm) { oom_op(&create_op, 0, 1); }
+
+/* The same with repeated ids found by sorting (dups.c), as in calls of
+ * many ids. */
+static void oom_sorted(const fault_op *op, int persistent, int warm) {
+    size_t was = m2m__dups_sort_min;
+    m2m__dups_sort_min = 2;
+    oom_op(op, persistent, warm);
+    m2m__dups_sort_min = was;
+}
+TEST_EXCEPT(galera, fault_oom_sync_sorted_transient) { oom_sorted(&sync_op, 0, 0); }
+TEST_EXCEPT(galera, fault_oom_sync_sorted_persistent_warm) { oom_sorted(&sync_op, 1, 1); }
+TEST_EXCEPT(galera, fault_oom_toggle_sorted_transient_warm) {
+    oom_sorted(&toggle_op, 0, 1);
+}
 
 /* Open a connection, define the relation, read with filters: each fault
  * gives a clean error and no leak, or the right rows. */

@@ -5,6 +5,7 @@
 #include "core/input.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 static const char *type_name(m2m_type t) {
@@ -106,9 +107,18 @@ int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input
     return M2M_OK;
 }
 
+/* The caller's items, read in place as values with a stride. */
+_Static_assert(offsetof(m2m_item, id) == 0 && sizeof(m2m_item) % sizeof(m2m_value) == 0,
+               "m2m_item's ids are read as m2m_values with a stride");
+enum { ITEM_STRIDE = sizeof(m2m_item) / sizeof(m2m_value) };
+
+static const m2m_value *item_ids(const m2m_item *items) {
+    return (const m2m_value *)(const void *)items;
+}
+
 int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
                      const m2m_opts *opts, m2m__input *in) {
-    *in = (m2m__input){.rel = rel, .items = items};
+    *in = (m2m__input){.rel = rel, .items = items, .nitems = n};
     m2m_db *db = rel->db;
     if (n && !items)
         return m2m__set_error(db, M2M_MISUSE, "%s: items is NULL", rel->pivot_table);
@@ -119,46 +129,43 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
         in->shared = opts->pivot;
         in->nshared = opts->npivot;
     }
-    in->all = m2m__calloc(n ? n : 1, sizeof *in->all);
-    in->masks = m2m__calloc(n ? n : 1, sizeof *in->masks);
-    in->uniq = m2m__calloc(n ? n : 1, sizeof *in->uniq);
-    if (!in->all || !in->masks || !in->uniq)
-        return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     for (size_t i = 0; i < n; i++) {
         int rc = m2m__check_id(rel, "related", items[i].id, rel->related_type);
         if (rc)
             return rc;
-        in->all[i] = items[i].id;
     }
-    m2m__valset seen;
-    if (m2m__valset_alloc(&seen, in->all, 1, n))
-        return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
-    int rc = M2M_OK;
-    uint64_t any = 0; /* every column some row names */
-    for (size_t i = 0; i < n && rc == M2M_OK; i++) {
+    /* The masks only when some item names columns of its own. */
+    for (size_t i = 0; i < n; i++) {
         uint64_t own = 0;
-        if ((rc = m2m__cols_mask(rel, items[i].pivot, items[i].npivot, &own)))
-            break;
-        /* First occurrence wins: a repeated id is one row. */
-        if (m2m__valset_add(&seen, i) != i)
-            continue;
-        in->masks[in->n] = own;
-        any |= own;
-        in->uniq[in->n++] = i;
+        int rc = m2m__cols_mask(rel, items[i].pivot, items[i].npivot, &own);
+        if (rc)
+            return rc;
+        if (own && !in->masks && !(in->masks = m2m__calloc(n, sizeof *in->masks)))
+            return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
+        if (in->masks)
+            in->masks[i] = own;
     }
-    m2m__valset_free(&seen);
+    /* First occurrence wins: a repeated id is one row. */
+    size_t nrep = 0;
+    if (m2m__dups(item_ids(items), ITEM_STRIDE, n, &in->rep, &nrep))
+        return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
+    in->n = n - nrep;
     /* Rows without values of their own (nor a per-row pivot id) all store
      * the same: they travel as a flat id array. All the others travel as
      * one set of JSON rows with every column any of them names, however
      * their sets differ, so the operation's statements do not depend on
      * them; a row leaves out the keys of the columns it does not name. */
-    for (size_t u = 0; u < in->n; u++) {
-        bool flat = !in->masks[u] && !rel->pivot_id;
-        in->masks[u] |= (flat ? M2M__FLAT : 0) | in->shared_mask | rel->scope_mask;
+    uint64_t any = 0, common = in->shared_mask | rel->scope_mask;
+    in->row_mask = (rel->pivot_id ? 0 : M2M__FLAT) | common;
+    for (size_t i = 0; in->masks && i < n; i++) {
+        if (m2m__bit(in->rep, i))
+            continue;
+        any |= in->masks[i];
+        bool flat = !in->masks[i] && !rel->pivot_id;
+        in->masks[i] |= (flat ? M2M__FLAT : 0) | common;
     }
-    in->json_mask = any | in->shared_mask | rel->scope_mask;
-    in->ids = NULL;
-    return rc;
+    in->json_mask = any | common;
+    return M2M_OK;
 }
 
 /* The value cols give to column name, if they name it. */
@@ -190,13 +197,14 @@ static void json_key(m2m__buf *b, const char *k) {
 
 /* Append one row to its group: its id (flat), or a JSON object of its
  * columns. */
-static int encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value id,
-                      const m2m__buf *pj, const char *ptext) {
-    uint64_t keys = in->items ? in->masks[u] : 0; /* the columns this row names */
+static int encode_row(const m2m__input *in, m2m__group *gr, size_t i, uint64_t keys,
+                      m2m_value id, const m2m__buf *pj, const char *ptext) {
     const m2m_relation *rel = in->rel;
     if (gr->mask & M2M__FLAT) {
-        if (m2m__grow((void **)&gr->ids, &gr->cap, gr->count + 1, sizeof *gr->ids))
+        /* Allocated once, for every row at most: no doubling. */
+        if (!gr->ids && !(gr->ids = m2m__malloc(in->n * sizeof *gr->ids)))
             return M2M_NOMEM;
+        gr->cap = in->n;
         gr->ids[gr->count++] = id;
         return M2M_OK;
     }
@@ -223,7 +231,7 @@ static int encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value 
             continue;
         m2m__buf_add(b, ",");
         json_key(b, rel->cols[ix]);
-        m2m__buf_json_value(b, item_value(in, &in->items[in->uniq[u]], ix));
+        m2m__buf_json_value(b, item_value(in, &in->items[i], ix));
     }
     m2m__buf_add(b, "}");
     return b->oom ? M2M_NOMEM : M2M_OK;
@@ -232,16 +240,34 @@ static int encode_row(const m2m__input *in, m2m__group *gr, size_t u, m2m_value 
 int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip) {
     m2m_relation *rel = in->rel;
     m2m__input_clear_groups(in);
+    /* Every row flat and given once: the group reads the caller's ids in
+     * place. */
+    bool flat = !in->items || (!in->masks && in->row_mask & M2M__FLAT);
+    if (flat && !in->rep && in->n && (!skip || !skip->n)) {
+        if (m2m__grow((void **)&in->groups, &in->capgroups, 1, sizeof *in->groups))
+            goto oom0;
+        in->groups[0] =
+            (m2m__group){.mask = in->items ? in->row_mask : M2M__FLAT, .count = in->n};
+        in->groups[0].arr = in->items
+                                ? (m2m__ids){item_ids(in->items), in->n, ITEM_STRIDE}
+                                : (m2m__ids){in->ids, in->n, 1};
+        in->ngroups = 1;
+        return M2M_OK;
+    }
     char pbuf[40];
     const char *ptext = NULL;
     m2m__buf pj = {0}; /* the parent as JSON, written once if needed */
-    for (size_t u = 0; u < in->n; u++) {
-        m2m_value id = in->items ? in->items[in->uniq[u]].id : in->ids[u];
+    size_t end = in->items ? in->nitems : in->n;
+    for (size_t i = 0; i < end; i++) {
+        if (m2m__bit(in->rep, i))
+            continue;
+        m2m_value id = in->items ? in->items[i].id : in->ids[i];
         if (skip && m2m__valset_has(skip, id)) {
             in->nskipped++;
             continue;
         }
-        uint64_t mask = in->items ? in->masks[u] : M2M__FLAT;
+        uint64_t mask = !in->items ? M2M__FLAT : in->masks ? in->masks[i] : in->row_mask;
+        uint64_t keys = in->items ? mask & ~M2M__FLAT : 0; /* the columns it names */
         if (!(mask & M2M__FLAT))
             mask = in->json_mask; /* one group for all JSON rows */
         if (!(mask & M2M__FLAT) && !ptext) {
@@ -260,12 +286,12 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
             in->groups[g] = (m2m__group){.mask = mask};
             in->ngroups++;
         }
-        if (encode_row(in, &in->groups[g], u, id, &pj, ptext))
+        if (encode_row(in, &in->groups[g], i, keys, id, &pj, ptext))
             goto oom;
     }
     for (size_t g = 0; g < in->ngroups; g++) {
         m2m__group *gr = &in->groups[g];
-        gr->arr = (m2m__ids){gr->ids, gr->count};
+        gr->arr = (m2m__ids){gr->ids, gr->count, 1};
         if (gr->mask & M2M__FLAT)
             continue;
         m2m__buf_add(&gr->json, "]");
@@ -276,6 +302,7 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
     return M2M_OK;
 oom:
     m2m__buf_free(&pj);
+oom0:
     return m2m__set_error(rel->db, M2M_NOMEM, "%s: out of memory encoding ids",
                           rel->pivot_table);
 }
@@ -288,26 +315,32 @@ const m2m__ids *m2m__input_all_ids(m2m__input *in) {
     if (in->ngroups == 1 && !in->nskipped && in->groups[0].mask & M2M__FLAT)
         return &in->groups[0].arr;
     if (!in->items) {
-        in->allarr = (m2m__ids){in->ids, in->n};
+        in->allarr = (m2m__ids){in->ids, in->n, 1};
+        return &in->allarr;
+    }
+    if (!in->rep) {
+        in->allarr = (m2m__ids){item_ids(in->items), in->n, ITEM_STRIDE};
         return &in->allarr;
     }
     if (!in->allv && !(in->allv = m2m__calloc(in->n ? in->n : 1, sizeof *in->allv)))
         return NULL;
-    for (size_t u = 0; u < in->n; u++)
-        in->allv[u] = in->items[in->uniq[u]].id;
-    in->allarr = (m2m__ids){in->allv, in->n};
+    for (size_t i = 0, u = 0; i < in->nitems; i++)
+        if (!m2m__bit(in->rep, i))
+            in->allv[u++] = in->items[i].id;
+    in->allarr = (m2m__ids){in->allv, in->n, 1};
     return &in->allarr;
 }
 
 bool m2m__ids_bounds(const m2m__ids *a, int64_t *lo, int64_t *hi) {
     if (a->n == 0)
         return false;
-    *lo = *hi = a->v[0].i;
+    *lo = *hi = m2m__ids_at(a, 0).i;
     for (size_t i = 0; i < a->n; i++) {
-        if (a->v[i].type != M2M_TINT)
+        m2m_value v = m2m__ids_at(a, i);
+        if (v.type != M2M_TINT)
             return false;
-        *lo = a->v[i].i < *lo ? a->v[i].i : *lo;
-        *hi = a->v[i].i > *hi ? a->v[i].i : *hi;
+        *lo = v.i < *lo ? v.i : *lo;
+        *hi = v.i > *hi ? v.i : *hi;
     }
     return true;
 }
@@ -359,9 +392,8 @@ void m2m__input_clear_groups(m2m__input *in) {
 void m2m__input_free(m2m__input *in) {
     m2m__input_clear_groups(in);
     m2m__free(in->groups);
-    m2m__free(in->all);
+    m2m__free(in->rep);
     m2m__free(in->masks);
-    m2m__free(in->uniq);
     m2m__free(in->allv);
     *in = (m2m__input){0};
 }

@@ -22,14 +22,19 @@ typedef struct m2m__group {
     m2m__ids arr;
 } m2m__group;
 
+/* The caller's items are read in place, never copied whole: a repeated
+ * id is a bit in rep, and the per-item masks exist only when some item
+ * names pivot values of its own. */
 typedef struct m2m__input {
     m2m_relation *rel;
     const m2m_item *items; /* item form, or NULL for plain ids */
     const m2m_value *ids;  /* plain-id form */
-    m2m_value *all;        /* every item's id, in call order */
-    size_t *uniq;          /* indexes of first occurrences */
-    uint64_t *masks;       /* per unique item: columns it names (own, shared,
-                              scope), M2M__FLAT when it names none itself */
+    size_t nitems;         /* items given, repeats included */
+    unsigned char *rep;    /* items that repeat an earlier id (bitmap), or NULL */
+    uint64_t *masks;       /* per item: columns it names (own, shared, scope),
+                              M2M__FLAT when it names none itself; NULL when
+                              every item's is row_mask */
+    uint64_t row_mask;     /* masks == NULL: the mask of every row */
     uint64_t json_mask;    /* the columns of the JSON rows: every one named */
     size_t n;              /* unique items (or ids) */
     const m2m_col *shared;

@@ -493,7 +493,7 @@ static int touch(m2m__opctx *c, const m2m__wstep *w) {
 
 /* toggle: what the DELETE took must not come back: attach only the rest. */
 static int gone(m2m__opctx *c, const m2m__call *k, m2m__input *in) {
-    c->gone = (m2m__ids){c->rep->ch.detached, c->rep->ch.ndetached};
+    c->gone = (m2m__ids){c->rep->ch.detached, c->rep->ch.ndetached, 1};
     m2m__valset skip;
     if (m2m__valset_init(&skip, c->gone.v, c->gone.n))
         return nomem(c);

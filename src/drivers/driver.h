@@ -18,7 +18,12 @@ enum { M2M__TIDS = 0x100 };
 typedef struct m2m__ids {
     const m2m_value *v; /* ids of one key type, borrowed */
     size_t n;
+    size_t stride; /* id i is v[i * stride]; 0 is 1. A caller's m2m_items
+                      are read in place with a stride of 2 (input.c) */
 } m2m__ids;
+static inline m2m_value m2m__ids_at(const m2m__ids *a, size_t i) {
+    return a->v[a->stride ? i * a->stride : i];
+}
 /* The forms of drv->ids_in. */
 enum { M2M__IN, M2M__NOT_IN, M2M__IN_SPAN };
 /* Are there ids, all integers? Then *lo and *hi are the least and the

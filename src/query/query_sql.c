@@ -81,7 +81,7 @@ void m2m__q_key_set(sqlq *s, const m2m_relation *rel, const char *alias, const c
         return;
     }
     m2m__ids *set = &s->sets[s->nsets++];
-    *set = (m2m__ids){vals, n};
+    *set = (m2m__ids){vals, n, 1};
     int p = param(s, m2m__ids_param(set));
     m2m__buf e = {0};
     m2m__buf_add(&e, alias);

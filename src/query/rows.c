@@ -89,7 +89,7 @@ static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
             nsets++;
             nids += a->n;
             for (size_t k = 0; k < a->n; k++)
-                text += text_size(a->v[k]);
+                text += text_size(m2m__ids_at(a, k));
         }
     }
     for (size_t i = 0; i < nnames; i++)
@@ -116,8 +116,8 @@ static m2m_rows *rows_new(m2m_db *db, const m2m_value *params, size_t n,
             m2m__ids *c = (m2m__ids *)(void *)at;
             m2m_value *v = (m2m_value *)(void *)(at + set);
             for (size_t k = 0; k < a->n; k++)
-                v[k] = copy_text(a->v[k], &t);
-            *c = (m2m__ids){v, a->n};
+                v[k] = copy_text(m2m__ids_at(a, k), &t);
+            *c = (m2m__ids){v, a->n, 1};
             r->params[i] = m2m__ids_param(c);
             at += set + a->n * sizeof(m2m_value);
         }

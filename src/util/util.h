@@ -92,6 +92,19 @@ bool m2m__valset_has(const m2m__valset *s, m2m_value v);
 int m2m__valset_init(m2m__valset *s, const m2m_value *vals, size_t n);
 void m2m__valset_free(m2m__valset *s);
 
+/* ---- dups.c: the repeats among a call's ids ---- */
+/* Of the n values vals[i * stride], which repeat an earlier one: *rep a
+ * bitmap of them (bit i of byte i / 8), NULL when none does; *nrep their
+ * number. M2M_NOMEM. */
+int m2m__dups(const m2m_value *vals, size_t stride, size_t n, unsigned char **rep,
+              size_t *nrep);
+/* From this many values on m2m__dups sorts rather than hashes (tests lower
+ * it to take that path with few ids). */
+extern size_t m2m__dups_sort_min;
+static inline bool m2m__bit(const unsigned char *bits, size_t i) {
+    return bits && bits[i >> 3] >> (i & 7) & 1;
+}
+
 /* ---- value.c ---- */
 /* Deep copy (text duplicated); M2M_NOMEM on failure. */
 int m2m__value_copy(m2m_value *dst, m2m_value src);

@@ -126,7 +126,7 @@ static void ids_json(m2m__buf *b, const m2m__ids *a) {
     for (size_t i = 0; i < a->n; i++) {
         if (i)
             m2m__buf_addn(b, ",", 1);
-        m2m__buf_json_value(b, a->v[i]);
+        m2m__buf_json_value(b, m2m__ids_at(a, i));
     }
     m2m__buf_addn(b, "]", 2);
 }
@@ -134,13 +134,14 @@ static void ids_json(m2m__buf *b, const m2m__ids *a) {
 /* The first text id longer than MY_TEXT_ID_MAX characters, or NULL. */
 static const char *long_text_id(const m2m__ids *a) {
     for (size_t i = 0; i < a->n; i++) {
-        if (a->v[i].type != M2M_TTEXT)
+        m2m_value v = m2m__ids_at(a, i);
+        if (v.type != M2M_TTEXT)
             continue;
         size_t chars = 0;
-        for (const unsigned char *p = (const unsigned char *)a->v[i].s; *p; p++)
+        for (const unsigned char *p = (const unsigned char *)v.s; *p; p++)
             chars += (*p & 0xc0) != 0x80;
         if (chars > MY_TEXT_ID_MAX)
-            return a->v[i].s;
+            return v.s;
     }
     return NULL;
 }

@@ -46,7 +46,7 @@ static void pg_ids_literal(m2m__buf *b, const m2m__ids *a) {
     for (size_t i = 0; i < a->n; i++) {
         if (i)
             m2m__buf_addn(b, ",", 1);
-        pg_ids_value(b, a->v[i]);
+        pg_ids_value(b, m2m__ids_at(a, i));
     }
     m2m__buf_addn(b, "}", 2);
 }

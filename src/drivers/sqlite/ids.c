@@ -98,7 +98,7 @@ static int ids_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
         sqlite3_result_null(ctx);
         return SQLITE_OK;
     }
-    const m2m_value *v = &c->a->v[c->i];
+    const m2m_value *v = &c->a->v[c->i * c->a->stride];
     switch (v->type) {
         case M2M_TINT:
             sqlite3_result_int64(ctx, v->i);
@@ -161,7 +161,7 @@ static int view_bits(m2m__sq_ids *a) {
     }
     memset(a->bits, 0, nb);
     for (size_t i = 0; i < a->n; i++) {
-        uint64_t off = (uint64_t)a->v[i].i - (uint64_t)a->lo;
+        uint64_t off = (uint64_t)a->v[i * a->stride].i - (uint64_t)a->lo;
         a->bits[off >> 3] |= (unsigned char)(1u << (off & 7));
     }
     a->view = VIEW_BITS;
@@ -177,7 +177,7 @@ static int view_sorted(m2m__sq_ids *a) {
         a->cap = a->n;
     }
     for (size_t i = 0; i < a->n; i++)
-        a->ord[i] = &a->v[i];
+        a->ord[i] = &a->v[i * a->stride];
     if (a->n) /* qsort takes no NULL array */
         qsort(a->ord, a->n, sizeof *a->ord, cmp_ptr);
     a->view = VIEW_SORTED;
@@ -188,7 +188,7 @@ static int view_sorted(m2m__sq_ids *a) {
 static int view(m2m__sq_ids *a) {
     if (a->view)
         return SQLITE_OK;
-    a->ints = m2m__ids_bounds(&(m2m__ids){a->v, a->n}, &a->lo, &a->hi);
+    a->ints = m2m__ids_bounds(&(m2m__ids){a->v, a->n, a->stride}, &a->lo, &a->hi);
     return a->ints && bitmap_fits(a) ? view_bits(a) : view_sorted(a);
 }
 
@@ -296,6 +296,7 @@ int m2m__sq_ids_register(sqlite3 *h) {
 void m2m__sq_ids_bind(m2m__sq_ids *a, const m2m__ids *ids) {
     a->v = ids->v;
     a->n = ids->n;
+    a->stride = ids->stride ? ids->stride : 1;
     a->view = 0;
 }
 

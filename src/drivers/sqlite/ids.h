@@ -20,8 +20,8 @@
  * integers of a narrow span, else the ids sorted for binary search. */
 typedef struct m2m__sq_ids {
     const m2m_value *v;
-    size_t n;
-    int view; /* 0 not built, else VIEW_BITS or VIEW_SORTED (ids.c) */
+    size_t n, stride; /* id i is v[i * stride] */
+    int view;         /* 0 not built, else VIEW_BITS or VIEW_SORTED (ids.c) */
     bool ints;
     int64_t lo, hi; /* ints: the bounds */
     unsigned char *bits;
