@@ -8,7 +8,9 @@
 #include "fixtures.h"
 #include "util/util.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ROWS(parent)                                                                     \
@@ -127,9 +129,8 @@ TEST(many_ids_sorted_repeats_match_the_hash_set) {
                            "granted_by = 'p'",
                            NULL, 0),
                      10);
-    assert_int_equal(t_int("SELECT COUNT(*) FROM role_user WHERE granted_by = 'late'",
-                           NULL, 0),
-                     0);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM role_user WHERE granted_by = 'late'", NULL, 0), 0);
     m2m_relation_close(rel);
 }
 
@@ -151,4 +152,50 @@ TEST(many_ids_sorted_bad_id_changes_nothing) {
     m2m__dups_sort_min = was;
     assert_string_equal(ROWS(1), "1|~|~,2|~|~");
     m2m_relation_close(rel);
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_row32(const void *a, const void *b) { return memcmp(a, b, 32); }
+
+/* m2m__sort (in place, used for repeats and version digests) orders as
+ * qsort does: random, sorted, reversed, all equal and few distinct keys,
+ * of 8-byte and 32-byte elements, at sizes around its short runs. */
+TEST_ONLY(sqlite, many_ids_in_place_sort_orders_as_qsort) {
+    static int64_t a[5000], b[5000];
+    static unsigned char r[3000][32], q[3000][32];
+    const size_t sizes[] = {0, 1, 2, 3, 12, 13, 14, 100, 1000, 5000};
+    uint64_t x = 88172645463325252ULL;
+    for (int shape = 0; shape < 5; shape++) {
+        for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+            size_t n = sizes[s];
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                a[i] = shape == 0   ? (int64_t)x
+                       : shape == 1 ? (int64_t)i
+                       : shape == 2 ? (int64_t)(n - i)
+                       : shape == 3 ? 7
+                                    : (int64_t)(x % 3) - 1;
+                memcpy(b, a, sizeof a[0] * (i + 1));
+                if (n <= 3000) {
+                    memset(r[i], (int)(x & 0xff), 32);
+                    memcpy(r[i] + 24, &a[i], 8);
+                }
+            }
+            m2m__sort(a, n, sizeof a[0], cmp_i64);
+            if (n)
+                qsort(b, n, sizeof b[0], cmp_i64);
+            assert_memory_equal(a, b, n * sizeof a[0] + (n == 0));
+            if (n <= 3000) {
+                memcpy(q, r, n * 32);
+                m2m__sort(r, n, 32, cmp_row32);
+                if (n)
+                    qsort(q, n, 32, cmp_row32);
+                assert_memory_equal(r, q, n * 32 + (n == 0));
+            }
+        }
+    }
 }

@@ -118,7 +118,7 @@ int m2m__digest_hex(const m2m__digest *d, char out[M2M_VERSION_LEN]) {
     if (!s)
         return oom(db);
     if (d->count > 1)
-        qsort(s->rows, d->count, ROW_LEN, cmp_row);
+        m2m__sort(s->rows, d->count, ROW_LEN, cmp_row);
     put_u64(h, d->count);
     int ok = EVP_DigestInit_ex2(s->ctx, s->md, NULL) &&
              EVP_DigestUpdate(s->ctx, tag, sizeof tag) &&

@@ -52,7 +52,7 @@ static int ints_repeat(const m2m_value *vals, size_t stride, size_t n, bool *any
         return M2M_NOMEM;
     for (size_t i = 0; i < n; i++)
         k[i] = vals[i * stride].i;
-    qsort(k, n, sizeof *k, cmp_int);
+    m2m__sort(k, n, sizeof *k, cmp_int);
     *any = false;
     for (size_t i = 1; i < n && !*any; i++)
         *any = k[i] == k[i - 1];
@@ -75,7 +75,7 @@ static int by_sort(const m2m_value *vals, size_t stride, size_t n, unsigned char
         return M2M_NOMEM;
     for (size_t i = 0; i < n; i++)
         p[i] = &vals[i * stride];
-    qsort(p, n, sizeof *p, cmp_ptr);
+    m2m__sort(p, n, sizeof *p, cmp_ptr);
     int rc = M2M_OK;
     for (size_t i = 1; i < n && rc == M2M_OK; i++)
         if (m2m__value_eq(*p[i], *p[i - 1]) &&

@@ -92,6 +92,10 @@ bool m2m__valset_has(const m2m__valset *s, m2m_value v);
 int m2m__valset_init(m2m__valset *s, const m2m_value *vals, size_t n);
 void m2m__valset_free(m2m__valset *s);
 
+/* ---- sort.c ---- */
+/* qsort's contract, in place: nothing allocated, O(n log n). */
+void m2m__sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* ---- dups.c: the repeats among a call's ids ---- */
 /* Of the n values vals[i * stride], which repeat an earlier one: *rep a
  * bitmap of them (bit i of byte i / 8), NULL when none does; *nrep their

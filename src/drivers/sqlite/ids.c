@@ -178,8 +178,8 @@ static int view_sorted(m2m__sq_ids *a) {
     }
     for (size_t i = 0; i < a->n; i++)
         a->ord[i] = &a->v[i * a->stride];
-    if (a->n) /* qsort takes no NULL array */
-        qsort(a->ord, a->n, sizeof *a->ord, cmp_ptr);
+    if (a->n) /* no NULL array */
+        m2m__sort(a->ord, a->n, sizeof *a->ord, cmp_ptr);
     a->view = VIEW_SORTED;
     return SQLITE_OK;
 }
