@@ -24,7 +24,7 @@ static void swap(unsigned char *a, unsigned char *b, size_t size) {
     }
 }
 
-#define AT(i) (base + (i) * size)
+#define AT(i) (base + (i)*size)
 
 static void insertion(unsigned char *base, size_t n, size_t size, cmp_fn cmp) {
     for (size_t i = 1; i < n; i++)
@@ -95,7 +95,8 @@ static void quick(unsigned char *base, size_t n, size_t size, cmp_fn cmp, int de
     insertion(base, n, size, cmp);
 }
 
-void m2m__sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+void m2m__sort(void *base, size_t n, size_t size,
+               int (*cmp)(const void *, const void *)) {
     int depth = 0;
     for (size_t k = n; k > 1; k >>= 1)
         depth += 2;
