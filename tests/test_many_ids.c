@@ -163,7 +163,8 @@ static int cmp_row32(const void *a, const void *b) { return memcmp(a, b, 32); }
 
 /* m2m__sort (in place, used for repeats and version digests) orders as
  * qsort does: random, sorted, reversed, all equal and few distinct keys,
- * of 8-byte and 32-byte elements, at sizes around its short runs. */
+ * of 8-byte and 32-byte elements, at sizes around its short runs. It
+ * touches no database: run once, under the SQLite backend. */
 TEST_ONLY(sqlite, many_ids_in_place_sort_orders_as_qsort) {
     static int64_t a[5000], b[5000];
     static unsigned char r[3000][32], q[3000][32];
