@@ -295,29 +295,48 @@ static void bz_race(m2m_db *hold_db, m2m_relation *hold, m2m_relation *call, int
         fail_msg("attach -> %s: %s", m2m_errname(a->rc), a->msg);
 }
 
+/* Two connections on bz_def: hold, whose transaction is open when this
+ * returns, and call, warmed by one attach to parent 3 (its statements are
+ * prepared before the race); session, when not NULL, is run on call first. */
+typedef struct bz_pair {
+    m2m_db *hold_db, *call_db;
+    m2m_relation *hold, *call;
+} bz_pair;
+
+static void bz_pair_open(bz_pair *p, const char *session) {
+    p->hold_db = t_open();
+    p->call_db = t_open();
+    if (session)
+        T_OK(m2m_exec(p->call_db, session));
+    p->hold = p->call = NULL;
+    T_OK(m2m_relation_open(p->hold_db, &bz_def, &p->hold));
+    T_OK(m2m_relation_open(p->call_db, &bz_def, &p->call));
+    T_OK(m2m_attach(p->call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL));
+    T_OK(m2m_begin(p->hold_db));
+}
+
+static void bz_pair_close(bz_pair *p) {
+    m2m_relation_close(p->hold);
+    m2m_relation_close(p->call);
+    m2m_close(p->hold_db);
+    m2m_close(p->call_db);
+}
+
 /* PostgreSQL under REPEATABLE READ: the attach's snapshot predates the
  * lock it waits for, so once the holder commits the same pair, its insert
  * fails with a serialization failure (40001); the retry sees the pair and
  * attaches nothing. */
 TEST_ONLY(pg, busy_serialization_failure_is_retried) {
     bz_schema(true);
-    m2m_db *hold_db = t_open(), *call_db = t_open();
-    T_OK(m2m_exec(call_db, "SET default_transaction_isolation TO 'repeatable read'"));
-    m2m_relation *hold = NULL, *call = NULL;
-    T_OK(m2m_relation_open(hold_db, &bz_def, &hold));
-    T_OK(m2m_relation_open(call_db, &bz_def, &call));
-    T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
-    T_OK(m2m_begin(hold_db));
-    T_OK(m2m_attach(hold, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL));
+    bz_pair p;
+    bz_pair_open(&p, "SET default_transaction_isolation TO 'repeatable read'");
+    T_OK(m2m_attach(p.hold, M2M_INT(1), FX_ITEMS(IT(2)), NULL, NULL));
     bz_attach a;
-    bz_race(hold_db, hold, call, 2, NULL, &a);
+    bz_race(p.hold_db, p.hold, p.call, 2, NULL, &a);
     assert_int_equal(a.nattached, 0);
     assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
                         "1|2,3|3");
-    m2m_relation_close(hold);
-    m2m_relation_close(call);
-    m2m_close(hold_db);
-    m2m_close(call_db);
+    bz_pair_close(&p);
 }
 
 /* Waits for the attach's lock until the deadlock is broken. */
@@ -331,22 +350,16 @@ static void bz_attach_one(m2m_relation *hold) {
  * the one chosen; its retry waits for the other transaction and succeeds. */
 TEST_ONLY(pg, busy_deadlock_is_retried) {
     bz_schema(true);
-    m2m_db *hold_db = t_open(), *call_db = t_open();
-    m2m_relation *hold = NULL, *call = NULL;
-    T_OK(m2m_relation_open(hold_db, &bz_def, &hold));
-    T_OK(m2m_relation_open(call_db, &bz_def, &call));
-    T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
-    T_OK(m2m_begin(hold_db));
-    T_OK(m2m_sql(hold_db, "SELECT id FROM bz_a WHERE id = 1 FOR UPDATE", NULL, 0, NULL));
+    bz_pair p;
+    bz_pair_open(&p, NULL);
+    T_OK(
+        m2m_sql(p.hold_db, "SELECT id FROM bz_a WHERE id = 1 FOR UPDATE", NULL, 0, NULL));
     bz_attach a;
-    bz_race(hold_db, hold, call, 2, bz_attach_one, &a);
+    bz_race(p.hold_db, p.hold, p.call, 2, bz_attach_one, &a);
     assert_int_equal(a.nattached, 1);
     assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
                         "1|1,1|2,3|3");
-    m2m_relation_close(hold);
-    m2m_relation_close(call);
-    m2m_close(hold_db);
-    m2m_close(call_db);
+    bz_pair_close(&p);
 }
 
 /* MariaDB: as on PostgreSQL, the attach holds parent 1's lock row and
@@ -357,25 +370,19 @@ TEST_ONLY(pg, busy_deadlock_is_retried) {
 TEST_ONLY(mariadb, busy_deadlock_is_retried_mariadb) {
     bz_schema(true);
     t_exec("CREATE TABLE bz_heavy(id BIGINT PRIMARY KEY)");
-    m2m_db *hold_db = t_open(), *call_db = t_open();
-    m2m_relation *hold = NULL, *call = NULL;
-    T_OK(m2m_relation_open(hold_db, &bz_def, &hold));
-    T_OK(m2m_relation_open(call_db, &bz_def, &call));
-    T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
-    T_OK(m2m_begin(hold_db));
-    T_OK(m2m_sql(hold_db, "INSERT INTO bz_heavy SELECT seq FROM seq_1_to_200", NULL, 0,
+    bz_pair p;
+    bz_pair_open(&p, NULL);
+    T_OK(m2m_sql(p.hold_db, "INSERT INTO bz_heavy SELECT seq FROM seq_1_to_200", NULL, 0,
                  NULL));
-    T_OK(m2m_sql(hold_db, "SELECT id FROM bz_a WHERE id = 1 FOR UPDATE", NULL, 0, NULL));
+    T_OK(
+        m2m_sql(p.hold_db, "SELECT id FROM bz_a WHERE id = 1 FOR UPDATE", NULL, 0, NULL));
     bz_attach a;
-    bz_race(hold_db, hold, call, 2, bz_attach_one, &a);
+    bz_race(p.hold_db, p.hold, p.call, 2, bz_attach_one, &a);
     assert_int_equal(a.nattached, 1);
     assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
                         "1|1,1|2,3|3");
     assert_int_equal(fx_count("bz_heavy"), 200);
-    m2m_relation_close(hold);
-    m2m_relation_close(call);
-    m2m_close(hold_db);
-    m2m_close(call_db);
+    bz_pair_close(&p);
 }
 
 /* Holds parent 1's lock past the attach's lock wait timeout. */
@@ -388,24 +395,16 @@ static void bz_hold_1500_ms(m2m_relation *hold) {
  * operation is retried (from BEGIN) until the lock is free. */
 TEST_ONLY(mariadb, busy_lock_wait_timeout_is_retried) {
     bz_schema(true);
-    m2m_db *hold_db = t_open(), *call_db = t_open();
-    T_OK(m2m_exec(call_db, "SET SESSION innodb_lock_wait_timeout = 1"));
-    m2m_relation *hold = NULL, *call = NULL;
-    T_OK(m2m_relation_open(hold_db, &bz_def, &hold));
-    T_OK(m2m_relation_open(call_db, &bz_def, &call));
-    T_OK(m2m_attach(call, M2M_INT(3), FX_ITEMS(IT(3)), NULL, NULL)); /* warm */
-    T_OK(m2m_begin(hold_db));
-    T_OK(m2m_attach(hold, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+    bz_pair p;
+    bz_pair_open(&p, "SET SESSION innodb_lock_wait_timeout = 1");
+    T_OK(m2m_attach(p.hold, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
     bz_attach a;
-    bz_race(hold_db, hold, call, 2, bz_hold_1500_ms, &a);
+    bz_race(p.hold_db, p.hold, p.call, 2, bz_hold_1500_ms, &a);
     assert_int_equal(a.nattached, 1);
     assert_true(a.took > 1.0);
     assert_string_equal(t_rows("SELECT a_id, b_id FROM bz_pivot ORDER BY 1, 2"),
                         "1|1,1|2,3|3");
-    m2m_relation_close(hold);
-    m2m_relation_close(call);
-    m2m_close(hold_db);
-    m2m_close(call_db);
+    bz_pair_close(&p);
 }
 
 typedef struct bz_txn_attach {
