@@ -215,7 +215,7 @@ int m2m_begin(m2m_db *db) {
 static int send_commit(m2m_db *db) {
     m2m__step steps[2];
     size_t n = 0;
-    m2m__stmt *st;
+    m2m__stmt *st = NULL; /* set by m2m__fixed; gcc -O3 cannot tell */
     int rc;
     if (db->drv->info->caps.in_doubt && db->xid_state == 0) {
         if ((rc = m2m__fixed(db, M2M__XID, &st)))

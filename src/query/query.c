@@ -207,8 +207,10 @@ static int where_cmp(m2m_query *q, bool pivot, const char *col, const char *op,
         return M2M_MISUSE;
     const char *sql = NULL;
     for (size_t i = 0; op && i < sizeof ops / sizeof ops[0]; i++)
-        if (strcasecmp(op, ops[i].in) == 0)
+        if (strcasecmp(op, ops[i].in) == 0) {
             sql = ops[i].sql;
+            break;
+        }
     if (!sql)
         return qfail(q, M2M_INVALID, "%s: unknown operator '%.20s'", op);
     if (v.type == M2M_TNULL)

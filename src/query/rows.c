@@ -290,6 +290,9 @@ const char *m2m_rows_name(m2m_rows *r, int i) {
 }
 
 m2m_value m2m_rows_value(m2m_rows *r, int i) {
+    /* The loop of every read comes here: a cursor's related column first. */
+    if (r && r->cur && r->started && !r->raw && (unsigned)i < (unsigned)r->nrel)
+        return r->db->drv->stmt.cursor_value(r->cur, r->base + i);
     if (!on_row(r) || i < 0 || i >= m2m_rows_ncols(r))
         return M2M_NULL;
     if (r->mem)
@@ -314,6 +317,8 @@ const char *m2m_rows_pivot_name(m2m_rows *r, int i) {
 }
 
 m2m_value m2m_rows_pivot_value(m2m_rows *r, int i) {
+    if (r && r->cur && r->started && (unsigned)i < (unsigned)r->npiv)
+        return r->db->drv->stmt.cursor_value(r->cur, r->base + r->nrel + i);
     if (!on_row(r) || i < 0 || i >= r->npiv)
         return M2M_NULL;
     if (r->mem)
