@@ -89,6 +89,55 @@ TEST(read_typed_accessors_two_query) {
     access_rows(M2M_TWO_QUERY);
 }
 
+/* An empty text is a value and NULL is none, in both kinds of column: the
+ * drivers tell them apart (libpq gives both as ""). */
+static void empty_not_null(int strategy) {
+    t_exec("UPDATE users SET name = '' WHERE id = 1");
+    t_exec("UPDATE users SET name = NULL WHERE id = 6");
+    t_exec("UPDATE room_members SET role = '' WHERE user_id = 1");
+    m2m_relation *rel = fx_rel_members(NULL, 0);
+    m2m_query *q = NULL;
+    T_OK(m2m_query_new(rel, M2M_INT(2), &q));
+    T_OK(m2m_query_strategy(q, strategy));
+    T_OK(m2m_query_with_pivot(q, "role"));
+    T_OK(m2m_query_order_by(q, "id", M2M_ASC));
+    m2m_rows *rows = NULL;
+    T_OK(m2m_query_get(q, &rows));
+    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
+    m2m_value v = m2m_rows_value(rows, 1);
+    assert_int_equal(v.type, M2M_TTEXT);
+    assert_string_equal(v.s, "");
+    v = m2m_rows_pivot_value(rows, 0);
+    assert_int_equal(v.type, M2M_TTEXT);
+    assert_string_equal(v.s, "");
+    /* Out of range on a row: NULL, never another column. */
+    assert_int_equal(m2m_rows_value(rows, -1).type, M2M_TNULL);
+    assert_int_equal(m2m_rows_value(rows, 3).type, M2M_TNULL);
+    assert_int_equal(m2m_rows_pivot_value(rows, -1).type, M2M_TNULL);
+    assert_int_equal(m2m_rows_pivot_value(rows, 1).type, M2M_TNULL);
+    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
+    assert_int_equal(m2m_rows_value(rows, 0).i, 6);
+    assert_int_equal(m2m_rows_value(rows, 1).type, M2M_TNULL);
+    assert_string_equal(m2m_rows_pivot_value(rows, 0).s, "admin");
+    assert_int_equal(m2m_rows_next(rows), M2M_DONE);
+    /* Past the end: no row, no value. */
+    assert_int_equal(m2m_rows_value(rows, 0).type, M2M_TNULL);
+    assert_int_equal(m2m_rows_pivot_value(rows, 0).type, M2M_TNULL);
+    m2m_rows_free(rows);
+    m2m_query_free(q);
+    m2m_relation_close(rel);
+}
+
+TEST(read_empty_text_is_not_null_join) {
+    m2m_relation_close(seeded());
+    empty_not_null(M2M_JOIN);
+}
+
+TEST(read_empty_text_is_not_null_two_query) {
+    m2m_relation_close(seeded());
+    empty_not_null(M2M_TWO_QUERY);
+}
+
 static void b_with_rank(m2m_query *q) { T_OK(m2m_query_with_pivot(q, "rank")); }
 static void b_with_rank_role(m2m_query *q) {
     T_OK(m2m_query_with_pivot(q, "rank"));

@@ -143,10 +143,12 @@ static unsigned char kind_of(Oid type) {
 
 m2m_value m2m__pg_cursor_value(m2m__cursor *cur, int i) {
     PGresult *res = cur->res;
-    if (i < 0 || i >= cur->ncols || cur->row < 0 || cur->row >= cur->nrows ||
-        PQgetisnull(res, cur->row, i))
+    if (i < 0 || i >= cur->ncols || cur->row < 0 || cur->row >= cur->nrows)
         return M2M_NULL;
+    /* libpq gives NULL as "": only an empty value needs asking. */
     const char *v = PQgetvalue(res, cur->row, i);
+    if (!*v && PQgetisnull(res, cur->row, i))
+        return M2M_NULL;
     unsigned char k = K_UNSET;
     if ((size_t)i < sizeof cur->kind) {
         k = cur->kind[i];
