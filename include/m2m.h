@@ -440,7 +440,11 @@ enum {
     M2M_UPDATE_EXISTING = 1 << 1, /* sync: write given pivot data to kept
                                      rows too (Eloquent); default: only to
                                      new rows (Django's through_defaults) */
-    M2M_WANT_VERSION = 1 << 2     /* fill m2m_changes.version */
+    M2M_WANT_VERSION = 1 << 2,    /* fill m2m_changes.version */
+    M2M_COUNTS = 1 << 3           /* report counts only: nattached,
+                                     ndetached and nupdated, their id lists
+                                     NULL (rows counted, never stored; a
+                                     change callback still gets the ids) */
 };
 typedef struct m2m_opts {
     int version;          /* 0 */
@@ -496,6 +500,17 @@ typedef struct m2m_opts {
  * not match them is reported attached but is not the relation's. */
 M2M_API int m2m_attach(m2m_relation *rel, m2m_value parent, const m2m_item *items,
                        size_t n, const m2m_opts *opts, m2m_changes **out);
+
+/* m2m_attach, m2m_sync and m2m_toggle of plain ids: the same call, path,
+ * guarantees and report, every row storing only opts->pivot (16 bytes an
+ * id in the caller's array, read in place). NULL ids with n > 0 is
+ * M2M_MISUSE. */
+M2M_API int m2m_attach_ids(m2m_relation *rel, m2m_value parent, const m2m_value *ids,
+                           size_t n, const m2m_opts *opts, m2m_changes **out);
+M2M_API int m2m_sync_ids(m2m_relation *rel, m2m_value parent, const m2m_value *ids,
+                         size_t n, const m2m_opts *opts, m2m_changes **out);
+M2M_API int m2m_toggle_ids(m2m_relation *rel, m2m_value parent, const m2m_value *ids,
+                           size_t n, const m2m_opts *opts, m2m_changes **out);
 
 /* Detach the given ids, or all when ids is NULL (an empty non-NULL list
  * detaches nothing). Reports detached; ndetached is the count. */

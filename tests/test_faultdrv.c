@@ -118,6 +118,19 @@ static int w_update(m2m_relation *rel, int flags, m2m_changes **ch) {
                             FX_COLS(COL("rank", M2M_INT(9))), ch);
 }
 
+/* The plain-id forms: repeats, the shared values written to kept rows. */
+static int w_sync_ids(m2m_relation *rel, int flags, m2m_changes **ch) {
+    return m2m_sync_ids(rel, M2M_INT(1), FX_VALS(M2M_INT(2), M2M_INT(4), M2M_INT(2)),
+                        &(m2m_opts){.flags = flags | M2M_UPDATE_EXISTING,
+                                    .pivot = (const m2m_col[]){COLT("role", "admin")},
+                                    .npivot = 1},
+                        ch);
+}
+static int w_toggle_ids(m2m_relation *rel, int flags, m2m_changes **ch) {
+    return m2m_toggle_ids(rel, M2M_INT(1), FX_VALS(M2M_INT(3), M2M_INT(4), M2M_INT(3)),
+                          &(m2m_opts){.flags = flags}, ch);
+}
+
 /* Related 7 and 8 (users on the relation's side, rooms on the others). */
 static int w_create(m2m_relation *rel, int flags, m2m_changes **ch) {
     const m2m_col seven[] = {COL("id", M2M_INT(7)), COLT("name", "g")};
@@ -141,6 +154,9 @@ static const wop ops[] = {
     {"create", w_create,
      "1|1|admin|1,1|2|member|2,1|3|member|3,1|7|x|~,1|8|~|~,2|1|member|4", "7,8", "", "",
      2},
+    {"sync_ids", w_sync_ids, "1|2|admin|2,1|4|admin|~,2|1|member|4", "4", "1,3", "2", 0},
+    {"toggle_ids", w_toggle_ids, "1|1|admin|1,1|2|member|2,1|4|~|~,2|1|member|4", "4",
+     "3", "", 0},
 };
 
 static int afters;
@@ -399,7 +415,9 @@ static void walk_op(size_t o, int kind, int persistent) {
     ONLY(NAME##_detach) { walk_op(3, KIND, PERSISTENT); }                                \
     ONLY(NAME##_detach_all) { walk_op(4, KIND, PERSISTENT); }                            \
     ONLY(NAME##_update) { walk_op(5, KIND, PERSISTENT); }                                \
-    ONLY(NAME##_create) { walk_op(6, KIND, PERSISTENT); }
+    ONLY(NAME##_create) { walk_op(6, KIND, PERSISTENT); }                                \
+    ONLY(NAME##_sync_ids) { walk_op(7, KIND, PERSISTENT); }                              \
+    ONLY(NAME##_toggle_ids) { walk_op(8, KIND, PERSISTENT); }
 #define ALL(name)    TEST(name)
 #define SERVER(name) TEST_EXCEPT(sqlite, name)
 /* The lost connection ends the session with KILL CONNECTION_ID(). On a

@@ -24,7 +24,7 @@ void m2m_changes_free(m2m_changes *ch) {
     m2m_value *lists[] = {ch->attached, ch->detached, ch->updated};
     size_t counts[] = {ch->nattached, ch->ndetached, ch->nupdated};
     for (int l = 0; l < 3; l++) {
-        for (size_t i = 0; i < counts[l]; i++)
+        for (size_t i = 0; lists[l] && i < counts[l]; i++)
             m2m__value_clear(&lists[l][i]);
         m2m__free(lists[l]);
     }
@@ -44,6 +44,10 @@ int m2m__collect_row(void *arg, m2m__cursor *row) {
         if (l != M2M__ATTACHED && l != M2M__DETACHED)
             return m2m__set_error(c->db, M2M_ERROR, "internal: bad report row");
         col = 1;
+    }
+    if (c->count_only) {
+        (*count[l])++;
+        return M2M_OK;
     }
     m2m_value v = c->db->drv->stmt.cursor_value(row, col);
     if (m2m__grow((void **)list[l], &c->rep->cap[l], *count[l] + 1, sizeof(m2m_value)) ||
@@ -73,7 +77,7 @@ m2m__report *m2m__report_copy(const m2m__report *src) {
     m2m_value **to[] = {&r->ch.attached, &r->ch.detached, &r->ch.updated};
     size_t *nto[] = {&r->ch.nattached, &r->ch.ndetached, &r->ch.nupdated};
     for (int l = 0; l < 3; l++) {
-        if (!counts[l])
+        if (!counts[l] || !from[l])
             continue;
         if (!(*to[l] = m2m__calloc(counts[l], sizeof(m2m_value))))
             goto oom;
@@ -86,4 +90,17 @@ m2m__report *m2m__report_copy(const m2m__report *src) {
 oom:
     m2m_changes_free(&r->ch);
     return NULL;
+}
+
+void m2m__report_counts_only(m2m__report *r) {
+    m2m_changes *ch = &r->ch;
+    m2m_value **lists[] = {&ch->attached, &ch->detached, &ch->updated};
+    size_t counts[] = {ch->nattached, ch->ndetached, ch->nupdated};
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; *lists[l] && i < counts[l]; i++)
+            m2m__value_clear(&(*lists[l])[i]);
+        m2m__free(*lists[l]);
+        *lists[l] = NULL;
+        r->cap[l] = 0;
+    }
 }

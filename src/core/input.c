@@ -94,7 +94,7 @@ int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *m
 }
 
 int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input *in) {
-    *in = (m2m__input){.rel = rel};
+    *in = (m2m__input){.rel = rel, .row_mask = M2M__FLAT};
     if (n && !ids)
         return m2m__set_error(rel->db, M2M_MISUSE, "%s: ids is NULL", rel->pivot_table);
     for (size_t i = 0; i < n; i++) {
@@ -103,7 +103,7 @@ int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input
             return rc;
     }
     in->ids = ids;
-    in->n = n;
+    in->n = in->nitems = n;
     return M2M_OK;
 }
 
@@ -112,16 +112,25 @@ _Static_assert(offsetof(m2m_item, id) == 0 && sizeof(m2m_item) % sizeof(m2m_valu
                "m2m_item's ids are read as m2m_values with a stride");
 enum { ITEM_STRIDE = sizeof(m2m_item) / sizeof(m2m_value) };
 
-static const m2m_value *item_ids(const m2m_item *items) {
-    return (const m2m_value *)(const void *)items;
+/* The first n ids given, read in place: the items' or the plain ids. */
+static m2m__ids given(const m2m__input *in, size_t n) {
+    return in->items
+               ? (m2m__ids){(const m2m_value *)(const void *)in->items, n, ITEM_STRIDE}
+               : (m2m__ids){in->ids, n, 1};
 }
 
-int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
-                     const m2m_opts *opts, m2m__input *in) {
-    *in = (m2m__input){.rel = rel, .items = items, .nitems = n};
+static m2m_value given_at(const m2m__input *in, size_t i) {
+    return in->items ? in->items[i].id : in->ids[i];
+}
+
+/* The rows of attach, sync or toggle: items, or plain ids (items NULL)
+ * that store only the shared pivot data. */
+static int input_rows(m2m_relation *rel, const m2m_item *items, const m2m_value *ids,
+                      size_t n, const m2m_opts *opts, m2m__input *in, const char *what) {
+    *in = (m2m__input){.rel = rel, .items = items, .ids = ids, .nitems = n};
     m2m_db *db = rel->db;
-    if (n && !items)
-        return m2m__set_error(db, M2M_MISUSE, "%s: items is NULL", rel->pivot_table);
+    if (n && !items && !ids)
+        return m2m__set_error(db, M2M_MISUSE, "%s: %s is NULL", rel->pivot_table, what);
     if (opts && (opts->npivot || opts->pivot)) {
         int rc = m2m__cols_mask(rel, opts->pivot, opts->npivot, &in->shared_mask);
         if (rc)
@@ -130,12 +139,12 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
         in->nshared = opts->npivot;
     }
     for (size_t i = 0; i < n; i++) {
-        int rc = m2m__check_id(rel, "related", items[i].id, rel->related_type);
+        int rc = m2m__check_id(rel, "related", given_at(in, i), rel->related_type);
         if (rc)
             return rc;
     }
     /* The masks only when some item names columns of its own. */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; items && i < n; i++) {
         uint64_t own = 0;
         int rc = m2m__cols_mask(rel, items[i].pivot, items[i].npivot, &own);
         if (rc)
@@ -147,7 +156,8 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
     }
     /* First occurrence wins: a repeated id is one row. */
     size_t nrep = 0;
-    if (m2m__dups(item_ids(items), ITEM_STRIDE, n, &in->rep, &nrep))
+    m2m__ids all = given(in, n);
+    if (m2m__dups(all.v, all.stride, n, &in->rep, &nrep))
         return m2m__set_error(db, M2M_NOMEM, "%s: out of memory", rel->pivot_table);
     in->n = n - nrep;
     /* Rows without values of their own (nor a per-row pivot id) all store
@@ -168,6 +178,16 @@ int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
     return M2M_OK;
 }
 
+int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
+                     const m2m_opts *opts, m2m__input *in) {
+    return input_rows(rel, items, NULL, n, opts, in, "items");
+}
+
+int m2m__input_plain(m2m_relation *rel, const m2m_value *ids, size_t n,
+                     const m2m_opts *opts, m2m__input *in) {
+    return input_rows(rel, NULL, ids, n, opts, in, "ids");
+}
+
 /* The value cols give to column name, if they name it. */
 static bool col_value(const m2m_col *cols, size_t n, const char *name, m2m_value *v) {
     for (size_t k = 0; k < n; k++)
@@ -178,13 +198,15 @@ static bool col_value(const m2m_col *cols, size_t n, const char *name, m2m_value
     return false;
 }
 
-/* The value an item stores in column ix: scope, else its own, else shared. */
-static m2m_value item_value(const m2m__input *in, const m2m_item *it, size_t ix) {
+/* The value row i stores in column ix: scope, else its item's own, else
+ * shared. */
+static m2m_value item_value(const m2m__input *in, size_t i, size_t ix) {
     const m2m_relation *rel = in->rel;
+    const m2m_item *it = in->items ? &in->items[i] : NULL;
     m2m_value v = M2M_NULL;
     if (rel->scope_mask & (1ULL << ix))
         return rel->scope_vals[ix];
-    if (!col_value(it->pivot, it->npivot, rel->cols[ix], &v))
+    if (!it || !col_value(it->pivot, it->npivot, rel->cols[ix], &v))
         col_value(in->shared, in->nshared, rel->cols[ix], &v);
     return v;
 }
@@ -231,7 +253,7 @@ static int encode_row(const m2m__input *in, m2m__group *gr, size_t i, uint64_t k
             continue;
         m2m__buf_add(b, ",");
         json_key(b, rel->cols[ix]);
-        m2m__buf_json_value(b, item_value(in, &in->items[i], ix));
+        m2m__buf_json_value(b, item_value(in, i, ix));
     }
     m2m__buf_add(b, "}");
     return b->oom ? M2M_NOMEM : M2M_OK;
@@ -242,32 +264,28 @@ int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip)
     m2m__input_clear_groups(in);
     /* Every row flat and given once: the group reads the caller's ids in
      * place. */
-    bool flat = !in->items || (!in->masks && in->row_mask & M2M__FLAT);
+    bool flat = !in->masks && in->row_mask & M2M__FLAT;
     if (flat && !in->rep && in->n && (!skip || !skip->n)) {
         if (m2m__grow((void **)&in->groups, &in->capgroups, 1, sizeof *in->groups))
             goto oom0;
         in->groups[0] =
-            (m2m__group){.mask = in->items ? in->row_mask : M2M__FLAT, .count = in->n};
-        in->groups[0].arr = in->items
-                                ? (m2m__ids){item_ids(in->items), in->n, ITEM_STRIDE}
-                                : (m2m__ids){in->ids, in->n, 1};
+            (m2m__group){.mask = in->row_mask, .count = in->n, .arr = given(in, in->n)};
         in->ngroups = 1;
         return M2M_OK;
     }
     char pbuf[40];
     const char *ptext = NULL;
     m2m__buf pj = {0}; /* the parent as JSON, written once if needed */
-    size_t end = in->items ? in->nitems : in->n;
-    for (size_t i = 0; i < end; i++) {
+    for (size_t i = 0; i < in->nitems; i++) {
         if (m2m__bit(in->rep, i))
             continue;
-        m2m_value id = in->items ? in->items[i].id : in->ids[i];
+        m2m_value id = given_at(in, i);
         if (skip && m2m__valset_has(skip, id)) {
             in->nskipped++;
             continue;
         }
-        uint64_t mask = !in->items ? M2M__FLAT : in->masks ? in->masks[i] : in->row_mask;
-        uint64_t keys = in->items ? mask & ~M2M__FLAT : 0; /* the columns it names */
+        uint64_t mask = in->masks ? in->masks[i] : in->row_mask;
+        uint64_t keys = mask & ~M2M__FLAT; /* the columns it names */
         if (!(mask & M2M__FLAT))
             mask = in->json_mask; /* one group for all JSON rows */
         if (!(mask & M2M__FLAT) && !ptext) {
@@ -314,19 +332,15 @@ m2m_value m2m__group_param(const m2m__group *g) {
 const m2m__ids *m2m__input_all_ids(m2m__input *in) {
     if (in->ngroups == 1 && !in->nskipped && in->groups[0].mask & M2M__FLAT)
         return &in->groups[0].arr;
-    if (!in->items) {
-        in->allarr = (m2m__ids){in->ids, in->n, 1};
-        return &in->allarr;
-    }
     if (!in->rep) {
-        in->allarr = (m2m__ids){item_ids(in->items), in->n, ITEM_STRIDE};
+        in->allarr = given(in, in->n);
         return &in->allarr;
     }
     if (!in->allv && !(in->allv = m2m__calloc(in->n ? in->n : 1, sizeof *in->allv)))
         return NULL;
     for (size_t i = 0, u = 0; i < in->nitems; i++)
         if (!m2m__bit(in->rep, i))
-            in->allv[u++] = in->items[i].id;
+            in->allv[u++] = given_at(in, i);
     in->allarr = (m2m__ids){in->allv, in->n, 1};
     return &in->allarr;
 }

@@ -29,7 +29,7 @@ typedef struct m2m__input {
     m2m_relation *rel;
     const m2m_item *items; /* item form, or NULL for plain ids */
     const m2m_value *ids;  /* plain-id form */
-    size_t nitems;         /* items given, repeats included */
+    size_t nitems;         /* items (or ids) given, repeats included */
     unsigned char *rep;    /* items that repeat an earlier id (bitmap), or NULL */
     uint64_t *masks;       /* per item: columns it names (own, shared, scope),
                               M2M__FLAT when it names none itself; NULL when
@@ -51,6 +51,11 @@ int m2m__check_id(m2m_relation *rel, const char *what, m2m_value v, m2m_type wan
 int m2m__cols_mask(m2m_relation *rel, const m2m_col *cols, size_t n, uint64_t *mask);
 int m2m__input_items(m2m_relation *rel, const m2m_item *items, size_t n,
                      const m2m_opts *opts, m2m__input *in);
+/* Plain ids of attach, sync or toggle: rows that store the shared pivot
+ * data only, repeats dropped as for items. */
+int m2m__input_plain(m2m_relation *rel, const m2m_value *ids, size_t n,
+                     const m2m_opts *opts, m2m__input *in);
+/* The ids of detach and update pivot, repeats kept. */
 int m2m__input_ids(m2m_relation *rel, const m2m_value *ids, size_t n, m2m__input *in);
 /* (Re)build the groups, leaving out ids in skip (may be NULL). */
 int m2m__input_encode(m2m__input *in, m2m_value parent, const m2m__valset *skip);
@@ -76,11 +81,14 @@ typedef struct m2m__report {
 enum { M2M__ATTACHED, M2M__DETACHED, M2M__UPDATED, M2M__TAGGED };
 m2m__report *m2m__report_new(int op, m2m_value parent);
 m2m__report *m2m__report_copy(const m2m__report *src);
+/* M2M_COUNTS: free the report's id lists, keeping their counts. */
+void m2m__report_counts_only(m2m__report *r);
 /* on_row callbacks: append column 0 to a list; arg is a m2m__collect. */
 typedef struct m2m__collect {
     m2m_db *db;
     m2m__report *rep;
     int list;
+    bool count_only; /* M2M_COUNTS: count the rows, store no id */
 } m2m__collect;
 int m2m__collect_row(void *arg, m2m__cursor *row);
 /* on_row: store column 0 as an integer; arg is a m2m__intval. */

@@ -52,7 +52,9 @@ static int prepare(m2m_relation *rel, m2m__call *k, m2m__input *in, bool *noop) 
                                 rel->pivot_table, k->opts->version);
         return rc;
     }
-    if (k->items || (k->op != M2M_OP_DETACH && k->op != M2M_OP_UPDATE))
+    if (k->plain)
+        rc = m2m__input_plain(rel, k->ids, k->n, k->opts, in);
+    else if (k->items || (k->op != M2M_OP_DETACH && k->op != M2M_OP_UPDATE))
         rc = m2m__input_items(rel, k->items, k->n, k->opts, in);
     else
         rc = m2m__input_ids(rel, k->ids, k->n, in);
@@ -157,6 +159,29 @@ int m2m_toggle(m2m_relation *rel, m2m_value parent, const m2m_item *items, size_
     m2m__call k = {
         .op = M2M_OP_TOGGLE, .parent = parent, .items = items, .n = n, .opts = opts};
     return m2m__write_call(rel, &k, out);
+}
+
+/* The plain-id forms: the same call, the same path, rows without items. */
+static int write_ids(int op, m2m_relation *rel, m2m_value parent, const m2m_value *ids,
+                     size_t n, const m2m_opts *opts, m2m_changes **out) {
+    m2m__call k = {
+        .op = op, .parent = parent, .ids = ids, .n = n, .opts = opts, .plain = true};
+    return m2m__write_call(rel, &k, out);
+}
+
+int m2m_attach_ids(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
+                   const m2m_opts *opts, m2m_changes **out) {
+    return write_ids(M2M_OP_ATTACH, rel, parent, ids, n, opts, out);
+}
+
+int m2m_sync_ids(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
+                 const m2m_opts *opts, m2m_changes **out) {
+    return write_ids(M2M_OP_SYNC, rel, parent, ids, n, opts, out);
+}
+
+int m2m_toggle_ids(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,
+                   const m2m_opts *opts, m2m_changes **out) {
+    return write_ids(M2M_OP_TOGGLE, rel, parent, ids, n, opts, out);
 }
 
 int m2m_detach(m2m_relation *rel, m2m_value parent, const m2m_value *ids, size_t n,

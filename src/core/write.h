@@ -29,6 +29,7 @@ typedef struct m2m__call {
     const m2m_col *cols; /* update pivot */
     size_t ncols;
     bool all;          /* detach all */
+    bool plain;        /* attach, sync, toggle: ids without items */
     bool ids_null;     /* update pivot: ids was NULL */
     bool report;       /* the caller asked for the report */
     int flags;         /* opts->flags, and M2M__IF_VERSION for opts->if_version */

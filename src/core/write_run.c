@@ -127,8 +127,13 @@ static int ctx_init(m2m__opctx *c, m2m_relation *rel, const m2m__call *k) {
     c->rep = m2m__report_new(k->op, k->parent);
     if (!c->rep)
         return nomem(c);
+    /* M2M_COUNTS keeps no id, unless a callback reads them, create
+     * attaches them or toggle's second pass skips them. */
+    bool counts =
+        k->flags & M2M_COUNTS && !rel->before && !rel->after && k->op != M2M_OP_CREATE;
     for (int l = 0; l < 4; l++)
-        c->lists[l] = (m2m__collect){c->db, c->rep, l};
+        c->lists[l] = (m2m__collect){
+            c->db, c->rep, l, counts && !(k->op == M2M_OP_TOGGLE && l == M2M__DETACHED)};
     return M2M_OK;
 }
 
@@ -305,7 +310,7 @@ static bool first_id(m2m__opctx *c, int kind, const m2m_value *params, size_t n,
     m2m__report *tmp = m2m__report_new(M2M_OP_ATTACH, c->parent);
     bool found = false;
     if (tmp && m2m__rel_stmt(c->rel, kind, 0, m2m__builder(kind), &st) == M2M_OK) {
-        m2m__collect col = {db, tmp, M2M__ATTACHED};
+        m2m__collect col = {db, tmp, M2M__ATTACHED, false};
         m2m__step s = {.stmt = st,
                        .params = params,
                        .nparams = n,
@@ -468,6 +473,8 @@ static int finish(m2m__opctx *c, const m2m__call *k, m2m__input *in, m2m_changes
         rel->after(rel->cb_arg, &c->rep->ch);
     }
     if (out && !dry) {
+        if (k->flags & M2M_COUNTS)
+            m2m__report_counts_only(c->rep);
         *out = &c->rep->ch;
         c->rep = NULL;
     }
