@@ -126,23 +126,45 @@ static int keep_str(args_items *l, char *s) {
     return 0;
 }
 
+/* The items, made from the ids so far when the first id with data comes. */
+static int make_items(args_items *l) {
+    m2m_item *g = malloc((l->cap ? l->cap : 1) * sizeof *g);
+    if (!g)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        g[i] = (m2m_item){.id = l->ids[i]};
+    l->items = g;
+    return 0;
+}
+
 static int push(args_items *l, m2m_item it, char *err) {
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 16;
-        m2m_item *g = realloc(l->items, nc * sizeof *g);
+        m2m_value *g = realloc(l->ids, nc * sizeof *g);
         if (!g)
             return conf_fail(err, "out of memory");
-        l->items = g;
+        l->ids = g;
+        if (l->items) {
+            m2m_item *gi = realloc(l->items, nc * sizeof *gi);
+            if (!gi)
+                return conf_fail(err, "out of memory");
+            l->items = gi;
+        }
         l->cap = nc;
     }
-    l->items[l->n++] = it;
+    if (it.npivot && !l->items && make_items(l))
+        return conf_fail(err, "out of memory");
+    l->ids[l->n] = it.id;
+    if (l->items)
+        l->items[l->n] = it;
+    l->n++;
     return 0;
 }
 
 int args_add(args_items *l, const char *arg, bool text, bool data, char *err) {
     size_t len = strlen(arg);
     /* An integer id without data borrows nothing: no copy of its text is
-     * kept (a million ids from stdin are their items alone). */
+     * kept (a million ids from stdin are 16 bytes each). */
     if (!text && !(data && strchr(arg, ':'))) {
         m2m_item it = {0};
         if (conf_text_bad(arg, len) == len && args_id(arg, false, &it.id, err) == 0)
@@ -211,21 +233,11 @@ int args_read(args_items *l, FILE *f, bool text, bool data, char *err) {
     return rc;
 }
 
-int args_ids(const args_items *l, m2m_value **ids) {
-    *ids = NULL;
-    if (!l->n)
-        return 0;
-    if (!(*ids = malloc(l->n * sizeof **ids)))
-        return -1;
-    for (size_t i = 0; i < l->n; i++)
-        (*ids)[i] = l->items[i].id;
-    return 0;
-}
-
 void args_items_free(args_items *l) {
     for (size_t i = 0; i < l->nstrs; i++)
         free(l->strs[i]);
     free(l->strs);
+    free(l->ids);
     free(l->items);
     memset(l, 0, sizeof *l);
 }

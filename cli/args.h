@@ -11,8 +11,12 @@
 
 #include "conf.h"
 
-/* Ids with optional per-id pivot data. Owns every string its values borrow. */
+/* Ids with optional per-id pivot data: every id in ids (16 bytes each, no
+ * text kept for an integer), and items, the same ids with their data, only
+ * once some id carries data of its own (else NULL). Owns every string its
+ * values borrow. */
 typedef struct args_items {
+    m2m_value *ids;
     m2m_item *items;
     size_t n, cap;
     char **strs;
@@ -35,10 +39,6 @@ int args_add(args_items *l, const char *arg, bool text, bool data, char *err);
 /* Add one item per non-blank line of f (same syntax as args_add); a NUL byte
  * in a line is refused. 0, or -1 with the line number in err. */
 int args_read(args_items *l, FILE *f, bool text, bool data, char *err);
-
-/* The ids alone, as a new array (free() it), or NULL when there are none or
- * out of memory (then -1). */
-int args_ids(const args_items *l, m2m_value **ids);
 
 void args_items_free(args_items *l);
 

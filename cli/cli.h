@@ -51,6 +51,7 @@ typedef struct cli_opts {
     cli_cmd cmd;
     const char *cmdname;
     bool help, json, all, keep, update_existing, inverse, allow_empty;
+    bool counts, no_version; /* write reports: counts only, no version */
     const char *db, *config, *rel, *if_version, *role;
     int strategy;   /* -1: the relation's default */
     conf_spec spec; /* fields given on the command line */

@@ -50,22 +50,18 @@ static int print_each(const cli_opts *o, const cli_input *in, const m2m_value *k
 int cmd_each(const cli_opts *o, cli_input *in, m2m_relation *rel) {
     m2m_db *db = m2m_relation_db(rel);
     m2m_query *q = NULL;
-    m2m_value *vals = NULL;
+    const m2m_value *vals = in->items.ids;
     int64_t *counts = NULL;
     int *flags = NULL;
     static m2m_value none[1]; /* stdin gave nothing: no answers */
     size_t n = in->items.n;
     int e, rc;
-    if (args_ids(&in->items, &vals))
-        return out_error(M2M_NOMEM, NULL, "out of memory");
     if (o->cmd == CMD_COUNTS)
         counts = calloc(n ? n : 1, sizeof *counts);
     else
         flags = calloc(n ? n : 1, sizeof *flags);
-    if (!counts && !flags) {
-        free(vals);
+    if (!counts && !flags)
         return out_error(M2M_NOMEM, NULL, "out of memory");
-    }
     if (o->cmd == CMD_HAS)
         e = m2m_query_new(rel, in->parent, &q);
     else
@@ -85,7 +81,6 @@ int cmd_each(const cli_opts *o, cli_input *in, m2m_relation *rel) {
     rc = print_each(o, in, vals ? vals : none, n, counts, flags);
 done:
     m2m_query_free(q);
-    free(vals);
     free(counts);
     free(flags);
     return rc;

@@ -200,15 +200,13 @@ int cmd_read(const cli_opts *o, cli_input *in, m2m_relation *rel) {
     m2m_db *db = m2m_relation_db(rel);
     m2m_query *q = NULL;
     m2m_rows *rows = NULL;
-    m2m_value *parents = NULL;
     char buf[64];
     int e, rc;
     if (o->cmd == CMD_VERSION)
         return version(in, rel);
     if (o->cmd == CMD_LOAD) {
         static m2m_value none[1]; /* stdin gave no parents: an empty load */
-        if (args_ids(&in->items, &parents))
-            return out_error(M2M_NOMEM, NULL, "out of memory");
+        const m2m_value *parents = in->items.ids;
         e = m2m_query_new_many(rel, parents ? parents : none, in->items.n, &q);
     } else {
         e = m2m_query_new(rel, in->parent, &q);
@@ -242,6 +240,5 @@ int cmd_read(const cli_opts *o, cli_input *in, m2m_relation *rel) {
 done:
     m2m_rows_free(rows);
     m2m_query_free(q);
-    free(parents);
     return rc;
 }

@@ -27,8 +27,9 @@ static const struct {
      "nothing, unless the set still has version V (from `m2m version`).\n"
      "Use - to read the ids from stdin, one per line. An empty stdin is refused\n"
      "(it would detach every id) unless --allow-empty says the set may become\n"
-     "empty. Reports attached, detached and updated ids and the version.\n"
-     "  m2m sync 1 7 8 9\n  seq 1 100000 | m2m sync 1 -\n"},
+     "empty. Reports attached, detached and updated ids and the version; a\n"
+     "million ids from stdin take least memory with --counts --no-version.\n"
+     "  m2m sync 1 7 8 9\n  seq 1 1000000 | m2m sync 1 - --counts --no-version\n"},
     {CMD_TOGGLE, "toggle", "toggle PARENT ID[:col=value,...]... [--data col=value]...",
      "Attach the ids not attached and detach the ones that are (like/follow\n"
      "buttons). Pivot data applies to the newly attached.\n"
@@ -133,6 +134,9 @@ static const char common_help[] =
     "                           ...?wsrep_sync_wait=1 for causal reads on Galera)\n"
     "                           (default: $M2M_DB, then the config's db =)\n"
     "  --json                   print one JSON document\n"
+    "  --counts                 changes (attach ... create): print how many ids\n"
+    "                           were attached, detached, updated, not the ids\n"
+    "  --no-version             changes: do not read nor print the set's version\n"
     "  -h, --help               help (m2m COMMAND --help for a command)\n"
     "  --version                print the version\n"
     "Reports show at most 20 ids per list on a terminal, all of them otherwise.\n"

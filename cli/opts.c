@@ -32,6 +32,8 @@ enum {
     O_UPDATE_EXISTING,
     O_IF_VERSION,
     O_ALLOW_EMPTY,
+    O_COUNTS,
+    O_NO_VERSION,
     O_WITH_PIVOT,
     O_SELECT,
     O_WHERE,
@@ -48,6 +50,7 @@ enum {
 
 #define W_DATA                                                                           \
     (CMD_BIT(CMD_ATTACH) | CMD_BIT(CMD_SYNC) | CMD_BIT(CMD_TOGGLE) | CMD_BIT(CMD_CREATE))
+#define W_ALL (W_DATA | CMD_BIT(CMD_DETACH) | CMD_BIT(CMD_UPDATE))
 #define R_FILT                                                                           \
     (CMD_BIT(CMD_LIST) | CMD_BIT(CMD_COUNT) | CMD_BIT(CMD_LOAD) | CMD_BIT(CMD_COUNTS) |  \
      CMD_BIT(CMD_EXISTS) | CMD_BIT(CMD_HAS))
@@ -81,6 +84,8 @@ static const struct {
     [O_UPDATE_EXISTING] = {"update-existing", false, CMD_BIT(CMD_SYNC)},
     [O_IF_VERSION] = {"if-version", true, CMD_BIT(CMD_SYNC)},
     [O_ALLOW_EMPTY] = {"allow-empty", false, CMD_BIT(CMD_SYNC)},
+    [O_COUNTS] = {"counts", false, W_ALL},
+    [O_NO_VERSION] = {"no-version", false, W_ALL},
     [O_WITH_PIVOT] = {"with-pivot", true, R_ROWS},
     [O_SELECT] = {"select", true, R_ROWS},
     [O_WHERE] = {"where", true, R_FILT},
@@ -200,6 +205,12 @@ static int apply(cli_opts *o, int id, char *v, char *err) {
             return 0;
         case O_ALLOW_EMPTY:
             o->allow_empty = true;
+            return 0;
+        case O_COUNTS:
+            o->counts = true;
+            return 0;
+        case O_NO_VERSION:
+            o->no_version = true;
             return 0;
         case O_ROLE:
             o->role = v;

@@ -337,6 +337,36 @@ checks=$((checks + 1))
 grep -q "more)" "$tmp/out" && fail "a report into a pipe was cut"
 [ "$(wc -w <"$tmp/out")" -eq $((99970 + 4)) ] || fail "a report into a pipe lacks ids"
 
+# ---- --counts and --no-version: counts instead of ids, no version -------
+seq 1 1000 >"$tmp/thousand"
+run_in "$tmp/thousand" 0 $rel sync 3 - --counts --no-version
+checks=$((checks + 1))
+[ "$(cat "$tmp/out")" = "$(printf 'attached  1000\ndetached  0\nupdated   0')" ] ||
+    fail "sync --counts --no-version printed: $(head -c 300 "$tmp/out")"
+db "SELECT COUNT(*) FROM room_members WHERE room_id = 3 AND role IS NULL" "1000"
+# Ids of stdin with data of their own, and without.
+printf '1:role=a\n2\n1001\n' >"$tmp/mixed"
+run_in "$tmp/mixed" 0 $rel --json sync 3 - --update-existing --counts &&
+    json '.attached == 1 and .detached == 998 and .updated == 1 and (.version | length) == 64'
+db "SELECT user_id || '=' || COALESCE(role, '-') FROM room_members WHERE room_id = 3 ORDER BY user_id" \
+    "1=a 2=- 1001=-"
+printf '5\n2\n5\n' >"$tmp/plain"
+run_in "$tmp/plain" 0 $rel --json toggle 3 - --no-version --data role=t &&
+    json '.attached == [5] and .detached == [2] and (has("version") | not)'
+db "SELECT user_id || '=' || COALESCE(role, '-') FROM room_members WHERE room_id = 3 ORDER BY user_id" \
+    "1=a 5=t 1001=-"
+run 0 $rel attach 3 7 7 8 --counts && has "$tmp/out" "version   "
+checks=$((checks + 1))
+[ "$(head -1 "$tmp/out")" = "attached  2" ] || fail "attach --counts printed: $(head -c 300 "$tmp/out")"
+run 0 $rel --json detach 3 7 8 9 --counts --no-version &&
+    json '.detached == 2 and .attached == 0 and .updated == 0 and (has("version") | not)'
+run 0 $rel --json update-pivot 3 1 5 role=b --counts && json '.updated == 2'
+db "SELECT user_id || '=' || COALESCE(role, '-') FROM room_members WHERE room_id = 3 ORDER BY user_id" \
+    "1=b 5=b 1001=-"
+bad 1 $rel list 3 --counts
+bad 1 $rel version 3 --no-version
+run 0 $rel detach 3 --all --counts && has "$tmp/out" "detached  3"
+
 # ---- detach --------------------------------------------------------------
 run 0 $rel --json detach 1 5 && json '.detached == [5]'
 run 0 $rel --json detach 1 5 && json '.detached == []' "detach of a detached id"
