@@ -443,8 +443,8 @@ enum {
     M2M_WANT_VERSION = 1 << 2,    /* fill m2m_changes.version */
     M2M_COUNTS = 1 << 3           /* report counts only: nattached,
                                      ndetached and nupdated, their id lists
-                                     NULL (rows counted, never stored; a
-                                     change callback still gets the ids) */
+                                     NULL (no id is returned nor stored;
+                                     a change callback still gets them) */
 };
 typedef struct m2m_opts {
     int version;          /* 0 */

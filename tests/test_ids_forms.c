@@ -265,6 +265,9 @@ TEST(ids_forms_counts_only) {
     T_OK(m2m_sync(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2), IT(2)), &cu, &ch));
     assert_string_equal(counts(ch), "+1 -1 ~1");
     assert_string_equal(ROWS(1), "1|u|~,2|u|~");
+    /* Values a row already has are no update. */
+    T_OK(m2m_sync_ids(rel, M2M_INT(1), FX_VALS(M2M_INT(2), M2M_INT(1)), &cu, &ch));
+    assert_string_equal(counts(ch), "+0 -0 ~0");
     T_OK(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(2), IT(3)), &c, &ch));
     assert_string_equal(counts(ch), "+1 -1 ~0");
     T_OK(m2m_detach(rel, M2M_INT(1), FX_VALS(M2M_INT(1), M2M_INT(9)), &c, &ch));

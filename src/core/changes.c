@@ -104,3 +104,12 @@ void m2m__report_counts_only(m2m__report *r) {
         r->cap[l] = 0;
     }
 }
+
+void m2m__report_count(m2m__report *r, const m2m__step *steps, const m2m__counted *c,
+                       size_t n) {
+    size_t *count[] = {&r->ch.nattached, &r->ch.ndetached, &r->ch.nupdated};
+    for (size_t i = 0; i < n; i++) {
+        int64_t rows = steps[c[i].step].changes;
+        *count[c[i].list] += rows > 0 ? (size_t)rows : 0;
+    }
+}

@@ -83,6 +83,13 @@ m2m__report *m2m__report_new(int op, m2m_value parent);
 m2m__report *m2m__report_copy(const m2m__report *src);
 /* M2M_COUNTS: free the report's id lists, keeping their counts. */
 void m2m__report_counts_only(m2m__report *r);
+/* M2M_COUNTS: steps sent whose affected rows add to a list's count. */
+typedef struct m2m__counted {
+    size_t step;
+    int list;
+} m2m__counted;
+void m2m__report_count(m2m__report *r, const m2m__step *steps, const m2m__counted *c,
+                       size_t n);
 /* on_row callbacks: append column 0 to a list; arg is a m2m__collect. */
 typedef struct m2m__collect {
     m2m_db *db;

@@ -63,6 +63,7 @@ typedef struct m2m__wstep {
     size_t group;   /* D_GROUP0: which group */
     bool set_vals;  /* W_STMT: binds the update's new values */
     int list;       /* the report list its rows go to, -1 none */
+    int count_list; /* M2M_COUNTS: the list its affected rows count to, -1 */
     int hooked;     /* > 0: the driver reports the ids it deletes, from this
                        column (m2m__step.deleted_col), without RETURNING */
     int plan_flags; /* M2M_PLAN_* */
@@ -75,6 +76,8 @@ typedef struct m2m__wplan {
     size_t n;
     bool inserts; /* a foreign key or unique failure is diagnosed */
     bool collect; /* the report is filled: the caller or a callback reads it */
+    bool counted; /* M2M_COUNTS: the report's counts are the statements'
+                     affected rows, nothing is returned */
     bool fuse;    /* COMMIT goes with the last statements */
     const char *commit_why;
 } m2m__wplan;

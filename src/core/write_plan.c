@@ -41,7 +41,7 @@ static m2m__wstep *put(planner *pl, int what, const char *why) {
     if (p->n == M2M__WSTEPS_MAX)
         return &p->v[M2M__WSTEPS_MAX - 1];
     m2m__wstep *s = &p->v[p->n++];
-    *s = (m2m__wstep){.what = what, .list = -1, .why = why};
+    *s = (m2m__wstep){.what = what, .list = -1, .count_list = -1, .why = why};
     return s;
 }
 
@@ -64,6 +64,8 @@ static m2m__wstep *stmt(planner *pl, int kind, int count, uint64_t mask, int dat
     s->hooked = hooked + 1;
     if (!want)
         s->list = -1;
+    if (!want && list >= 0 && pl->p->counted)
+        s->count_list = list;
     s->mask = mask | ((list >= 0 && !want) || hooked >= 0 ? M2M__NO_RETURNING : 0);
     return s;
 }
@@ -73,6 +75,7 @@ static void inserts(planner *pl, const char *why) {
     s->kind = S_INSERT;
     s->list = pl->p->collect ? M2M__ATTACHED : -1;
     s->mask = pl->p->collect ? 0 : M2M__NO_RETURNING;
+    s->count_list = pl->p->counted ? M2M__ATTACHED : -1;
     pl->p->inserts = true;
 }
 
@@ -82,7 +85,8 @@ static void inserts(planner *pl, const char *why) {
 static bool one_statement(const planner *pl) {
     const m2m__input *in = pl->in;
     return pl->rel->db->drv->info->caps.dml_cte && !pl->rel->owner_column &&
-           in->ngroups == 1 && !in->nskipped && in->groups[0].mask & M2M__FLAT;
+           !pl->p->counted && in->ngroups == 1 && !in->nskipped &&
+           in->groups[0].mask & M2M__FLAT;
 }
 
 /* An update whose changed ids go to the report. Without UPDATE ...
@@ -223,7 +227,14 @@ void m2m__plan_write(m2m_relation *rel, const m2m__call *k, const m2m__input *in
                      m2m__wplan *p) {
     memset(p, 0, sizeof *p);
     planner pl = {rel, k, in, p, false};
-    p->collect = k->report || rel->before || rel->after;
+    /* M2M_COUNTS: the statements' affected rows are the counts (a million
+     * rows returned would be held by the client library first); not where
+     * a touch rides in the statement, whose affected rows are not the
+     * pivot's, nor where the ids are needed anyway. One statement that
+     * both deletes and inserts cannot count each: the plan splits it. */
+    p->counted = k->report && k->flags & M2M_COUNTS && !rel->before && !rel->after &&
+                 !m2m__touch_in_stmt(rel) && k->op != M2M_OP_CREATE;
+    p->collect = (k->report && !p->counted) || rel->before || rel->after;
     switch (k->op) {
         case M2M_OP_ATTACH:
             inserts(&pl, "attach the ids given that are not attached yet");

@@ -44,6 +44,8 @@ struct m2m__opctx {
     size_t nchecks; /* their number */
     size_t dml[8];  /* the queued statements that change pivot rows */
     size_t ndml;
+    m2m__counted cnt[8]; /* M2M_COUNTS: the queued statements counted */
+    size_t ncnt;
     bool changed; /* a statement sent changed a pivot row */
     chunk *extra; /* parameters that did not fit the arena */
     size_t used;
@@ -89,6 +91,13 @@ static void queue_reset(m2m__opctx *c) {
     }
     c->nchecks = 0;
     c->ndml = 0;
+    c->ncnt = 0;
+}
+
+/* M2M_COUNTS: the last queued statement's affected rows count to list. */
+static void count_to(m2m__opctx *c, int list) {
+    if (list >= 0 && c->ncnt < sizeof c->cnt / sizeof c->cnt[0])
+        c->cnt[c->ncnt++] = (m2m__counted){c->op.n - 1, list};
 }
 
 static void report_drop(m2m__opctx *c) {
@@ -239,12 +248,15 @@ static int add_step(m2m__opctx *c, const m2m__wstep *w, const m2m_value *data,
         if (!add(c, w->kind, mask, data, vals, nvals, w->list, w->hooked, w->why, &rc))
             return rc;
         k->dml_ix = c->op.n - 1;
+        count_to(c, w->count_list);
         return M2M_OK;
     }
     m2m__step *s =
         add(c, w->kind, mask, data, vals, nvals, w->list, w->hooked, w->why, &rc);
-    if (s)
+    if (s) {
         s->plan_flags = w->plan_flags;
+        count_to(c, w->count_list);
+    }
     return rc;
 }
 
@@ -283,6 +295,8 @@ static int add_stmt(m2m__opctx *c, const m2m__wstep *w, m2m__input *in,
  * from the changes. */
 static int flush(m2m__opctx *c) {
     int rc = m2m__op_flush(&c->op);
+    if (rc == M2M_OK)
+        m2m__report_count(c->rep, c->op.steps, c->cnt, c->ncnt);
     for (size_t i = 0; i < c->ndml && rc == M2M_OK; i++)
         c->changed |= c->op.steps[c->dml[i]].changes > 0;
     for (check *k = c->checks; k && rc == M2M_OK; k = k->next) {
@@ -420,6 +434,8 @@ static int finish(m2m__opctx *c, const m2m__call *k, m2m__input *in, m2m_changes
     if (p->fuse && c->op.open) {
         c->op.commit_why = p->commit_why;
         rc = m2m__op_commit(&c->op);
+        if (rc == M2M_OK)
+            m2m__report_count(c->rep, c->op.steps, c->cnt, c->ncnt);
         queue_reset(c);
     } else {
         rc = flush(c);
