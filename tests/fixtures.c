@@ -6,6 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+void fx_made(void) {
+    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE made(pid TEXT NOT NULL UNIQUE,"
+           " user_id BIGINT NOT NULL REFERENCES users(id),"
+           " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT,"
+           " PRIMARY KEY(user_id, role_id));"
+           "INSERT INTO users VALUES (1, 'ann'), (12, 'bob');"
+           "INSERT INTO roles VALUES (3, 'admin'), (45, 'editor');");
+}
+
 void fx_users_roles(void) {
     t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT, age BIGINT);"
            "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"

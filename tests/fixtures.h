@@ -42,6 +42,9 @@
  * role_id, granted_by, assigned_at) with PK and FKs (ON DELETE CASCADE on
  * the user side). */
 void fx_users_roles(void);
+/* users(id, name) 1 and 12, roles(id, name) 3 and 45, made(pid, user_id,
+ * role_id, note): a pivot with its own text id (pid) to fill. */
+void fx_made(void);
 /* users -> roles over role_user, pivot columns granted_by and assigned_at. */
 m2m_relation *fx_rel_roles(void);
 

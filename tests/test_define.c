@@ -655,14 +655,7 @@ TEST(define_timestamps_filled_and_touched) {
 }
 
 TEST(define_pivot_id_filled) {
-    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
-           "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
-           "CREATE TABLE made(pid TEXT NOT NULL UNIQUE,"
-           " user_id BIGINT NOT NULL REFERENCES users(id),"
-           " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT,"
-           " PRIMARY KEY(user_id, role_id));"
-           "INSERT INTO users VALUES (1, 'ann'), (12, 'bob');"
-           "INSERT INTO roles VALUES (3, 'admin'), (45, 'editor');");
+    fx_made();
     m2m_relation *rel = open_created(0, "pid");
     T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(3), IT(45)), NULL, NULL));
     T_OK(m2m_sync(rel, M2M_INT(12), FX_ITEMS(IT(3)), NULL, NULL));

@@ -149,14 +149,7 @@ TEST(ids_forms_inverse) {
 
 /* A per-row pivot id: plain ids travel as JSON rows, as items do. */
 TEST(ids_forms_pivot_id) {
-    t_exec("CREATE TABLE users(id BIGINT PRIMARY KEY, name TEXT);"
-           "CREATE TABLE roles(id BIGINT PRIMARY KEY, name TEXT);"
-           "CREATE TABLE made(pid TEXT NOT NULL UNIQUE,"
-           " user_id BIGINT NOT NULL REFERENCES users(id),"
-           " role_id BIGINT NOT NULL REFERENCES roles(id), note TEXT,"
-           " PRIMARY KEY(user_id, role_id));"
-           "INSERT INTO users VALUES (1, 'ann'), (12, 'bob');"
-           "INSERT INTO roles VALUES (3, 'admin'), (45, 'editor');");
+    fx_made();
     m2m_relation *rel =
         fx_open(&(m2m_relation_def){.parent_table = "users",
                                     .related_table = "roles",
