@@ -10,6 +10,9 @@
 /* Deallocations queued per batch at most, so one batch stays small. */
 enum { MAX_DEALLOC = 32 };
 
+/* Array literal bytes kept between batches; W1's are under 1 KiB. */
+enum { ARRAYS_KEEP = 64 * 1024 };
+
 /* Preparing on the server is deferred to the statement's first run, where
  * the Parse travels in the same pipeline as the execution: a cold statement
  * costs no extra round trip, and after a reconnect it is simply re-sent. */
@@ -170,6 +173,10 @@ int m2m__pg_run(m2m_db *db, m2m__step *steps, size_t n) {
     c->synced = false;
     size_t nsent, ndel;
     rc = send_batch(db, steps, n, &nsent, &ndel);
+    /* libpq holds its own copy now; a big write's literals are not kept
+     * for the connection's life. */
+    if (c->arrays.cap > ARRAYS_KEEP)
+        m2m__buf_free(&c->arrays);
     if (!PQpipelineSync(c->pg) && !rc)
         rc = m2m__pg_fail(db, NULL);
     db->stats.round_trips++;

@@ -51,6 +51,19 @@ static void pg_ids_literal(m2m__buf *b, const m2m__ids *a) {
     m2m__buf_addn(b, "}", 2);
 }
 
+/* The parameter index of an earlier parameter of the batch that is the same
+ * id array as steps[k].params[j] (a sync's DELETE and INSERT share their
+ * ids): its literal serves both, written once. SIZE_MAX when none. */
+static size_t earlier_array(const m2m__step *steps, size_t k, size_t j) {
+    const void *ids = steps[k].params[j].s;
+    size_t i = 0;
+    for (size_t s = 0; s <= k; s++)
+        for (size_t q = 0; q < steps[s].nparams && (s < k || q < j); q++, i++)
+            if ((int)steps[s].params[q].type == M2M__TIDS && steps[s].params[q].s == ids)
+                return i;
+    return SIZE_MAX;
+}
+
 int m2m__pg_params(m2m_db *db, m2m__step *steps, size_t n) {
     pg_conn *c = conn(db);
     size_t total = 0;
@@ -87,9 +100,13 @@ int m2m__pg_params(m2m_db *db, m2m__step *steps, size_t n) {
             } else if (v.type == M2M_TREAL) {
                 snprintf(slot, 32, "%.17g", v.d);
             } else if ((int)v.type == M2M__TIDS) {
-                memcpy(slot, &c->arrays.len, sizeof c->arrays.len);
                 c->pv[i] = NULL;
-                pg_ids_literal(&c->arrays, (const m2m__ids *)(const void *)v.s);
+                size_t off = c->arrays.len, same = earlier_array(steps, k, j);
+                if (same != SIZE_MAX)
+                    memcpy(&off, c->num + same * 32, sizeof off);
+                else
+                    pg_ids_literal(&c->arrays, (const m2m__ids *)(const void *)v.s);
+                memcpy(slot, &off, sizeof off);
             } else {
                 c->pv[i] = v.type == M2M_TTEXT ? v.s : NULL;
             }
