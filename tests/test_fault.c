@@ -5,6 +5,7 @@
  * (transient) or from then on (persistent). For k = 1, 2, ... each run must
  * either succeed with the right result or fail cleanly: M2M_NOMEM, the pivot
  * table as before, and no leak (ASan in CI checks that part). */
+#include "drivers/driver.h"
 #include "fixtures.h"
 #include "util/util.h"
 
@@ -215,6 +216,17 @@ TEST_EXCEPT(galera, fault_oom_sync_sorted_persistent_warm) { oom_sorted(&sync_op
 TEST_EXCEPT(galera, fault_oom_toggle_sorted_transient_warm) {
     oom_sorted(&toggle_op, 0, 1);
 }
+
+/* The same with every id array sent in pieces ahead of its statement, as
+ * MariaDB sends big ones (m2m__ids_inline_max). */
+static void oom_pieces(const fault_op *op, int persistent, int warm) {
+    size_t was = m2m__ids_inline_max;
+    m2m__ids_inline_max = 0;
+    oom_op(op, persistent, warm);
+    m2m__ids_inline_max = was;
+}
+TEST_ONLY(mariadb, fault_oom_sync_pieces_transient_warm) { oom_pieces(&sync_op, 0, 1); }
+TEST_ONLY(mariadb, fault_oom_toggle_pieces_persistent) { oom_pieces(&toggle_op, 1, 0); }
 
 /* Open a connection, define the relation, read with filters: each fault
  * gives a clean error and no leak, or the right rows. */

@@ -251,6 +251,59 @@ TEST(stats_hundred_thousand_ids) {
     m2m_relation_close(rel);
 }
 
+/* Arrays past the size sent in one request (MariaDB sends them in pieces
+ * ahead of the statement; PostgreSQL's split sync sends one literal for
+ * both its statements): each form, counted or reported, and the rows. */
+static int64_t sum_range(int64_t from, int64_t to) {
+    return (from + to) * (to - from + 1) / 2;
+}
+
+TEST(stats_id_arrays_in_pieces) {
+    enum { N = 20000 };
+    m2m_relation *rel = big(2 * N);
+    const m2m_opts counted = {.flags = M2M_COUNTS};
+    m2m_changes *ch = NULL;
+    m2m_value *v = fx_range_vals(1, N);
+    T_OK(m2m_attach_ids(rel, M2M_INT(1), v, N, &counted, &ch));
+    assert_int_equal(ch->nattached, N);
+    m2m_changes_free(ch);
+    free(v);
+    assert_int_equal(t_int("SELECT SUM(role_id) FROM role_user", NULL, 0),
+                     sum_range(1, N));
+    /* Shift by half: the first half detached, N/2 new. */
+    v = fx_range_vals(N / 2 + 1, N);
+    T_OK(m2m_sync_ids(rel, M2M_INT(1), v, N, &counted, &ch));
+    assert_int_equal(ch->nattached, N / 2);
+    assert_int_equal(ch->ndetached, N / 2);
+    assert_null(ch->attached);
+    m2m_changes_free(ch);
+    assert_int_equal(t_int("SELECT SUM(role_id) FROM role_user", NULL, 0),
+                     sum_range(N / 2 + 1, N + N / 2));
+    T_OK(m2m_update_pivot(rel, M2M_INT(1), v, N, FX_COLS(COLT("granted_by", "u")), &ch));
+    assert_int_equal(ch->nupdated, N);
+    m2m_changes_free(ch);
+    free(v);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM role_user WHERE granted_by = 'u'", NULL, 0), N);
+    /* Toggle N+1 .. 2N: the present half goes, the rest comes. */
+    v = fx_range_vals(N + 1, N);
+    T_OK(m2m_toggle_ids(rel, M2M_INT(1), v, N, NULL, &ch));
+    assert_int_equal(ch->ndetached, N / 2);
+    assert_int_equal(ch->nattached, N / 2);
+    m2m_changes_free(ch);
+    free(v);
+    assert_int_equal(fx_count("role_user"), N);
+    assert_int_equal(t_int("SELECT SUM(role_id) FROM role_user", NULL, 0),
+                     sum_range(N / 2 + 1, N) + sum_range(N + N / 2 + 1, 2 * N));
+    v = fx_range_vals(1, 2 * N);
+    T_OK(m2m_detach(rel, M2M_INT(1), v, 2 * N, &counted, &ch));
+    assert_int_equal(ch->ndetached, N);
+    m2m_changes_free(ch);
+    free(v);
+    assert_int_equal(fx_count("role_user"), 0);
+    m2m_relation_close(rel);
+}
+
 TEST(stats_counters_reset_and_trace) {
     m2m_relation *rel = big(10);
     m2m_stats_reset(t_db());

@@ -2,6 +2,8 @@
 /* Standard SQL pieces that dialects share (driver.h). */
 #include "drivers/driver.h"
 
+size_t m2m__ids_inline_max = 8192;
+
 void m2m__std_insert_skip(m2m__buf *b, const char *key) {
     (void)key;
     m2m__buf_add(b, " ON CONFLICT DO NOTHING");

@@ -131,6 +131,45 @@ static void ids_json(m2m__buf *b, const m2m__ids *a) {
     m2m__buf_addn(b, "]", 2);
 }
 
+/* An id array of more than m2m__ids_inline_max ids goes ahead of the
+ * execution as long data (COM_STMT_SEND_LONG_DATA, which the server does
+ * not answer), in pieces of about PIECE bytes: neither m2m nor the client
+ * library then holds its whole JSON text, which a million ids make 7 MiB,
+ * and the library's request twice that. Smaller arrays travel in the
+ * request. */
+enum { PIECE = 64 * 1024 };
+
+static bool long_ids(const m2m_value *v) {
+    return (int)v->type == M2M__TIDS &&
+           ((const m2m__ids *)(const void *)v->s)->n > m2m__ids_inline_max;
+}
+
+/* Send placeholder k's JSON array piece by piece. On an error the server
+ * may hold part of it: the statement is reset, which drops that. */
+static int send_long_ids(m2m_db *db, m2m__stmt *s, unsigned k, const m2m__ids *a) {
+    m2m__buf b = {0};
+    int rc = M2M_OK;
+    m2m__buf_addn(&b, "[", 1);
+    for (size_t i = 0; i < a->n && !rc; i++) {
+        if (i)
+            m2m__buf_addn(&b, ",", 1);
+        m2m__buf_json_value(&b, m2m__ids_at(a, i));
+        if (i + 1 == a->n)
+            m2m__buf_addn(&b, "]", 1);
+        if (b.len < PIECE && i + 1 < a->n)
+            continue;
+        if (b.oom)
+            rc = m2m__set_error(db, M2M_NOMEM, "out of memory sending an id array");
+        else if (mysql_stmt_send_long_data(s->st, k, b.p, b.len))
+            rc = m2m__my_fail(db, s->st);
+        b.len = 0;
+    }
+    m2m__buf_free(&b);
+    if (rc && rc != M2M_CONNECTION)
+        mysql_stmt_reset(s->st);
+    return rc;
+}
+
 /* The first text id longer than MY_TEXT_ID_MAX characters, or NULL. */
 static const char *long_text_id(const m2m__ids *a) {
     for (size_t i = 0; i < a->n; i++) {
@@ -240,10 +279,12 @@ int m2m__my_execute(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
                                        "text id '%.40s...' is longer than %d characters, "
                                        "the longest key MariaDB indexes",
                                        id, MY_TEXT_ID_MAX);
+                b->buffer_type = MYSQL_TYPE_STRING;
+                if (long_ids(v))
+                    break; /* sent below, before the execution */
                 m2m__buf *j = &json[s->map[k]];
                 if (!j->p)
                     ids_json(j, a);
-                b->buffer_type = MYSQL_TYPE_STRING;
                 b->buffer = j->p;
                 b->buffer_length = j->p ? (unsigned long)strlen(j->p) : 0;
                 break;
@@ -259,6 +300,10 @@ int m2m__my_execute(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
         rc = m2m__set_error(db, M2M_NOMEM, "out of memory binding an id array");
     else if (!rc && s->nmap && mysql_stmt_bind_param(s->st, bind))
         rc = m2m__my_fail(db, s->st);
+    for (size_t k = 0; k < s->nmap && !rc; k++)
+        if (long_ids(&p[s->map[k]]))
+            rc = send_long_ids(db, s, (unsigned)k,
+                               (const m2m__ids *)(const void *)p[s->map[k]].s);
     if (!rc) {
         m2m__note_exec(db, s->sql);
         db->stats.round_trips++;
