@@ -6,6 +6,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +282,14 @@ done:
 }
 
 int main(int argc, char **argv) {
+    /* A big write's buffers (the ids' parameter text here and in the client
+     * library) grow by doubling. glibc raises its mmap threshold once a big
+     * block is freed, after which the grown-out copies stay resident on the
+     * heap: a million ids took 3.5 MiB more at their peak. A fixed
+     * threshold gives each freed big block back at once. */
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     cli_opts o;
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
         if (!strcmp(argv[i], "--version")) {
