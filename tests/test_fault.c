@@ -203,30 +203,35 @@ TEST_EXCEPT(galera, fault_oom_toggle_transient_warm) { oom_op(&toggle_op, 0, 1);
 TEST_EXCEPT(galera, fault_oom_create_transient) { oom_op(&create_op, 0, 0); }
 TEST_EXCEPT(galera, fault_oom_create_transient_warm) { oom_op(&create_op, 0, 1); }
 
-/* The same with repeated ids found by sorting (dups.c), as in calls of
- * many ids. */
-static void oom_sorted(const fault_op *op, int persistent, int warm) {
-    size_t was = m2m__dups_sort_min;
-    m2m__dups_sort_min = 2;
+/* The walk with a size threshold lowered to `to`, so that a few ids take
+ * the path of many. */
+static void oom_lowered(size_t *knob, size_t to, const fault_op *op, int persistent,
+                        int warm) {
+    size_t was = *knob;
+    *knob = to;
     oom_op(op, persistent, warm);
-    m2m__dups_sort_min = was;
-}
-TEST_EXCEPT(galera, fault_oom_sync_sorted_transient) { oom_sorted(&sync_op, 0, 0); }
-TEST_EXCEPT(galera, fault_oom_sync_sorted_persistent_warm) { oom_sorted(&sync_op, 1, 1); }
-TEST_EXCEPT(galera, fault_oom_toggle_sorted_transient_warm) {
-    oom_sorted(&toggle_op, 0, 1);
+    *knob = was;
 }
 
-/* The same with every id array sent in pieces ahead of its statement, as
- * MariaDB sends big ones (m2m__ids_inline_max). */
-static void oom_pieces(const fault_op *op, int persistent, int warm) {
-    size_t was = m2m__ids_inline_max;
-    m2m__ids_inline_max = 0;
-    oom_op(op, persistent, warm);
-    m2m__ids_inline_max = was;
+/* Repeated ids found by sorting (dups.c), as in calls of many ids. */
+TEST_EXCEPT(galera, fault_oom_sync_sorted_transient) {
+    oom_lowered(&m2m__dups_sort_min, 2, &sync_op, 0, 0);
 }
-TEST_ONLY(mariadb, fault_oom_sync_pieces_transient_warm) { oom_pieces(&sync_op, 0, 1); }
-TEST_ONLY(mariadb, fault_oom_toggle_pieces_persistent) { oom_pieces(&toggle_op, 1, 0); }
+TEST_EXCEPT(galera, fault_oom_sync_sorted_persistent_warm) {
+    oom_lowered(&m2m__dups_sort_min, 2, &sync_op, 1, 1);
+}
+TEST_EXCEPT(galera, fault_oom_toggle_sorted_transient_warm) {
+    oom_lowered(&m2m__dups_sort_min, 2, &toggle_op, 0, 1);
+}
+
+/* Every id array sent in pieces ahead of its statement, as MariaDB sends
+ * big ones (m2m__ids_inline_max). */
+TEST_ONLY(mariadb, fault_oom_sync_pieces_transient_warm) {
+    oom_lowered(&m2m__ids_inline_max, 0, &sync_op, 0, 1);
+}
+TEST_ONLY(mariadb, fault_oom_toggle_pieces_persistent) {
+    oom_lowered(&m2m__ids_inline_max, 0, &toggle_op, 1, 0);
+}
 
 /* Open a connection, define the relation, read with filters: each fault
  * gives a clean error and no leak, or the right rows. */

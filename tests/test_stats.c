@@ -259,7 +259,7 @@ static int64_t sum_range(int64_t from, int64_t to) {
 }
 
 TEST(stats_id_arrays_in_pieces) {
-    enum { N = 20000 };
+    enum { N = 10000 };
     m2m_relation *rel = big(2 * N);
     const m2m_opts counted = {.flags = M2M_COUNTS};
     m2m_changes *ch = NULL;
