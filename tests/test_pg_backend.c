@@ -337,3 +337,36 @@ TEST(pg_error_mapping) {
                         "1|1");
     m2m_relation_close(rel);
 }
+
+/* A pair that a writer outside m2m inserts between toggle's DELETE and its
+ * INSERT (here a trigger, inside the toggle's own statement) is an error,
+ * and nothing changes: a toggle never reports success for an id it left
+ * attached. MariaDB's toggle is the same (no insert_skip), SQLite's runs
+ * under its single writer. */
+TEST_ONLY(pg, pg_toggle_pair_inserted_meanwhile_is_an_error) {
+    fx_users_roles();
+    m2m_relation *rel = fx_rel_roles();
+    T_OK(m2m_attach(rel, M2M_INT(1), FX_ITEMS(IT(1)), NULL, NULL));
+    t_exec("CREATE FUNCTION outside_writer() RETURNS trigger LANGUAGE plpgsql AS $$"
+           " BEGIN IF NEW.role_id = 3 THEN"
+           "  INSERT INTO role_user(user_id, role_id, granted_by)"
+           "  VALUES (NEW.user_id, 3, 'outside'); END IF; RETURN NEW; END $$;"
+           "CREATE TRIGGER outside BEFORE INSERT ON role_user FOR EACH ROW"
+           " WHEN (pg_trigger_depth() < 1) EXECUTE FUNCTION outside_writer()");
+    char *snap = fx_snap("role_user");
+    m2m_changes *ch = NULL;
+    T_RC(M2M_EXISTS,
+         m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2), IT(3)), NULL, &ch));
+    assert_null(ch);
+    assert_non_null(strstr(m2m_errmsg(t_db()), "role_user"));
+    fx_assert_snap("role_user", snap);
+    /* Without the outside writer the same toggle goes through. */
+    t_exec("DROP TRIGGER outside ON role_user");
+    T_OK(m2m_toggle(rel, M2M_INT(1), FX_ITEMS(IT(1), IT(2), IT(3)), NULL, &ch));
+    assert_string_equal(FX_ATT(ch), "2,3");
+    assert_string_equal(FX_DET(ch), "1");
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT user_id, role_id FROM role_user ORDER BY 1, 2"),
+                        "1|2,1|3");
+    m2m_relation_close(rel);
+}
