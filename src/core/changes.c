@@ -18,16 +18,22 @@ m2m__report *m2m__report_new(int op, m2m_value parent) {
     return r;
 }
 
+/* Free the three id lists, leaving their counts. */
+static void free_lists(m2m_changes *ch) {
+    m2m_value **lists[] = {&ch->attached, &ch->detached, &ch->updated};
+    size_t counts[] = {ch->nattached, ch->ndetached, ch->nupdated};
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; *lists[l] && i < counts[l]; i++)
+            m2m__value_clear(&(*lists[l])[i]);
+        m2m__free(*lists[l]);
+        *lists[l] = NULL;
+    }
+}
+
 void m2m_changes_free(m2m_changes *ch) {
     if (!ch)
         return;
-    m2m_value *lists[] = {ch->attached, ch->detached, ch->updated};
-    size_t counts[] = {ch->nattached, ch->ndetached, ch->nupdated};
-    for (int l = 0; l < 3; l++) {
-        for (size_t i = 0; lists[l] && i < counts[l]; i++)
-            m2m__value_clear(&lists[l][i]);
-        m2m__free(lists[l]);
-    }
+    free_lists(ch);
     m2m__value_clear(&ch->parent);
     m2m__free(ch);
 }
@@ -93,16 +99,8 @@ oom:
 }
 
 void m2m__report_counts_only(m2m__report *r) {
-    m2m_changes *ch = &r->ch;
-    m2m_value **lists[] = {&ch->attached, &ch->detached, &ch->updated};
-    size_t counts[] = {ch->nattached, ch->ndetached, ch->nupdated};
-    for (int l = 0; l < 3; l++) {
-        for (size_t i = 0; *lists[l] && i < counts[l]; i++)
-            m2m__value_clear(&(*lists[l])[i]);
-        m2m__free(*lists[l]);
-        *lists[l] = NULL;
-        r->cap[l] = 0;
-    }
+    free_lists(&r->ch);
+    memset(r->cap, 0, sizeof r->cap);
 }
 
 void m2m__report_count(m2m__report *r, const m2m__step *steps, const m2m__counted *c,
