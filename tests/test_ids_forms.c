@@ -276,6 +276,43 @@ TEST(ids_forms_counts_only) {
     m2m_relation_close(rel);
 }
 
+/* Items naming pivot columns of their own go as rows of JSON, the others
+ * as plain ids: each group has its own UPDATE and INSERT, and every one's
+ * affected rows count, whichever columns each row names. */
+TEST(ids_forms_counts_many_groups) {
+    fx_rooms();
+    t_exec("INSERT INTO users VALUES (7,'gus',1),(8,'hal',1),(9,'ida',1),(10,'jo',1);"
+           "INSERT INTO room_members VALUES (1, 1, 'a', NULL, 1), (1, 2, 'a', NULL, 1),"
+           " (1, 3, 'a', NULL, 1), (1, 6, 'a', NULL, 1)");
+    m2m_relation *rel = fx_rel_members(NULL, 0);
+    const m2m_item items[] = {
+        ITP(1, COLT("role", "r")),
+        ITP(2, COL("rank", M2M_INT(2))),
+        ITP(3, COLT("role", "r"), COL("rank", M2M_INT(2))),
+        ITP(4, COLT("role", "r")),
+        ITP(5, COLT("joined_at", "j")),
+        ITP(6, COL("rank", M2M_INT(2))),
+        ITP(7, COLT("role", "r"), COLT("joined_at", "j")),
+        ITP(8, COLT("joined_at", "j"), COL("rank", M2M_INT(2))),
+        ITP(9, COLT("role", "r"), COLT("joined_at", "j"), COL("rank", M2M_INT(2))),
+        IT(10),
+    };
+    const size_t n = sizeof items / sizeof items[0];
+    const m2m_opts cu = {.flags = M2M_COUNTS | M2M_UPDATE_EXISTING};
+    m2m_changes *ch = NULL;
+    m2m_stats_reset(t_db());
+    T_OK(m2m_sync(rel, M2M_INT(1), items, n, &cu, &ch));
+    assert_string_equal(counts(ch), "+6 -0 ~4");
+    assert_string_equal(
+        fx_pivot_rows("room_members", "room_id", "user_id", "role, joined_at, rank", 1),
+        "1|r|~|1,2|a|~|2,3|r|~|2,4|r|~|~,5|~|j|~,6|a|~|2,7|r|j|~,8|~|j|2,"
+        "9|r|j|2,10|~|~|~");
+    /* The same again changes nothing, and counts so. */
+    T_OK(m2m_sync(rel, M2M_INT(1), items, n, &cu, &ch));
+    assert_string_equal(counts(ch), "+0 -0 ~0");
+    m2m_relation_close(rel);
+}
+
 /* A callback gets the ids; the caller's report still has none. */
 TEST(ids_forms_counts_callbacks_get_ids) {
     start();

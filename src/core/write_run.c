@@ -42,9 +42,12 @@ struct m2m__opctx {
     m2m__collect lists[4];
     check *checks;  /* of the statements queued */
     size_t nchecks; /* their number */
-    size_t dml[8];  /* the queued statements that change pivot rows */
+    /* The queued statements that change pivot rows: at most 5 (a DELETE,
+     * and an UPDATE and an INSERT for each of the two groups of input,
+     * plain ids and rows of JSON: input.c). */
+    size_t dml[8];
     size_t ndml;
-    m2m__counted cnt[8]; /* M2M_COUNTS: the queued statements counted */
+    m2m__counted cnt[8]; /* M2M_COUNTS: those of them counted */
     size_t ncnt;
     bool changed; /* a statement sent changed a pivot row */
     chunk *extra; /* parameters that did not fit the arena */
