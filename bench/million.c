@@ -333,6 +333,27 @@ static void read_compare(m2m_db *db, m2m_relation *rel, size_t n) {
 }
 #endif
 
+/* Is every name in CASES one of ours? (attach always runs: the others
+ * start from its rows.) */
+static bool cases_known(void) {
+    static const char *const known[] = {"attach", "sync",         "sync-same",
+                                        "read",   "read-compare", "detach"};
+    for (const char *p = cases; p && *p; p += strcspn(p, ","), p += *p == ',') {
+        size_t len = strcspn(p, ","), k = 0;
+        while (k < sizeof known / sizeof *known &&
+               (strlen(known[k]) != len || strncmp(p, known[k], len) != 0))
+            k++;
+        if (k == sizeof known / sizeof *known) {
+            fprintf(stderr,
+                    "million: unknown case '%.*s' (attach, sync, sync-same, "
+                    "read, read-compare, detach)\n",
+                    (int)len, p);
+            return false;
+        }
+    }
+    return true;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3 || (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0 &&
                      strcmp(argv[1], "mariadb") != 0)) {
@@ -346,6 +367,8 @@ int main(int argc, char **argv) {
 #endif
     size_t n = argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : 1000000;
     cases = argc > 4 ? argv[4] : NULL;
+    if (!cases_known())
+        return 2;
     if (n < 2 || n > 1000000) {
         fprintf(stderr, "million: N from 2 to 1000000\n");
         return 2;
