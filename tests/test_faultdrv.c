@@ -10,6 +10,7 @@
  * and, on PostgreSQL, the inverse bound to its owner column under row-level
  * security, written in a JWT session (none of the features and all of
  * them: walk_side). */
+#include "drivers/driver.h"
 #include "faultdrv.h"
 #include "fixtures.h"
 
@@ -451,6 +452,19 @@ FAULT_TESTS(faultdrv_lost_persistent, ONE_SERVER, FD_LOST, 1)
 FAULT_TESTS(faultdrv_commit_lost, SERVER, FD_COMMIT_LOST, 0)
 FAULT_TESTS(faultdrv_commit_lost_persistent, SERVER, FD_COMMIT_LOST, 1)
 FAULT_TESTS(faultdrv_reply_lost, SERVER, FD_REPLY_LOST, 0)
+
+/* MariaDB sends big id arrays ahead of their statement, in pieces
+ * (m2m__ids_inline_max): the lost connection and reply with every array
+ * sent so, where the connection can drop between pieces and execution. */
+static void walk_pieces(size_t o, int kind) {
+    size_t was = m2m__ids_inline_max;
+    m2m__ids_inline_max = 0;
+    walk_op(o, kind, 0);
+    m2m__ids_inline_max = was;
+}
+TEST_ONLY(mariadb, faultdrv_lost_pieces_sync_ids) { walk_pieces(7, FD_LOST); }
+TEST_ONLY(mariadb, faultdrv_lost_pieces_toggle) { walk_pieces(2, FD_LOST); }
+TEST_ONLY(mariadb, faultdrv_reply_lost_pieces_sync) { walk_pieces(1, FD_REPLY_LOST); }
 
 #ifdef M2M_HAVE_JWT
 
