@@ -3,6 +3,7 @@
  * M2M_UPDATE_EXISTING, per-id data, and the attached/detached/updated report. */
 #include "fixtures.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static m2m_relation *seeded(void) {
@@ -180,5 +181,57 @@ TEST(sync_unknown_id_changes_nothing) {
     assert_non_null(strstr(m2m_errmsg(t_db()), "31337"));
     /* Neither the detach of 1 and 3 nor anything else happened. */
     fx_assert_snap("room_members", snap);
+    m2m_relation_close(rel);
+}
+
+/* Which rows a sync removes does not depend on how many ids it is given
+ * (PostgreSQL tests up to 64 ids with <> ALL, more with NOT EXISTS), a
+ * row whose related key is NULL included: two parents with the same rows,
+ * one synced to few ids and one to many of which the extra ones do not
+ * exist, end alike, with the same report, both through their affected
+ * rows (M2M_COUNTS) and their RETURNING. */
+TEST(sync_few_and_many_ids_remove_the_same_rows) {
+    t_exec("CREATE TABLE posts(id BIGINT PRIMARY KEY);"
+           "CREATE TABLE tags(id BIGINT PRIMARY KEY, name TEXT);"
+           "CREATE TABLE post_tag(post_id BIGINT NOT NULL, tag_id BIGINT);"
+           "INSERT INTO posts VALUES (1), (2), (3), (4);");
+    fx_fill("tags", 1, 200);
+    m2m_relation *rel = fx_open(&(m2m_relation_def){.parent_table = "posts",
+                                                    .related_table = "tags",
+                                                    .pivot_table = "post_tag",
+                                                    .foreign_pivot_key = "post_id",
+                                                    .related_pivot_key = "tag_id"});
+    t_exec("INSERT INTO post_tag VALUES (1, NULL), (1, 1), (1, 2), (1, 3),"
+           " (2, NULL), (2, 1), (2, 2), (2, 3), (3, NULL), (3, 1), (3, 2), (3, 3),"
+           " (4, NULL), (4, 1), (4, 2), (4, 3)");
+    /* Few: {2, 5}. Many: the same and 100 ids no row has (101..200). */
+    m2m_value *many = fx_range_vals(99, 102);
+    many[0] = M2M_INT(2);
+    many[1] = M2M_INT(5);
+    m2m_changes *a = NULL, *b = NULL;
+    T_OK(m2m_sync_ids(rel, M2M_INT(1), many, 2, NULL, &a));
+    T_OK(m2m_sync_ids(rel, M2M_INT(2), many, 2, NULL, &b));
+    assert_string_equal(FX_DET(a), FX_DET(b));
+    m2m_changes_free(a);
+    m2m_changes_free(b);
+    const m2m_opts counted = {.flags = M2M_COUNTS};
+    T_OK(m2m_sync_ids(rel, M2M_INT(3), many, 102, &counted, &a));
+    T_OK(m2m_sync_ids(rel, M2M_INT(4), many, 102, NULL, &b));
+    assert_int_equal(a->ndetached, b->ndetached);
+    assert_int_equal(a->nattached, 101);
+    assert_int_equal(b->nattached, 101);
+    m2m_changes_free(a);
+    m2m_changes_free(b);
+    free(many);
+    /* Every parent lost 1 and 3, kept 2 and gained 5, and all four agree
+     * on the NULL row. */
+    const char *q = "SELECT COUNT(*) FROM post_tag WHERE post_id = $1 AND tag_id IS NULL";
+    int64_t null_kept = t_int(q, (m2m_value[]){M2M_INT(1)}, 1);
+    for (int p = 2; p <= 4; p++)
+        assert_int_equal(t_int(q, (m2m_value[]){M2M_INT(p)}, 1), null_kept);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM post_tag WHERE tag_id IN (1, 3)", NULL, 0), 0);
+    assert_int_equal(
+        t_int("SELECT COUNT(*) FROM post_tag WHERE tag_id IN (2, 5)", NULL, 0), 8);
     m2m_relation_close(rel);
 }

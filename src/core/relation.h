@@ -13,8 +13,9 @@
 enum { M2M__MAX_PIVOT = 61 };
 #define M2M__NO_RETURNING (1ULL << 63)
 #define M2M__FLAT         (1ULL << 62)
-/* Bit 61: the statement's ids are integers of a narrow span; its membership
- * test is drv->dialect.ids_in's M2M__IN_SPAN form. */
+/* Bit 61: the statement's ids take a compact membership test: for IN,
+ * integers of a narrow span (drv->dialect.ids_in's M2M__IN_SPAN form); for
+ * NOT IN, few ids (M2M__NOT_IN_FEW). */
 #define M2M__SPAN (1ULL << 61)
 
 /* The filter-only conditions of a relation (conds.c): at most

@@ -153,21 +153,25 @@ int m2m__opctx_begin(m2m__opctx *c, m2m_relation *rel, m2m_value parent) {
     return m2m__op_begin(&c->op, rel, parent);
 }
 
-/* May kind's ids take the span form (M2M__SPAN)? For the statements whose
- * $2 they are and which test membership in them, when the driver has the
- * form and the pivot suits it (span_ok, asked once per relation). */
-static bool spans(m2m_relation *rel, int kind, uint64_t mask) {
+/* May kind's ids, data, take their compact form (M2M__SPAN)? For the
+ * statements whose $2 they are and which test membership in them: the span
+ * form for IN, when the driver has it, the pivot suits it (span_ok, asked
+ * once per relation) and the ids are narrow; for NOT IN, when they are at
+ * most the driver's not_in_few. */
+static bool compact(m2m_relation *rel, int kind, uint64_t mask, const m2m_value *data) {
+    const m2m__ids *ids = (const m2m__ids *)(const void *)data->s;
+    const m2m__dialect *d = &rel->db->drv->dialect;
+    if (kind == S_DELETE_NOT_IN || kind == S_COUNT_NOT_IN || kind == S_SYNC)
+        return d->not_in_few && ids->n <= d->not_in_few;
     bool in_ids =
         kind == S_DELETE_IN || kind == S_COUNT_IN || kind == S_UPDATE_SET ||
         ((kind == S_UPDATE_FROM || kind == S_COUNT_UPDATE_FROM) && mask & M2M__FLAT);
-    if (!in_ids || !rel->db->drv->dialect.span_ok)
+    if (!in_ids || !d->span_ok)
         return false;
     if (!rel->rk_span)
         rel->rk_span =
-            rel->db->drv->dialect.span_ok(rel->db, rel->pivot_table, rel->fk, rel->rk) > 0
-                ? 2
-                : 1;
-    return rel->rk_span == 2;
+            d->span_ok(rel->db, rel->pivot_table, rel->fk, rel->rk) > 0 ? 2 : 1;
+    return rel->rk_span == 2 && m2m__ids_narrow(ids);
 }
 
 /* Queue statement kind with params [$1 parent, $2 ids or rows?, scope...,
@@ -177,8 +181,7 @@ static m2m__step *add(m2m__opctx *c, int kind, uint64_t mask, const m2m_value *d
                       const m2m_value *vals, size_t nvals, int list, int hooked,
                       const char *why, int *rc) {
     m2m_relation *rel = c->rel;
-    if (data && data->type == (m2m_type)M2M__TIDS && spans(rel, kind, mask) &&
-        m2m__ids_narrow((const m2m__ids *)(const void *)data->s))
+    if (data && data->type == (m2m_type)M2M__TIDS && compact(rel, kind, mask, data))
         mask |= M2M__SPAN;
     m2m__stmt *st;
     if ((*rc = m2m__rel_stmt(rel, kind, mask, m2m__builder(kind), &st)))

@@ -25,7 +25,7 @@ static inline m2m_value m2m__ids_at(const m2m__ids *a, size_t i) {
     return a->v[a->stride ? i * a->stride : i];
 }
 /* The forms of drv->ids_in. */
-enum { M2M__IN, M2M__NOT_IN, M2M__IN_SPAN };
+enum { M2M__IN, M2M__NOT_IN, M2M__IN_SPAN, M2M__NOT_IN_FEW };
 /* Are there ids, all integers? Then *lo and *hi are the least and the
  * greatest. */
 bool m2m__ids_bounds(const m2m__ids *a, int64_t *lo, int64_t *hi);
@@ -214,8 +214,11 @@ typedef struct m2m__dialect {
     /* Append "expr IN <ids $param>" (form M2M__NOT_IN: NOT IN), the
      * membership test the backend plans best for small and huge sets; form
      * M2M__IN_SPAN (only where span_ok allows it) for integer ids of a
-     * narrow span (m2m__ids_narrow): a range scan of that span instead. */
+     * narrow span (m2m__ids_narrow): a range scan of that span instead;
+     * M2M__NOT_IN_FEW for NOT IN over at most not_in_few ids. */
     void (*ids_in)(m2m__buf *b, const char *expr, int param, m2m_type type, int form);
+    /* The most ids a NOT IN takes in its M2M__NOT_IN_FEW form (0: never). */
+    size_t not_in_few;
     /* Append a FROM-able relation of the rows of a JSON array of objects
      * bound as parameter $param, in the array's order; keys are column
      * names of table (quoted name: the pivot, or the related table for

@@ -77,7 +77,7 @@ int m2m__sql_touched(const m2m_relation *rel, m2m__buf *b) {
 
 /* The WHERE of the delete/count family: the parent's rows, all or those
  * whose id is (not) in the ids array $2 (M2M__SPAN in mask: in its span
- * form). */
+ * form, or for NOT IN its form for few ids). */
 void m2m__sql_where_set_as(m2m__buf *b, const m2m_relation *rel, const char *alias,
                            int kind, uint64_t mask) {
     int pno = (kind == S_DELETE_ALL || kind == S_COUNT_ALL) ? 2 : 3;
@@ -89,10 +89,9 @@ void m2m__sql_where_set_as(m2m__buf *b, const m2m_relation *rel, const char *ali
     m2m__buf t = {0};
     m2m__sql_col(&t, alias, rel->rk);
     bool in = kind == S_DELETE_IN || kind == S_COUNT_IN;
-    rel->db->drv->dialect.ids_in(b, t.p ? t.p : "", 2, rel->related_type,
-                                 !in                ? M2M__NOT_IN
-                                 : mask & M2M__SPAN ? M2M__IN_SPAN
-                                                    : M2M__IN);
+    int form = in ? (mask & M2M__SPAN ? M2M__IN_SPAN : M2M__IN)
+                  : (mask & M2M__SPAN ? M2M__NOT_IN_FEW : M2M__NOT_IN);
+    rel->db->drv->dialect.ids_in(b, t.p ? t.p : "", 2, rel->related_type, form);
     if (t.oom)
         b->oom = true;
     m2m__buf_free(&t);

@@ -248,7 +248,7 @@ static int delete_insert(m2m_relation *rel, int del, uint64_t mask, m2m__buf *b)
     bool toggle = del == S_DELETE_IN;
     mask = m2m__sql_touch_mask(rel, mask);
     m2m__buf_add(b, "WITH " M2M__GONE " AS (");
-    b_delete(rel, del, toggle ? 0 : mask & M2M__NO_RETURNING, b);
+    b_delete(rel, del, toggle ? 0 : mask & (M2M__NO_RETURNING | M2M__SPAN), b);
     m2m__buf_add(b, mask & M2M__NO_RETURNING ? ") " : "), " M2M__ADDED " AS (");
     insert_rows(rel, mask, toggle ? M2M__GONE : NULL, b);
     if (mask & M2M__NO_RETURNING)
