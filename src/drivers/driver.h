@@ -307,10 +307,10 @@ typedef struct m2m__driver {
 } m2m__driver;
 
 /* ---- drivers/std.c: standard SQL pieces a dialect may point to ---- */
-/* " ON CONFLICT DO NOTHING" */
 /* Id arrays of more ids than this travel in pieces where the driver can
  * (MariaDB's long data), not whole in one request; tests lower it. */
 extern size_t m2m__ids_inline_max;
+/* " ON CONFLICT DO NOTHING" */
 void m2m__std_insert_skip(m2m__buf *b, const char *key);
 /* " RETURNING col" */
 void m2m__std_returning(m2m__buf *b, const char *col);

@@ -120,17 +120,6 @@ void m2m__my_finalize(m2m_db *db, m2m__stmt *s) {
     m2m__free(s);
 }
 
-/* The JSON array of an id parameter. */
-static void ids_json(m2m__buf *b, const m2m__ids *a) {
-    m2m__buf_addn(b, "[", 1);
-    for (size_t i = 0; i < a->n; i++) {
-        if (i)
-            m2m__buf_addn(b, ",", 1);
-        m2m__buf_json_value(b, m2m__ids_at(a, i));
-    }
-    m2m__buf_addn(b, "]", 2);
-}
-
 /* An id array of more than m2m__ids_inline_max ids goes ahead of the
  * execution as long data (COM_STMT_SEND_LONG_DATA, which the server does
  * not answer), in pieces of about PIECE bytes: neither m2m nor the client
@@ -144,26 +133,39 @@ static bool long_ids(const m2m_value *v) {
            ((const m2m__ids *)(const void *)v->s)->n > m2m__ids_inline_max;
 }
 
-/* Send placeholder k's JSON array piece by piece. On an error the server
- * may hold part of it: the statement is reset, which drops that. */
+/* Send what b holds as placeholder k's next piece of long data; b empties. */
+static int send_piece(m2m_db *db, MYSQL_STMT *st, unsigned k, m2m__buf *b) {
+    int rc = M2M_OK;
+    if (b->oom)
+        rc = m2m__set_error(db, M2M_NOMEM, "out of memory sending an id array");
+    else if (mysql_stmt_send_long_data(st, k, b->p, b->len))
+        rc = m2m__my_fail(db, st);
+    b->len = 0;
+    return rc;
+}
+
+/* The JSON array of an id parameter into b: whole and NUL-terminated, or,
+ * with st, sent as placeholder k's long data piece by piece. */
+static int ids_json(m2m_db *db, m2m__buf *b, const m2m__ids *a, MYSQL_STMT *st,
+                    unsigned k) {
+    m2m__buf_addn(b, "[", 1);
+    for (size_t i = 0; i < a->n; i++) {
+        if (i)
+            m2m__buf_addn(b, ",", 1);
+        m2m__buf_json_value(b, m2m__ids_at(a, i));
+        int rc = st && b->len >= PIECE ? send_piece(db, st, k, b) : M2M_OK;
+        if (rc)
+            return rc;
+    }
+    m2m__buf_addn(b, "]", st ? 1 : 2);
+    return st ? send_piece(db, st, k, b) : M2M_OK;
+}
+
+/* Send placeholder k's array as long data. On an error the server may hold
+ * part of it: the statement is reset, which drops that. */
 static int send_long_ids(m2m_db *db, m2m__stmt *s, unsigned k, const m2m__ids *a) {
     m2m__buf b = {0};
-    int rc = M2M_OK;
-    m2m__buf_addn(&b, "[", 1);
-    for (size_t i = 0; i < a->n && !rc; i++) {
-        if (i)
-            m2m__buf_addn(&b, ",", 1);
-        m2m__buf_json_value(&b, m2m__ids_at(a, i));
-        if (i + 1 == a->n)
-            m2m__buf_addn(&b, "]", 1);
-        if (b.len < PIECE && i + 1 < a->n)
-            continue;
-        if (b.oom)
-            rc = m2m__set_error(db, M2M_NOMEM, "out of memory sending an id array");
-        else if (mysql_stmt_send_long_data(s->st, k, b.p, b.len))
-            rc = m2m__my_fail(db, s->st);
-        b.len = 0;
-    }
+    int rc = ids_json(db, &b, a, s->st, k);
     m2m__buf_free(&b);
     if (rc && rc != M2M_CONNECTION)
         mysql_stmt_reset(s->st);
@@ -284,7 +286,7 @@ int m2m__my_execute(m2m_db *db, m2m__stmt *s, const m2m_value *p, size_t n) {
                     break; /* sent below, before the execution */
                 m2m__buf *j = &json[s->map[k]];
                 if (!j->p)
-                    ids_json(j, a);
+                    ids_json(db, j, a, NULL, 0);
                 b->buffer = j->p;
                 b->buffer_length = j->p ? (unsigned long)strlen(j->p) : 0;
                 break;

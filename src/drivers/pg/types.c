@@ -51,19 +51,6 @@ static void pg_ids_literal(m2m__buf *b, const m2m__ids *a) {
     m2m__buf_addn(b, "}", 2);
 }
 
-/* The parameter index of an earlier parameter of the batch that is the same
- * id array as steps[k].params[j] (a sync's DELETE and INSERT share their
- * ids): its literal serves both, written once. SIZE_MAX when none. */
-static size_t earlier_array(const m2m__step *steps, size_t k, size_t j) {
-    const void *ids = steps[k].params[j].s;
-    size_t i = 0;
-    for (size_t s = 0; s <= k; s++)
-        for (size_t q = 0; q < steps[s].nparams && (s < k || q < j); q++, i++)
-            if ((int)steps[s].params[q].type == M2M__TIDS && steps[s].params[q].s == ids)
-                return i;
-    return SIZE_MAX;
-}
-
 int m2m__pg_params(m2m_db *db, m2m__step *steps, size_t n) {
     pg_conn *c = conn(db);
     size_t total = 0;
@@ -88,6 +75,11 @@ int m2m__pg_params(m2m_db *db, m2m__step *steps, size_t n) {
      * their offsets first, point at them once all are written. */
     c->arrays.len = 0;
     c->arrays.oom = false;
+    /* A parameter that is the same id array as the one before it (a
+     * sync's DELETE and INSERT, a count and its statement) points at that
+     * one's literal, written once. */
+    const void *last = NULL;
+    size_t last_off = 0;
     size_t i = 0;
     for (size_t k = 0; k < n; k++) {
         for (size_t j = 0; j < steps[k].nparams; j++, i++) {
@@ -101,12 +93,12 @@ int m2m__pg_params(m2m_db *db, m2m__step *steps, size_t n) {
                 snprintf(slot, 32, "%.17g", v.d);
             } else if ((int)v.type == M2M__TIDS) {
                 c->pv[i] = NULL;
-                size_t off = c->arrays.len, same = earlier_array(steps, k, j);
-                if (same != SIZE_MAX)
-                    memcpy(&off, c->num + same * 32, sizeof off);
-                else
+                if (v.s != last) {
+                    last = v.s;
+                    last_off = c->arrays.len;
                     pg_ids_literal(&c->arrays, (const m2m__ids *)(const void *)v.s);
-                memcpy(slot, &off, sizeof off);
+                }
+                memcpy(slot, &last_off, sizeof last_off);
             } else {
                 c->pv[i] = v.type == M2M_TTEXT ? v.s : NULL;
             }
