@@ -47,7 +47,7 @@ demo:
 check: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CHECK_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
-	@$(WITH_SERVERS) ctest --test-dir $(BUILD) --output-on-failure
+	@$(WITH_SERVERS) ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 	@$(MAKE) --no-print-directory check-cluster
 	@$(MAKE) --no-print-directory check-deb
 	@$(MAKE) --no-print-directory check-asan
@@ -70,7 +70,7 @@ check-asan: deps
 	  $(CHECK_FLAGS) >/dev/null
 	@cmake --build $(BUILD_SAN) -j$(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(WITH_SERVERS) ctest --test-dir $(BUILD_SAN) --output-on-failure
+	  $(WITH_SERVERS) ctest --test-dir $(BUILD_SAN) --output-on-failure -j$(JOBS)
 
 test-sqlite: build
 	@ctest --test-dir $(BUILD) -R sqlite --output-on-failure
