@@ -2,6 +2,7 @@
 /* Relation definitions: local keys other than id, text ids, schema-qualified
  * names, identifier validation before any SQL, the inverse relation, pivot
  * table creation, timestamps and the own pivot id column. */
+#include "drivers/driver.h"
 #include "fixtures.h"
 
 #include <math.h>
@@ -502,6 +503,33 @@ TEST_ONLY(mariadb, define_text_id_longer_than_a_key_refused) {
          m2m_detach(rel, M2M_INT(1), FX_VALS(M2M_TEXT("a"), M2M_TEXT(id)), NULL, NULL));
     assert_non_null(strstr(m2m_errmsg(t_db()), "longer than 768 characters"));
     assert_string_equal(t_rows("SELECT user_id, tag_id FROM user_tags"), "1|a");
+
+    /* Past m2m__ids_inline_max the ids go ahead of their statement in
+     * pieces: the last one too long is still refused before any is sent,
+     * by every form, and the connection goes on. */
+    enum { N = 9001 };
+    static char names[N - 1][8];
+    m2m_value *ids = malloc(N * sizeof *ids);
+    assert_non_null(ids);
+    for (size_t i = 0; i + 1 < N; i++) {
+        snprintf(names[i], sizeof names[i], "t%zu", i);
+        ids[i] = M2M_TEXT(names[i]);
+    }
+    ids[N - 1] = M2M_TEXT(id);
+    assert_true(N > m2m__ids_inline_max);
+    T_RC(M2M_INVALID, m2m_detach(rel, M2M_INT(1), ids, N, NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "longer than 768 characters"));
+    T_RC(M2M_INVALID, m2m_sync_ids(rel, M2M_INT(1), ids, N, NULL, NULL));
+    assert_non_null(strstr(m2m_errmsg(t_db()), "longer than 768 characters"));
+    T_RC(M2M_INVALID, m2m_toggle_ids(rel, M2M_INT(1), ids, N, NULL, NULL));
+    assert_string_equal(t_rows("SELECT user_id, tag_id FROM user_tags"), "1|a");
+    ids[N - 1] = M2M_TEXT("a");
+    m2m_changes *ch = NULL;
+    T_OK(m2m_detach(rel, M2M_INT(1), ids, N, NULL, &ch));
+    assert_string_equal(FX_DET(ch), "a");
+    m2m_changes_free(ch);
+    assert_string_equal(t_rows("SELECT user_id, tag_id FROM user_tags"), "");
+    free(ids);
     m2m_relation_close(rel);
 }
 
