@@ -258,6 +258,8 @@ static void fault_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_code(ctx, sqlite3_value_int(argv[0]));
 }
 
+int fd_many_ids;
+
 void fd_install(m2m_db *db) {
     if (slot_of(db) >= 0)
         return;
@@ -274,6 +276,7 @@ void fd_install(m2m_db *db) {
         F.wrap.stmt.cursor_open = fd_cursor_open;
         F.wrap.stmt.cursor_next = fd_cursor_next;
     }
+    F.wrap.dialect.not_in_few = fd_many_ids ? 0 : F.real->dialect.not_in_few;
     bool pg = is_pg(db->drv);
     if (!pg) {
         sqlite3_create_function_v2(conn(db), "m2m_fault", 1, SQLITE_UTF8, NULL, fault_fn,

@@ -38,5 +38,8 @@ int fd_applies(int kind);
 int fd_code(int kind);
 /* Name of kind, for messages. */
 const char *fd_name(int kind);
+/* Nonzero: connections wrapped from now on take NOT IN over ids in the
+ * driver's general form only, as for more ids than its not_in_few. */
+extern int fd_many_ids;
 
 #endif
