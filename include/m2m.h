@@ -6,8 +6,10 @@
  * internal and may change.
  *
  * Threads: an m2m_db and everything opened from it are used by one thread at
- * a time; separate m2m_db handles are independent; the library holds no locks
- * and has no mutable global state except the allocator (m2m_set_allocator).
+ * a time; separate m2m_db handles are independent, in any threads. The only
+ * global setting is the allocator (m2m_set_allocator); the one shared state
+ * is internal: SQLite connections of one process to the same file wake each
+ * other when a transaction ends, through a registry under its own mutex.
  *
  * Ownership words: "borrowed" pointers stay owned by whoever passed or returned
  * them and are valid only as long as stated; "new" objects are owned by the
