@@ -24,7 +24,10 @@ void m2m__buf_addn(m2m__buf *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 
-void m2m__buf_add(m2m__buf *b, const char *s) { m2m__buf_addn(b, s, strlen(s)); }
+void m2m__buf_add(m2m__buf *b, const char *s) {
+    if (!b->off)
+        m2m__buf_addn(b, s, strlen(s));
+}
 
 void m2m__buf_addf(m2m__buf *b, const char *fmt, ...) {
     if (b->off)
@@ -44,6 +47,8 @@ void m2m__buf_addf(m2m__buf *b, const char *fmt, ...) {
 }
 
 void m2m__buf_ident(m2m__buf *b, const char *ident) {
+    if (b->off) /* a read of a known shape only collects its parameters */
+        return;
     /* Validated identifiers hold no quote characters, so quoting is plain. */
     const char *dot = strchr(ident, '.');
     if (dot) {
