@@ -802,6 +802,18 @@ TEST_ONLY(pg, auth_reads) {
     login(&s, "7");
     assert_string_equal(visible(&s, 1), "7");
     assert_string_equal(visible(&s, 2), "7");
+    /* One query re-pointed from room to room reads as a new one does. */
+    m2m_query *q = NULL;
+    U_RC(&s, M2M_OK, m2m_query_new(s.rel, M2M_INT(2), &q));
+    for (int64_t room = 1; room <= 3; room++) {
+        U_RC(&s, M2M_OK, m2m_query_set_parent(q, M2M_INT(room)));
+        m2m_rows *rows = NULL;
+        U_RC(&s, M2M_OK, m2m_query_get(q, &rows));
+        assert_string_equal(fx_rows_str(rows, 0), room == 1   ? "7|ann|member"
+                                                  : room == 2 ? "7|ann|admin"
+                                                              : "");
+    }
+    m2m_query_free(q);
     m2m_changes *ch = NULL;
     U_RC(&s, M2M_OK, m2m_detach(s.rel, M2M_INT(1), FX_VALS(M2M_INT(8)), NULL, &ch));
     assert_int_equal(ch->ndetached, 0);

@@ -115,6 +115,14 @@ TEST(define_text_uuid_keys_all_operations) {
     m2m_rows *rows = NULL;
     T_OK(m2m_query_get(q, &rows));
     assert_string_equal(fx_rows_str(rows, 0), "1|role-admin|admin|root");
+    /* The same query re-pointed at another text parent keeps its own copy:
+     * the caller's string is gone before the read. */
+    char *bob = strdup(BOB);
+    T_OK(m2m_query_set_parent(q, M2M_TEXT(bob)));
+    free(bob);
+    T_OK(m2m_query_get(q, &rows));
+    assert_string_equal(fx_rows_str(rows, 0), "2|role-editor|editor|~");
+    T_RC(M2M_TYPE, m2m_query_set_parent(q, M2M_INT(1)));
     m2m_query_free(q);
     m2m_relation_close(rel);
 }

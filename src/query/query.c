@@ -72,6 +72,38 @@ int m2m_query_new_many(m2m_relation *rel, const m2m_value *parents, size_t n,
     return new_query(rel, parents, n, true, out);
 }
 
+/* A reader of parent after parent keeps one query: its text was built
+ * and its statement prepared by the first read, and the next ones only
+ * bind. A bad parent is kept as the query's error, so that a read never
+ * silently returns the previous parent's rows. */
+int m2m_query_set_parent(m2m_query *q, m2m_value parent) {
+    if (!q)
+        return M2M_MISUSE;
+    m2m_db *db = q->rel->db;
+    m2m__clear_error(db);
+    if (q->many)
+        return qfail(q, M2M_MISUSE,
+                     "%s: m2m_query_set_parent on a query of many parents%.0s", NULL);
+    int rc = m2m__check_id(q->rel, "parent", parent, q->rel->parent_type);
+    if (rc) {
+        if (!q->err) {
+            q->err = rc;
+            snprintf(q->errmsg, sizeof q->errmsg, "%s", m2m_errmsg(db));
+        }
+        return rc;
+    }
+    m2m_value v;
+    if (m2m__value_copy(&v, parent))
+        return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
+    m2m__value_clear(&q->parents[0]);
+    q->parents[0] = v;
+    /* Pages belong to one parent: the new one starts at its first. */
+    m2m__values_free(q->after, q->nafter);
+    q->after = NULL;
+    q->nafter = 0;
+    return M2M_OK;
+}
+
 void m2m_query_free(m2m_query *q) {
     if (!q)
         return;
