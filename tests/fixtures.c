@@ -66,6 +66,16 @@ m2m_relation *fx_rel_members(const m2m_col *scope, size_t nscope) {
                                        .nscope = nscope});
 }
 
+m2m_relation *fx_members_seeded(void) {
+    fx_rooms();
+    t_exec("INSERT INTO room_members(room_id, user_id, role, joined_at, rank) VALUES"
+           " (1, 1, 'admin', '2024-01-05', 3), (1, 2, 'member', '2024-02-10', 1),"
+           " (1, 3, 'member', NULL, 5), (1, 4, 'moderator', '2024-03-15', 2),"
+           " (1, 5, NULL, '2024-01-20', 4),"
+           " (2, 6, 'admin', '2023-12-31', 9), (2, 1, 'member', '2024-06-01', 7)");
+    return fx_rel_members(NULL, 0);
+}
+
 m2m_relation *fx_open(const m2m_relation_def *def) {
     m2m_relation *rel = NULL;
     int rc = m2m_relation_open(t_db(), def, &rel);

@@ -55,6 +55,12 @@ void fx_rooms(void);
  * scope may be NULL. */
 m2m_relation *fx_rel_members(const m2m_col *scope, size_t nscope);
 
+/* fx_rooms with members: room 1 has users 1-5 (roles admin, member,
+ * member, moderator, NULL; ranks 3, 1, 5, 2, 4; user 3 joined NULL), room
+ * 2 users 6 (admin, rank 9) and 1 (member, 7), room 3 none; the relation
+ * of fx_rel_members without scope. */
+m2m_relation *fx_members_seeded(void);
+
 /* Open a relation, failing the test on error. */
 m2m_relation *fx_open(const m2m_relation_def *def);
 

@@ -8,21 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static m2m_relation *seeded(void) {
-    fx_rooms();
-    t_exec("INSERT INTO room_members(room_id, user_id, role, joined_at, rank) VALUES"
-           " (1, 1, 'admin', '2024-01-05', 3), (1, 2, 'member', '2024-02-10', 1),"
-           " (1, 3, 'member', NULL, 5), (1, 4, 'moderator', '2024-03-15', 2),"
-           " (1, 5, NULL, '2024-01-20', 4),"
-           " (2, 6, 'admin', '2023-12-31', 9), (2, 1, 'member', '2024-06-01', 7)");
-    return fx_rel_members(NULL, 0);
-}
-
 /* Ids of room 1 for the query built by b, same on both strategies. */
 #define IDS(b) fx_read_both(rel, M2M_INT(1), b, 1)
 
 TEST(read_get_all_columns_with_pivot) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     assert_string_equal(fx_read_both(rel, M2M_INT(1), NULL, 0),
                         "1|ann|30|admin|2024-01-05|3,2|bob|40|member|2024-02-10|1,"
                         "3|cid|25|member|~|5,4|dan|50|moderator|2024-03-15|2,"
@@ -80,12 +70,12 @@ static void access_rows(int strategy) {
 }
 
 TEST(read_typed_accessors_join) {
-    m2m_relation_close(seeded());
+    m2m_relation_close(fx_members_seeded());
     access_rows(M2M_JOIN);
 }
 
 TEST(read_typed_accessors_two_query) {
-    m2m_relation_close(seeded());
+    m2m_relation_close(fx_members_seeded());
     access_rows(M2M_TWO_QUERY);
 }
 
@@ -129,12 +119,12 @@ static void empty_not_null(int strategy) {
 }
 
 TEST(read_empty_text_is_not_null_join) {
-    m2m_relation_close(seeded());
+    m2m_relation_close(fx_members_seeded());
     empty_not_null(M2M_JOIN);
 }
 
 TEST(read_empty_text_is_not_null_two_query) {
-    m2m_relation_close(seeded());
+    m2m_relation_close(fx_members_seeded());
     empty_not_null(M2M_TWO_QUERY);
 }
 
@@ -145,7 +135,7 @@ static void b_with_rank_role(m2m_query *q) {
 }
 
 TEST(read_with_pivot_replaces_default_set) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     assert_string_equal(fx_read_both(rel, M2M_INT(2), b_with_rank, 0),
                         "1|ann|30|7,6|fay|20|9");
     assert_string_equal(fx_read_both(rel, M2M_INT(2), b_with_rank_role, 0),
@@ -168,7 +158,7 @@ static void b_order_name_desc(m2m_query *q) {
 static void b_order_age_asc(m2m_query *q) { T_OK(m2m_query_order_by(q, "age", M2M_ASC)); }
 
 TEST(read_where_and_order_on_related) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     assert_string_equal(IDS(b_age_gt_30), "2,4,5");
     assert_string_equal(IDS(b_name_eq), "3");
     assert_string_equal(IDS(b_name_like), "4");
@@ -190,7 +180,7 @@ static void b_role_then_rank_desc(m2m_query *q) {
 }
 
 TEST(read_order_by_pivot) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     assert_string_equal(IDS(b_rank_asc), "2,4,1,5,3");
     assert_string_equal(IDS(b_rank_desc), "3,5,1,4,2");
     /* Ties on the first key are broken by the second. */
@@ -214,7 +204,7 @@ WP(b_text_gt, "joined_at", ">", M2M_TEXT("2024-02-01"))
 WP(b_eq_nothing, "role", "=", M2M_TEXT("' OR '1'='1"))
 
 TEST(read_where_pivot_operators) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     assert_string_equal(IDS(b_eq), "2,3");
     /* NULL roles match neither = nor != (SQL semantics on both backends). */
     assert_string_equal(IDS(b_ne), "1,4");
@@ -264,7 +254,7 @@ static void b_between_text(m2m_query *q) {
 }
 
 TEST(read_where_pivot_null_in_between) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     assert_string_equal(IDS(b_null), "3");
     assert_string_equal(IDS(b_not_null), "1,2,4,5");
     assert_string_equal(IDS(b_role_null), "5");
@@ -315,7 +305,7 @@ static void b_or_both_groups(m2m_query *q) {
 }
 
 TEST(read_or_groups_stay_under_parent) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     /* Room 2's admin (user 6) and room 2's rank-7 row never appear. */
     assert_string_equal(IDS(b_or_pivot), "1,2");
     assert_string_equal(IDS(b_or_three), "3,4,5");
@@ -345,7 +335,7 @@ static void b_limit_filtered(m2m_query *q) {
 }
 
 TEST(read_limit_offset) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     assert_string_equal(IDS(b_limit), "4,1");
     assert_string_equal(IDS(b_limit_none), "1,2,3,4,5");
     assert_string_equal(IDS(b_limit_zero), "");
@@ -364,7 +354,7 @@ TEST(read_shapes_reuse_text_not_values) {
         b_between_text, b_limit,          b_or_pivot, b_or_related, b_order_name_desc,
         b_null,         b_limit_filtered, b_name_eq,  b_name_like};
     enum { N = sizeof shapes / sizeof shapes[0] };
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     char first[N][2][256];
     for (size_t i = 0; i < N; i++)
         for (int64_t room = 1; room <= 2; room++)
@@ -402,7 +392,7 @@ static void b_long_rank5(m2m_query *q) { long_or(q, 5); }
 static void b_long_rank3(m2m_query *q) { long_or(q, 3); }
 
 TEST(read_long_shapes_built_each_time) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     for (int round = 0; round < 2; round++) {
         assert_string_equal(IDS(b_long_rank5), "3");
         assert_string_equal(IDS(b_long_rank3), "1");
@@ -424,7 +414,7 @@ static int64_t count_of(m2m_relation *rel, int64_t parent, fx_build_fn b, int st
 }
 
 TEST(read_count) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     for (int s = M2M_JOIN; s <= M2M_TWO_QUERY; s++) {
         assert_int_equal(count_of(rel, 1, NULL, s), 5);
         assert_int_equal(count_of(rel, 2, NULL, s), 2);
@@ -438,7 +428,7 @@ TEST(read_count) {
 }
 
 TEST(read_relation_strategy_default) {
-    m2m_relation_close(seeded());
+    m2m_relation_close(fx_members_seeded());
     static const char *const cols[] = {"role", NULL};
     m2m_relation *two = fx_open(&(m2m_relation_def){.parent_table = "rooms",
                                                     .related_table = "users",
@@ -514,7 +504,7 @@ static void bad_after_good(m2m_query *q) {
 }
 
 TEST(read_bad_builder_calls_reported_by_get_and_count) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     char *snap = fx_snap("room_members");
     expect_query_invalid(rel, bad_where_col, "nope");
     expect_query_invalid(rel, bad_where_ident, NULL);
@@ -536,7 +526,7 @@ TEST(read_bad_builder_calls_reported_by_get_and_count) {
 }
 
 TEST(read_wrong_parent_type) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     m2m_query *q = NULL;
     int rc = m2m_query_new(rel, M2M_TEXT("1"), &q);
     if (rc == M2M_OK) {

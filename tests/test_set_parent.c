@@ -11,16 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static m2m_relation *seeded(void) {
-    fx_rooms();
-    t_exec("INSERT INTO room_members(room_id, user_id, role, joined_at, rank) VALUES"
-           " (1, 1, 'admin', '2024-01-05', 3), (1, 2, 'member', '2024-02-10', 1),"
-           " (1, 3, 'member', NULL, 5), (1, 4, 'moderator', '2024-03-15', 2),"
-           " (1, 5, NULL, '2024-01-20', 4),"
-           " (2, 6, 'admin', '2023-12-31', 9), (2, 1, 'member', '2024-06-01', 7)");
-    return fx_rel_members(NULL, 0);
-}
-
 /* Members whose role is not 'moderator' (NULLs excluded), newest rank
  * first, with two pivot columns. */
 static void build(m2m_query *q) {
@@ -51,7 +41,7 @@ static const char *read_now(m2m_query *q) {
 }
 
 TEST(set_parent_reads_each_parent) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     static const int64_t order[] = {2, 3, 1, 2, 99, 1};
     for (int s = M2M_JOIN; s <= M2M_TWO_QUERY; s++) {
         m2m_query *q = NULL;
@@ -82,7 +72,7 @@ TEST(set_parent_reads_each_parent) {
 
 /* Through the inverse: one query for the rooms of user after user. */
 TEST(set_parent_inverse) {
-    m2m_relation *rel = seeded(), *inv = NULL;
+    m2m_relation *rel = fx_members_seeded(), *inv = NULL;
     T_OK(m2m_relation_inverse(rel, &inv));
     m2m_query *q = NULL;
     T_OK(m2m_query_new(inv, M2M_INT(6), &q));
@@ -102,7 +92,7 @@ TEST(set_parent_inverse) {
 /* Rows already open keep reading the parent they were opened for; count
  * follows the query. */
 TEST(set_parent_leaves_open_rows) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     m2m_query *q = NULL;
     T_OK(m2m_query_new(rel, M2M_INT(2), &q));
     T_OK(m2m_query_with_pivot(q, "rank"));
@@ -123,35 +113,35 @@ TEST(set_parent_leaves_open_rows) {
     m2m_relation_close(rel);
 }
 
+/* The one row of q's next page (limit 1): its id; the query moves on to
+ * the page after it. */
+static int64_t next_page(m2m_query *q) {
+    m2m_rows *rows = NULL;
+    T_OK(m2m_query_get(q, &rows));
+    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
+    int64_t id = m2m_rows_get(rows, "id").i;
+    char *token = strdup(m2m_rows_token(rows));
+    assert_int_equal(m2m_rows_next(rows), M2M_DONE);
+    m2m_rows_free(rows);
+    T_OK(m2m_query_after(q, token));
+    free(token);
+    return id;
+}
+
 /* A page token belongs to one parent: the next parent starts at its first
  * page, and its own tokens page on. */
 TEST(set_parent_starts_at_first_page) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     m2m_query *q = NULL;
     T_OK(m2m_query_new(rel, M2M_INT(1), &q));
     T_OK(m2m_query_order_by(q, "id", M2M_DESC));
     T_OK(m2m_query_limit(q, 1, 0));
     T_OK(m2m_query_after(q, NULL));
-    m2m_rows *rows = NULL;
-    T_OK(m2m_query_get(q, &rows));
-    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
-    assert_int_equal(m2m_rows_get(rows, "id").i, 5);
-    char *token = strdup(m2m_rows_token(rows));
-    m2m_rows_free(rows);
-    T_OK(m2m_query_after(q, token));
-    free(token);
+    assert_int_equal(next_page(q), 5);
+    assert_int_equal(next_page(q), 4);
     T_OK(m2m_query_set_parent(q, M2M_INT(2)));
-    T_OK(m2m_query_get(q, &rows));
-    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
-    assert_int_equal(m2m_rows_get(rows, "id").i, 6);
-    token = strdup(m2m_rows_token(rows));
-    m2m_rows_free(rows);
-    T_OK(m2m_query_after(q, token));
-    free(token);
-    T_OK(m2m_query_get(q, &rows));
-    assert_int_equal(m2m_rows_next(rows), M2M_ROW);
-    assert_int_equal(m2m_rows_get(rows, "id").i, 1);
-    m2m_rows_free(rows);
+    assert_int_equal(next_page(q), 6);
+    assert_int_equal(next_page(q), 1);
     m2m_query_free(q);
     m2m_relation_close(rel);
 }
@@ -160,7 +150,7 @@ TEST(set_parent_starts_at_first_page) {
  * query. The error stays with the query: get and count report it rather
  * than read the previous parent. Nothing is written. */
 TEST(set_parent_bad_input) {
-    m2m_relation *rel = seeded();
+    m2m_relation *rel = fx_members_seeded();
     char *snap = fx_snap("room_members");
     T_RC(M2M_MISUSE, m2m_query_set_parent(NULL, M2M_INT(1)));
     const m2m_value bad[] = {M2M_TEXT("2"), M2M_NULL, M2M_TEXT("1; DROP TABLE users")};
