@@ -182,7 +182,7 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_
         return;
     }
     int64_t seen = 0;
-    m2m_query *reads[8] = {0};
+    m2m_query *reads[sizeof h->rrel / sizeof *h->rrel] = {0};
     for (int64_t u = 1; u <= c->users; u++) {
         size_t n = w1_ids(c, p, u, h->ids);
         if (h->n)
@@ -229,7 +229,7 @@ static void mm_phase(void *hv, const w1_case *c, int p, uint64_t *stmts, uint64_
                 break;
         }
     }
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < sizeof reads / sizeof *reads; i++)
         m2m_query_free(reads[i]);
     if (p == W1_P5)
         *rows = seen;

@@ -605,12 +605,13 @@ M2M_API int m2m_query_new_many(m2m_relation *rel, const m2m_value *parents, size
                                m2m_query **out /* OUT: m2m_query_free() */);
 M2M_API void m2m_query_free(m2m_query *q);
 /* Point a one-parent query at another parent; its filters, columns, order
- * and limits stay. Reading parent after parent through one query builds
- * the read once: each later m2m_query_get only binds, as a prepared
- * statement is re-run. A page token (m2m_query_after) is cleared, so the
- * new parent starts at its first page; open rows are not affected. Errors:
- * those of m2m_query_new's parent (M2M_TYPE, M2M_INVALID), kept like a
- * builder error, and M2M_MISUSE on a query of many parents. */
+ * and limits stay. Reading parent after parent through one query makes
+ * the builder calls (their checks and copies) once; the SQL text and the
+ * prepared statement are reused as for every read of a known shape. A
+ * page token (m2m_query_after) is cleared, so the new parent starts at its
+ * first page; open rows are not affected. Errors, each kept like a
+ * builder error: those of m2m_query_new's parent (M2M_TYPE, M2M_INVALID)
+ * and M2M_MISUSE on a query of many parents. */
 M2M_API int m2m_query_set_parent(m2m_query *q, m2m_value parent);
 
 /* Builder calls. A bad column or operator makes the call return its code

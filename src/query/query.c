@@ -16,15 +16,21 @@ static const struct {
            {"<", "<"},   {"<=", "<="},     {">", ">"},
            {">=", ">="}, {"like", "LIKE"}, {"not like", "NOT LIKE"}};
 
+/* The query keeps its first error for get/count. */
+static int qkeep(m2m_query *q, int rc, const char *msg) {
+    if (!q->err) {
+        q->err = rc;
+        snprintf(q->errmsg, sizeof q->errmsg, "%s", msg);
+    }
+    return rc;
+}
+
 /* A builder call failed: the call reports itself on the db at once, and the
- * query keeps its first error for get/count. */
+ * query keeps the error. */
 static int qfail(m2m_query *q, int rc, const char *fmt, const char *a) {
     char msg[sizeof q->errmsg];
     snprintf(msg, sizeof msg, fmt, q->rel->pivot_table, a ? a : "(null)");
-    if (!q->err) {
-        q->err = rc;
-        memcpy(q->errmsg, msg, sizeof msg);
-    }
+    qkeep(q, rc, msg);
     return m2m__set_error(q->rel->db, rc, "%s", msg);
 }
 
@@ -72,9 +78,8 @@ int m2m_query_new_many(m2m_relation *rel, const m2m_value *parents, size_t n,
     return new_query(rel, parents, n, true, out);
 }
 
-/* A reader of parent after parent keeps one query: its text was built
- * and its statement prepared by the first read, and the next ones only
- * bind. A bad parent is kept as the query's error, so that a read never
+/* A reader of parent after parent keeps one query, built once. A bad
+ * parent is kept as the query's error, so that a read never
  * silently returns the previous parent's rows. */
 int m2m_query_set_parent(m2m_query *q, m2m_value parent) {
     if (!q)
@@ -85,13 +90,8 @@ int m2m_query_set_parent(m2m_query *q, m2m_value parent) {
         return qfail(q, M2M_MISUSE,
                      "%s: m2m_query_set_parent on a query of many parents%.0s", NULL);
     int rc = m2m__check_id(q->rel, "parent", parent, q->rel->parent_type);
-    if (rc) {
-        if (!q->err) {
-            q->err = rc;
-            snprintf(q->errmsg, sizeof q->errmsg, "%s", m2m_errmsg(db));
-        }
-        return rc;
-    }
+    if (rc)
+        return qkeep(q, rc, m2m_errmsg(db));
     m2m_value v;
     if (m2m__value_copy(&v, parent))
         return qfail(q, M2M_NOMEM, "%s: out of memory%.0s", NULL);
