@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* One query re-pointed from parent to parent (m2m_query_set_parent): each
  * read returns what a new query of that parent returns, with both
- * strategies and through the inverse, prepares nothing after the first,
+ * strategies, through the inverse and in a caller transaction, prepares
+ * nothing after the first,
  * leaves open rows alone and starts the new parent at its first page; a
  * bad parent is refused and kept, so no read returns another parent's
  * rows. */
@@ -86,6 +87,31 @@ TEST(set_parent_inverse) {
     assert_string_equal(read_now(q), "");
     m2m_query_free(q);
     m2m_relation_close(inv);
+    m2m_relation_close(rel);
+}
+
+/* Inside a caller transaction a re-pointed query reads the transaction's
+ * own writes, with both strategies; after the rollback they are gone. */
+TEST(set_parent_in_caller_transaction) {
+    m2m_relation *rel = fx_members_seeded();
+    for (int s = M2M_JOIN; s <= M2M_TWO_QUERY; s++) {
+        m2m_query *q = NULL;
+        T_OK(m2m_query_new(rel, M2M_INT(1), &q));
+        T_OK(m2m_query_with_pivot(q, "role"));
+        T_OK(m2m_query_strategy(q, s));
+        T_OK(m2m_begin(t_db()));
+        T_OK(m2m_attach(rel, M2M_INT(3), FX_ITEMS(ITP(4, COLT("role", "guest"))), NULL,
+                        NULL));
+        T_OK(m2m_query_set_parent(q, M2M_INT(3)));
+        assert_string_equal(read_now(q), "4|dan|50|guest");
+        T_OK(m2m_query_set_parent(q, M2M_INT(2)));
+        assert_string_equal(read_now(q), "1|ann|30|member,6|fay|20|admin");
+        T_OK(m2m_rollback(t_db()));
+        T_OK(m2m_query_set_parent(q, M2M_INT(3)));
+        assert_string_equal(read_now(q), "");
+        assert_int_equal(fx_count("room_members"), 7);
+        m2m_query_free(q);
+    }
     m2m_relation_close(rel);
 }
 
